@@ -1,0 +1,99 @@
+import { ConfigError, loadConfig } from '../runtime/config.js'
+import { ensureKafkaJars } from '../runtime/kafka-broker.js'
+import { createLogger } from '../runtime/logger.js'
+import { startPlatform, type Platform } from '../runtime/platform.js'
+import { sendDemoEvents, waitForScores } from './demo.js'
+
+const USAGE = `usage: pulse <command>
+
+  dev             start every Pulse component in this process (Kafka and Redis too, unless configured)
+  demo            like dev, then send sample events through the gateway and print the resulting scores
+  kafka install   fetch the Kafka broker's jars from Maven Central (done on demand by dev and demo)
+`
+
+async function main(argv: string[]): Promise<number> {
+  const [command, sub] = argv
+  switch (command) {
+    case 'dev':
+      return serve({ demo: false })
+    case 'demo':
+      return serve({ demo: true })
+    case 'kafka':
+      if (sub === 'install') {
+        const dir = await ensureKafkaJars((m) => console.log(m))
+        console.log(`Kafka jars ready in ${dir}`)
+        return 0
+      }
+      break
+    case undefined:
+    case 'help':
+    case '--help':
+      console.log(USAGE)
+      return 0
+  }
+  console.error(`unknown command: ${argv.join(' ')}\n\n${USAGE}`)
+  return 2
+}
+
+async function serve(opts: { demo: boolean }): Promise<number> {
+  const env = { ...process.env }
+  // The demo's output is the scores; keep routine logs out of the way unless asked for.
+  if (opts.demo && !env.PULSE_LOG_LEVEL) env.PULSE_LOG_LEVEL = 'warn'
+  const config = loadConfig(env)
+  const logger = createLogger(config.logLevel)
+  const started = Date.now()
+  const platform = await startPlatform(config, logger)
+  printEndpoints(platform, Date.now() - started)
+
+  let stopping = false
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (signal: string) => {
+      if (stopping) {
+        console.error(`${signal} again: exiting without a clean stop`)
+        process.exit(130)
+      }
+      stopping = true
+      console.log(`\n${signal}: stopping Pulse…`)
+      platform.stop().then(resolve, (err) => {
+        console.error(err)
+        resolve()
+      })
+    }
+    process.on('SIGINT', () => onSignal('SIGINT'))
+    process.on('SIGTERM', () => onSignal('SIGTERM'))
+  })
+
+  if (opts.demo) {
+    const key = platform.generatedApiKey?.secret ?? [...(config.apiKeys?.values() ?? [])][0]
+    const accounts = await sendDemoEvents(platform.endpoints.gateway, key)
+    const scores = await waitForScores(platform.endpoints.graphql, accounts)
+    console.log('\nHealth scores computed from the demo events (queried through GraphQL):')
+    console.table(scores)
+    console.log(`Try: curl -s ${platform.endpoints.graphql} -H 'content-type: application/json' -d '{"query":"{ account(id: \\"${accounts[0]}\\") { id healthScore { score tier computedAt } } }"}'`)
+    console.log('Serving until Ctrl-C.')
+  }
+  await stopped
+  console.log('Pulse stopped.')
+  return 0
+}
+
+function printEndpoints(p: Platform, ms: number): void {
+  const e = p.endpoints
+  console.log(`Pulse is up (${(ms / 1000).toFixed(1)} s)
+  gateway      ${e.gateway}/v1/track
+  registry     ${e.registry}
+  graphql      ${e.graphql}  (subscriptions: ${e.graphqlWs})
+  kafka        ${e.kafka.join(',')}
+  redis        ${e.redis}
+  clickhouse   ${e.clickhouse}
+  schemas      ${p.registeredSchemas.map((s) => `${s.subject}#${s.id}`).join(', ')}`)
+  if (p.generatedApiKey) console.log(`  api key      ${p.generatedApiKey.secret}   (generated; set PULSE_API_KEYS=name:secret to choose your own)`)
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err instanceof ConfigError ? err.message : err)
+    process.exit(1)
+  },
+)

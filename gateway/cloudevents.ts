@@ -1,0 +1,31 @@
+import type { TrackedEvent } from './track-request.js'
+
+/**
+ * The envelope as CloudEvents Kafka protocol binding headers (binary content mode): the Avro payload stays
+ * the record value and every attribute becomes a `ce_` header. accountid and userid are extension attributes.
+ */
+export function cloudEventHeaders(e: TrackedEvent, p: { source: string; schemaId: number }): Record<string, string> {
+  const headers: Record<string, string> = {
+    ce_specversion: '1.0',
+    ce_id: e.messageId,
+    ce_type: e.event,
+    ce_source: p.source,
+    ce_time: e.timestamp,
+    ce_dataschema: `/schemas/ids/${p.schemaId}`,
+    'content-type': 'application/vnd.apache.avro+binary',
+    ce_accountid: e.accountId,
+  }
+  if (e.userId !== undefined) headers.ce_userid = e.userId
+  return headers
+}
+
+/** The inverse of cloudEventHeaders, for consumers: header values arrive as Buffers. */
+export function readCloudEventHeaders(headers: Record<string, Buffer | string | (Buffer | string)[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue
+    const one = Array.isArray(v) ? v[0] : v
+    out[k] = Buffer.isBuffer(one) ? one.toString('utf8') : String(one)
+  }
+  return out
+}

@@ -1,0 +1,54 @@
+import 'reflect-metadata'
+import { ApolloServer } from '@apollo/server'
+import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify'
+import type { ClickHouseClient } from '@clickhouse/client'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { GraphQLSchema } from 'graphql'
+import { useServer } from 'graphql-ws/use/ws'
+import type { Logger } from 'pino'
+import { buildSchema } from 'type-graphql'
+import { WebSocketServer } from 'ws'
+import type { ScoreEvents } from '../processors/score-events.js'
+import { AccountResolver, HealthScoreSubscriptionResolver, type GraphQLContext } from './resolvers.js'
+
+export interface GraphQLServerDeps {
+  clickhouse: ClickHouseClient
+  scoreEvents: ScoreEvents
+  logger?: Logger
+}
+
+export async function buildPulseSchema(scoreEvents: ScoreEvents): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: [AccountResolver, HealthScoreSubscriptionResolver],
+    pubSub: scoreEvents.pubSub as never,
+    validate: false,
+  })
+}
+
+/**
+ * GraphQL over HTTP (Apollo Server on Fastify) and over WebSocket (graphql-ws, same port and path) for
+ * subscriptions. Call `listen` on the returned app.
+ */
+export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<FastifyInstance> {
+  const schema = await buildPulseSchema(deps.scoreEvents)
+  const context = (): GraphQLContext => ({ clickhouse: deps.clickhouse, scoreTopic: deps.scoreEvents.channel })
+  const app = Fastify({ loggerInstance: deps.logger?.child({ component: 'graphql' }) as FastifyBaseLogger | undefined, disableRequestLogging: true })
+
+  const wsServer = new WebSocketServer({ server: app.server, path: '/graphql' })
+  const wsCleanup = useServer({ schema, context }, wsServer)
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose() } } } },
+    ],
+  })
+  await apollo.start()
+  await app.register(fastifyApollo(apollo), { path: '/graphql', context: async () => context() })
+  app.addHook('onClose', async () => {
+    await apollo.stop()
+    await new Promise<void>((resolve) => wsServer.close(() => resolve()))
+  })
+  return app
+}

@@ -1,0 +1,56 @@
+import type { ClickHouseClient } from '@clickhouse/client'
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
+import type { Queue } from 'bullmq'
+import type { Consumer, Kafka } from 'kafkajs'
+import type { Logger } from 'pino'
+import { toEventRow } from './event-row.js'
+import { enqueueScoring, type ScoringJob } from './scoring-queue.js'
+
+export { createScoringQueue, enqueueScoring } from './scoring-queue.js'
+export { startScoringWorker, scoreAccount } from './scoring-worker.js'
+export { createScoreEvents } from './score-events.js'
+
+export interface EventProcessorDeps {
+  kafka: Kafka
+  topic: string
+  groupId: string
+  registry: SchemaRegistry
+  clickhouse: ClickHouseClient
+  scoringQueue: Queue<ScoringJob>
+  scoringDebounceMs: number
+  logger?: Logger
+}
+
+/**
+ * Consumes accepted events into ClickHouse. Offsets are committed only after ClickHouse accepted the rows
+ * and the accounts' scoring jobs are queued, so a crash replays rather than loses; the ReplacingMergeTree
+ * collapses what a replay writes twice.
+ */
+export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ consumer: Consumer; stop: () => Promise<void> }> {
+  const log = deps.logger?.child({ component: 'processor' })
+  const consumer = deps.kafka.consumer({ groupId: deps.groupId })
+  await consumer.connect()
+  await consumer.subscribe({ topic: deps.topic, fromBeginning: true })
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+      if (!batch.messages.length || !isRunning() || isStale()) return
+      const receivedAt = new Date()
+      const rows = []
+      for (const message of batch.messages) {
+        if (!message.value) continue
+        const properties = await deps.registry.decode(message.value)
+        rows.push(toEventRow(message, properties, receivedAt))
+      }
+      if (rows.length) {
+        await deps.clickhouse.insert({ table: 'events', values: rows, format: 'JSONEachRow' })
+        await enqueueScoring(deps.scoringQueue, rows.map((r) => r.account_id), deps.scoringDebounceMs)
+      }
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }])
+      await heartbeat()
+      log?.debug({ partition: batch.partition, rows: rows.length }, 'batch stored')
+    },
+  })
+  return { consumer, stop: () => consumer.disconnect() }
+}

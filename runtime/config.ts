@@ -1,0 +1,132 @@
+import path from 'node:path'
+
+/** Everything Pulse reads from its environment, validated once at start-up. */
+export interface PulseConfig {
+  dataDir: string
+  host: string
+  ports: { gateway: number; registry: number; graphql: number; kafka: number; redis: number }
+  /** Unset: `pulse dev` launches a local broker. */
+  kafkaBrokers?: string[]
+  /** Unset: `pulse dev` launches a local redis-server. */
+  redisUrl?: string
+  /** Unset: embedded chDB under `<dataDir>/clickhouse`. */
+  clickhouseUrl?: string
+  /** Unset: the built-in registry on `ports.registry`. */
+  registryUrl?: string
+  /** name → secret. Unset: `pulse dev` makes one key and prints it. */
+  apiKeys?: Map<string, string>
+  eventsTopic: string
+  /** Kafka consumer group of the event processor. */
+  consumerGroup: string
+  /** Prefix of every Redis key and pub/sub channel Pulse uses, so installations can share a Redis. */
+  redisPrefix: string
+  logLevel: string
+  /** How long an event may wait for others to share its Kafka produce request. */
+  produceLingerMs: number
+  /** Scoring jobs for one account that arrive within this window collapse into one. */
+  scoringDebounceMs: number
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/** Pure: turns an environment into a config, or throws a ConfigError listing every problem. */
+export function loadConfig(env: Env = process.env): PulseConfig {
+  const problems: string[] = []
+
+  const port = (name: string, fallback: number): number => {
+    const raw = env[name]
+    if (raw === undefined || raw === '') return fallback
+    const n = Number(raw)
+    if (!Number.isInteger(n) || n < 0 || n > 65535) {
+      problems.push(`${name} must be a port number 0-65535 (0 = any free port), got "${raw}"`)
+      return fallback
+    }
+    return n
+  }
+  const positiveInt = (name: string, fallback: number): number => {
+    const raw = env[name]
+    if (raw === undefined || raw === '') return fallback
+    const n = Number(raw)
+    if (!Number.isInteger(n) || n < 0) {
+      problems.push(`${name} must be a whole number ≥ 0, got "${raw}"`)
+      return fallback
+    }
+    return n
+  }
+  const url = (name: string, protocols: string[]): string | undefined => {
+    const raw = env[name]
+    if (raw === undefined || raw === '') return undefined
+    try {
+      const u = new URL(raw)
+      if (!protocols.includes(u.protocol)) problems.push(`${name} must use ${protocols.join(' or ')}, got "${raw}"`)
+    } catch {
+      problems.push(`${name} must be a URL, got "${raw}"`)
+    }
+    return raw.replace(/\/+$/, '')
+  }
+
+  let kafkaBrokers: string[] | undefined
+  if (env.PULSE_KAFKA_BROKERS) {
+    kafkaBrokers = env.PULSE_KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean)
+    for (const b of kafkaBrokers) {
+      if (!/^[^:\s]+:\d+$/.test(b)) problems.push(`PULSE_KAFKA_BROKERS entries must be host:port, got "${b}"`)
+    }
+  }
+
+  let apiKeys: Map<string, string> | undefined
+  if (env.PULSE_API_KEYS) {
+    apiKeys = new Map()
+    for (const entry of env.PULSE_API_KEYS.split(',').map((e) => e.trim()).filter(Boolean)) {
+      const i = entry.indexOf(':')
+      const name = entry.slice(0, i)
+      const secret = entry.slice(i + 1)
+      if (i <= 0 || secret.length < 8) {
+        problems.push(`PULSE_API_KEYS entries must be name:secret with a secret of at least 8 characters, got "${i > 0 ? `${name}:…` : entry}"`)
+      } else if (apiKeys.has(name)) {
+        problems.push(`PULSE_API_KEYS names key "${name}" twice`)
+      } else {
+        apiKeys.set(name, secret)
+      }
+    }
+  }
+
+  const logLevel = env.PULSE_LOG_LEVEL || 'info'
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`PULSE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
+
+  const eventsTopic = env.PULSE_EVENTS_TOPIC || 'pulse.events'
+  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(eventsTopic)) problems.push(`PULSE_EVENTS_TOPIC is not a valid Kafka topic name: "${eventsTopic}"`)
+
+  const config: PulseConfig = {
+    dataDir: path.resolve(env.PULSE_DATA_DIR || './.pulse'),
+    host: env.PULSE_HOST || '127.0.0.1',
+    ports: {
+      gateway: port('PULSE_GATEWAY_PORT', 8080),
+      registry: port('PULSE_REGISTRY_PORT', 8081),
+      graphql: port('PULSE_GRAPHQL_PORT', 4000),
+      kafka: port('PULSE_KAFKA_PORT', 0),
+      redis: port('PULSE_REDIS_PORT', 0),
+    },
+    kafkaBrokers,
+    redisUrl: url('PULSE_REDIS_URL', ['redis:', 'rediss:']),
+    clickhouseUrl: url('PULSE_CLICKHOUSE_URL', ['http:', 'https:']),
+    registryUrl: url('PULSE_REGISTRY_URL', ['http:', 'https:']),
+    apiKeys,
+    eventsTopic,
+    consumerGroup: env.PULSE_CONSUMER_GROUP || 'pulse-processor',
+    redisPrefix: env.PULSE_REDIS_PREFIX || 'pulse',
+    logLevel,
+    produceLingerMs: positiveInt('PULSE_PRODUCE_LINGER_MS', 5),
+    scoringDebounceMs: positiveInt('PULSE_SCORING_DEBOUNCE_MS', 250),
+  }
+  if (problems.length) throw new ConfigError(problems)
+  return config
+}

@@ -1,0 +1,161 @@
+import path from 'node:path'
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
+import type { FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
+import { Kafka, Partitioners } from 'kafkajs'
+import { BatchingProducer, createAuthenticator, createGateway, generateApiKey, LatestSchemas } from '../gateway/index.js'
+import { createGraphQLServer } from '../graphql/index.js'
+import { migrate } from '../migrations/runner.js'
+import { createScoreEvents, createScoringQueue, startEventProcessor, startScoringWorker } from '../processors/index.js'
+import { createRegistryServer, SchemaStore } from '../registry/index.js'
+import { registerCatalog } from '../schemas/index.js'
+import { createClickHouse } from './clickhouse.js'
+import type { PulseConfig } from './config.js'
+import { startKafkaBroker } from './kafka-broker.js'
+import { kafkaLogCreator, type Logger } from './logger.js'
+import { startRedisServer } from './redis-server.js'
+
+export interface Platform {
+  endpoints: { gateway: string; registry: string; graphql: string; graphqlWs: string; kafka: string[]; redis: string; clickhouse: string }
+  /** Set when PULSE_API_KEYS was empty and a development key was made. */
+  generatedApiKey?: { name: string; secret: string }
+  registeredSchemas: { subject: string; id: number }[]
+  stop(): Promise<void>
+}
+
+/**
+ * Starts every Pulse component in this process, launching local Kafka and Redis unless the config points
+ * at existing ones. Components stop in reverse order, so nothing the gateway acknowledged is dropped:
+ * the gateway stops accepting first, then the producer drains, then the consumers leave their group.
+ */
+export async function startPlatform(config: PulseConfig, logger: Logger): Promise<Platform> {
+  const stops: (() => Promise<unknown>)[] = []
+  const stop = async () => {
+    for (const s of stops.reverse()) {
+      await s().catch((err) => logger.warn({ err }, 'error while stopping'))
+    }
+    stops.length = 0
+  }
+  try {
+    return await start(config, logger, stops, stop)
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
+
+async function start(config: PulseConfig, logger: Logger, stops: (() => Promise<unknown>)[], stop: () => Promise<void>): Promise<Platform> {
+  const log = (msg: string) => logger.info(msg)
+
+  let brokers = config.kafkaBrokers
+  if (!brokers) {
+    log('starting Kafka (KRaft, single node)')
+    const broker = await startKafkaBroker({ dataDir: config.dataDir, host: config.host, port: config.ports.kafka, log })
+    stops.push(() => broker.stop())
+    brokers = broker.brokers
+  }
+  let redisUrl = config.redisUrl
+  if (!redisUrl) {
+    log('starting redis-server')
+    const redis = await startRedisServer({ dataDir: config.dataDir, host: config.host, port: config.ports.redis })
+    stops.push(() => redis.stop())
+    redisUrl = redis.url
+  }
+
+  const clickhouse = createClickHouse({ url: config.clickhouseUrl, dataDir: config.dataDir })
+  stops.push(() => clickhouse.close())
+  const applied = await migrate(clickhouse)
+  if (applied.length) log(`applied ClickHouse migrations: ${applied.join(', ')}`)
+
+  let registryUrl = config.registryUrl
+  if (!registryUrl) {
+    const store = SchemaStore.open(path.join(config.dataDir, 'registry'))
+    stops.push(async () => store.close())
+    const registryServer = createRegistryServer({ store, logger })
+    registryUrl = await listen(registryServer, config.host, config.ports.registry)
+    stops.push(() => registryServer.close())
+  }
+  const registry = new SchemaRegistry({ host: registryUrl })
+  const registeredSchemas = await registerCatalog(registry)
+
+  const kafka = new Kafka({ clientId: 'pulse', brokers, logCreator: kafkaLogCreator(logger) })
+  const admin = kafka.admin()
+  await admin.connect()
+  await admin.createTopics({ topics: [{ topic: config.eventsTopic, numPartitions: 3 }], waitForLeaders: true })
+  await admin.disconnect()
+
+  const redisOptions = { maxRetriesPerRequest: null }
+  const bullConnection = new Redis(redisUrl, redisOptions)
+  const publishClient = new Redis(redisUrl, redisOptions)
+  const subscribeClient = new Redis(redisUrl, redisOptions)
+  stops.push(async () => {
+    bullConnection.disconnect()
+    publishClient.disconnect()
+    subscribeClient.disconnect()
+  })
+  const scoreEvents = createScoreEvents({ publishClient, subscribeClient, channel: `${config.redisPrefix}:health-score-changed` })
+  const scoringQueue = createScoringQueue(bullConnection, config.redisPrefix)
+  stops.push(() => scoringQueue.close())
+  const worker = startScoringWorker({ connection: bullConnection, prefix: config.redisPrefix, clickhouse, publish: scoreEvents.publish, logger })
+  stops.push(() => worker.close())
+
+  const processor = await startEventProcessor({
+    kafka,
+    topic: config.eventsTopic,
+    groupId: config.consumerGroup,
+    registry,
+    clickhouse,
+    scoringQueue,
+    scoringDebounceMs: config.scoringDebounceMs,
+    logger,
+  })
+  stops.push(() => processor.stop())
+
+  const graphqlServer = await createGraphQLServer({ clickhouse, scoreEvents, logger })
+  const graphqlUrl = await listen(graphqlServer, config.host, config.ports.graphql)
+  stops.push(() => graphqlServer.close())
+
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
+  await producer.connect()
+  stops.push(() => producer.disconnect())
+  const batching = new BatchingProducer(producer, config.eventsTopic, { lingerMs: config.produceLingerMs, maxBatch: 1000 })
+  stops.push(() => batching.drain())
+
+  let generatedApiKey: Platform['generatedApiKey']
+  let apiKeys = config.apiKeys
+  if (!apiKeys?.size) {
+    generatedApiKey = generateApiKey()
+    apiKeys = new Map([[generatedApiKey.name, generatedApiKey.secret]])
+  }
+  const gateway = createGateway({
+    registry,
+    schemas: new LatestSchemas(registry),
+    producer: batching,
+    authenticate: createAuthenticator(apiKeys),
+    logger,
+  })
+  const gatewayUrl = await listen(gateway, config.host, config.ports.gateway)
+  stops.push(() => gateway.close())
+
+  return {
+    endpoints: {
+      gateway: gatewayUrl,
+      registry: registryUrl,
+      graphql: `${graphqlUrl}/graphql`,
+      graphqlWs: `${graphqlUrl.replace(/^http/, 'ws')}/graphql`,
+      kafka: brokers,
+      redis: redisUrl,
+      clickhouse: config.clickhouseUrl ?? `embedded chDB at ${path.join(config.dataDir, 'clickhouse')}`,
+    },
+    generatedApiKey,
+    registeredSchemas,
+    stop,
+  }
+}
+
+async function listen(app: FastifyInstance, host: string, port: number): Promise<string> {
+  await app.listen({ host, port })
+  const address = app.server.address()
+  if (!address || typeof address === 'string') throw new Error('server did not bind a TCP port')
+  return `http://${host}:${address.port}`
+}
