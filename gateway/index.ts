@@ -1,11 +1,12 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
 import { cloudEventHeaders } from './cloudevents.js'
 import type { BatchingProducer } from './event-producer.js'
 import type { LatestSchemas } from './latest-schemas.js'
 import { parseTrackRequest } from './track-request.js'
 import { findViolations, type Violation } from './violations.js'
+import { httpServerOptions } from '../runtime/http.js'
 
 export { BatchingProducer } from './event-producer.js'
 export { LatestSchemas } from './latest-schemas.js'
@@ -26,8 +27,7 @@ const RETRY_AFTER_SECONDS = 5
 /** The tracking gateway: authenticates, validates against the event's registered schema, and writes to Kafka. */
 export function createGateway(deps: GatewayDeps): FastifyInstance {
   const app = Fastify({
-    loggerInstance: deps.logger?.child({ component: 'gateway' }) as FastifyBaseLogger | undefined,
-    disableRequestLogging: true,
+    ...httpServerOptions(deps.logger, 'gateway'),
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
   })
 

@@ -2,7 +2,7 @@ import 'reflect-metadata'
 import { ApolloServer } from '@apollo/server'
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify'
 import type { ClickHouseClient } from '@clickhouse/client'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import type { GraphQLSchema } from 'graphql'
 import { useServer } from 'graphql-ws/use/ws'
 import type { Logger } from 'pino'
@@ -10,6 +10,7 @@ import { buildSchema } from 'type-graphql'
 import { WebSocketServer } from 'ws'
 import type { ScoreEvents } from '../processors/score-events.js'
 import { AccountResolver, HealthScoreSubscriptionResolver, type GraphQLContext } from './resolvers.js'
+import { httpServerOptions } from '../runtime/http.js'
 
 export interface GraphQLServerDeps {
   clickhouse: ClickHouseClient
@@ -32,7 +33,7 @@ export async function buildPulseSchema(scoreEvents: ScoreEvents): Promise<GraphQ
 export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<FastifyInstance> {
   const schema = await buildPulseSchema(deps.scoreEvents)
   const context = (): GraphQLContext => ({ clickhouse: deps.clickhouse, scoreTopic: deps.scoreEvents.channel })
-  const app = Fastify({ loggerInstance: deps.logger?.child({ component: 'graphql' }) as FastifyBaseLogger | undefined, disableRequestLogging: true })
+  const app = Fastify(httpServerOptions(deps.logger, 'graphql'))
 
   const wsServer = new WebSocketServer({ server: app.server, path: '/graphql' })
   const wsCleanup = useServer({ schema, context }, wsServer)

@@ -1,8 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
 import { isCompatibilityLevel } from './compatibility.js'
 import { errors, RegistryError } from './errors.js'
 import { SchemaStore } from './schema-store.js'
+import { httpServerOptions } from '../runtime/http.js'
 
 export { SchemaStore }
 
@@ -19,7 +20,7 @@ interface SchemaBody {
  * `@kafkajs/confluent-schema-registry` and every other Confluent client work against it unchanged.
  */
 export function createRegistryServer(opts: { store: SchemaStore; logger?: Logger }): FastifyInstance {
-  const app = Fastify({ loggerInstance: opts.logger?.child({ component: 'registry' }) as FastifyBaseLogger | undefined, disableRequestLogging: true })
+  const app = Fastify(httpServerOptions(opts.logger, 'registry'))
   const { store } = opts
 
   app.addContentTypeParser(

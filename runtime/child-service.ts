@@ -41,6 +41,8 @@ export async function startChildService(opts: StartOptions): Promise<ChildServic
   const out = fs.openSync(opts.logFile, 'a')
   const child: ChildProcess = spawn(opts.command, opts.args, {
     stdio: ['ignore', out, out],
+    // Its own process group: a terminal's Ctrl-C reaches only Pulse, which then stops the server in order.
+    detached: true,
     env: opts.env ?? process.env,
   })
   fs.closeSync(out)

@@ -43,6 +43,7 @@ export async function startRedisServer(opts: RedisServerOptions): Promise<RedisS
     stopTimeoutMs: 10_000,
     ready: async () => {
       const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+      client.on('error', () => {}) // refused connections are expected until the server listens
       try {
         await client.connect()
         // A Redis replaying its append-only file answers LOADING until it is done.
