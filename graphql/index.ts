@@ -26,11 +26,18 @@ export async function buildPulseSchema(scoreEvents: ScoreEvents): Promise<GraphQ
   })
 }
 
+export interface GraphQLServer {
+  /** Listen on this; it serves HTTP and the WebSocket upgrade on /graphql. */
+  app: FastifyInstance
+  /** Closes subscriptions, then drains and closes the HTTP server. */
+  close(): Promise<void>
+}
+
 /**
  * GraphQL over HTTP (Apollo Server on Fastify) and over WebSocket (graphql-ws, same port and path) for
- * subscriptions. Call `listen` on the returned app.
+ * subscriptions.
  */
-export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<FastifyInstance> {
+export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<GraphQLServer> {
   const schema = await buildPulseSchema(deps.scoreEvents)
   const context = (): GraphQLContext => ({ clickhouse: deps.clickhouse, scoreTopic: deps.scoreEvents.channel })
   const app = Fastify(httpServerOptions(deps.logger, 'graphql'))
@@ -41,15 +48,21 @@ export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<Fast
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     plugins: [
+      // Apollo runs drainServer hooks together: subscriptions end while the drain plugin closes Fastify.
       fastifyApolloDrainPlugin(app),
-      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose() } } } },
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsCleanup.dispose()
+              await new Promise<void>((resolve) => wsServer.close(() => resolve()))
+            },
+          }
+        },
+      },
     ],
   })
   await apollo.start()
   await app.register(fastifyApollo(apollo), { path: '/graphql', context: async () => context() })
-  app.addHook('onClose', async () => {
-    await apollo.stop()
-    await new Promise<void>((resolve) => wsServer.close(() => resolve()))
-  })
-  return app
+  return { app, close: () => apollo.stop() }
 }

@@ -28,7 +28,8 @@ export interface EventProcessorDeps {
  */
 export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ consumer: Consumer; stop: () => Promise<void> }> {
   const log = deps.logger?.child({ component: 'processor' })
-  const consumer = deps.kafka.consumer({ groupId: deps.groupId })
+  // A shorter session than kafkajs's 30 s default: after a crash, the dead member's partitions move on sooner.
+  const consumer = deps.kafka.consumer({ groupId: deps.groupId, sessionTimeout: 10_000, heartbeatInterval: 3_000 })
   await consumer.connect()
   await consumer.subscribe({ topic: deps.topic, fromBeginning: true })
   await consumer.run({

@@ -29,10 +29,12 @@ export interface Platform {
  * the gateway stops accepting first, then the producer drains, then the consumers leave their group.
  */
 export async function startPlatform(config: PulseConfig, logger: Logger): Promise<Platform> {
-  const stops: (() => Promise<unknown>)[] = []
+  const stops: Stops = []
   const stop = async () => {
-    for (const s of stops.reverse()) {
-      await s().catch((err) => logger.warn({ err }, 'error while stopping'))
+    for (const [name, s] of stops.reverse()) {
+      const began = Date.now()
+      await s().catch((err) => logger.warn({ err }, `error while stopping ${name}`))
+      logger.debug(`stopped ${name} in ${Date.now() - began} ms`)
     }
     stops.length = 0
   }
@@ -44,36 +46,39 @@ export async function startPlatform(config: PulseConfig, logger: Logger): Promis
   }
 }
 
-async function start(config: PulseConfig, logger: Logger, stops: (() => Promise<unknown>)[], stop: () => Promise<void>): Promise<Platform> {
+/** Shutdown steps, named for the log, in start order (run in reverse). */
+type Stops = [string, () => Promise<unknown>][]
+
+async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: () => Promise<void>): Promise<Platform> {
   const log = (msg: string) => logger.info(msg)
 
   let brokers = config.kafkaBrokers
   if (!brokers) {
     log('starting Kafka (KRaft, single node)')
     const broker = await startKafkaBroker({ dataDir: config.dataDir, host: config.host, port: config.ports.kafka, log })
-    stops.push(() => broker.stop())
+    stops.push(['kafka broker', () => broker.stop()])
     brokers = broker.brokers
   }
   let redisUrl = config.redisUrl
   if (!redisUrl) {
     log('starting redis-server')
     const redis = await startRedisServer({ dataDir: config.dataDir, host: config.host, port: config.ports.redis })
-    stops.push(() => redis.stop())
+    stops.push(['redis-server', () => redis.stop()])
     redisUrl = redis.url
   }
 
   const clickhouse = createClickHouse({ url: config.clickhouseUrl, dataDir: config.dataDir })
-  stops.push(() => clickhouse.close())
+  stops.push(['clickhouse client', () => clickhouse.close()])
   const applied = await migrate(clickhouse)
   if (applied.length) log(`applied ClickHouse migrations: ${applied.join(', ')}`)
 
   let registryUrl = config.registryUrl
   if (!registryUrl) {
     const store = SchemaStore.open(path.join(config.dataDir, 'registry'))
-    stops.push(async () => store.close())
+    stops.push(['registry store', async () => store.close()])
     const registryServer = createRegistryServer({ store, logger })
     registryUrl = await listen(registryServer, config.host, config.ports.registry)
-    stops.push(() => registryServer.close())
+    stops.push(['registry server', () => registryServer.close()])
   }
   const registry = new SchemaRegistry({ host: registryUrl })
   const registeredSchemas = await registerCatalog(registry)
@@ -81,23 +86,25 @@ async function start(config: PulseConfig, logger: Logger, stops: (() => Promise<
   const kafka = new Kafka({ clientId: 'pulse', brokers, logCreator: kafkaLogCreator(logger) })
   const admin = kafka.admin()
   await admin.connect()
-  await admin.createTopics({ topics: [{ topic: config.eventsTopic, numPartitions: 3 }], waitForLeaders: true })
+  if (!(await admin.listTopics()).includes(config.eventsTopic)) {
+    await admin.createTopics({ topics: [{ topic: config.eventsTopic, numPartitions: 3 }], waitForLeaders: true })
+  }
   await admin.disconnect()
 
   const redisOptions = { maxRetriesPerRequest: null }
   const bullConnection = new Redis(redisUrl, redisOptions)
   const publishClient = new Redis(redisUrl, redisOptions)
   const subscribeClient = new Redis(redisUrl, redisOptions)
-  stops.push(async () => {
+  stops.push(['redis clients', async () => {
     bullConnection.disconnect()
     publishClient.disconnect()
     subscribeClient.disconnect()
-  })
+  }])
   const scoreEvents = createScoreEvents({ publishClient, subscribeClient, channel: `${config.redisPrefix}:health-score-changed` })
   const scoringQueue = createScoringQueue(bullConnection, config.redisPrefix)
-  stops.push(() => scoringQueue.close())
+  stops.push(['scoring queue', () => scoringQueue.close()])
   const worker = startScoringWorker({ connection: bullConnection, prefix: config.redisPrefix, clickhouse, publish: scoreEvents.publish, logger })
-  stops.push(() => worker.close())
+  stops.push(['scoring worker', () => worker.close()])
 
   const processor = await startEventProcessor({
     kafka,
@@ -109,17 +116,17 @@ async function start(config: PulseConfig, logger: Logger, stops: (() => Promise<
     scoringDebounceMs: config.scoringDebounceMs,
     logger,
   })
-  stops.push(() => processor.stop())
+  stops.push(['event processor', () => processor.stop()])
 
   const graphqlServer = await createGraphQLServer({ clickhouse, scoreEvents, logger })
-  const graphqlUrl = await listen(graphqlServer, config.host, config.ports.graphql)
-  stops.push(() => graphqlServer.close())
+  const graphqlUrl = await listen(graphqlServer.app, config.host, config.ports.graphql)
+  stops.push(['graphql server', () => graphqlServer.close()])
 
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
   await producer.connect()
-  stops.push(() => producer.disconnect())
+  stops.push(['kafka producer', () => producer.disconnect()])
   const batching = new BatchingProducer(producer, config.eventsTopic, { lingerMs: config.produceLingerMs, maxBatch: 1000 })
-  stops.push(() => batching.drain())
+  stops.push(['produce batches', () => batching.drain()])
 
   let generatedApiKey: Platform['generatedApiKey']
   let apiKeys = config.apiKeys
@@ -135,7 +142,7 @@ async function start(config: PulseConfig, logger: Logger, stops: (() => Promise<
     logger,
   })
   const gatewayUrl = await listen(gateway, config.host, config.ports.gateway)
-  stops.push(() => gateway.close())
+  stops.push(['gateway', () => gateway.close()])
 
   return {
     endpoints: {

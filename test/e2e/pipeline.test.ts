@@ -1,0 +1,155 @@
+import crypto from 'node:crypto'
+import { createClient as createWsClient } from 'graphql-ws'
+import { Kafka, logLevel } from 'kafkajs'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import WebSocket from 'ws'
+import { createClickHouse } from '../../runtime/clickhouse.js'
+import { loadConfig } from '../../runtime/config.js'
+import { createLogger } from '../../runtime/logger.js'
+import { startPlatform, type Platform } from '../../runtime/platform.js'
+import { eventually, tempDir, uniqueName } from '../support/fixtures.js'
+
+const API_KEY = 'e2e-secret-key'
+
+describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', () => {
+  const dataDir = tempDir()
+  const topic = uniqueName('pulse.events.e2e')
+  let platform: Platform
+  const clickhouse = createClickHouse({ dataDir })
+
+  beforeAll(async () => {
+    const config = loadConfig({
+      PULSE_DATA_DIR: dataDir,
+      PULSE_KAFKA_BROKERS: inject('kafkaBrokers').join(','),
+      PULSE_REDIS_URL: inject('redisUrl'),
+      PULSE_API_KEYS: `e2e:${API_KEY}`,
+      PULSE_EVENTS_TOPIC: topic,
+      PULSE_CONSUMER_GROUP: uniqueName('processor'),
+      PULSE_REDIS_PREFIX: uniqueName('e2e'),
+      PULSE_GATEWAY_PORT: '0',
+      PULSE_REGISTRY_PORT: '0',
+      PULSE_GRAPHQL_PORT: '0',
+      PULSE_SCORING_DEBOUNCE_MS: '50',
+      PULSE_LOG_LEVEL: 'warn',
+    })
+    platform = await startPlatform(config, createLogger(config.logLevel))
+  })
+  afterAll(async () => {
+    await platform?.stop()
+    await clickhouse.close()
+  })
+
+  const track = (body: unknown, key = API_KEY, contentType = 'application/json') =>
+    fetch(`${platform.endpoints.gateway}/v1/track`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, authorization: `Bearer ${key}` },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    })
+  const graphql = async (query: string, variables: Record<string, unknown>) => {
+    const res = await fetch(platform.endpoints.graphql, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) })
+    return (await res.json()) as { data?: any; errors?: unknown[] }
+  }
+
+  it('registered the catalog at start', async () => {
+    const subjects = await (await fetch(`${platform.endpoints.registry}/subjects`)).json()
+    expect(subjects).toEqual(expect.arrayContaining(['feature_used', 'user_login']))
+  })
+
+  it('tracks → Kafka → ClickHouse → score → GraphQL query and subscription', async () => {
+    const accountId = uniqueName('acct')
+    const ws = createWsClient({ url: platform.endpoints.graphqlWs, webSocketImpl: WebSocket, lazy: false })
+    const received: any[] = []
+    const subscribed = new Promise<void>((resolve, reject) => {
+      ws.on('connected', () => resolve())
+      ws.on('error', reject)
+    })
+    const unsubscribe = ws.subscribe(
+      { query: 'subscription($id: ID) { healthScoreChanged(accountId: $id) { accountId score tier computedAt } }', variables: { id: accountId } },
+      { next: (m) => received.push(m), error: (e) => received.push({ error: e }), complete: () => {} },
+    )
+    await subscribed
+    // The subscription is registered on the server once the socket acknowledged it; give it a moment to land in Redis.
+    await new Promise((r) => setTimeout(r, 300))
+
+    const messageId = crypto.randomUUID()
+    const res = await track({ event: 'feature_used', messageId, accountId, userId: 'u_1', timestamp: new Date().toISOString(), properties: { feature: 'reports.export', durationMs: 1500 } })
+    expect(res.status).toBe(202)
+    const accepted = await res.json()
+    expect(accepted).toEqual({ messageId, schemaId: platform.registeredSchemas.find((s) => s.subject === 'feature_used')!.id })
+
+    const row = await eventually('the event row in ClickHouse', async () => {
+      const rs = await clickhouse.query({ query: 'SELECT * FROM events WHERE message_id = {id:String}', query_params: { id: messageId }, format: 'JSONEachRow' })
+      return (await rs.json<any>())[0]
+    })
+    expect(row).toMatchObject({ event: 'feature_used', account_id: accountId, user_id: 'u_1', schema_id: accepted.schemaId, source: '/pulse/gateway/keys/e2e' })
+    expect(JSON.parse(row.properties)).toEqual({ feature: 'reports.export', durationMs: 1500 })
+
+    const score = await eventually('a health score through GraphQL', async () => {
+      const r = await graphql('query($id: ID!) { account(id: $id) { id healthScore { score tier computedAt } } }', { id: accountId })
+      return r.data?.account?.healthScore ?? undefined
+    })
+    expect(score.score).toBeGreaterThan(0)
+    expect(score.score).toBeLessThan(40)
+    expect(score.tier).toBe('AT_RISK')
+
+    const pushed = await eventually('the score pushed to the subscriber', async () => received[0])
+    expect(pushed).toEqual({ data: { healthScoreChanged: { accountId, score: score.score, tier: score.tier, computedAt: score.computedAt } } })
+    unsubscribe()
+    await ws.dispose()
+  })
+
+  it('rejects drift with 422 and every violation, and writes nothing to Kafka', async () => {
+    const messageId = crypto.randomUUID()
+    const res = await track({ event: 'feature_used', messageId, accountId: 'acct_drift', timestamp: new Date().toISOString(), properties: { durationMs: 'long', colour: 'red' } })
+    expect(res.status).toBe(422)
+    const body = await res.json()
+    expect(body.error).toBe('schema_violation')
+    expect(body.violations.map((v: any) => [v.path, v.kind])).toEqual([
+      ['properties.feature', 'missing_field'],
+      ['properties.durationMs', 'type_mismatch'],
+      ['properties.colour', 'unknown_field'],
+    ])
+    expect(body.violations[1]).toMatchObject({ expected: 'null | long', actual: 'string "long"' })
+
+    const unknown = await track({ event: 'teleported', messageId: crypto.randomUUID(), accountId: 'acct_drift', timestamp: new Date().toISOString() })
+    expect(unknown.status).toBe(422)
+    expect((await unknown.json()).violations).toEqual([expect.objectContaining({ path: 'event', kind: 'unknown_event', actual: '"teleported"' })])
+
+    // Read the whole topic: the drifting event's id is nowhere in it.
+    const kafka = new Kafka({ brokers: inject('kafkaBrokers'), logLevel: logLevel.NOTHING })
+    const admin = kafka.admin()
+    await admin.connect()
+    const offsets = await admin.fetchTopicOffsets(topic)
+    await admin.disconnect()
+    const total = offsets.reduce((n, o) => n + Number(o.high), 0)
+    const seen: string[] = []
+    const consumer = kafka.consumer({ groupId: uniqueName('reader') })
+    await consumer.connect()
+    await consumer.subscribe({ topic, fromBeginning: true })
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.headers!.ce_id!.toString()) })
+    await eventually('the whole topic read', async () => (seen.length >= total ? true : undefined))
+    await consumer.disconnect()
+    expect(seen).not.toContain(messageId)
+    expect(seen.length).toBe(total)
+  })
+
+  it('answers bad requests with specific 4xx errors', async () => {
+    const ok = { event: 'user_login', messageId: crypto.randomUUID(), accountId: 'a', timestamp: new Date().toISOString(), properties: { method: 'SSO' } }
+    expect((await track(ok, 'wrong-key')).status).toBe(401)
+    const noAuth = await fetch(`${platform.endpoints.gateway}/v1/track`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ok) })
+    expect(noAuth.status).toBe(401)
+
+    const malformed = await track('{"event": "user_login",')
+    expect(malformed.status).toBe(400)
+    expect((await malformed.json()).error).toBe('invalid_json')
+
+    const missing = await track({ ...ok, accountId: undefined })
+    expect(missing.status).toBe(400)
+    expect(await missing.json()).toEqual({ error: 'invalid_envelope', message: '"accountId" is required' })
+
+    const wrongType = await track('event=user_login', API_KEY, 'application/x-www-form-urlencoded')
+    expect(wrongType.status).toBe(415)
+
+    expect((await track(ok)).status).toBe(202)
+  })
+})

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../../runtime/config.js'
+
+describe('loadConfig', () => {
+  it('has working defaults for a bare environment', () => {
+    const c = loadConfig({})
+    expect(c.ports).toMatchObject({ gateway: 8080, registry: 8081, graphql: 4000 })
+    expect(c.eventsTopic).toBe('pulse.events')
+    expect(c.kafkaBrokers).toBeUndefined()
+    expect(c.apiKeys).toBeUndefined()
+    expect(c.dataDir).toMatch(/\.pulse$/)
+  })
+
+  it('reads API keys and brokers', () => {
+    const c = loadConfig({ PULSE_API_KEYS: 'billing:secret-one1,web:secret-two2', PULSE_KAFKA_BROKERS: 'a:9092, b:9093' })
+    expect([...c.apiKeys!]).toEqual([['billing', 'secret-one1'], ['web', 'secret-two2']])
+    expect(c.kafkaBrokers).toEqual(['a:9092', 'b:9093'])
+  })
+
+  it('reports every problem at once', () => {
+    let err: ConfigError | undefined
+    try {
+      loadConfig({ PULSE_GATEWAY_PORT: 'eighty', PULSE_API_KEYS: 'nosecret', PULSE_REDIS_URL: 'http://x', PULSE_LOG_LEVEL: 'loud' })
+    } catch (e) {
+      err = e as ConfigError
+    }
+    expect(err).toBeInstanceOf(ConfigError)
+    expect(err!.problems).toHaveLength(4)
+    expect(err!.message).toContain('PULSE_GATEWAY_PORT')
+    expect(err!.message).toContain('PULSE_API_KEYS')
+    expect(err!.message).toContain('PULSE_REDIS_URL must use redis:')
+    expect(err!.message).not.toContain('nosecret:')
+  })
+
+  it('rejects a duplicated key name', () => {
+    expect(() => loadConfig({ PULSE_API_KEYS: 'a:12345678,a:87654321' })).toThrow(/names key "a" twice/)
+  })
+})
