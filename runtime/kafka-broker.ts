@@ -93,7 +93,10 @@ export async function startKafkaBroker(opts: KafkaBrokerOptions): Promise<KafkaB
       try {
         await admin.connect()
         const cluster = await admin.describeCluster()
-        return cluster.brokers.length > 0 && cluster.controller !== null
+        if (!cluster.brokers.length || cluster.controller === null) return false
+        // Ready means consumer groups work too: this fails until the group coordinator has loaded.
+        await admin.describeGroups(['pulse-readiness-probe'])
+        return true
       } finally {
         await admin.disconnect().catch(() => {})
       }
