@@ -45,14 +45,17 @@ async function serve(opts: { demo: boolean }): Promise<number> {
   const platform = await startPlatform(config, logger)
   printEndpoints(platform, Date.now() - started)
 
-  let stopping = false
+  let stoppingSince = 0
   const stopped = new Promise<void>((resolve) => {
     const onSignal = (signal: string) => {
-      if (stopping) {
+      if (stoppingSince) {
+        // A terminal's Ctrl-C reaches both npm and Pulse, and npm forwards it too: one keypress can arrive
+        // twice. Only a signal well after the first means "stop waiting".
+        if (Date.now() - stoppingSince < 1000) return
         console.error(`${signal} again: exiting without a clean stop`)
         process.exit(130)
       }
-      stopping = true
+      stoppingSince = Date.now()
       console.log(`\n${signal}: stopping Pulse…`)
       platform.stop().then(resolve, (err) => {
         console.error(err)

@@ -59,6 +59,13 @@ export async function startChildService(opts: StartOptions): Promise<ChildServic
     })
   })
 
+  // If Pulse exits without stopping the service (a forced exit, an uncaught error), do not leave it running.
+  const onExit = () => {
+    if (!exited) child.kill('SIGTERM')
+  }
+  process.on('exit', onExit)
+  void exitPromise.then(() => process.off('exit', onExit))
+
   const stop = async (): Promise<void> => {
     if (exited) return
     child.kill('SIGTERM')
