@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../runtime/config.js'
+import { ConfigError, loadConfig, type PulseConfig } from '../runtime/config.js'
 import { ensureKafkaJars } from '../runtime/kafka-broker.js'
 import { createLogger } from '../runtime/logger.js'
 import { startPlatform, type Platform } from '../runtime/platform.js'
@@ -67,17 +67,29 @@ async function serve(opts: { demo: boolean }): Promise<number> {
   })
 
   if (opts.demo) {
-    const key = platform.generatedApiKey?.secret ?? [...(config.apiKeys?.values() ?? [])][0]
-    const accounts = await sendDemoEvents(platform.endpoints.gateway, key)
-    const scores = await waitForScores(platform.endpoints.graphql, accounts)
-    console.log('\nHealth scores computed from the demo events (queried through GraphQL):')
-    console.table(scores)
-    console.log(`Try: curl -s ${platform.endpoints.graphql} -H 'content-type: application/json' -d '{"query":"{ account(id: \\"${accounts[0]}\\") { id healthScore { score tier computedAt } } }"}'`)
-    console.log('Serving until Ctrl-C.')
+    try {
+      await runDemo(platform, config)
+    } catch (err) {
+      // Ctrl-C while the demo sends is a normal way to leave; anything else is a real failure.
+      if (!stoppingSince) {
+        console.error('the demo failed:', err)
+        process.kill(process.pid, 'SIGTERM')
+      }
+    }
   }
   await stopped
   console.log('Pulse stopped.')
   return 0
+}
+
+async function runDemo(platform: Platform, config: PulseConfig): Promise<void> {
+  const key = platform.generatedApiKey?.secret ?? [...(config.apiKeys?.values() ?? [])][0]
+  const accounts = await sendDemoEvents(platform.endpoints.gateway, key)
+  const scores = await waitForScores(platform.endpoints.graphql, accounts)
+  console.log('\nHealth scores computed from the demo events (queried through GraphQL):')
+  console.table(scores)
+  console.log(`Try: curl -s ${platform.endpoints.graphql} -H 'content-type: application/json' -d '{"query":"{ account(id: \\"${accounts[0]}\\") { id healthScore { score tier computedAt } } }"}'`)
+  console.log('Serving until Ctrl-C.')
 }
 
 function printEndpoints(p: Platform, ms: number): void {
