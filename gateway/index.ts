@@ -6,7 +6,7 @@ import type { BatchingProducer } from './event-producer.js'
 import type { LatestSchemas } from './latest-schemas.js'
 import { parseTrackRequest } from './track-request.js'
 import { findViolations, type Violation } from './violations.js'
-import { httpServerOptions } from '../runtime/http.js'
+import { hangUpWhenClosing, httpServerOptions } from '../runtime/http.js'
 
 export { BatchingProducer } from './event-producer.js'
 export { LatestSchemas } from './latest-schemas.js'
@@ -31,6 +31,7 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
   })
 
+  hangUpWhenClosing(app)
   // Fastify's own rejections (bad JSON, wrong content type, too large) in the gateway's error shape.
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const status = err.statusCode ?? 500

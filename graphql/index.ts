@@ -47,6 +47,8 @@ export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<Grap
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
+    // The platform owns shutdown order; Apollo stopping itself on SIGINT would race it.
+    stopOnTerminationSignals: false,
     plugins: [
       // Apollo runs drainServer hooks together: subscriptions end while the drain plugin closes Fastify.
       fastifyApolloDrainPlugin(app),

@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import { isCompatibilityLevel } from './compatibility.js'
 import { errors, RegistryError } from './errors.js'
 import { SchemaStore } from './schema-store.js'
-import { httpServerOptions } from '../runtime/http.js'
+import { hangUpWhenClosing, httpServerOptions } from '../runtime/http.js'
 
 export { SchemaStore }
 
@@ -23,6 +23,7 @@ export function createRegistryServer(opts: { store: SchemaStore; logger?: Logger
   const app = Fastify(httpServerOptions(opts.logger, 'registry'))
   const { store } = opts
 
+  hangUpWhenClosing(app)
   app.addContentTypeParser(
     ['application/vnd.schemaregistry.v1+json', 'application/vnd.schemaregistry+json', 'application/octet-stream'],
     { parseAs: 'string' },
