@@ -20,10 +20,89 @@ export interface ExistingVersion {
   type: avro.Type
 }
 
+/** One way a reader schema cannot read data written with a writer schema, in neutral terms. */
+export type ResolutionProblem =
+  | { kind: 'field_missing'; path: string; field: string }
+  | { kind: 'type_changed'; path: string; reader: string; writer: string }
+  | { kind: 'name_changed'; path: string; reader: string; writer: string }
+  | { kind: 'enum_symbols'; path: string; symbols: string[] }
+  | { kind: 'fixed_size'; path: string; reader: number; writer: number }
+  | { kind: 'union_branch'; path: string; branch: string }
+
+/**
+ * Pure: every place where `reader` cannot resolve data written with `writer`, following the Avro
+ * specification's schema-resolution rules. avsc's own resolver decides the same question but stops at the
+ * first problem and names no path, so the walk is ours; the tests hold its verdicts equal to avsc's.
+ */
+export function resolutionProblems(reader: avro.Type, writer: avro.Type, path = 'properties', seen = new Set<string>()): ResolutionProblem[] {
+  const r = reader as any
+  const w = writer as any
+
+  if (isUnion(w)) {
+    // Every branch the writer may have used must be readable.
+    const problems: ResolutionProblem[] = []
+    for (const branch of w.types as avro.Type[]) {
+      if (isUnion(r)) {
+        if (!(r.types as avro.Type[]).some((rb) => resolutionProblems(rb, branch, path, seen).length === 0)) {
+          problems.push({ kind: 'union_branch', path, branch: typeLabel(branch) })
+        }
+      } else {
+        const sub = resolutionProblems(r, branch, path, seen)
+        if (sub.length) problems.push(...(w.types.length > 1 ? [{ kind: 'union_branch' as const, path, branch: typeLabel(branch) }] : sub))
+      }
+    }
+    return problems
+  }
+  if (isUnion(r)) {
+    // The first reader branch of the writer's kind decides, as in the specification.
+    const candidates = (r.types as avro.Type[]).filter((rb) => sameKind(rb, writer) || promotes(writer, rb))
+    if (!candidates.length) return [{ kind: 'type_changed', path, reader: typeLabel(reader), writer: typeLabel(writer) }]
+    const named = candidates.find((rb) => !isNamed(rb) || namesMatch(rb, writer)) ?? candidates[0]
+    return resolutionProblems(named, writer, path, seen)
+  }
+
+  if (!sameKind(r, w)) {
+    if (promotes(writer, reader)) return []
+    return [{ kind: 'type_changed', path, reader: typeLabel(reader), writer: typeLabel(writer) }]
+  }
+  if (isNamed(r) && !namesMatch(r, w)) return [{ kind: 'name_changed', path, reader: r.name, writer: w.name }]
+
+  switch (r.typeName) {
+    case 'record':
+    case 'error': {
+      // Recursive types: a pair already being checked higher up is assumed fine there.
+      const key = `${r.name}<-${w.name}`
+      if (seen.has(key)) return []
+      seen.add(key)
+      const problems: ResolutionProblem[] = []
+      const writerFields = new Map<string, any>((w.fields as any[]).map((f) => [f.name, f]))
+      for (const rf of r.fields as any[]) {
+        const wf = writerFields.get(rf.name) ?? (rf.aliases as string[]).map((a) => writerFields.get(a)).find(Boolean)
+        const fieldPath = `${path}.${rf.name}`
+        if (wf) problems.push(...resolutionProblems(rf.type, wf.type, fieldPath, seen))
+        else if (rf.defaultValue() === undefined) problems.push({ kind: 'field_missing', path: fieldPath, field: rf.name })
+      }
+      seen.delete(key)
+      return problems
+    }
+    case 'enum': {
+      const missing = (w.symbols as string[]).filter((s) => !(r.symbols as string[]).includes(s))
+      return missing.length && r.default === undefined ? [{ kind: 'enum_symbols', path, symbols: missing }] : []
+    }
+    case 'fixed':
+      return r.size === w.size ? [] : [{ kind: 'fixed_size', path, reader: r.size, writer: w.size }]
+    case 'array':
+      return resolutionProblems(r.itemsType, w.itemsType, `${path}[]`, seen)
+    case 'map':
+      return resolutionProblems(r.valuesType, w.valuesType, `${path}{}`, seen)
+    default:
+      return []
+  }
+}
+
 /**
  * Pure: the reasons `candidate` may not join a subject whose live versions are `existing` (oldest first)
- * under `level`; empty when compatible. Resolution itself is avsc's schema resolver, which implements the
- * Avro specification's rules (promotions, defaults, enums, unions, aliases).
+ * under `level`, each naming the path, the change and who breaks; empty when compatible.
  */
 export function compatibilityReasons(level: CompatibilityLevel, candidate: avro.Type, existing: ExistingVersion[]): string[] {
   if (level === 'NONE' || existing.length === 0) return []
@@ -33,22 +112,78 @@ export function compatibilityReasons(level: CompatibilityLevel, candidate: avro.
   const reasons: string[] = []
   for (const old of against) {
     if (backward) {
-      const why = cannotResolve(candidate, old.type)
-      if (why) reasons.push(`the new schema cannot read data written with version ${old.version}: ${why}`)
+      for (const p of resolutionProblems(candidate, old.type)) {
+        reasons.push(`${p.path}: ${describeChange(p, 'backward', old.version)} — the new schema cannot read events written with version ${old.version}`)
+      }
     }
     if (forward) {
-      const why = cannotResolve(old.type, candidate)
-      if (why) reasons.push(`consumers on version ${old.version} cannot read data written with the new schema: ${why}`)
+      for (const p of resolutionProblems(old.type, candidate)) {
+        reasons.push(`${p.path}: ${describeChange(p, 'forward', old.version)} — consumers on version ${old.version} can no longer read new events`)
+      }
     }
   }
   return reasons
 }
 
-function cannotResolve(reader: avro.Type, writer: avro.Type): string | undefined {
-  try {
-    reader.createResolver(writer)
-    return undefined
-  } catch (err) {
-    return (err as Error).message
+/**
+ * The problem told as a change from the old version to the new schema. Backward: the new schema reads,
+ * the old one wrote. Forward: the old one reads, the new one writes.
+ */
+function describeChange(p: ResolutionProblem, direction: 'backward' | 'forward', version: number): string {
+  const [oldSide, newSide] = direction === 'backward' ? ['writer', 'reader'] as const : ['reader', 'writer'] as const
+  switch (p.kind) {
+    case 'field_missing':
+      return direction === 'backward' ? 'field added without a default' : `field removed, and version ${version} has no default for it`
+    case 'type_changed':
+      return `type changed from ${p[oldSide]} to ${p[newSide]}`
+    case 'name_changed':
+      return `renamed from ${p[oldSide]} to ${p[newSide]} (keep the name, or add the old one to "aliases")`
+    case 'enum_symbols':
+      return direction === 'backward'
+        ? `enum symbol${p.symbols.length > 1 ? 's' : ''} ${p.symbols.join(', ')} removed, and the new schema has no enum default`
+        : `enum symbol${p.symbols.length > 1 ? 's' : ''} ${p.symbols.join(', ')} added, and version ${version} has no enum default`
+    case 'fixed_size':
+      return `fixed size changed from ${p[oldSide]} to ${p[newSide]}`
+    case 'union_branch':
+      return direction === 'backward' ? `union branch ${p.branch} removed` : `union branch ${p.branch} added`
   }
+}
+
+const PROMOTIONS: Record<string, string[]> = {
+  int: ['long', 'float', 'double'],
+  long: ['float', 'double'],
+  float: ['double'],
+  string: ['bytes'],
+  bytes: ['string'],
+}
+
+function promotes(writer: avro.Type, reader: avro.Type): boolean {
+  return PROMOTIONS[(writer as any).typeName]?.includes((reader as any).typeName) ?? false
+}
+
+function isUnion(t: any): boolean {
+  return t.typeName === 'union:unwrapped' || t.typeName === 'union:wrapped'
+}
+
+function isNamed(t: any): boolean {
+  return ['record', 'error', 'enum', 'fixed'].includes(t.typeName)
+}
+
+function sameKind(a: any, b: any): boolean {
+  const kind = (t: any) => (t.typeName === 'error' ? 'record' : t.typeName)
+  return kind(a) === kind(b)
+}
+
+/** Names match when equal, or when the reader lists the writer's name among its aliases. */
+function namesMatch(reader: any, writer: any): boolean {
+  return reader.name === writer.name || (reader.aliases as string[] | undefined)?.includes(writer.name) === true
+}
+
+function typeLabel(t: avro.Type): string {
+  const x = t as any
+  if (isNamed(x)) return `${x.typeName === 'error' ? 'record' : x.typeName} ${x.name}`
+  if (x.typeName === 'array') return `array<${typeLabel(x.itemsType)}>`
+  if (x.typeName === 'map') return `map<${typeLabel(x.valuesType)}>`
+  if (isUnion(x)) return (x.types as avro.Type[]).map(typeLabel).join(' | ')
+  return x.typeName
 }
