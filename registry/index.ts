@@ -1,9 +1,9 @@
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { hangUpWhenClosing, httpServerOptions } from '../runtime/http.js'
 import { isCompatibilityLevel } from './compatibility.js'
 import { errors, RegistryError } from './errors.js'
-import { SchemaStore } from './schema-store.js'
-import { hangUpWhenClosing, httpServerOptions } from '../runtime/http.js'
+import { isMode, SchemaStore, type SchemaReference, type SubjectVersion } from './schema-store.js'
 
 export { SchemaStore }
 
@@ -13,7 +13,11 @@ interface SchemaBody {
   schema?: unknown
   schemaType?: unknown
   references?: unknown
+  id?: unknown
+  version?: unknown
 }
+
+type Flag = { deleted?: string; permanent?: string; verbose?: string; defaultToGlobal?: string; force?: string }
 
 /**
  * Pulse's schema registry: the Confluent Schema Registry REST API over a SchemaStore, so
@@ -42,59 +46,75 @@ export function createRegistryServer(opts: { store: SchemaStore; logger?: Logger
   })
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error_code: 404, message: 'HTTP 404 Not Found' }))
 
-  const schemaText = (body: SchemaBody | undefined): string => {
-    if (!body || typeof body !== 'object') throw errors.badRequest('request body must be a JSON object with a "schema" string')
-    if (body.schemaType !== undefined && body.schemaType !== null && body.schemaType !== 'AVRO') {
-      throw errors.unsupportedSchemaType(body.schemaType)
-    }
-    if (Array.isArray(body.references) && body.references.length > 0) {
-      throw errors.invalidSchema('schema references are not supported yet')
-    }
-    if (typeof body.schema !== 'string') throw errors.invalidSchema('"schema" must be a string holding the Avro schema JSON')
-    return body.schema
+  const body = (b: SchemaBody | undefined): { schema: string; references: SchemaReference[] } => {
+    if (!b || typeof b !== 'object') throw errors.badRequest('request body must be a JSON object with a "schema" string')
+    if (b.schemaType !== undefined && b.schemaType !== null && b.schemaType !== 'AVRO') throw errors.unsupportedSchemaType(b.schemaType)
+    if (typeof b.schema !== 'string') throw errors.invalidSchema('"schema" must be a string holding the Avro schema JSON')
+    if (b.references !== undefined && b.references !== null && !Array.isArray(b.references)) throw errors.invalidSchema('"references" must be an array')
+    return { schema: b.schema, references: (b.references as SchemaReference[] | undefined) ?? [] }
   }
-  const versionBody = (subject: string, version: string) => {
-    const v = store.version(subject, version)
-    return { subject, version: v.version, id: v.id, schema: store.schemaById(v.id).schema }
+  const versionBody = (v: SubjectVersion) => {
+    const s = store.schemaById(v.id)
+    return { subject: v.subject, version: v.version, id: v.id, schema: s.schema, ...(s.references.length ? { references: s.references } : {}) }
   }
   const schemaId = (raw: string): number => {
     const id = Number(raw)
     if (!Number.isInteger(id) || id < 1) throw errors.schemaNotFound(`Schema ${raw} not found`)
     return id
   }
+  const on = (v: string | undefined) => v === 'true'
 
-  type S = { Params: { subject: string } }
-  type SV = { Params: { subject: string; version: string } }
+  type S = { Params: { subject: string }; Querystring: Flag }
+  type SV = { Params: { subject: string; version: string }; Querystring: Flag }
+  type Id = { Params: { id: string }; Querystring: Flag }
 
   app.get('/', async () => ({}))
   app.get('/schemas/types', async () => ['AVRO'])
-  app.get<{ Params: { id: string } }>('/schemas/ids/:id', async (req) => ({ schema: store.schemaById(schemaId(req.params.id)).schema }))
-  app.get<{ Params: { id: string } }>('/schemas/ids/:id/versions', async (req) =>
-    store.subjectVersionsOf(schemaId(req.params.id)).map(({ subject, version }) => ({ subject, version })),
+  app.get<Id>('/schemas/ids/:id', async (req) => {
+    const s = store.schemaById(schemaId(req.params.id))
+    return { schema: s.schema, ...(s.references.length ? { references: s.references } : {}) }
+  })
+  app.get<Id>('/schemas/ids/:id/schema', async (req, reply) => reply.type(CONTENT_TYPE).send(store.schemaById(schemaId(req.params.id)).schema))
+  app.get<Id>('/schemas/ids/:id/versions', async (req) =>
+    store.subjectVersionsOf(schemaId(req.params.id), on(req.query.deleted)).map(({ subject, version }) => ({ subject, version })),
   )
-  app.get<{ Params: { id: string } }>('/schemas/ids/:id/subjects', async (req) => [
-    ...new Set(store.subjectVersionsOf(schemaId(req.params.id)).map((v) => v.subject)),
+  app.get<Id>('/schemas/ids/:id/subjects', async (req) => [
+    ...new Set(store.subjectVersionsOf(schemaId(req.params.id), on(req.query.deleted)).map((v) => v.subject)),
   ])
 
-  app.get('/subjects', async () => store.subjectNames())
-  app.get<S>('/subjects/:subject/versions', async (req) => store.versions(req.params.subject))
+  app.get<{ Querystring: Flag }>('/subjects', async (req) => store.subjectNames(on(req.query.deleted)))
+  app.get<S>('/subjects/:subject/versions', async (req) => store.versions(req.params.subject, on(req.query.deleted)))
   app.post<S & { Body: SchemaBody }>('/subjects/:subject/versions', async (req) => {
-    const { id } = store.register(req.params.subject, schemaText(req.body))
-    return { id }
+    const { schema, references } = body(req.body)
+    const { id, version } = req.body ?? {}
+    const registered = store.register(req.params.subject, schema, {
+      references,
+      id: id === undefined || id === null ? undefined : (id as number),
+      version: version === undefined || version === null ? undefined : (version as number),
+    })
+    return { id: registered.id }
   })
   app.post<S & { Body: SchemaBody }>('/subjects/:subject', async (req) => {
-    const found = store.lookup(req.params.subject, schemaText(req.body))
-    return versionBody(req.params.subject, String(found.version))
+    const { schema, references } = body(req.body)
+    return versionBody(store.lookup(req.params.subject, schema, references, on(req.query.deleted)))
   })
-  app.get<SV>('/subjects/:subject/versions/:version', async (req) => versionBody(req.params.subject, req.params.version))
-  app.get<SV>('/subjects/:subject/versions/:version/schema', async (req, reply: FastifyReply) => {
-    const v = store.version(req.params.subject, req.params.version)
+  app.delete<S>('/subjects/:subject', async (req) => store.deleteSubject(req.params.subject, on(req.query.permanent)))
+  app.get<SV>('/subjects/:subject/versions/:version', async (req) =>
+    versionBody(store.version(req.params.subject, req.params.version, on(req.query.deleted))),
+  )
+  app.get<SV>('/subjects/:subject/versions/:version/schema', async (req, reply) => {
+    const v = store.version(req.params.subject, req.params.version, on(req.query.deleted))
     return reply.type(CONTENT_TYPE).send(store.schemaById(v.id).schema)
   })
+  app.get<SV>('/subjects/:subject/versions/:version/referencedby', async (req) => store.referencedBy(req.params.subject, req.params.version))
+  app.delete<SV>('/subjects/:subject/versions/:version', async (req) =>
+    store.deleteVersion(req.params.subject, req.params.version, on(req.query.permanent)),
+  )
 
-  app.post<SV & { Body: SchemaBody; Querystring: { verbose?: string } }>('/compatibility/subjects/:subject/versions/:version', async (req) => {
-    const reasons = store.checkCompatibility(req.params.subject, schemaText(req.body), req.params.version)
-    return req.query.verbose === 'true' ? { is_compatible: reasons.length === 0, messages: reasons } : { is_compatible: reasons.length === 0 }
+  app.post<SV & { Body: SchemaBody }>('/compatibility/subjects/:subject/versions/:version', async (req) => {
+    const { schema, references } = body(req.body)
+    const reasons = store.checkCompatibility(req.params.subject, schema, req.params.version, references)
+    return on(req.query.verbose) ? { is_compatible: reasons.length === 0, messages: reasons } : { is_compatible: reasons.length === 0 }
   })
 
   app.get('/config', async () => ({ compatibilityLevel: store.compatibility() }))
@@ -104,10 +124,15 @@ export function createRegistryServer(opts: { store: SchemaStore; logger?: Logger
     store.setCompatibility(null, level)
     return { compatibility: level }
   })
-  app.get<S & { Querystring: { defaultToGlobal?: string } }>('/config/:subject', async (req) => {
+  app.delete('/config', async () => {
+    const previous = store.compatibility()
+    store.setCompatibility(null, null)
+    return { compatibilityLevel: previous }
+  })
+  app.get<S>('/config/:subject', async (req) => {
     const level = store.subjectCompatibility(req.params.subject)
     if (level) return { compatibilityLevel: level }
-    if (req.query.defaultToGlobal === 'true') return { compatibilityLevel: store.compatibility() }
+    if (on(req.query.defaultToGlobal)) return { compatibilityLevel: store.compatibility() }
     throw errors.subjectConfigNotFound(req.params.subject)
   })
   app.put<S & { Body: { compatibility?: unknown } }>('/config/:subject', async (req) => {
@@ -121,6 +146,32 @@ export function createRegistryServer(opts: { store: SchemaStore; logger?: Logger
     if (!previous) throw errors.subjectConfigNotFound(req.params.subject)
     store.setCompatibility(req.params.subject, null)
     return { compatibilityLevel: previous }
+  })
+
+  app.get('/mode', async () => ({ mode: store.mode() }))
+  app.put<{ Body: { mode?: unknown }; Querystring: Flag }>('/mode', async (req) => {
+    const mode = req.body?.mode
+    if (!isMode(mode)) throw errors.invalidMode(mode)
+    store.setMode(null, mode, on(req.query.force))
+    return { mode }
+  })
+  app.get<S>('/mode/:subject', async (req) => {
+    const mode = store.subjectModeOf(req.params.subject)
+    if (mode) return { mode }
+    if (on(req.query.defaultToGlobal)) return { mode: store.mode() }
+    throw errors.subjectModeNotFound(req.params.subject)
+  })
+  app.put<S & { Body: { mode?: unknown } }>('/mode/:subject', async (req) => {
+    const mode = req.body?.mode
+    if (!isMode(mode)) throw errors.invalidMode(mode)
+    store.setMode(req.params.subject, mode, on(req.query.force))
+    return { mode }
+  })
+  app.delete<S>('/mode/:subject', async (req) => {
+    const previous = store.subjectModeOf(req.params.subject)
+    if (!previous) throw errors.subjectModeNotFound(req.params.subject)
+    store.setMode(req.params.subject, null)
+    return { mode: previous }
   })
 
   return app

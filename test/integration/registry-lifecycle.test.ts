@@ -1,0 +1,127 @@
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
+import type { FastifyInstance } from 'fastify'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createRegistryServer, SchemaStore } from '../../registry/index.js'
+import { tempDir } from '../support/fixtures.js'
+
+const schemaOf = (name: string, fields: unknown[] = [{ name: 'x', type: 'int' }]) => JSON.stringify({ type: 'record', name, fields })
+
+describe('registry lifecycle: deletes, modes, references, import', () => {
+  let server: FastifyInstance | undefined
+  let store: SchemaStore | undefined
+  let url = ''
+  const open = async (dir: string) => {
+    store = SchemaStore.open(dir)
+    server = createRegistryServer({ store })
+    await server.listen({ host: '127.0.0.1', port: 0 })
+    url = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`
+  }
+  const close = async () => {
+    await server?.close()
+    store?.close()
+    server = undefined
+  }
+  afterEach(close)
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    return { status: res.status, body: await res.json() }
+  }
+
+  it('soft-deletes, then deletes permanently, with Confluent codes at each wrong step', async () => {
+    await open(tempDir())
+    expect((await call('POST', '/subjects/s/versions', { schema: schemaOf('A') })).body).toEqual({ id: 1 })
+    expect((await call('POST', '/subjects/s/versions', { schema: schemaOf('A', [{ name: 'x', type: 'long' }]) })).body).toEqual({ id: 2 })
+
+    expect((await call('DELETE', '/subjects/s/versions/1?permanent=true')).body.error_code).toBe(40407)
+    expect((await call('DELETE', '/subjects/s/versions/1')).body).toBe(1)
+    expect((await call('DELETE', '/subjects/s/versions/1')).body.error_code).toBe(40406)
+    expect((await call('GET', '/subjects/s/versions')).body).toEqual([2])
+    expect((await call('GET', '/subjects/s/versions?deleted=true')).body).toEqual([1, 2])
+    expect((await call('GET', '/subjects/s/versions/1')).body.error_code).toBe(40402)
+    expect((await call('GET', '/subjects/s/versions/1?deleted=true')).body).toMatchObject({ version: 1, id: 1 })
+    // Consumers can still decode old data written with a soft-deleted schema.
+    expect((await call('GET', '/schemas/ids/1')).status).toBe(200)
+
+    expect((await call('DELETE', '/subjects/s?permanent=true')).body.error_code).toBe(40405)
+    expect((await call('DELETE', '/subjects/s')).body).toEqual([2])
+    expect((await call('DELETE', '/subjects/s')).body.error_code).toBe(40404)
+    expect((await call('GET', '/subjects')).body).toEqual([])
+    expect((await call('GET', '/subjects?deleted=true')).body).toEqual(['s'])
+    expect((await call('DELETE', '/subjects/s?permanent=true')).body).toEqual([1, 2])
+    expect((await call('GET', '/subjects?deleted=true')).body).toEqual([])
+    expect((await call('GET', '/schemas/ids/1')).body.error_code).toBe(40403)
+  })
+
+  it('never brings a permanently deleted schema or its id back, even after a restart', async () => {
+    const dir = tempDir()
+    await open(dir)
+    await call('POST', '/subjects/gone/versions', { schema: schemaOf('Gone') })
+    await call('DELETE', '/subjects/gone')
+    await call('DELETE', '/subjects/gone?permanent=true')
+    await close()
+
+    await open(dir)
+    expect((await call('GET', '/schemas/ids/1')).body.error_code).toBe(40403)
+    expect((await call('GET', '/subjects?deleted=true')).body).toEqual([])
+    // Registering it again mints a new id: 1 is never reused.
+    expect((await call('POST', '/subjects/gone/versions', { schema: schemaOf('Gone') })).body).toEqual({ id: 2 })
+  })
+
+  it('enforces READONLY and IMPORT modes', async () => {
+    await open(tempDir())
+    expect((await call('GET', '/mode')).body).toEqual({ mode: 'READWRITE' })
+    expect((await call('PUT', '/mode', { mode: 'SLEEPY' })).body.error_code).toBe(42204)
+    expect((await call('GET', '/mode/s')).body.error_code).toBe(40409)
+    expect((await call('PUT', '/mode/s', { mode: 'READONLY' })).body).toEqual({ mode: 'READONLY' })
+    const refused = await call('POST', '/subjects/s/versions', { schema: schemaOf('A') })
+    expect(refused.status).toBe(422)
+    expect(refused.body.error_code).toBe(42205)
+    expect((await call('DELETE', '/mode/s')).body).toEqual({ mode: 'READONLY' })
+
+    // An id may only be chosen in IMPORT mode, which needs an empty registry unless forced.
+    expect((await call('POST', '/subjects/s/versions', { schema: schemaOf('A'), id: 40 })).body.error_code).toBe(42205)
+    await call('POST', '/subjects/t/versions', { schema: schemaOf('T') })
+    expect((await call('PUT', '/mode', { mode: 'IMPORT' })).body.error_code).toBe(42205)
+    expect((await call('PUT', '/mode?force=true', { mode: 'IMPORT' })).body).toEqual({ mode: 'IMPORT' })
+    expect((await call('POST', '/subjects/s/versions', { schema: schemaOf('A'), id: 40, version: 3 })).body).toEqual({ id: 40 })
+    expect((await call('GET', '/subjects/s/versions/3')).body).toMatchObject({ id: 40, version: 3 })
+    expect((await call('POST', '/subjects/u/versions', { schema: schemaOf('Other'), id: 40 })).body.error_code).toBe(40901)
+    await call('PUT', '/mode', { mode: 'READWRITE' })
+    // New ids continue after the highest imported one.
+    expect((await call('POST', '/subjects/v/versions', { schema: schemaOf('V') })).body).toEqual({ id: 41 })
+  })
+
+  it('resolves schema references, refuses to delete what is referenced, and the client encodes through them', async () => {
+    await open(tempDir())
+    const address = JSON.stringify({ type: 'record', name: 'Address', namespace: 'dev.pulse', fields: [{ name: 'city', type: 'string' }] })
+    await call('POST', '/subjects/address/versions', { schema: address })
+    const customer = JSON.stringify({ type: 'record', name: 'Customer', namespace: 'dev.pulse', fields: [{ name: 'home', type: 'dev.pulse.Address' }] })
+    const references = [{ name: 'dev.pulse.Address', subject: 'address', version: 1 }]
+    expect((await call('POST', '/subjects/customer/versions', { schema: customer })).body.error_code).toBe(42201)
+    const { body } = await call('POST', '/subjects/customer/versions', { schema: customer, references })
+    expect(body).toEqual({ id: 2 })
+    expect((await call('GET', '/subjects/customer/versions/1')).body.references).toEqual(references)
+    expect((await call('GET', '/subjects/address/versions/1/referencedby')).body).toEqual([2])
+    const blocked = await call('DELETE', '/subjects/address/versions/1')
+    expect(blocked.body.error_code).toBe(42206)
+
+    const client = new SchemaRegistry({ host: url })
+    const encoded = await client.encode(2, { home: { city: 'Lyon' } })
+    expect(await client.decode(encoded)).toEqual({ home: { city: 'Lyon' } })
+    // Lookup over REST (the kafkajs client's getRegistryIdBySchema does not send references).
+    expect((await call('POST', '/subjects/customer', { schema: customer, references })).body).toMatchObject({ id: 2, version: 1 })
+  })
+
+  it('answers unknown routes and methods cleanly', async () => {
+    await open(tempDir())
+    for (const [method, path] of [['GET', '/nope'], ['PATCH', '/subjects'], ['DELETE', '/schemas/types']]) {
+      const res = await call(method, path)
+      expect(res.status).toBe(404)
+      expect(res.body).toEqual({ error_code: 404, message: 'HTTP 404 Not Found' })
+    }
+  })
+})
