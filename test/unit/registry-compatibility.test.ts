@@ -16,6 +16,13 @@ describe('schemaIdentity', () => {
     expect(a).toBe(b)
   })
 
+  it('qualifies names the way the Parsing Canonical Form does', () => {
+    const nested = { type: 'record', name: 'A', namespace: 'x.y', fields: [{ name: 'b', type: { type: 'enum', name: 'B', symbols: ['P'] } }, { name: 'c', type: 'B' }] }
+    const qualified = { type: 'record', name: 'x.y.A', fields: [{ name: 'b', type: { type: 'enum', name: 'x.y.B', symbols: ['P'] } }, { name: 'c', type: 'x.y.B' }] }
+    expect(schemaIdentity(nested)).toBe(schemaIdentity(qualified))
+    expect(schemaIdentity({ ...nested, namespace: 'other' })).not.toBe(schemaIdentity(qualified))
+  })
+
   it('keeps what changes resolution: defaults and logical types', () => {
     const base = { type: 'record', name: 'A', fields: [{ name: 'x', type: 'int' }] }
     expect(schemaIdentity(base)).not.toBe(schemaIdentity({ ...base, fields: [{ name: 'x', type: 'int', default: 0 }] }))
