@@ -1,14 +1,13 @@
 import { ConfigError, loadConfig, type PulseConfig } from '../runtime/config.js'
 import { ensureKafkaJars } from '../runtime/kafka-broker.js'
-import { createLogger } from '../runtime/logger.js'
-import { startPlatform, type Platform } from '../runtime/platform.js'
-import { sendDemoEvents, waitForScores } from './demo.js'
+import type { Platform } from '../runtime/platform.js'
 
 const USAGE = `usage: pulse <command>
 
   dev             start every Pulse component in this process (Kafka and Redis too, unless configured)
   demo            like dev, then send sample events through the gateway and print the resulting scores
   kafka install   fetch the Kafka broker's jars from Maven Central (done on demand by dev and demo)
+  schemas …       check, push, document and generate types for the event catalog (pulse schemas help)
 `
 
 async function main(argv: string[]): Promise<number> {
@@ -25,6 +24,9 @@ async function main(argv: string[]): Promise<number> {
         return 0
       }
       break
+    case 'schemas':
+      // Loaded on demand: the catalog tools should not pay for loading the whole platform.
+      return (await import('./schemas.js')).schemasCommand(argv.slice(1))
     case undefined:
     case 'help':
     case '--help':
@@ -40,6 +42,8 @@ async function serve(opts: { demo: boolean }): Promise<number> {
   // The demo's output is the scores; keep routine logs out of the way unless asked for.
   if (opts.demo && !env.PULSE_LOG_LEVEL) env.PULSE_LOG_LEVEL = 'warn'
   const config = loadConfig(env)
+  const { createLogger } = await import('../runtime/logger.js')
+  const { startPlatform } = await import('../runtime/platform.js')
   const logger = createLogger(config.logLevel)
   const started = Date.now()
   const platform = await startPlatform(config, logger)
@@ -83,6 +87,7 @@ async function serve(opts: { demo: boolean }): Promise<number> {
 }
 
 async function runDemo(platform: Platform, config: PulseConfig): Promise<void> {
+  const { sendDemoEvents, waitForScores } = await import('./demo.js')
   const key = platform.generatedApiKey?.secret ?? [...(config.apiKeys?.values() ?? [])][0]
   const accounts = await sendDemoEvents(platform.endpoints.gateway, key)
   const scores = await waitForScores(platform.endpoints.graphql, accounts)
@@ -108,7 +113,7 @@ function printEndpoints(p: Platform, ms: number): void {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    console.error(err instanceof ConfigError ? err.message : err)
+    console.error(err instanceof ConfigError ? err.message : err instanceof Error ? `error: ${err.message}` : err)
     process.exit(1)
   },
 )
