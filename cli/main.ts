@@ -8,6 +8,7 @@ const USAGE = `usage: pulse <command>
   demo            like dev, then send sample events through the gateway and print the resulting scores
   kafka install   fetch the Kafka broker's jars from Maven Central (done on demand by dev and demo)
   schemas …       check, push, document and generate types for the event catalog (pulse schemas help)
+  registry …      export or import the whole schema registry (pulse registry help)
 `
 
 async function main(argv: string[]): Promise<number> {
@@ -24,6 +25,8 @@ async function main(argv: string[]): Promise<number> {
         return 0
       }
       break
+    case 'registry':
+      return (await import('./registry.js')).registryCommand(argv.slice(1))
     case 'schemas':
       // Loaded on demand: the catalog tools should not pay for loading the whole platform.
       return (await import('./schemas.js')).schemasCommand(argv.slice(1))

@@ -1,0 +1,111 @@
+import fs from 'node:fs'
+import { parseArgs } from 'node:util'
+import { importOrder, parseRegistryExport, type RegistryExport } from '../registry/transfer.js'
+
+export const REGISTRY_USAGE = `usage: pulse registry <command>
+
+  export [--registry URL] [--out FILE]           the whole registry (ids, versions, soft-deleted ones, settings) as JSON
+  import --file FILE [--registry URL] [--force]  load an export, keeping ids and versions; also reads a list of
+                                                 Confluent subject versions or the records of its _schemas topic
+`
+
+/** A Confluent-API client small enough to work against Pulse's registry and Confluent's alike. */
+function rest(url: string) {
+  const base = url.replace(/\/+$/, '')
+  return async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { accept: 'application/vnd.schemaregistry.v1+json', ...(body === undefined ? {} : { 'content-type': 'application/vnd.schemaregistry.v1+json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    return { status: res.status, body: await res.json().catch(() => null) }
+  }
+}
+
+export async function exportRegistry(url: string): Promise<RegistryExport> {
+  const call = rest(url)
+  const ok = async (path: string) => {
+    const r = await call('GET', path)
+    if (r.status !== 200) throw new Error(`GET ${path} answered ${r.status}: ${r.body?.message ?? ''}`)
+    return r.body
+  }
+  const exp: RegistryExport = { format: 'pulse-registry-export', formatVersion: 1, exportedAt: new Date().toISOString(), compatibility: (await ok('/config')).compatibilityLevel, subjects: [] }
+  for (const subject of (await ok('/subjects?deleted=true')) as string[]) {
+    const s = encodeURIComponent(subject)
+    const live = new Set<number>((await call('GET', `/subjects/${s}/versions`)).body ?? [])
+    const versions = []
+    for (const n of (await ok(`/subjects/${s}/versions?deleted=true`)) as number[]) {
+      const v = await ok(`/subjects/${s}/versions/${n}?deleted=true`)
+      versions.push({ version: n, id: v.id, schema: v.schema, ...(v.references?.length ? { references: v.references } : {}), ...(live.has(n) ? {} : { deleted: true }) })
+    }
+    const config = await call('GET', `/config/${s}`)
+    const mode = await call('GET', `/mode/${s}`)
+    exp.subjects.push({
+      subject,
+      ...(config.status === 200 ? { compatibility: config.body.compatibilityLevel } : {}),
+      ...(mode.status === 200 ? { mode: mode.body.mode } : {}),
+      versions,
+    })
+  }
+  return exp
+}
+
+/** Loads an export through the REST API in IMPORT mode, so every schema keeps its id and version. */
+export async function importRegistry(url: string, exp: RegistryExport, opts: { force?: boolean; log?: (m: string) => void } = {}): Promise<number> {
+  const call = rest(url)
+  const must = async (method: string, path: string, body?: unknown) => {
+    const r = await call(method, path, body)
+    if (r.status !== 200) throw new Error(`${method} ${path} answered ${r.status}: ${r.body?.message ?? JSON.stringify(r.body)}`)
+    return r.body
+  }
+  await must('PUT', `/mode${opts.force ? '?force=true' : ''}`, { mode: 'IMPORT' })
+  let imported = 0
+  try {
+    for (const { subject, version } of importOrder(exp)) {
+      await must('POST', `/subjects/${encodeURIComponent(subject)}/versions`, {
+        schema: version.schema,
+        id: version.id,
+        version: version.version,
+        ...(version.references?.length ? { references: version.references } : {}),
+      })
+      imported++
+    }
+    for (const s of exp.subjects) {
+      const subject = encodeURIComponent(s.subject)
+      for (const v of s.versions.filter((x) => x.deleted)) await must('DELETE', `/subjects/${subject}/versions/${v.version}`)
+      if (s.compatibility) await must('PUT', `/config/${subject}`, { compatibility: s.compatibility })
+    }
+    await must('PUT', '/config', { compatibility: exp.compatibility })
+  } finally {
+    await must('PUT', '/mode', { mode: 'READWRITE' })
+  }
+  // Subject modes last: a READONLY subject would refuse its own import.
+  for (const s of exp.subjects) if (s.mode && s.mode !== 'IMPORT') await must('PUT', `/mode/${encodeURIComponent(s.subject)}`, { mode: s.mode })
+  opts.log?.(`imported ${imported} schema versions in ${exp.subjects.length} subjects`)
+  return imported
+}
+
+export async function registryCommand(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  const { values } = parseArgs({
+    args: rest,
+    options: { registry: { type: 'string' }, out: { type: 'string' }, file: { type: 'string' }, force: { type: 'boolean', default: false } },
+  })
+  const url = values.registry ?? process.env.PULSE_REGISTRY_URL ?? 'http://127.0.0.1:8081'
+  switch (command) {
+    case 'export': {
+      const json = JSON.stringify(await exportRegistry(url), null, 2)
+      if (values.out) fs.writeFileSync(values.out, json + '\n')
+      else console.log(json)
+      return 0
+    }
+    case 'import': {
+      if (!values.file) throw new Error('import needs --file FILE')
+      await importRegistry(url, parseRegistryExport(fs.readFileSync(values.file, 'utf8')), { force: values.force, log: console.log })
+      return 0
+    }
+    default:
+      console.error(REGISTRY_USAGE)
+      return 2
+  }
+}
