@@ -39,17 +39,15 @@ export function resolutionProblems(reader: avro.Type, writer: avro.Type, path = 
   const w = writer as any
 
   if (isUnion(w)) {
-    // Every branch the writer may have used must be readable.
+    // Every branch the writer may have used must be readable. When the reader has a counterpart for a
+    // branch (same kind and name) that still cannot read it, the problem inside is the useful one.
     const problems: ResolutionProblem[] = []
+    const readerBranches: avro.Type[] = isUnion(r) ? r.types : [reader]
     for (const branch of w.types as avro.Type[]) {
-      if (isUnion(r)) {
-        if (!(r.types as avro.Type[]).some((rb) => resolutionProblems(rb, branch, path, seen).length === 0)) {
-          problems.push({ kind: 'union_branch', path, branch: typeLabel(branch) })
-        }
-      } else {
-        const sub = resolutionProblems(r, branch, path, seen)
-        if (sub.length) problems.push(...(w.types.length > 1 ? [{ kind: 'union_branch' as const, path, branch: typeLabel(branch) }] : sub))
-      }
+      if (readerBranches.some((rb) => resolutionProblems(rb, branch, path, seen).length === 0)) continue
+      const counterpart = readerBranches.find((rb) => sameKind(rb, branch) && (!isNamed(rb) || namesMatch(rb, branch)))
+      if (counterpart) problems.push(...resolutionProblems(counterpart, branch, path, seen))
+      else problems.push({ kind: 'union_branch', path, branch: typeLabel(branch) })
     }
     return problems
   }

@@ -125,3 +125,50 @@ describe('registry lifecycle: deletes, modes, references, import', () => {
     }
   })
 })
+
+describe('every compatibility level over REST, on a nested union change', () => {
+  const buyer = (fields: unknown[]) => ({ type: 'record', name: 'Buyer', fields })
+  const order = (buyerFields: unknown[], extra: unknown[] = []) =>
+    JSON.stringify({ type: 'record', name: 'Order', fields: [{ name: 'buyer', type: ['null', buyer(buyerFields)], default: null }, ...extra] })
+  const v1 = order([{ name: 'email', type: 'string' }])
+  const v2 = order([{ name: 'email', type: 'string' }, { name: 'vip', type: 'boolean', default: false }])
+  // Compatible with v2 both ways, but it drops `vip`'s sibling `email` default-less field that v1 readers need.
+  const v3 = order([{ name: 'vip', type: 'boolean', default: false }], [{ name: 'note', type: ['null', 'string'], default: null }])
+
+  const expected: Record<string, boolean> = {
+    NONE: true,
+    BACKWARD: true, // v3 reads v2: email ignored, vip present
+    FORWARD: false, // v2 reads v3: email missing without default
+    FULL: false,
+    BACKWARD_TRANSITIVE: true,
+    FORWARD_TRANSITIVE: false,
+    FULL_TRANSITIVE: false,
+  }
+
+  for (const [level, compatible] of Object.entries(expected)) {
+    it(`${level}: ${compatible ? 'accepts' : 'refuses with reasons'}`, async () => {
+      const store = SchemaStore.open()
+      const server = createRegistryServer({ store })
+      await server.listen({ host: '127.0.0.1', port: 0 })
+      const url = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`
+      const post = (path: string, body: unknown) =>
+        fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() }))
+      try {
+        await fetch(`${url}/config/o`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ compatibility: level }) })
+        expect((await post('/subjects/o/versions', { schema: v1 })).status).toBe(200)
+        expect((await post('/subjects/o/versions', { schema: v2 })).status).toBe(200)
+        const check = await post('/compatibility/subjects/o/versions/latest?verbose=true', { schema: v3 })
+        expect(check.body.is_compatible).toBe(compatible)
+        const res = await post('/subjects/o/versions', { schema: v3 })
+        if (compatible) expect(res).toEqual({ status: 200, body: { id: 3 } })
+        else {
+          expect(res.status).toBe(409)
+          expect(res.body.message).toContain('properties.buyer.email: field removed, and version 2 has no default for it — consumers on version 2 can no longer read new events')
+          if (level.endsWith('_TRANSITIVE')) expect(res.body.message).toContain('version 1')
+        }
+      } finally {
+        await server.close()
+      }
+    })
+  }
+})
