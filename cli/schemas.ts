@@ -6,7 +6,7 @@ import { renderCatalogDocs } from '../schemas/catalog-docs.js'
 import { baselineFromGit, baselineFromRegistry, checkCatalog } from '../schemas/check.js'
 import { formatReport, REPORT_FORMATS, type ReportFormat } from '../schemas/check-report.js'
 import { generateTypes } from '../schemas/codegen.js'
-import { readCatalog } from '../schemas/index.js'
+import { pushCatalog, readCatalog } from '../schemas/index.js'
 
 export const SCHEMAS_USAGE = `usage: pulse schemas <command>
 
@@ -49,28 +49,13 @@ export async function schemasCommand(argv: string[]): Promise<number> {
       return report.incompatible > 0 ? 1 : 0
     }
     case 'push': {
-      // Plain REST rather than the kafkajs client, whose register() insists the subject's level is BACKWARD.
-      const url = (values.registry ?? process.env.PULSE_REGISTRY_URL ?? 'http://127.0.0.1:8081').replace(/\/+$/, '')
-      const post = async (p: string, body: unknown) => {
-        const res = await fetch(`${url}${p}`, { method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify(body) })
-        return { status: res.status, body: (await res.json()) as { id?: number; version?: number; message?: string } }
+      const results = await pushCatalog(values.registry ?? process.env.PULSE_REGISTRY_URL ?? 'http://127.0.0.1:8081', catalog)
+      for (const r of results) {
+        if (r.status === 'unchanged') console.log(`${r.subject}: unchanged (id ${r.id}, version ${r.version})`)
+        else if (r.status === 'registered') console.log(`${r.subject}: registered (id ${r.id})`)
+        else console.error(`${r.subject}: refused with ${r.message}`)
       }
-      let failed = 0
-      for (const e of catalog) {
-        const subject = encodeURIComponent(e.subject)
-        const known = await post(`/subjects/${subject}`, { schema: e.schema })
-        if (known.status === 200) {
-          console.log(`${e.subject}: unchanged (id ${known.body.id}, version ${known.body.version})`)
-          continue
-        }
-        const registered = await post(`/subjects/${subject}/versions`, { schema: e.schema })
-        if (registered.status === 200) console.log(`${e.subject}: registered (id ${registered.body.id})`)
-        else {
-          failed++
-          console.error(`${e.subject}: refused with ${registered.status}: ${registered.body.message}`)
-        }
-      }
-      return failed ? 1 : 0
+      return results.some((r) => r.status === 'refused') ? 1 : 0
     }
     case 'docs': {
       const out = path.resolve(values.out ?? 'docs/EVENTS.md')

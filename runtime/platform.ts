@@ -8,7 +8,7 @@ import { createGraphQLServer } from '../graphql/index.js'
 import { migrate } from '../migrations/runner.js'
 import { createScoreEvents, createScoringQueue, startEventProcessor, startScoringWorker } from '../processors/index.js'
 import { createRegistryServer, SchemaStore } from '../registry/index.js'
-import { registerCatalog } from '../schemas/index.js'
+import { pushCatalog } from '../schemas/index.js'
 import { createClickHouse } from './clickhouse.js'
 import type { PulseConfig } from './config.js'
 import { startKafkaBroker } from './kafka-broker.js'
@@ -81,7 +81,10 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
     stops.push(['registry server', () => registryServer.close()])
   }
   const registry = new SchemaRegistry({ host: registryUrl })
-  const registeredSchemas = await registerCatalog(registry)
+  const pushed = await pushCatalog(registryUrl)
+  const refused = pushed.filter((r) => r.status === 'refused')
+  if (refused.length) throw new Error(`the registry refused catalog schemas: ${refused.map((r) => `${r.subject} (${r.message})`).join('; ')}`)
+  const registeredSchemas = pushed.map((r) => ({ subject: r.subject, id: r.id! }))
 
   const kafka = new Kafka({ clientId: 'pulse', brokers, logCreator: kafkaLogCreator(logger) })
   const admin = kafka.admin()

@@ -1,7 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { SchemaType, type SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 
 export const CATALOG_DIR = path.dirname(fileURLToPath(import.meta.url))
 
@@ -30,12 +29,38 @@ export function readCatalog(dir = CATALOG_DIR): CatalogEntry[] {
     })
 }
 
-/** Registers every catalog schema under its subject (idempotent: a known schema keeps its id and version). */
-export async function registerCatalog(registry: SchemaRegistry, catalog = readCatalog()): Promise<{ subject: string; id: number }[]> {
-  const registered = []
-  for (const entry of catalog) {
-    const { id } = await registry.register({ type: SchemaType.AVRO, schema: entry.schema }, { subject: entry.subject })
-    registered.push({ subject: entry.subject, id })
+export interface PushResult {
+  subject: string
+  status: 'unchanged' | 'registered' | 'refused'
+  id?: number
+  version?: number
+  message?: string
+}
+
+/**
+ * Registers what changed in the catalog, idempotently, over the Confluent REST API. Plain REST rather than
+ * the kafkajs client, whose register() refuses any subject whose level is not BACKWARD.
+ */
+export async function pushCatalog(registryUrl: string, catalog = readCatalog()): Promise<PushResult[]> {
+  const url = registryUrl.replace(/\/+$/, '')
+  const post = async (p: string, body: unknown) => {
+    const res = await fetch(`${url}${p}`, { method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify(body) })
+    return { status: res.status, body: (await res.json()) as { id?: number; version?: number; message?: string } }
   }
-  return registered
+  const results: PushResult[] = []
+  for (const e of catalog) {
+    const subject = encodeURIComponent(e.subject)
+    const known = await post(`/subjects/${subject}`, { schema: e.schema })
+    if (known.status === 200) {
+      results.push({ subject: e.subject, status: 'unchanged', id: known.body.id, version: known.body.version })
+      continue
+    }
+    const registered = await post(`/subjects/${subject}/versions`, { schema: e.schema })
+    results.push(
+      registered.status === 200
+        ? { subject: e.subject, status: 'registered', id: registered.body.id }
+        : { subject: e.subject, status: 'refused', message: `${registered.status}: ${registered.body.message}` },
+    )
+  }
+  return results
 }
