@@ -35,7 +35,7 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ c
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
       if (!batch.messages.length || !isRunning() || isStale()) return
       const receivedAt = new Date()
       const rows = []
@@ -48,6 +48,8 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ c
         await deps.clickhouse.insert({ table: 'events', values: rows, format: 'JSONEachRow' })
         await enqueueScoring(deps.scoringQueue, rows.map((r) => r.account_id), deps.scoringDebounceMs)
       }
+      // Resolving moves this consumer's fetch position past the batch; committing makes that survive a crash.
+      resolveOffset(batch.lastOffset())
       await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }])
       await heartbeat()
       log?.debug({ partition: batch.partition, rows: rows.length }, 'batch stored')
