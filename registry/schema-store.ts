@@ -66,6 +66,7 @@ export class SchemaStore {
   private globalMode: Mode = 'READWRITE'
   private maxId = 0
   private fd: number | undefined
+  private closed = false
 
   private constructor() {}
 
@@ -97,9 +98,12 @@ export class SchemaStore {
   close(): void {
     if (this.fd !== undefined) fs.closeSync(this.fd)
     this.fd = undefined
+    this.closed = true
   }
 
   private write(entries: LogEntry[]): void {
+    // Nothing may change in memory that the log did not take: a closed store refuses writes.
+    if (this.closed) throw new Error('the registry store is closed')
     if (this.fd !== undefined) {
       fs.writeSync(this.fd, entries.map((e) => JSON.stringify(e) + '\n').join(''))
       fs.fsyncSync(this.fd)

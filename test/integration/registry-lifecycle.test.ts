@@ -116,6 +116,18 @@ describe('registry lifecycle: deletes, modes, references, import', () => {
     expect((await call('POST', '/subjects/customer', { schema: customer, references })).body).toMatchObject({ id: 2, version: 1 })
   })
 
+  it('answers 40408 for a subject without its own level, and 50001 when the store cannot write', async () => {
+    await open(tempDir())
+    await call('POST', '/subjects/s/versions', { schema: schemaOf('A') })
+    expect((await call('GET', '/config/s')).body.error_code).toBe(40408)
+    expect((await call('GET', '/config/s?defaultToGlobal=true')).body).toEqual({ compatibilityLevel: 'BACKWARD' })
+    store!.close()
+    const failed = await call('POST', '/subjects/s/versions', { schema: schemaOf('A', [{ name: 'x', type: 'int' }, { name: 'y', type: 'int', default: 0 }]) })
+    expect(failed).toEqual({ status: 500, body: { error_code: 50001, message: 'Error in the backend data store' } })
+    // Nothing half-written: the refused version is not visible.
+    expect((await call('GET', '/subjects/s/versions')).body).toEqual([1])
+  })
+
   it('answers unknown routes and methods cleanly', async () => {
     await open(tempDir())
     for (const [method, path] of [['GET', '/nope'], ['PATCH', '/subjects'], ['DELETE', '/schemas/types']]) {
