@@ -1,37 +1,45 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
+import { hangUpWhenClosing, httpServerOptions } from '../runtime/http.js'
 import { cloudEventHeaders } from './cloudevents.js'
 import type { BatchingProducer } from './event-producer.js'
-import type { LatestSchemas } from './latest-schemas.js'
-import { parseTrackRequest } from './track-request.js'
+import type { EventSchemas } from './event-schemas.js'
+import { DEFAULT_LIMITS, parseTrackRequest, type EnvelopeLimits } from './track-request.js'
 import { findViolations, type Violation } from './violations.js'
-import { hangUpWhenClosing, httpServerOptions } from '../runtime/http.js'
 
 export { BatchingProducer } from './event-producer.js'
-export { LatestSchemas } from './latest-schemas.js'
+export { EventSchemas } from './event-schemas.js'
 export { createAuthenticator, generateApiKey } from './api-keys.js'
 
 export interface GatewayDeps {
   registry: SchemaRegistry
-  schemas: LatestSchemas
+  schemas: EventSchemas
   producer: BatchingProducer
   /** Maps an Authorization header to the API key's name, or undefined when it is not a valid key. */
   authenticate: (authorization: string | undefined) => string | undefined
   logger?: Logger
+  limits?: EnvelopeLimits
   bodyLimitBytes?: number
+  maxBatchEvents?: number
 }
+
+/** What happened to one event; `/v1/track` maps it to a status code, `/v1/batch` lists one per event. */
+export type EventResult =
+  | { status: 'accepted'; messageId: string; schemaId: number; schemaVersion: number }
+  | { status: 'rejected'; messageId?: string; error: 'schema_violation'; schemaId?: number; schemaVersion?: number; violations: Violation[] }
+  | { status: 'rejected'; messageId?: string; error: 'invalid_envelope' | 'timestamp_out_of_range' | 'limit_exceeded'; message: string }
+  | { status: 'failed'; messageId: string; error: 'unavailable'; message: string }
 
 const RETRY_AFTER_SECONDS = 5
 
 /** The tracking gateway: authenticates, validates against the event's registered schema, and writes to Kafka. */
 export function createGateway(deps: GatewayDeps): FastifyInstance {
-  const app = Fastify({
-    ...httpServerOptions(deps.logger, 'gateway'),
-    bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
-  })
-
+  const limits = deps.limits ?? DEFAULT_LIMITS
+  const maxBatch = deps.maxBatchEvents ?? 500
+  const app = Fastify({ ...httpServerOptions(deps.logger, 'gateway'), bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024 })
   hangUpWhenClosing(app)
+
   // Fastify's own rejections (bad JSON, wrong content type, too large) in the gateway's error shape.
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const status = err.statusCode ?? 500
@@ -48,49 +56,98 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
   })
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` }))
 
+  /** Validates and encodes one event; the Kafka write is left to the caller so a batch shares requests. */
+  const prepare = async (body: unknown, keyName: string): Promise<EventResult | { status: 'valid'; send: () => Promise<EventResult> }> => {
+    const parsed = parseTrackRequest(body, limits)
+    const messageId = typeof (body as { messageId?: unknown })?.messageId === 'string' ? (body as { messageId: string }).messageId : undefined
+    if (!parsed.ok) return { status: 'rejected', messageId, error: parsed.error, message: parsed.reason }
+    const event = parsed.event
+    const schema = await deps.schemas.get(event.event, event.schemaVersion ?? 'latest')
+    if (!schema) {
+      const pinned = event.schemaVersion !== undefined
+      const violation: Violation = pinned
+        ? { path: 'schemaVersion', kind: 'unknown_event', expected: `a registered version of "${event.event}"`, actual: String(event.schemaVersion), message: `schemaVersion: "${event.event}" has no version ${event.schemaVersion}` }
+        : { path: 'event', kind: 'unknown_event', expected: 'the name of a registered event schema (subject)', actual: JSON.stringify(event.event), message: `event: no schema is registered for event "${event.event}"` }
+      return { status: 'rejected', messageId: event.messageId, error: 'schema_violation', violations: [violation] }
+    }
+    const violations = findViolations(schema.type, event.properties)
+    if (violations.length) {
+      return { status: 'rejected', messageId: event.messageId, error: 'schema_violation', schemaId: schema.id, schemaVersion: schema.version, violations }
+    }
+    const value = await deps.registry.encode(schema.id, event.properties)
+    const headers = cloudEventHeaders(event, { source: `/pulse/gateway/keys/${keyName}`, schemaId: schema.id })
+    return {
+      status: 'valid',
+      send: () =>
+        deps.producer.send({ key: event.accountId, value, headers }).then(
+          (): EventResult => ({ status: 'accepted', messageId: event.messageId, schemaId: schema.id, schemaVersion: schema.version }),
+          (err: Error): EventResult => {
+            app.log.warn({ err }, 'kafka produce failed')
+            return { status: 'failed', messageId: event.messageId, error: 'unavailable', message: 'the event could not be written to Kafka; it was not accepted, retry later' }
+          },
+        ),
+    }
+  }
+
+  /** Every event's result, in order; valid events go to Kafka together, whatever happens to the others. */
+  const accept = async (bodies: unknown[], keyName: string): Promise<EventResult[]> => {
+    const prepared = await Promise.all(bodies.map((b) => prepare(b, keyName)))
+    return Promise.all(prepared.map((p) => (p.status === 'valid' ? p.send() : p)))
+  }
+
+  const authenticate = (authorization: string | undefined, reply: FastifyReply): string | undefined => {
+    const keyName = deps.authenticate(authorization)
+    if (!keyName) {
+      reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'send a valid API key as "Authorization: Bearer <key>"' })
+    }
+    return keyName
+  }
+
   app.get('/healthz', async () => ({ status: 'ok' }))
 
   app.post('/v1/track', async (req, reply) => {
-    const keyName = deps.authenticate(req.headers.authorization)
-    if (!keyName) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'send a valid API key as "Authorization: Bearer <key>"' })
-    }
-    const parsed = parseTrackRequest(req.body)
-    if (!parsed.ok) return reply.code(400).send({ error: 'invalid_envelope', message: parsed.reason })
-    const event = parsed.event
-
-    let schema
+    const keyName = authenticate(req.headers.authorization, reply)
+    if (!keyName) return reply
+    let result: EventResult
     try {
-      schema = await deps.schemas.get(event.event)
+      ;[result] = await accept([req.body], keyName)
     } catch (err) {
       req.log.warn({ err }, 'schema registry lookup failed')
       return unavailable(reply, 'the schema registry could not be reached; the event was not accepted, retry later')
     }
-    if (!schema) {
-      const violation: Violation = {
-        path: 'event',
-        kind: 'unknown_event',
-        expected: 'the name of a registered event schema (subject)',
-        actual: JSON.stringify(event.event),
-        message: `event: no schema is registered for event "${event.event}"`,
+    switch (result.status) {
+      case 'accepted':
+        return reply.code(202).send({ messageId: result.messageId, schemaId: result.schemaId, schemaVersion: result.schemaVersion })
+      case 'failed':
+        return unavailable(reply, result.message)
+      case 'rejected': {
+        const { status: _s, messageId: _m, ...body } = result
+        return reply.code(result.error === 'schema_violation' ? 422 : 400).send(body)
       }
-      return reply.code(422).send({ error: 'schema_violation', violations: [violation] })
     }
-    const violations = findViolations(schema.type, event.properties)
-    if (violations.length) return reply.code(422).send({ error: 'schema_violation', schemaId: schema.id, violations })
+  })
 
-    const value = await deps.registry.encode(schema.id, event.properties)
+  app.post('/v1/batch', async (req, reply) => {
+    const keyName = authenticate(req.headers.authorization, reply)
+    if (!keyName) return reply
+    const batch = (req.body as { batch?: unknown } | null)?.batch
+    if (!Array.isArray(batch)) return reply.code(400).send({ error: 'invalid_batch', message: 'the body must be {"batch": [ …events… ]}' })
+    if (batch.length === 0) return reply.code(400).send({ error: 'invalid_batch', message: '"batch" is empty' })
+    if (batch.length > maxBatch) return reply.code(413).send({ error: 'batch_too_large', message: `"batch" holds ${batch.length} events; the limit is ${maxBatch}` })
+    const extra = Object.keys(req.body as object).filter((k) => k !== 'batch')
+    if (extra.length) return reply.code(400).send({ error: 'invalid_batch', message: `unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')} next to "batch"` })
+    let results: EventResult[]
     try {
-      await deps.producer.send({
-        key: event.accountId,
-        value,
-        headers: cloudEventHeaders(event, { source: `/pulse/gateway/keys/${keyName}`, schemaId: schema.id }),
-      })
+      results = await accept(batch, keyName)
     } catch (err) {
-      req.log.warn({ err }, 'kafka produce failed')
-      return unavailable(reply, 'the event could not be written to Kafka; it was not accepted, retry later')
+      req.log.warn({ err }, 'schema registry lookup failed')
+      return unavailable(reply, 'the schema registry could not be reached; no event of the batch was accepted, retry later')
     }
-    return reply.code(202).send({ messageId: event.messageId, schemaId: schema.id })
+    const counts = { accepted: 0, rejected: 0, failed: 0 }
+    for (const r of results) counts[r.status]++
+    // 503 when Kafka failed any event, so that generic clients retry; the results say which ones.
+    if (counts.failed) reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS))
+    return reply.send({ ...counts, results })
   })
 
   return app

@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { DEFAULT_LIMITS, type EnvelopeLimits } from '../gateway/track-request.js'
 
 /** Everything Pulse reads from its environment, validated once at start-up. */
 export interface PulseConfig {
@@ -25,6 +26,8 @@ export interface PulseConfig {
   produceLingerMs: number
   /** Scoring jobs for one account that arrive within this window collapse into one. */
   scoringDebounceMs: number
+  /** What the gateway accepts: timestamp window, properties depth and string length. */
+  limits: EnvelopeLimits
 }
 
 export class ConfigError extends Error {
@@ -72,6 +75,17 @@ export function loadConfig(env: Env = process.env): PulseConfig {
       problems.push(`${name} must be a URL, got "${raw}"`)
     }
     return raw.replace(/\/+$/, '')
+  }
+
+  const duration = (name: string, fallback: number): number => {
+    const raw = env[name]
+    if (raw === undefined || raw === '') return fallback
+    const ms = parseDuration(raw)
+    if (ms === undefined) {
+      problems.push(`${name} must be a duration such as 30d, 12h, 90m, 45s or a number of milliseconds, got "${raw}"`)
+      return fallback
+    }
+    return ms
   }
 
   let kafkaBrokers: string[] | undefined
@@ -126,7 +140,20 @@ export function loadConfig(env: Env = process.env): PulseConfig {
     logLevel,
     produceLingerMs: positiveInt('PULSE_PRODUCE_LINGER_MS', 5),
     scoringDebounceMs: positiveInt('PULSE_SCORING_DEBOUNCE_MS', 250),
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxPastMs: duration('PULSE_MAX_EVENT_AGE', DEFAULT_LIMITS.maxPastMs),
+      maxFutureMs: duration('PULSE_MAX_CLOCK_SKEW', DEFAULT_LIMITS.maxFutureMs),
+    },
   }
   if (problems.length) throw new ConfigError(problems)
   return config
+}
+
+/** Pure: "30d", "12h", "90m", "45s", "250ms" or a bare number of milliseconds. */
+export function parseDuration(raw: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(raw.trim())
+  if (!m) return undefined
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms']
+  return Math.round(Number(m[1]) * unit)
 }

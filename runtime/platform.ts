@@ -3,7 +3,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { Kafka, Partitioners } from 'kafkajs'
-import { BatchingProducer, createAuthenticator, createGateway, generateApiKey, LatestSchemas } from '../gateway/index.js'
+import { BatchingProducer, createAuthenticator, createGateway, EventSchemas, generateApiKey } from '../gateway/index.js'
 import { createGraphQLServer } from '../graphql/index.js'
 import { migrate } from '../migrations/runner.js'
 import { createScoreEvents, createScoringQueue, startEventProcessor, startScoringWorker } from '../processors/index.js'
@@ -139,7 +139,8 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
   }
   const gateway = createGateway({
     registry,
-    schemas: new LatestSchemas(registry),
+    schemas: new EventSchemas(registryUrl, registry),
+    limits: config.limits,
     producer: batching,
     authenticate: createAuthenticator(apiKeys),
     logger,

@@ -75,7 +75,7 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     const res = await track({ event: 'feature_used', messageId, accountId, userId: 'u_1', timestamp: new Date().toISOString(), properties: { feature: 'reports.export', durationMs: 1500 } })
     expect(res.status).toBe(202)
     const accepted = await res.json()
-    expect(accepted).toEqual({ messageId, schemaId: platform.registeredSchemas.find((s) => s.subject === 'feature_used')!.id })
+    expect(accepted).toEqual({ messageId, schemaId: platform.registeredSchemas.find((s) => s.subject === 'feature_used')!.id, schemaVersion: 1 })
 
     const row = await eventually('the event row in ClickHouse', async () => {
       const rs = await clickhouse.query({ query: 'SELECT * FROM events WHERE message_id = {id:String}', query_params: { id: messageId }, format: 'JSONEachRow' })
@@ -134,6 +134,52 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     await consumer.disconnect()
     expect(seen).not.toContain(messageId)
     expect(seen.length).toBe(total)
+  })
+
+  it('takes a batch: valid events accepted even when others fail, results in order', async () => {
+    const accountId = uniqueName('acct-batch')
+    const now = new Date().toISOString()
+    const ev = (properties: unknown, extra: Record<string, unknown> = {}) => ({ event: 'feature_used', messageId: crypto.randomUUID(), accountId, timestamp: now, properties, ...extra })
+    const batch = [ev({ feature: 'a' }), ev({ feature: 1 }), { nonsense: true }, ev({ feature: 'b' }, { timestamp: '2001-01-01T00:00:00Z' }), ev({ feature: 'c' })]
+    const res = await fetch(`${platform.endpoints.gateway}/v1/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+      body: JSON.stringify({ batch }),
+    })
+    expect(res.status).toBe(200)
+    const body = await res.json()
+    expect({ accepted: body.accepted, rejected: body.rejected, failed: body.failed }).toEqual({ accepted: 2, rejected: 3, failed: 0 })
+    expect(body.results.map((r: any) => r.error ?? r.status)).toEqual(['accepted', 'schema_violation', 'invalid_envelope', 'timestamp_out_of_range', 'accepted'])
+    expect(body.results[1]).toMatchObject({ messageId: batch[1].messageId, schemaVersion: 1, violations: [expect.objectContaining({ path: 'properties.feature' })] })
+
+    const stored = await eventually('both accepted batch events in ClickHouse', async () => {
+      const rs = await clickhouse.query({ query: 'SELECT message_id FROM events WHERE account_id = {a:String} ORDER BY message_id', query_params: { a: accountId }, format: 'JSONEachRow' })
+      const rows = await rs.json<{ message_id: string }>()
+      return rows.length >= 2 ? rows.map((r) => r.message_id) : undefined
+    })
+    expect(stored).toEqual([batch[0].messageId, batch[4].messageId].sort())
+
+    for (const [payload, status] of [[{ batch: [] }, 400], [{ events: [] }, 400], [{ batch: Array(501).fill(batch[0]) }, 413]] as const) {
+      const r = await fetch(`${platform.endpoints.gateway}/v1/batch`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }, body: JSON.stringify(payload) })
+      expect(r.status).toBe(status)
+    }
+  })
+
+  it('validates against the pinned schemaVersion, and names the version in violations', async () => {
+    const v1 = JSON.parse((await (await fetch(`${platform.endpoints.registry}/subjects/feature_used/versions/1`)).json()).schema)
+    const v2 = { ...v1, fields: [...v1.fields, { name: 'plan', type: ['null', 'string'], default: null, doc: 'Plan.' }] }
+    const reg = await fetch(`${platform.endpoints.registry}/subjects/feature_used/versions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ schema: JSON.stringify(v2) }) })
+    const { id: v2Id } = await reg.json()
+    const base = { event: 'feature_used', accountId: 'acct_pin', timestamp: new Date().toISOString(), properties: { feature: 'x', plan: 'pro' } }
+
+    const onV2 = await track({ ...base, messageId: crypto.randomUUID(), schemaVersion: 2 })
+    expect(onV2.status).toBe(202)
+    expect(await onV2.json()).toMatchObject({ schemaId: v2Id, schemaVersion: 2 })
+    const onV1 = await track({ ...base, messageId: crypto.randomUUID(), schemaVersion: 1 })
+    expect(onV1.status).toBe(422)
+    expect(await onV1.json()).toMatchObject({ schemaVersion: 1, violations: [{ path: 'properties.plan', kind: 'unknown_field' }] })
+    const missing = await track({ ...base, messageId: crypto.randomUUID(), schemaVersion: 99 })
+    expect(await missing.json()).toMatchObject({ error: 'schema_violation', violations: [{ path: 'schemaVersion', kind: 'unknown_event', actual: '99' }] })
   })
 
   it('answers bad requests with specific 4xx errors', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../../runtime/config.js'
+import { ConfigError, loadConfig, parseDuration } from '../../runtime/config.js'
 
 describe('loadConfig', () => {
   it('has working defaults for a bare environment', () => {
@@ -34,5 +34,13 @@ describe('loadConfig', () => {
 
   it('rejects a duplicated key name', () => {
     expect(() => loadConfig({ PULSE_API_KEYS: 'a:12345678,a:87654321' })).toThrow(/names key "a" twice/)
+  })
+})
+
+describe('durations', () => {
+  it('parses the units people write', () => {
+    expect(['30d', '12h', '90m', '45s', '250ms', '1500', '1.5h', 'soon'].map(parseDuration)).toEqual([2_592_000_000, 43_200_000, 5_400_000, 45_000, 250, 1500, 5_400_000, undefined])
+    expect(loadConfig({ PULSE_MAX_EVENT_AGE: '90d' }).limits.maxPastMs).toBe(90 * 86_400_000)
+    expect(() => loadConfig({ PULSE_MAX_CLOCK_SKEW: 'a while' })).toThrow(/PULSE_MAX_CLOCK_SKEW must be a duration/)
   })
 })

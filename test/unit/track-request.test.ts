@@ -1,23 +1,28 @@
 import { describe, expect, it } from 'vitest'
-import { parseTrackRequest } from '../../gateway/track-request.js'
+import { DEFAULT_LIMITS, parseTrackRequest } from '../../gateway/track-request.js'
+
+const NOW = Date.parse('2026-11-22T12:00:00Z')
+const parse = (body: unknown) => parseTrackRequest(body, DEFAULT_LIMITS, NOW)
 
 const valid = { event: 'feature_used', messageId: 'm-1', accountId: 'acct_1', userId: 'u_1', timestamp: '2026-11-22T10:00:00+01:00', properties: { feature: 'x' } }
 
 describe('parseTrackRequest', () => {
   it('accepts a Segment-style envelope and normalises the timestamp to UTC', () => {
-    const r = parseTrackRequest(valid)
+    const r = parse(valid)
     expect(r).toEqual({ ok: true, event: { ...valid, timestamp: '2026-11-22T09:00:00.000Z' } })
   })
 
   it('treats userId and properties as optional', () => {
     const { userId: _u, properties: _p, ...rest } = valid
-    const r = parseTrackRequest(rest)
+    const r = parse(rest)
     expect(r.ok && r.event.userId).toBe(undefined)
     expect(r.ok && r.event.properties).toEqual({})
   })
 
   it.each([
     [[], 'must be a JSON object'],
+    [{ ...valid, schemaVersion: 0 }, '"schemaVersion" must be a positive integer'],
+    [{ ...valid, schemaVersion: '2' }, '"schemaVersion" must be a positive integer'],
     [{ ...valid, messageId: undefined }, '"messageId" is required'],
     [{ ...valid, accountId: 42 }, '"accountId" must be a string, got number'],
     [{ ...valid, event: '' }, '"event" must not be empty'],
@@ -27,8 +32,35 @@ describe('parseTrackRequest', () => {
     [{ ...valid, userId: 7 }, '"userId" must be a non-empty string'],
     [{ ...valid, context: {} }, 'unknown envelope field "context"'],
   ])('rejects %j', (body, reason) => {
-    const r = parseTrackRequest(body)
+    const r = parse(body)
     expect(r.ok).toBe(false)
     expect(!r.ok && r.reason).toContain(reason)
+  })
+})
+
+describe('envelope limits', () => {
+  const deep = (n: number): unknown => (n === 0 ? 'leaf' : { x: deep(n - 1) })
+
+  it('keeps a pinned schemaVersion', () => {
+    const r = parse({ ...valid, schemaVersion: 3 })
+    expect(r.ok && r.event.schemaVersion).toBe(3)
+  })
+
+  it('refuses timestamps outside the window, saying which window', () => {
+    const old = parse({ ...valid, timestamp: '2026-10-01T00:00:00Z' })
+    expect(old).toEqual({ ok: false, error: 'timestamp_out_of_range', reason: '"timestamp" 2026-10-01T00:00:00Z is outside the accepted window: at most 30 days in the past and 1 hour in the future' })
+    expect(parse({ ...valid, timestamp: '2026-11-22T13:30:00Z' }).ok).toBe(false)
+    expect(parse({ ...valid, timestamp: '2026-11-22T12:59:00Z' }).ok).toBe(true)
+    const lenient = parseTrackRequest({ ...valid, timestamp: '2026-10-01T00:00:00Z' }, { ...DEFAULT_LIMITS, maxPastMs: 90 * 86_400_000 }, NOW)
+    expect(lenient.ok).toBe(true)
+  })
+
+  it('refuses properties nested too deep or with too long a string, naming the path', () => {
+    expect(parse({ ...valid, properties: { a: deep(7) } }).ok).toBe(true)
+    const tooDeep = parse({ ...valid, properties: { a: deep(8) } })
+    expect(tooDeep).toMatchObject({ ok: false, error: 'limit_exceeded' })
+    expect(!tooDeep.ok && tooDeep.reason).toMatch(/^properties\.a\.x\.x\.x\.x\.x\.x\.x: nested 9 levels deep, the limit is 8$/)
+    const long = parse({ ...valid, properties: { note: 'x'.repeat(8193) } })
+    expect(!long.ok && long.reason).toBe('properties.note: string of 8193 characters exceeds the limit of 8192')
   })
 })

@@ -1,0 +1,50 @@
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
+import type avro from 'avsc'
+
+export interface EventSchema {
+  id: number
+  version: number
+  type: avro.Type
+}
+
+/**
+ * The schema an event is validated and encoded with: its subject's latest version, or the version the
+ * producer pinned. A pinned version never changes, so it is cached for good; "latest" is re-asked at most
+ * once per `latestTtlMs`. Concurrent misses share one request, and failures are not remembered.
+ * Schemas by id come from the registry client, which caches them in process.
+ */
+export class EventSchemas {
+  private readonly cache = new Map<string, { expires: number; value: Promise<EventSchema | undefined> }>()
+
+  constructor(
+    private readonly registryUrl: string,
+    private readonly registry: SchemaRegistry,
+    private readonly latestTtlMs = 5_000,
+  ) {}
+
+  /** undefined when the subject, or that version of it, does not exist. */
+  get(subject: string, version: number | 'latest' = 'latest'): Promise<EventSchema | undefined> {
+    const key = `${subject}@${version}`
+    const now = Date.now()
+    const hit = this.cache.get(key)
+    if (hit && hit.expires > now) return hit.value
+    const value = this.fetch(subject, version)
+    this.cache.set(key, { expires: version === 'latest' ? now + this.latestTtlMs : Infinity, value })
+    value.then(
+      (v) => v === undefined && version !== 'latest' && this.cache.delete(key),
+      () => this.cache.delete(key),
+    )
+    return value
+  }
+
+  private async fetch(subject: string, version: number | 'latest'): Promise<EventSchema | undefined> {
+    const res = await fetch(`${this.registryUrl}/subjects/${encodeURIComponent(subject)}/versions/${version}`, {
+      headers: { accept: 'application/vnd.schemaregistry.v1+json' },
+    })
+    if (res.status === 404) return undefined
+    if (!res.ok) throw new Error(`registry answered ${res.status} for ${subject} version ${version}`)
+    const body = (await res.json()) as { id: number; version: number }
+    const type = (await this.registry.getSchema(body.id)) as unknown as avro.Type
+    return { id: body.id, version: body.version, type }
+  }
+}
