@@ -39,6 +39,8 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
   const maxBatch = deps.maxBatchEvents ?? 500
   const app = Fastify({ ...httpServerOptions(deps.logger, 'gateway'), bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024 })
   hangUpWhenClosing(app)
+  // Events are JSON only; Fastify would otherwise hand text/plain bodies through as strings.
+  app.removeContentTypeParser('text/plain')
 
   // Fastify's own rejections (bad JSON, wrong content type, too large) in the gateway's error shape.
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {

@@ -75,8 +75,11 @@ export async function startKafkaBroker(opts: KafkaBrokerOptions): Promise<KafkaB
 
   const java = ['-Xms256m', '-Xmx1g', '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', `${libDir}/*`]
   if (!fs.existsSync(path.join(logDir, 'meta.properties'))) {
-    const clusterId = crypto.randomBytes(16).toString('base64url')
-    await run('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, '--ignore-formatted'])
+    // Kafka's own Uuid never starts with '-' (argument parsers would take it for an option); neither does ours.
+    let clusterId: string
+    do clusterId = crypto.randomBytes(16).toString('base64url')
+    while (clusterId.startsWith('-'))
+    await run('java', [...java, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, `--config=${propsFile}`, '--ignore-formatted'])
   }
 
   const brokers = [`${host}:${port}`]

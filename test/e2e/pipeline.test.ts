@@ -140,7 +140,7 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     const accountId = uniqueName('acct-batch')
     const now = new Date().toISOString()
     const ev = (properties: unknown, extra: Record<string, unknown> = {}) => ({ event: 'feature_used', messageId: crypto.randomUUID(), accountId, timestamp: now, properties, ...extra })
-    const batch = [ev({ feature: 'a' }), ev({ feature: 1 }), { nonsense: true }, ev({ feature: 'b' }, { timestamp: '2001-01-01T00:00:00Z' }), ev({ feature: 'c' })]
+    const batch: any[] = [ev({ feature: 'a' }), ev({ feature: 1 }), { nonsense: true }, ev({ feature: 'b' }, { timestamp: '2001-01-01T00:00:00Z' }), ev({ feature: 'c' })]
     const res = await fetch(`${platform.endpoints.gateway}/v1/batch`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
@@ -180,6 +180,52 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     expect(await onV1.json()).toMatchObject({ schemaVersion: 1, violations: [{ path: 'properties.plan', kind: 'unknown_field' }] })
     const missing = await track({ ...base, messageId: crypto.randomUUID(), schemaVersion: 99 })
     expect(await missing.json()).toMatchObject({ error: 'schema_violation', violations: [{ path: 'schemaVersion', kind: 'unknown_event', actual: '99' }] })
+  })
+
+  it('answers a corpus of bad input with specific 4xx errors, never a 5xx, and keeps serving', async () => {
+    const now = new Date().toISOString()
+    const good = { event: 'feature_used', messageId: 'corpus', accountId: 'acct_corpus', timestamp: now, properties: { feature: 'x' } }
+    const raw = (body: string | Buffer, contentType = 'application/json', path = '/v1/track') =>
+      fetch(`${platform.endpoints.gateway}${path}`, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${API_KEY}` }, body })
+    const corpus: [string, () => Promise<Response>, number][] = [
+      ['truncated JSON', () => raw('{"event": "feature_used", "messageId": "m'), 400],
+      ['not JSON at all', () => raw('event=feature_used'), 400],
+      ['a bare string', () => raw('"feature_used"'), 400],
+      ['null', () => raw('null'), 400],
+      ['an array', () => raw('[1, 2]'), 400],
+      ['NaN', () => raw('{"event": NaN}'), 400],
+      ['Infinity', () => raw('{"event": "feature_used", "properties": {"durationMs": Infinity}}'), 400],
+      ['__proto__ key', () => raw(JSON.stringify(good).replace('"properties"', '"__proto__": {"admin": true}, "properties"')), 400],
+      ['constructor.prototype key', () => raw(JSON.stringify({ ...good, properties: { constructor: { prototype: { admin: true } } } })), 400],
+      ['deep nesting', () => raw(`{"event":"feature_used","properties":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`), 400],
+      ['invalid UTF-8', () => raw(Buffer.concat([Buffer.from('{"event":"feature_used","messageId":"'), Buffer.from([0xff, 0xfe, 0xfd]), Buffer.from('"}')])), 400],
+      ['text/plain', () => raw(JSON.stringify(good), 'text/plain'), 415],
+      ['application/xml', () => raw('<event/>', 'application/xml'), 415],
+      ['a 2 MB body', () => raw(JSON.stringify({ ...good, properties: { feature: 'x'.repeat(2 * 1024 * 1024) } })), 413],
+      ['a 9 kB string', () => raw(JSON.stringify({ ...good, properties: { feature: 'x'.repeat(9000) } })), 400],
+      ['an integer beyond 2^53', () => raw(JSON.stringify(good).replace('"feature":"x"', '"feature":"x","durationMs":9007199254740993')), 422],
+      ['event as a number', () => raw(JSON.stringify({ ...good, event: 1 })), 400],
+      ['messageId as an object', () => raw(JSON.stringify({ ...good, messageId: {} })), 400],
+      ['accountId as null', () => raw(JSON.stringify({ ...good, accountId: null })), 400],
+      ['userId as an array', () => raw(JSON.stringify({ ...good, userId: ['u'] })), 400],
+      ['timestamp as epoch millis', () => raw(JSON.stringify({ ...good, timestamp: Date.now() })), 400],
+      ['schemaVersion as a float', () => raw(JSON.stringify({ ...good, schemaVersion: 1.5 })), 400],
+      ['properties as a string', () => raw(JSON.stringify({ ...good, properties: 'x' })), 400],
+      ['an empty object', () => raw('{}'), 400],
+      ['an empty body', () => raw(''), 400],
+      ['an empty batch', () => raw('{"batch": []}', 'application/json', '/v1/batch'), 400],
+      ['a batch of garbage', () => raw('{"batch": "nope"}', 'application/json', '/v1/batch'), 400],
+    ]
+    const outcomes: string[] = []
+    for (const [name, send, expected] of corpus) {
+      const res = await send()
+      const body = await res.json().catch(() => ({}))
+      outcomes.push(`${name}: ${res.status}${res.status === expected ? '' : ` (expected ${expected}) ${JSON.stringify(body).slice(0, 200)}`}`)
+      expect(typeof body.error === 'string' || res.status === 200, name).toBe(true)
+    }
+    expect(outcomes).toEqual(corpus.map(([name, , expected]) => `${name}: ${expected}`))
+    const after = await raw(JSON.stringify({ ...good, messageId: crypto.randomUUID() }))
+    expect(after.status).toBe(202)
   })
 
   it('answers bad requests with specific 4xx errors', async () => {
