@@ -186,7 +186,7 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     const now = new Date().toISOString()
     const good = { event: 'feature_used', messageId: 'corpus', accountId: 'acct_corpus', timestamp: now, properties: { feature: 'x' } }
     const raw = (body: string | Buffer, contentType = 'application/json', path = '/v1/track') =>
-      fetch(`${platform.endpoints.gateway}${path}`, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${API_KEY}` }, body })
+      fetch(`${platform.endpoints.gateway}${path}`, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${API_KEY}` }, body: typeof body === 'string' ? body : new Uint8Array(body) })
     const corpus: [string, () => Promise<Response>, number][] = [
       ['truncated JSON', () => raw('{"event": "feature_used", "messageId": "m'), 400],
       ['not JSON at all', () => raw('event=feature_used'), 400],
