@@ -6,11 +6,14 @@ import { cloudEventHeaders } from './cloudevents.js'
 import type { BatchingProducer } from './event-producer.js'
 import type { EventSchemas } from './event-schemas.js'
 import { DEFAULT_LIMITS, parseTrackRequest, type EnvelopeLimits } from './track-request.js'
+import type { GatewayMetrics } from './metrics.js'
+import { OPENAPI } from './openapi.js'
 import { findViolations, type Violation } from './violations.js'
 
 export { BatchingProducer } from './event-producer.js'
 export { EventSchemas } from './event-schemas.js'
 export { createAuthenticator, generateApiKey } from './api-keys.js'
+export { createGatewayMetrics } from './metrics.js'
 
 export interface GatewayDeps {
   registry: SchemaRegistry
@@ -22,6 +25,9 @@ export interface GatewayDeps {
   limits?: EnvelopeLimits
   bodyLimitBytes?: number
   maxBatchEvents?: number
+  metrics?: GatewayMetrics
+  /** Whether each dependency answers; /readyz is 200 only when all do. */
+  checkReady?: () => Promise<Record<string, boolean>>
 }
 
 /** What happened to one event; `/v1/track` maps it to a status code, `/v1/batch` lists one per event. */
@@ -94,7 +100,9 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
   /** Every event's result, in order; valid events go to Kafka together, whatever happens to the others. */
   const accept = async (bodies: unknown[], keyName: string): Promise<EventResult[]> => {
     const prepared = await Promise.all(bodies.map((b) => prepare(b, keyName)))
-    return Promise.all(prepared.map((p) => (p.status === 'valid' ? p.send() : p)))
+    const results = await Promise.all(prepared.map((p) => (p.status === 'valid' ? p.send() : p)))
+    if (deps.metrics) results.forEach((r, i) => count(deps.metrics!, r, bodies[i]))
+    return results
   }
 
   const authenticate = (authorization: string | undefined, reply: FastifyReply): string | undefined => {
@@ -105,7 +113,21 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
     return keyName
   }
 
+  app.addHook('onResponse', async (req, reply) => {
+    deps.metrics?.requestDuration.observe({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+  })
+
   app.get('/healthz', async () => ({ status: 'ok' }))
+  app.get('/readyz', async (_req, reply) => {
+    const checks = (await deps.checkReady?.()) ?? {}
+    const ready = Object.values(checks).every(Boolean)
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks })
+  })
+  app.get('/metrics', async (_req, reply) => {
+    if (!deps.metrics) return reply.code(404).send({ error: 'not_found', message: 'metrics are not enabled' })
+    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics())
+  })
+  app.get('/openapi.json', async () => OPENAPI)
 
   app.post('/v1/track', async (req, reply) => {
     const keyName = authenticate(req.headers.authorization, reply)
@@ -153,6 +175,16 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
   })
 
   return app
+}
+
+function count(metrics: GatewayMetrics, r: EventResult, body: unknown): void {
+  const event = (body as { event?: unknown } | null)?.event
+  // Unknown event names would make unbounded label values; they share one.
+  const subject = typeof event === 'string' && !(r.status === 'rejected' && r.error === 'schema_violation' && r.violations[0]?.kind === 'unknown_event') ? event : '(unknown)'
+  if (r.status === 'accepted') metrics.accepted.inc({ subject })
+  else if (r.status === 'failed') metrics.produceErrors.inc()
+  else if (r.error === 'schema_violation') for (const v of r.violations) metrics.rejected.inc({ subject, kind: v.kind })
+  else metrics.rejected.inc({ subject, kind: r.error })
 }
 
 function unavailable(reply: FastifyReply, message: string): FastifyReply {

@@ -3,7 +3,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { Kafka, Partitioners } from 'kafkajs'
-import { BatchingProducer, createAuthenticator, createGateway, EventSchemas, generateApiKey } from '../gateway/index.js'
+import { BatchingProducer, createAuthenticator, createGateway, createGatewayMetrics, EventSchemas, generateApiKey } from '../gateway/index.js'
 import { createGraphQLServer } from '../graphql/index.js'
 import { migrate } from '../migrations/runner.js'
 import { createScoreEvents, createScoringQueue, startEventProcessor, startScoringWorker } from '../processors/index.js'
@@ -92,7 +92,7 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
   if (!(await admin.listTopics()).includes(config.eventsTopic)) {
     await admin.createTopics({ topics: [{ topic: config.eventsTopic, numPartitions: 3 }], waitForLeaders: true })
   }
-  await admin.disconnect()
+  stops.push(['kafka admin', () => admin.disconnect()])
 
   const redisOptions = { maxRetriesPerRequest: null }
   const bullConnection = new Redis(redisUrl, redisOptions)
@@ -141,6 +141,15 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
     registry,
     schemas: new EventSchemas(registryUrl, registry),
     limits: config.limits,
+    metrics: createGatewayMetrics(),
+    checkReady: async () => {
+      const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))])
+      const [kafkaOk, registryOk] = await Promise.all([
+        within(admin.describeCluster()).then((c) => c.brokers.length > 0, () => false),
+        within(fetch(`${registryUrl}/subjects`)).then((r) => r.ok, () => false),
+      ])
+      return { kafka: kafkaOk, registry: registryOk }
+    },
     producer: batching,
     authenticate: createAuthenticator(apiKeys),
     logger,

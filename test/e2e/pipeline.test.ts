@@ -228,6 +228,21 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     expect(after.status).toBe(202)
   })
 
+  it('reports readiness, Prometheus metrics and its OpenAPI description', async () => {
+    const ready = await fetch(`${platform.endpoints.gateway}/readyz`)
+    expect(ready.status).toBe(200)
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { kafka: true, registry: true } })
+    const metrics = await (await fetch(`${platform.endpoints.gateway}/metrics`)).text()
+    expect(metrics).toMatch(/^pulse_events_accepted_total\{subject="feature_used"\} [1-9]\d*$/m)
+    expect(metrics).toMatch(/^pulse_events_rejected_total\{subject="feature_used",kind="unknown_field"\} [1-9]\d*$/m)
+    expect(metrics).toMatch(/^pulse_events_rejected_total\{subject="\(unknown\)",kind="unknown_event"\} [1-9]\d*$/m)
+    expect(metrics).toMatch(/^pulse_http_request_duration_seconds_count\{route="\/v1\/track",status="202"\} [1-9]\d*$/m)
+    const spec = await (await fetch(`${platform.endpoints.gateway}/openapi.json`)).json()
+    expect(spec.openapi).toBe('3.1.0')
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/track', '/v1/batch', '/readyz', '/metrics']))
+    expect(Object.keys(spec.paths['/v1/track'].post.responses).sort()).toEqual(['202', '400', '401', '413', '415', '422', '503'])
+  })
+
   it('answers bad requests with specific 4xx errors', async () => {
     const ok = { event: 'user_login', messageId: crypto.randomUUID(), accountId: 'a', timestamp: new Date().toISOString(), properties: { method: 'SSO' } }
     expect((await track(ok, 'wrong-key')).status).toBe(401)

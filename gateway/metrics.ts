@@ -1,0 +1,24 @@
+import { Counter, Histogram, Registry } from 'prom-client'
+
+/** The gateway's Prometheus metrics, on a registry of their own (no process-wide default registry). */
+export function createGatewayMetrics() {
+  const registry = new Registry()
+  const accepted = new Counter({ name: 'pulse_events_accepted_total', help: 'Events acknowledged by Kafka', labelNames: ['subject'], registers: [registry] })
+  const rejected = new Counter({
+    name: 'pulse_events_rejected_total',
+    help: 'Events refused, by subject and reason (violation kind or envelope error)',
+    labelNames: ['subject', 'kind'],
+    registers: [registry],
+  })
+  const produceErrors = new Counter({ name: 'pulse_produce_errors_total', help: 'Events Kafka did not acknowledge (answered 503)', registers: [registry] })
+  const requestDuration = new Histogram({
+    name: 'pulse_http_request_duration_seconds',
+    help: 'Gateway request latency',
+    labelNames: ['route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  })
+  return { registry, accepted, rejected, produceErrors, requestDuration }
+}
+
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>
