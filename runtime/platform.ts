@@ -125,7 +125,13 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
   const graphqlUrl = await listen(graphqlServer.app, config.host, config.ports.graphql)
   stops.push(['graphql server', () => graphqlServer.close()])
 
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
+  // Few, short retries: while Kafka is down a caller should get its 503 within seconds, not hang for kafkajs's
+  // default of five retries up to 30 s each; its client retries on its own schedule anyway.
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+    retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1000 },
+  })
   await producer.connect()
   stops.push(['kafka producer', () => producer.disconnect()])
   const batching = new BatchingProducer(producer, config.eventsTopic, { lingerMs: config.produceLingerMs, maxBatch: 1000 })
