@@ -6,6 +6,8 @@ import { cloudEventHeaders } from './cloudevents.js'
 import type { BatchingProducer } from './event-producer.js'
 import type { EventSchemas } from './event-schemas.js'
 import { DEFAULT_LIMITS, parseTrackRequest, type EnvelopeLimits } from './track-request.js'
+import type { Message } from 'kafkajs'
+import type { MessageIds } from './message-ids.js'
 import type { GatewayMetrics } from './metrics.js'
 import { OPENAPI } from './openapi.js'
 import { findViolations, type Violation } from './violations.js'
@@ -14,6 +16,7 @@ export { BatchingProducer } from './event-producer.js'
 export { EventSchemas } from './event-schemas.js'
 export { createAuthenticator, generateApiKey } from './api-keys.js'
 export { createGatewayMetrics } from './metrics.js'
+export { MessageIds } from './message-ids.js'
 
 export interface GatewayDeps {
   registry: SchemaRegistry
@@ -26,16 +29,26 @@ export interface GatewayDeps {
   bodyLimitBytes?: number
   maxBatchEvents?: number
   metrics?: GatewayMetrics
+  /** Deduplication of messageIds across requests and gateway instances; without it every event is sent. */
+  messageIds?: MessageIds
   /** Whether each dependency answers; /readyz is 200 only when all do. */
   checkReady?: () => Promise<Record<string, boolean>>
 }
 
 /** What happened to one event; `/v1/track` maps it to a status code, `/v1/batch` lists one per event. */
 export type EventResult =
-  | { status: 'accepted'; messageId: string; schemaId: number; schemaVersion: number }
+  | { status: 'accepted'; messageId: string; schemaId: number; schemaVersion: number; duplicate?: true }
   | { status: 'rejected'; messageId?: string; error: 'schema_violation'; schemaId?: number; schemaVersion?: number; violations: Violation[] }
   | { status: 'rejected'; messageId?: string; error: 'invalid_envelope' | 'timestamp_out_of_range' | 'limit_exceeded'; message: string }
-  | { status: 'failed'; messageId: string; error: 'unavailable'; message: string }
+  | { status: 'failed'; messageId: string; error: 'unavailable' | 'in_flight'; message: string }
+
+interface ValidEvent {
+  status: 'valid'
+  messageId: string
+  schemaId: number
+  schemaVersion: number
+  message: Message
+}
 
 const RETRY_AFTER_SECONDS = 5
 
@@ -65,7 +78,7 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` }))
 
   /** Validates and encodes one event; the Kafka write is left to the caller so a batch shares requests. */
-  const prepare = async (body: unknown, keyName: string): Promise<EventResult | { status: 'valid'; send: () => Promise<EventResult> }> => {
+  const prepare = async (body: unknown, keyName: string): Promise<EventResult | ValidEvent> => {
     const parsed = parseTrackRequest(body, limits)
     const messageId = typeof (body as { messageId?: unknown })?.messageId === 'string' ? (body as { messageId: string }).messageId : undefined
     if (!parsed.ok) return { status: 'rejected', messageId, error: parsed.error, message: parsed.reason }
@@ -84,23 +97,41 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
     }
     const value = await deps.registry.encode(schema.id, event.properties)
     const headers = cloudEventHeaders(event, { source: `/pulse/gateway/keys/${keyName}`, schemaId: schema.id })
-    return {
-      status: 'valid',
-      send: () =>
-        deps.producer.send({ key: event.accountId, value, headers }).then(
-          (): EventResult => ({ status: 'accepted', messageId: event.messageId, schemaId: schema.id, schemaVersion: schema.version }),
-          (err: Error): EventResult => {
-            app.log.warn({ err }, 'kafka produce failed')
-            return { status: 'failed', messageId: event.messageId, error: 'unavailable', message: 'the event could not be written to Kafka; it was not accepted, retry later' }
-          },
-        ),
-    }
+    return { status: 'valid', messageId: event.messageId, schemaId: schema.id, schemaVersion: schema.version, message: { key: event.accountId, value, headers } }
   }
 
-  /** Every event's result, in order; valid events go to Kafka together, whatever happens to the others. */
+  /**
+   * Every event's result, in order. Valid events whose messageId is new go to Kafka together, whatever
+   * happens to the others; an id already accepted within the dedup window is acknowledged, not re-sent.
+   */
   const accept = async (bodies: unknown[], keyName: string): Promise<EventResult[]> => {
     const prepared = await Promise.all(bodies.map((b) => prepare(b, keyName)))
-    const results = await Promise.all(prepared.map((p) => (p.status === 'valid' ? p.send() : p)))
+    const valid = prepared.filter((p): p is ValidEvent => p.status === 'valid')
+    const claims = deps.messageIds ? await deps.messageIds.claim(valid.map((v) => v.messageId)) : valid.map(() => 'new' as const)
+    const claimOf = new Map(valid.map((v, i) => [v, claims[i]]))
+    const done: string[] = []
+    const released: string[] = []
+    const results = await Promise.all(
+      prepared.map(async (p): Promise<EventResult> => {
+        if (p.status !== 'valid') return p
+        const accepted = { status: 'accepted' as const, messageId: p.messageId, schemaId: p.schemaId, schemaVersion: p.schemaVersion }
+        const claim = claimOf.get(p)
+        if (claim === 'done') return { ...accepted, duplicate: true }
+        if (claim === 'in_flight') {
+          return { status: 'failed', messageId: p.messageId, error: 'in_flight', message: 'an event with this messageId is being written right now; retry shortly' }
+        }
+        try {
+          await deps.producer.send(p.message)
+          done.push(p.messageId)
+          return accepted
+        } catch (err) {
+          app.log.warn({ err }, 'kafka produce failed')
+          released.push(p.messageId)
+          return { status: 'failed', messageId: p.messageId, error: 'unavailable', message: 'the event could not be written to Kafka; it was not accepted, retry later' }
+        }
+      }),
+    )
+    await Promise.all([deps.messageIds?.markDone(done), deps.messageIds?.release(released)])
     if (deps.metrics) results.forEach((r, i) => count(deps.metrics!, r, bodies[i]))
     return results
   }
@@ -136,13 +167,16 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
     try {
       ;[result] = await accept([req.body], keyName)
     } catch (err) {
-      req.log.warn({ err }, 'schema registry lookup failed')
-      return unavailable(reply, 'the schema registry could not be reached; the event was not accepted, retry later')
+      req.log.warn({ err }, 'schema registry or Redis unreachable')
+      return unavailable(reply, 'the schema registry or the deduplication store could not be reached; the event was not accepted, retry later')
     }
     switch (result.status) {
-      case 'accepted':
-        return reply.code(202).send({ messageId: result.messageId, schemaId: result.schemaId, schemaVersion: result.schemaVersion })
+      case 'accepted': {
+        const { status: _s, ...body } = result
+        return reply.code(202).send(body)
+      }
       case 'failed':
+        if (result.error === 'in_flight') return reply.code(409).header('retry-after', '1').send({ error: 'in_flight', message: result.message })
         return unavailable(reply, result.message)
       case 'rejected': {
         const { status: _s, messageId: _m, ...body } = result
@@ -164,8 +198,8 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
     try {
       results = await accept(batch, keyName)
     } catch (err) {
-      req.log.warn({ err }, 'schema registry lookup failed')
-      return unavailable(reply, 'the schema registry could not be reached; no event of the batch was accepted, retry later')
+      req.log.warn({ err }, 'schema registry or Redis unreachable')
+      return unavailable(reply, 'the schema registry or the deduplication store could not be reached; no event of the batch was accepted, retry later')
     }
     const counts = { accepted: 0, rejected: 0, failed: 0 }
     for (const r of results) counts[r.status]++
@@ -181,7 +215,7 @@ function count(metrics: GatewayMetrics, r: EventResult, body: unknown): void {
   const event = (body as { event?: unknown } | null)?.event
   // Unknown event names would make unbounded label values; they share one.
   const subject = typeof event === 'string' && !(r.status === 'rejected' && r.error === 'schema_violation' && r.violations[0]?.kind === 'unknown_event') ? event : '(unknown)'
-  if (r.status === 'accepted') metrics.accepted.inc({ subject })
+  if (r.status === 'accepted') (r.duplicate ? metrics.duplicates : metrics.accepted).inc({ subject })
   else if (r.status === 'failed') metrics.produceErrors.inc()
   else if (r.error === 'schema_violation') for (const v of r.violations) metrics.rejected.inc({ subject, kind: v.kind })
   else metrics.rejected.inc({ subject, kind: r.error })

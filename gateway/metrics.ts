@@ -10,6 +10,7 @@ export function createGatewayMetrics() {
     labelNames: ['subject', 'kind'],
     registers: [registry],
   })
+  const duplicates = new Counter({ name: 'pulse_events_duplicate_total', help: 'Events acknowledged again for a messageId already accepted, not re-sent', labelNames: ['subject'], registers: [registry] })
   const produceErrors = new Counter({ name: 'pulse_produce_errors_total', help: 'Events Kafka did not acknowledge (answered 503)', registers: [registry] })
   const requestDuration = new Histogram({
     name: 'pulse_http_request_duration_seconds',
@@ -18,7 +19,7 @@ export function createGatewayMetrics() {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   })
-  return { registry, accepted, rejected, produceErrors, requestDuration }
+  return { registry, accepted, duplicates, rejected, produceErrors, requestDuration }
 }
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>

@@ -3,7 +3,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { Kafka, Partitioners } from 'kafkajs'
-import { BatchingProducer, createAuthenticator, createGateway, createGatewayMetrics, EventSchemas, generateApiKey } from '../gateway/index.js'
+import { BatchingProducer, createAuthenticator, createGateway, createGatewayMetrics, EventSchemas, generateApiKey, MessageIds } from '../gateway/index.js'
 import { createGraphQLServer } from '../graphql/index.js'
 import { migrate } from '../migrations/runner.js'
 import { createScoreEvents, createScoringQueue, startEventProcessor, startScoringWorker } from '../processors/index.js'
@@ -137,6 +137,12 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
   const batching = new BatchingProducer(producer, config.eventsTopic, { lingerMs: config.produceLingerMs, maxBatch: 1000 })
   stops.push(['produce batches', () => batching.drain()])
 
+  // Its own connection, failing fast: while Redis is away a request should get its 503 at once, not queue.
+  const gatewayRedis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false })
+  gatewayRedis.on('error', (err) => logger.debug({ err }, 'gateway redis connection error'))
+  await gatewayRedis.connect()
+  stops.push(['gateway redis', async () => gatewayRedis.disconnect()])
+
   let generatedApiKey: Platform['generatedApiKey']
   let apiKeys = config.apiKeys
   if (!apiKeys?.size) {
@@ -148,6 +154,7 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
     schemas: new EventSchemas(registryUrl, registry),
     limits: config.limits,
     metrics: createGatewayMetrics(),
+    messageIds: new MessageIds(gatewayRedis, config.redisPrefix),
     checkReady: async () => {
       const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))])
       const [kafkaOk, registryOk] = await Promise.all([

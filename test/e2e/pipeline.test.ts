@@ -228,6 +228,31 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     expect(after.status).toBe(202)
   })
 
+  it('acknowledges a repeated messageId as a duplicate without sending it again', async () => {
+    const accountId = uniqueName('acct-dup')
+    const event = { event: 'feature_used', messageId: crypto.randomUUID(), accountId, timestamp: new Date().toISOString(), properties: { feature: 'x' } }
+    const first = await track(event)
+    expect(first.status).toBe(202)
+    expect((await first.json()).duplicate).toBeUndefined()
+    const again = await track(event)
+    expect(again.status).toBe(202)
+    expect(await again.json()).toMatchObject({ messageId: event.messageId, duplicate: true })
+    const batch = await fetch(`${platform.endpoints.gateway}/v1/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+      body: JSON.stringify({ batch: [event, { ...event, messageId: crypto.randomUUID() }] }),
+    })
+    expect((await batch.json()).results.map((r: any) => [r.status, r.duplicate ?? false])).toEqual([['accepted', true], ['accepted', false]])
+    await eventually('the new batch event stored', async () => {
+      const rs = await clickhouse.query({ query: 'SELECT count() AS n FROM events WHERE account_id = {a:String}', query_params: { a: accountId }, format: 'JSONEachRow' })
+      const [{ n }] = await rs.json<{ n: string }>()
+      return Number(n) >= 2 ? true : undefined
+    })
+    // Raw rows, no FINAL: the duplicate never reached Kafka, so it was never inserted.
+    const rs = await clickhouse.query({ query: 'SELECT count() AS n FROM events WHERE message_id = {m:String}', query_params: { m: event.messageId }, format: 'JSONEachRow' })
+    expect(Number((await rs.json<{ n: string }>())[0].n)).toBe(1)
+  })
+
   it('reports readiness, Prometheus metrics and its OpenAPI description', async () => {
     const ready = await fetch(`${platform.endpoints.gateway}/readyz`)
     expect(ready.status).toBe(200)
