@@ -9,6 +9,7 @@ const USAGE = `usage: pulse <command>
   kafka install   fetch the Kafka broker's jars from Maven Central (done on demand by dev and demo)
   schemas …       check, push, document and generate types for the event catalog (pulse schemas help)
   registry …      export or import the whole schema registry (pulse registry help)
+  drift report    what the gateway refused, by event, field and source (pulse drift help)
 `
 
 async function main(argv: string[]): Promise<number> {
@@ -25,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
         return 0
       }
       break
+    case 'drift':
+      return (await import('./drift.js')).driftCommand(argv.slice(1))
     case 'registry':
       return (await import('./registry.js')).registryCommand(argv.slice(1))
     case 'schemas':

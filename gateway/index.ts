@@ -7,6 +7,7 @@ import type { BatchingProducer } from './event-producer.js'
 import type { EventSchemas } from './event-schemas.js'
 import { DEFAULT_LIMITS, parseTrackRequest, type EnvelopeLimits } from './track-request.js'
 import type { Message } from 'kafkajs'
+import { redact, type DriftCollector } from './drift.js'
 import type { MessageIds } from './message-ids.js'
 import type { GatewayMetrics } from './metrics.js'
 import { OPENAPI } from './openapi.js'
@@ -17,6 +18,7 @@ export { EventSchemas } from './event-schemas.js'
 export { createAuthenticator, generateApiKey } from './api-keys.js'
 export { createGatewayMetrics } from './metrics.js'
 export { MessageIds } from './message-ids.js'
+export { DriftCollector } from './drift.js'
 
 export interface GatewayDeps {
   registry: SchemaRegistry
@@ -29,6 +31,8 @@ export interface GatewayDeps {
   bodyLimitBytes?: number
   maxBatchEvents?: number
   metrics?: GatewayMetrics
+  /** Where refusals are reported; without it they are only answered. */
+  drift?: DriftCollector
   /** Deduplication of messageIds across requests and gateway instances; without it every event is sent. */
   messageIds?: MessageIds
   /** Whether each dependency answers; /readyz is 200 only when all do. */
@@ -133,6 +137,7 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
     )
     await Promise.all([deps.messageIds?.markDone(done), deps.messageIds?.release(released)])
     if (deps.metrics) results.forEach((r, i) => count(deps.metrics!, r, bodies[i]))
+    if (deps.drift) results.forEach((r, i) => r.status === 'rejected' && reportDrift(deps.drift!, r, bodies[i], keyName))
     return results
   }
 
@@ -219,6 +224,19 @@ function count(metrics: GatewayMetrics, r: EventResult, body: unknown): void {
   else if (r.status === 'failed') metrics.produceErrors.inc()
   else if (r.error === 'schema_violation') for (const v of r.violations) metrics.rejected.inc({ subject, kind: v.kind })
   else metrics.rejected.inc({ subject, kind: r.error })
+}
+
+function reportDrift(drift: DriftCollector, r: Extract<EventResult, { status: 'rejected' }>, body: unknown, source: string): void {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
+  const subject = typeof b.event === 'string' ? b.event : '(none)'
+  const sample = JSON.stringify(redact(b.properties ?? b))
+  if (r.error === 'schema_violation') {
+    for (const v of r.violations) {
+      drift.add({ subject, version: r.schemaVersion ?? 0, kind: v.kind, path: v.path, expected: v.expected, actual: v.actual, source, sample })
+    }
+  } else {
+    drift.add({ subject, version: 0, kind: r.error, path: '', expected: '', actual: r.message, source, sample })
+  }
 }
 
 function unavailable(reply: FastifyReply, message: string): FastifyReply {

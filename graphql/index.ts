@@ -9,7 +9,7 @@ import type { Logger } from 'pino'
 import { buildSchema } from 'type-graphql'
 import { WebSocketServer } from 'ws'
 import type { ScoreEvents } from '../processors/score-events.js'
-import { AccountResolver, HealthScoreSubscriptionResolver, type GraphQLContext } from './resolvers.js'
+import { AccountResolver, DriftResolver, HealthScoreSubscriptionResolver, type GraphQLContext } from './resolvers.js'
 import { httpServerOptions } from '../runtime/http.js'
 
 export interface GraphQLServerDeps {
@@ -20,7 +20,7 @@ export interface GraphQLServerDeps {
 
 export async function buildPulseSchema(scoreEvents: ScoreEvents): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AccountResolver, HealthScoreSubscriptionResolver],
+    resolvers: [AccountResolver, HealthScoreSubscriptionResolver, DriftResolver],
     pubSub: scoreEvents.pubSub as never,
     validate: false,
   })

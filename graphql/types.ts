@@ -1,4 +1,4 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql'
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql'
 import type { HealthTier as Tier } from '../processors/health-score.js'
 
 // Every @Field names its type explicitly: vitest and tsx compile with esbuild, which emits no decorator metadata.
@@ -41,4 +41,40 @@ export class HealthScoreChange {
 
   @Field(() => Date)
   computedAt!: Date
+}
+
+@ObjectType({ description: 'One kind of refusal at the gateway over the report window, aggregated.' })
+export class DriftEntry {
+  @Field(() => String, { description: 'Event name (schema subject) the producer sent.' })
+  subject!: string
+
+  @Field(() => Int, { description: 'Schema version checked against; 0 when the envelope was refused before.' })
+  version!: number
+
+  @Field(() => String, { description: 'type_mismatch, missing_field, unknown_field, unknown_event, or an envelope error.' })
+  kind!: string
+
+  @Field(() => String)
+  path!: string
+
+  @Field(() => String)
+  expected!: string
+
+  @Field(() => String)
+  actual!: string
+
+  @Field(() => String, { description: 'The API key name that sent the events.' })
+  source!: string
+
+  @Field(() => Float, { description: 'How many refused events this entry stands for.' })
+  events!: number
+
+  @Field(() => Date)
+  firstSeen!: Date
+
+  @Field(() => Date)
+  lastSeen!: Date
+
+  @Field(() => String, { description: 'A refused payload with its values replaced by their types.' })
+  sample!: string
 }

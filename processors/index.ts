@@ -9,6 +9,7 @@ import { enqueueScoring, type ScoringJob } from './scoring-queue.js'
 export { createScoringQueue, enqueueScoring } from './scoring-queue.js'
 export { startScoringWorker, scoreAccount } from './scoring-worker.js'
 export { createScoreEvents } from './score-events.js'
+export { startDriftProcessor } from './drift-processor.js'
 
 export interface EventProcessorDeps {
   kafka: Kafka

@@ -17,6 +17,8 @@ export interface PulseConfig {
   /** name → secret. Unset: `pulse dev` makes one key and prints it. */
   apiKeys?: Map<string, string>
   eventsTopic: string
+  /** Kafka topic of aggregated drift records (gateway refusals). */
+  driftTopic: string
   /** Kafka consumer group of the event processor. */
   consumerGroup: string
   /** Prefix of every Redis key and pub/sub channel Pulse uses, so installations can share a Redis. */
@@ -135,6 +137,7 @@ export function loadConfig(env: Env = process.env): PulseConfig {
     registryUrl: url('PULSE_REGISTRY_URL', ['http:', 'https:']),
     apiKeys,
     eventsTopic,
+    driftTopic: env.PULSE_DRIFT_TOPIC || `${eventsTopic}.drift`,
     consumerGroup: env.PULSE_CONSUMER_GROUP || 'pulse-processor',
     redisPrefix: env.PULSE_REDIS_PREFIX || 'pulse',
     logLevel,

@@ -3,10 +3,10 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { Kafka, Partitioners } from 'kafkajs'
-import { BatchingProducer, createAuthenticator, createGateway, createGatewayMetrics, EventSchemas, generateApiKey, MessageIds } from '../gateway/index.js'
+import { BatchingProducer, createAuthenticator, createGateway, createGatewayMetrics, DriftCollector, EventSchemas, generateApiKey, MessageIds } from '../gateway/index.js'
 import { createGraphQLServer } from '../graphql/index.js'
 import { migrate } from '../migrations/runner.js'
-import { createScoreEvents, createScoringQueue, startEventProcessor, startScoringWorker } from '../processors/index.js'
+import { createScoreEvents, createScoringQueue, startDriftProcessor, startEventProcessor, startScoringWorker } from '../processors/index.js'
 import { createRegistryServer, SchemaStore } from '../registry/index.js'
 import { pushCatalog } from '../schemas/index.js'
 import { createClickHouse } from './clickhouse.js'
@@ -89,9 +89,9 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
   const kafka = new Kafka({ clientId: 'pulse', brokers, logCreator: kafkaLogCreator(logger) })
   const admin = kafka.admin()
   await admin.connect()
-  if (!(await admin.listTopics()).includes(config.eventsTopic)) {
-    await admin.createTopics({ topics: [{ topic: config.eventsTopic, numPartitions: 3 }], waitForLeaders: true })
-  }
+  const existing = await admin.listTopics()
+  const missing = [config.eventsTopic, config.driftTopic].filter((t) => !existing.includes(t))
+  if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true })
   stops.push(['kafka admin', () => admin.disconnect()])
 
   const redisOptions = { maxRetriesPerRequest: null }
@@ -120,6 +120,8 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
     logger,
   })
   stops.push(['event processor', () => processor.stop()])
+  const driftProcessor = await startDriftProcessor({ kafka, topic: config.driftTopic, groupId: `${config.consumerGroup}.drift`, clickhouse, logger })
+  stops.push(['drift processor', () => driftProcessor.stop()])
 
   const graphqlServer = await createGraphQLServer({ clickhouse, scoreEvents, logger })
   const graphqlUrl = await listen(graphqlServer.app, config.host, config.ports.graphql)
@@ -136,6 +138,9 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
   stops.push(['kafka producer', () => producer.disconnect()])
   const batching = new BatchingProducer(producer, config.eventsTopic, { lingerMs: config.produceLingerMs, maxBatch: 1000 })
   stops.push(['produce batches', () => batching.drain()])
+
+  const drift = new DriftCollector(producer, config.driftTopic, 1000, logger)
+  stops.push(['drift collector', () => drift.stop()])
 
   // Its own connection, failing fast: while Redis is away a request should get its 503 at once, not queue.
   const gatewayRedis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false })
@@ -155,6 +160,7 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
     limits: config.limits,
     metrics: createGatewayMetrics(),
     messageIds: new MessageIds(gatewayRedis, config.redisPrefix),
+    drift,
     checkReady: async () => {
       const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))])
       const [kafkaOk, registryOk] = await Promise.all([

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
+import { fileURLToPath } from 'node:url'
 import { createClient as createWsClient } from 'graphql-ws'
 import { Kafka, logLevel } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -10,6 +12,19 @@ import { startPlatform, type Platform } from '../../runtime/platform.js'
 import { eventually, tempDir, uniqueName } from '../support/fixtures.js'
 
 const API_KEY = 'e2e-secret-key'
+const PULSE_BIN = fileURLToPath(new URL('../../bin/pulse.mjs', import.meta.url))
+const REPO = fileURLToPath(new URL('../..', import.meta.url))
+
+/** Runs the CLI without blocking this process, which serves what the CLI talks to. */
+function runPulse(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [PULSE_BIN, ...args], { cwd: REPO })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (out += d))
+    child.on('close', (code) => resolve({ code, out }))
+  })
+}
 
 describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', () => {
   const dataDir = tempDir()
@@ -251,6 +266,44 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     // Raw rows, no FINAL: the duplicate never reached Kafka, so it was never inserted.
     const rs = await clickhouse.query({ query: 'SELECT count() AS n FROM events WHERE message_id = {m:String}', query_params: { m: event.messageId }, format: 'JSONEachRow' })
     expect(Number((await rs.json<{ n: string }>())[0].n)).toBe(1)
+  })
+
+  it('turns refusals into aggregated drift records in ClickHouse, reported through GraphQL and the CLI', async () => {
+    const flood = Array.from({ length: 200 }, () => ({
+      event: 'support_ticket_opened',
+      messageId: crypto.randomUUID(),
+      accountId: 'acct_flood',
+      timestamp: new Date().toISOString(),
+      properties: { ticketId: 'T-1', severity: 'P0', channel: 'EMAIL', secret: 'do-not-store' },
+    }))
+    const res = await fetch(`${platform.endpoints.gateway}/v1/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+      body: JSON.stringify({ batch: flood }),
+    })
+    expect((await res.json()).rejected).toBe(200)
+
+    const report = await eventually('the flood in the drift report', async () => {
+      const r = await graphql('query { driftReport(since: "1h", subject: "support_ticket_opened") { subject version kind path expected actual source events sample } }', {})
+      const entries = r.data?.driftReport ?? []
+      return entries.reduce((n: number, e: any) => n + e.events, 0) >= 400 ? entries : undefined
+    })
+    expect(report.map((e: any) => [e.path, e.kind, e.events])).toEqual([
+      ['properties.secret', 'unknown_field', 200],
+      ['properties.severity', 'type_mismatch', 200],
+    ])
+    expect(report[1]).toMatchObject({ subject: 'support_ticket_opened', version: 1, actual: 'string', source: 'e2e' })
+    // Values are redacted; only shapes and types are kept.
+    expect(JSON.parse(report[0].sample)).toEqual({ ticketId: 'string', severity: 'string', channel: 'string', secret: 'string' })
+    // A flood costs a few rows, not one per event.
+    const rs = await clickhouse.query({ query: "SELECT count() AS n FROM schema_drift WHERE subject = 'support_ticket_opened'", format: 'JSONEachRow' })
+    expect(Number((await rs.json<{ n: string }>())[0].n)).toBeLessThanOrEqual(4)
+
+    const cli = await runPulse(['drift', 'report', '--since', '1h', '--subject', 'support_ticket_opened', '--format', 'github', '--graphql', platform.endpoints.graphql, '--fail-on-drift'])
+    expect(cli.code).toBe(1)
+    expect(cli.out).toContain('::warning file=schemas/support_ticket_opened.avsc,line=1,title=Schema drift in support_ticket_opened::200 events from e2e: properties.severity: type_mismatch (expected enum dev.pulse.events.TicketSeverity {P1, P2, P3, P4, UNKNOWN}, got string)')
+    const bad = await graphql('query { driftReport(since: "soon") { subject } }', {})
+    expect(bad.errors?.[0]).toMatchObject({ message: 'since must be a duration such as 24h, 7d or 90m; got "soon"' })
   })
 
   it('reports readiness, Prometheus metrics and its OpenAPI description', async () => {
