@@ -10,6 +10,7 @@ const USAGE = `usage: pulse <command>
   schemas …       check, push, document and generate types for the event catalog (pulse schemas help)
   registry …      export or import the whole schema registry (pulse registry help)
   drift report    what the gateway refused, by event, field and source (pulse drift help)
+  keys …          create, list and revoke API keys (pulse keys help)
 `
 
 async function main(argv: string[]): Promise<number> {
@@ -26,6 +27,8 @@ async function main(argv: string[]): Promise<number> {
         return 0
       }
       break
+    case 'keys':
+      return (await import('./keys.js')).keysCommand(argv.slice(1))
     case 'drift':
       return (await import('./drift.js')).driftCommand(argv.slice(1))
     case 'registry':

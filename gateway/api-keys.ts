@@ -1,19 +1,89 @@
 import crypto from 'node:crypto'
+import type { Redis } from 'ioredis'
+
+export interface ApiKey {
+  name: string
+  /** Event subjects this key may send; null allows every event. */
+  events: string[] | null
+  createdAt: string
+}
 
 /**
- * Resolves `Authorization: Bearer <secret>` to the key's name. Secrets are compared as SHA-256 digests
- * with timingSafeEqual, so neither length nor content leaks through response time.
+ * API keys, stored as SHA-256 digests (the secrets are 144-bit random, so a fast hash is enough: there
+ * is nothing to brute-force), in Redis so every gateway and the CLI share them. Keys from PULSE_API_KEYS
+ * are checked first and may send every event. Lookups are cached for `cacheMs`, so a revoked key stops
+ * working within that time.
  */
-export function createAuthenticator(keys: Map<string, string>): (authorization: string | undefined) => string | undefined {
-  const digests = [...keys].map(([name, secret]) => ({ name, digest: sha256(secret) }))
-  return (authorization) => {
+export class ApiKeys {
+  private readonly cache = new Map<string, { expires: number; key: Promise<ApiKey | undefined> }>()
+  private readonly configured: { digest: Buffer; key: ApiKey }[]
+
+  constructor(
+    private readonly redis: Redis | undefined,
+    private readonly prefix: string,
+    configured: Map<string, string> = new Map(),
+    private readonly cacheMs = 5_000,
+  ) {
+    this.configured = [...configured].map(([name, secret]) => ({ digest: sha256(secret), key: { name, events: null, createdAt: '' } }))
+  }
+
+  private get hashKey() {
+    return `${this.prefix}:apikeys`
+  }
+  private get nameKey() {
+    return `${this.prefix}:apikey-names`
+  }
+
+  /** The key behind `Authorization: Bearer <secret>`, or undefined. */
+  async authenticate(authorization: string | undefined): Promise<ApiKey | undefined> {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')
     if (!m) return undefined
-    const offered = sha256(m[1])
-    let found: string | undefined
-    for (const k of digests) if (crypto.timingSafeEqual(k.digest, offered)) found = k.name
-    return found
+    const digest = sha256(m[1])
+    let found: ApiKey | undefined
+    // Compared in constant time: these secrets are held in memory, not looked up by digest.
+    for (const c of this.configured) if (crypto.timingSafeEqual(c.digest, digest)) found = c.key
+    if (found || !this.redis) return found
+    const id = digest.toString('hex')
+    const now = Date.now()
+    const hit = this.cache.get(id)
+    if (hit && hit.expires > now) return hit.key
+    const key = this.redis.hget(this.hashKey, id).then((v) => (v ? (JSON.parse(v) as ApiKey) : undefined))
+    this.cache.set(id, { expires: now + this.cacheMs, key })
+    key.catch(() => this.cache.delete(id))
+    return key
   }
+
+  /** Makes a key; the secret is returned once and never stored. */
+  async create(name: string, events: string[] | null): Promise<{ key: ApiKey; secret: string }> {
+    if (!this.redis) throw new Error('API keys need Redis')
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new Error(`key names are 1-64 letters, digits, ".", "_" or "-"; got "${name}"`)
+    if (this.configured.some((c) => c.key.name === name)) throw new Error(`"${name}" is already a key from PULSE_API_KEYS`)
+    const secret = `pk_${crypto.randomBytes(18).toString('base64url')}`
+    const key: ApiKey = { name, events, createdAt: new Date().toISOString() }
+    const id = sha256(secret).toString('hex')
+    const taken = await this.redis.hsetnx(this.nameKey, name, id)
+    if (!taken) throw new Error(`a key named "${name}" exists; revoke it first`)
+    await this.redis.hset(this.hashKey, id, JSON.stringify(key))
+    return { key, secret }
+  }
+
+  async list(): Promise<ApiKey[]> {
+    const stored = this.redis ? Object.values(await this.redis.hgetall(this.hashKey)).map((v) => JSON.parse(v) as ApiKey) : []
+    return [...this.configured.map((c) => c.key), ...stored].sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  /** True when a key of that name existed. Keys from PULSE_API_KEYS are revoked by removing them there. */
+  async revoke(name: string): Promise<boolean> {
+    if (!this.redis) return false
+    const id = await this.redis.hget(this.nameKey, name)
+    if (!id) return false
+    await this.redis.multi().hdel(this.hashKey, id).hdel(this.nameKey, name).exec()
+    return true
+  }
+}
+
+export function mayTrack(key: ApiKey, event: string): boolean {
+  return key.events === null || key.events.includes(event)
 }
 
 function sha256(s: string): Buffer {

@@ -6,7 +6,11 @@ import { cloudEventHeaders } from './cloudevents.js'
 import type { BatchingProducer } from './event-producer.js'
 import type { EventSchemas } from './event-schemas.js'
 import { DEFAULT_LIMITS, parseTrackRequest, type EnvelopeLimits } from './track-request.js'
+import crypto from 'node:crypto'
+import rateLimit from '@fastify/rate-limit'
+import type { Redis } from 'ioredis'
 import type { Message } from 'kafkajs'
+import { mayTrack, type ApiKey, type ApiKeys } from './api-keys.js'
 import { redact, type DriftCollector } from './drift.js'
 import type { MessageIds } from './message-ids.js'
 import type { GatewayMetrics } from './metrics.js'
@@ -15,7 +19,7 @@ import { findViolations, type Violation } from './violations.js'
 
 export { BatchingProducer } from './event-producer.js'
 export { EventSchemas } from './event-schemas.js'
-export { createAuthenticator, generateApiKey } from './api-keys.js'
+export { ApiKeys, generateApiKey } from './api-keys.js'
 export { createGatewayMetrics } from './metrics.js'
 export { MessageIds } from './message-ids.js'
 export { DriftCollector } from './drift.js'
@@ -24,8 +28,10 @@ export interface GatewayDeps {
   registry: SchemaRegistry
   schemas: EventSchemas
   producer: BatchingProducer
-  /** Maps an Authorization header to the API key's name, or undefined when it is not a valid key. */
-  authenticate: (authorization: string | undefined) => string | undefined
+  apiKeys: ApiKeys
+  /** Requests per second allowed to one API key (Redis-backed when `rateLimitRedis` is given). */
+  rateLimitPerSecond?: number
+  rateLimitRedis?: Redis
   logger?: Logger
   limits?: EnvelopeLimits
   bodyLimitBytes?: number
@@ -43,7 +49,7 @@ export interface GatewayDeps {
 export type EventResult =
   | { status: 'accepted'; messageId: string; schemaId: number; schemaVersion: number; duplicate?: true }
   | { status: 'rejected'; messageId?: string; error: 'schema_violation'; schemaId?: number; schemaVersion?: number; violations: Violation[] }
-  | { status: 'rejected'; messageId?: string; error: 'invalid_envelope' | 'timestamp_out_of_range' | 'limit_exceeded'; message: string }
+  | { status: 'rejected'; messageId?: string; error: 'invalid_envelope' | 'timestamp_out_of_range' | 'limit_exceeded' | 'forbidden'; message: string }
   | { status: 'failed'; messageId: string; error: 'unavailable' | 'in_flight'; message: string }
 
 interface ValidEvent {
@@ -57,13 +63,28 @@ interface ValidEvent {
 const RETRY_AFTER_SECONDS = 5
 
 /** The tracking gateway: authenticates, validates against the event's registered schema, and writes to Kafka. */
-export function createGateway(deps: GatewayDeps): FastifyInstance {
+export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance> {
   const limits = deps.limits ?? DEFAULT_LIMITS
   const maxBatch = deps.maxBatchEvents ?? 500
   const app = Fastify({ ...httpServerOptions(deps.logger, 'gateway'), bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024 })
   hangUpWhenClosing(app)
   // Events are JSON only; Fastify would otherwise hand text/plain bodies through as strings.
   app.removeContentTypeParser('text/plain')
+  await app.register(rateLimit, {
+    global: false,
+    redis: deps.rateLimitRedis,
+    nameSpace: 'pulse-rate-limit:',
+    // A Redis hiccup must not turn into refused events.
+    skipOnError: true,
+    // Per API key; the secret itself never becomes a Redis key.
+    keyGenerator: (req) => crypto.createHash('sha256').update(req.headers.authorization ?? req.ip).digest('hex').slice(0, 32),
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      error: 'rate_limited',
+      message: `more than ${ctx.max} requests per ${ctx.after} for this API key; retry after the Retry-After header's seconds`,
+    }),
+  })
+  const limited = { rateLimit: { max: deps.rateLimitPerSecond ?? 500, timeWindow: 1000 } }
 
   // Fastify's own rejections (bad JSON, wrong content type, too large) in the gateway's error shape.
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
@@ -76,17 +97,21 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
       err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported_media_type'
       : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large'
       : status === 400 ? 'invalid_json'
+      : status === 429 ? 'rate_limited'
       : 'bad_request'
     return reply.code(status).send({ error, message: err.message })
   })
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` }))
 
   /** Validates and encodes one event; the Kafka write is left to the caller so a batch shares requests. */
-  const prepare = async (body: unknown, keyName: string): Promise<EventResult | ValidEvent> => {
+  const prepare = async (body: unknown, key: ApiKey): Promise<EventResult | ValidEvent> => {
     const parsed = parseTrackRequest(body, limits)
     const messageId = typeof (body as { messageId?: unknown })?.messageId === 'string' ? (body as { messageId: string }).messageId : undefined
     if (!parsed.ok) return { status: 'rejected', messageId, error: parsed.error, message: parsed.reason }
     const event = parsed.event
+    if (!mayTrack(key, event.event)) {
+      return { status: 'rejected', messageId, error: 'forbidden', message: `API key "${key.name}" may not send "${event.event}"; it may send ${key.events!.join(', ') || 'no events'}` }
+    }
     const schema = await deps.schemas.get(event.event, event.schemaVersion ?? 'latest')
     if (!schema) {
       const pinned = event.schemaVersion !== undefined
@@ -100,7 +125,7 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
       return { status: 'rejected', messageId: event.messageId, error: 'schema_violation', schemaId: schema.id, schemaVersion: schema.version, violations }
     }
     const value = await deps.registry.encode(schema.id, event.properties)
-    const headers = cloudEventHeaders(event, { source: `/pulse/gateway/keys/${keyName}`, schemaId: schema.id })
+    const headers = cloudEventHeaders(event, { source: `/pulse/gateway/keys/${key.name}`, schemaId: schema.id })
     return { status: 'valid', messageId: event.messageId, schemaId: schema.id, schemaVersion: schema.version, message: { key: event.accountId, value, headers } }
   }
 
@@ -108,8 +133,8 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
    * Every event's result, in order. Valid events whose messageId is new go to Kafka together, whatever
    * happens to the others; an id already accepted within the dedup window is acknowledged, not re-sent.
    */
-  const accept = async (bodies: unknown[], keyName: string): Promise<EventResult[]> => {
-    const prepared = await Promise.all(bodies.map((b) => prepare(b, keyName)))
+  const accept = async (bodies: unknown[], key: ApiKey): Promise<EventResult[]> => {
+    const prepared = await Promise.all(bodies.map((b) => prepare(b, key)))
     const valid = prepared.filter((p): p is ValidEvent => p.status === 'valid')
     const claims = deps.messageIds ? await deps.messageIds.claim(valid.map((v) => v.messageId)) : valid.map(() => 'new' as const)
     const claimOf = new Map(valid.map((v, i) => [v, claims[i]]))
@@ -137,16 +162,22 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
     )
     await Promise.all([deps.messageIds?.markDone(done), deps.messageIds?.release(released)])
     if (deps.metrics) results.forEach((r, i) => count(deps.metrics!, r, bodies[i]))
-    if (deps.drift) results.forEach((r, i) => r.status === 'rejected' && reportDrift(deps.drift!, r, bodies[i], keyName))
+    if (deps.drift) results.forEach((r, i) => r.status === 'rejected' && reportDrift(deps.drift!, r, bodies[i], key.name))
     return results
   }
 
-  const authenticate = (authorization: string | undefined, reply: FastifyReply): string | undefined => {
-    const keyName = deps.authenticate(authorization)
-    if (!keyName) {
-      reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'send a valid API key as "Authorization: Bearer <key>"' })
+  /** The request's API key, or undefined after answering 401 (or 503 when the key store is unreachable). */
+  const authenticate = async (authorization: string | undefined, reply: FastifyReply): Promise<ApiKey | undefined> => {
+    let key: ApiKey | undefined
+    try {
+      key = await deps.apiKeys.authenticate(authorization)
+    } catch (err) {
+      reply.log.warn({ err }, 'api key store unreachable')
+      unavailable(reply, 'API keys could not be checked; the event was not accepted, retry later')
+      return undefined
     }
-    return keyName
+    if (!key) reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'send a valid API key as "Authorization: Bearer <key>"' })
+    return key
   }
 
   app.addHook('onResponse', async (req, reply) => {
@@ -165,12 +196,12 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
   })
   app.get('/openapi.json', async () => OPENAPI)
 
-  app.post('/v1/track', async (req, reply) => {
-    const keyName = authenticate(req.headers.authorization, reply)
-    if (!keyName) return reply
+  app.post('/v1/track', { config: limited }, async (req, reply) => {
+    const key = await authenticate(req.headers.authorization, reply)
+    if (!key) return reply
     let result: EventResult
     try {
-      ;[result] = await accept([req.body], keyName)
+      ;[result] = await accept([req.body], key)
     } catch (err) {
       req.log.warn({ err }, 'schema registry or Redis unreachable')
       return unavailable(reply, 'the schema registry or the deduplication store could not be reached; the event was not accepted, retry later')
@@ -185,14 +216,14 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
         return unavailable(reply, result.message)
       case 'rejected': {
         const { status: _s, messageId: _m, ...body } = result
-        return reply.code(result.error === 'schema_violation' ? 422 : 400).send(body)
+        return reply.code(result.error === 'schema_violation' ? 422 : result.error === 'forbidden' ? 403 : 400).send(body)
       }
     }
   })
 
-  app.post('/v1/batch', async (req, reply) => {
-    const keyName = authenticate(req.headers.authorization, reply)
-    if (!keyName) return reply
+  app.post('/v1/batch', { config: limited }, async (req, reply) => {
+    const key = await authenticate(req.headers.authorization, reply)
+    if (!key) return reply
     const batch = (req.body as { batch?: unknown } | null)?.batch
     if (!Array.isArray(batch)) return reply.code(400).send({ error: 'invalid_batch', message: 'the body must be {"batch": [ …events… ]}' })
     if (batch.length === 0) return reply.code(400).send({ error: 'invalid_batch', message: '"batch" is empty' })
@@ -201,7 +232,7 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
     if (extra.length) return reply.code(400).send({ error: 'invalid_batch', message: `unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')} next to "batch"` })
     let results: EventResult[]
     try {
-      results = await accept(batch, keyName)
+      results = await accept(batch, key)
     } catch (err) {
       req.log.warn({ err }, 'schema registry or Redis unreachable')
       return unavailable(reply, 'the schema registry or the deduplication store could not be reached; no event of the batch was accepted, retry later')

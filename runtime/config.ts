@@ -28,6 +28,8 @@ export interface PulseConfig {
   produceLingerMs: number
   /** Scoring jobs for one account that arrive within this window collapse into one. */
   scoringDebounceMs: number
+  /** Requests per second one API key may make to the gateway. */
+  rateLimitPerSecond: number
   /** What the gateway accepts: timestamp window, properties depth and string length. */
   limits: EnvelopeLimits
 }
@@ -143,6 +145,7 @@ export function loadConfig(env: Env = process.env): PulseConfig {
     logLevel,
     produceLingerMs: positiveInt('PULSE_PRODUCE_LINGER_MS', 5),
     scoringDebounceMs: positiveInt('PULSE_SCORING_DEBOUNCE_MS', 250),
+    rateLimitPerSecond: positiveInt('PULSE_RATE_LIMIT_PER_SECOND', 500),
     limits: {
       ...DEFAULT_LIMITS,
       maxPastMs: duration('PULSE_MAX_EVENT_AGE', DEFAULT_LIMITS.maxPastMs),

@@ -1,9 +1,10 @@
+import fs from 'node:fs'
 import path from 'node:path'
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { Kafka, Partitioners } from 'kafkajs'
-import { BatchingProducer, createAuthenticator, createGateway, createGatewayMetrics, DriftCollector, EventSchemas, generateApiKey, MessageIds } from '../gateway/index.js'
+import { ApiKeys, BatchingProducer, createGateway, createGatewayMetrics, DriftCollector, EventSchemas, generateApiKey, MessageIds } from '../gateway/index.js'
 import { createGraphQLServer } from '../graphql/index.js'
 import { migrate } from '../migrations/runner.js'
 import { createScoreEvents, createScoringQueue, startDriftProcessor, startEventProcessor, startScoringWorker } from '../processors/index.js'
@@ -14,6 +15,7 @@ import type { PulseConfig } from './config.js'
 import { startKafkaBroker } from './kafka-broker.js'
 import { kafkaLogCreator, type Logger } from './logger.js'
 import { startRedisServer } from './redis-server.js'
+import { writeEndpoints } from './endpoints-file.js'
 
 export interface Platform {
   endpoints: { gateway: string; registry: string; graphql: string; graphqlWs: string; kafka: string[]; redis: string; clickhouse: string }
@@ -154,7 +156,7 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
     generatedApiKey = generateApiKey()
     apiKeys = new Map([[generatedApiKey.name, generatedApiKey.secret]])
   }
-  const gateway = createGateway({
+  const gateway = await createGateway({
     registry,
     schemas: new EventSchemas(registryUrl, registry),
     limits: config.limits,
@@ -170,11 +172,17 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
       return { kafka: kafkaOk, registry: registryOk }
     },
     producer: batching,
-    authenticate: createAuthenticator(apiKeys),
+    apiKeys: new ApiKeys(gatewayRedis, config.redisPrefix, apiKeys),
+    rateLimitPerSecond: config.rateLimitPerSecond,
+    rateLimitRedis: gatewayRedis,
     logger,
   })
   const gatewayUrl = await listen(gateway, config.host, config.ports.gateway)
   stops.push(['gateway', () => gateway.close()])
+
+  // Where this running Pulse can be reached, for the CLI's other commands (keys, drift, registry).
+  const endpointsFile = writeEndpoints(config.dataDir, { gateway: gatewayUrl, registry: registryUrl, graphql: `${graphqlUrl}/graphql`, redis: redisUrl, redisPrefix: config.redisPrefix })
+  stops.push(['endpoints file', async () => fs.rmSync(endpointsFile, { force: true })])
 
   return {
     endpoints: {

@@ -16,9 +16,9 @@ const PULSE_BIN = fileURLToPath(new URL('../../bin/pulse.mjs', import.meta.url))
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 
 /** Runs the CLI without blocking this process, which serves what the CLI talks to. */
-function runPulse(args: string[]): Promise<{ code: number | null; out: string }> {
+function runPulse(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [PULSE_BIN, ...args], { cwd: REPO })
+    const child = spawn(process.execPath, [PULSE_BIN, ...args], { cwd: REPO, env })
     let out = ''
     child.stdout.on('data', (d) => (out += d))
     child.stderr.on('data', (d) => (out += d))
@@ -29,6 +29,7 @@ function runPulse(args: string[]): Promise<{ code: number | null; out: string }>
 describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', () => {
   const dataDir = tempDir()
   const topic = uniqueName('pulse.events.e2e')
+  const redisPrefix = uniqueName('e2e')
   let platform: Platform
   const clickhouse = createClickHouse({ dataDir })
 
@@ -40,7 +41,8 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
       PULSE_API_KEYS: `e2e:${API_KEY}`,
       PULSE_EVENTS_TOPIC: topic,
       PULSE_CONSUMER_GROUP: uniqueName('processor'),
-      PULSE_REDIS_PREFIX: uniqueName('e2e'),
+      PULSE_REDIS_PREFIX: redisPrefix,
+      PULSE_RATE_LIMIT_PER_SECOND: '100',
       PULSE_GATEWAY_PORT: '0',
       PULSE_REGISTRY_PORT: '0',
       PULSE_GRAPHQL_PORT: '0',
@@ -304,6 +306,29 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     expect(cli.out).toContain('::warning file=schemas/support_ticket_opened.avsc,line=1,title=Schema drift in support_ticket_opened::200 events from e2e: properties.severity: type_mismatch (expected enum dev.pulse.events.TicketSeverity {P1, P2, P3, P4, UNKNOWN}, got string)')
     const bad = await graphql('query { driftReport(since: "soon") { subject } }', {})
     expect(bad.errors?.[0]).toMatchObject({ message: 'since must be a duration such as 24h, 7d or 90m; got "soon"' })
+  })
+
+  it('honours keys made with `pulse keys`: allow-lists (403), revocation, and a per-key rate limit (429)', async () => {
+    const env = { ...process.env, PULSE_DATA_DIR: dataDir, PULSE_REDIS_URL: '', PULSE_REDIS_PREFIX: '' }
+    const created = await runPulse(['keys', 'create', 'billing', '--events', 'invoice_paid'], env)
+    expect(created.code).toBe(0)
+    const secret = /secret: (\S+)/.exec(created.out)![1]
+    const invoice = { event: 'invoice_paid', messageId: crypto.randomUUID(), accountId: 'acct_keys', timestamp: new Date().toISOString(), properties: { invoiceId: 'in_1', amountCents: 1000, currency: 'EUR' } }
+    expect((await track(invoice, secret)).status).toBe(202)
+    const other = await track({ ...invoice, event: 'feature_used', messageId: crypto.randomUUID(), properties: { feature: 'x' } }, secret)
+    expect(other.status).toBe(403)
+    expect(await other.json()).toEqual({ error: 'forbidden', message: 'API key "billing" may not send "feature_used"; it may send invoice_paid' })
+    expect((await runPulse(['keys', 'list'], env)).out).toContain('billing')
+
+    const burst = await Promise.all(Array.from({ length: 150 }, () => track({ ...invoice, messageId: crypto.randomUUID() }, secret)))
+    const limited = burst.filter((r) => r.status === 429)
+    expect(limited.length).toBeGreaterThan(0)
+    expect(Number(limited[0].headers.get('retry-after'))).toBeGreaterThan(0)
+    expect((await limited[0].json()).error).toBe('rate_limited')
+
+    expect((await runPulse(['keys', 'revoke', 'billing'], env)).code).toBe(0)
+    await new Promise((r) => setTimeout(r, 5_200))
+    expect((await track({ ...invoice, messageId: crypto.randomUUID() }, secret)).status).toBe(401)
   })
 
   it('reports readiness, Prometheus metrics and its OpenAPI description', async () => {

@@ -1,0 +1,33 @@
+import { Redis } from 'ioredis'
+import { afterAll, describe, expect, inject, it } from 'vitest'
+import { ApiKeys, mayTrack } from '../../gateway/api-keys.js'
+import { uniqueName } from '../support/fixtures.js'
+
+describe('API keys on real Redis', () => {
+  const redis = new Redis(inject('redisUrl'))
+  afterAll(() => redis.disconnect())
+
+  it('creates, authenticates, lists and revokes keys, storing only digests', async () => {
+    const prefix = uniqueName('keys')
+    const keys = new ApiKeys(redis, prefix, new Map([['boot', 'boot-secret-1']]), 0)
+    const { key, secret } = await keys.create('billing', ['invoice_paid', 'payment_failed'])
+    expect(key).toMatchObject({ name: 'billing', events: ['invoice_paid', 'payment_failed'] })
+
+    const found = await keys.authenticate(`Bearer ${secret}`)
+    expect(found?.name).toBe('billing')
+    expect(mayTrack(found!, 'invoice_paid')).toBe(true)
+    expect(mayTrack(found!, 'feature_used')).toBe(false)
+    expect((await keys.authenticate('Bearer boot-secret-1'))?.name).toBe('boot')
+    expect(await keys.authenticate('Bearer nope')).toBeUndefined()
+    expect(await keys.authenticate(secret)).toBeUndefined()
+
+    const stored = JSON.stringify(await redis.hgetall(`${prefix}:apikeys`)) + JSON.stringify(await redis.hgetall(`${prefix}:apikey-names`))
+    expect(stored).not.toContain(secret)
+    await expect(keys.create('billing', null)).rejects.toThrow(/exists; revoke it first/)
+    expect((await keys.list()).map((k) => k.name)).toEqual(['billing', 'boot'])
+
+    expect(await keys.revoke('billing')).toBe(true)
+    expect(await keys.authenticate(`Bearer ${secret}`)).toBeUndefined()
+    expect(await keys.revoke('billing')).toBe(false)
+  })
+})
