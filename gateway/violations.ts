@@ -17,7 +17,12 @@ export interface Violation {
  * to reject them.
  */
 export function findViolations(type: avro.Type, properties: unknown, prefix = 'properties'): Violation[] {
+  // Hot path: most events are valid, and avsc's compiled check without an errorHook is ~100× cheaper.
   const violations: Violation[] = []
+  if (type.isValid(properties)) {
+    collectUndeclared(type, properties, prefix, violations)
+    return violations
+  }
   type.isValid(properties, {
     errorHook: (path: string[], value: unknown, fieldType: avro.Type) => {
       const at = [prefix, ...path].join('.')
@@ -40,8 +45,9 @@ function collectUndeclared(type: avro.Type, value: unknown, at: string, out: Vio
     case 'record':
     case 'error': {
       if (!isPlainObject(value)) return
-      const declared = new Map<string, avro.Type>(t.fields.map((f: any) => [f.name, f.type]))
-      for (const [key, v] of Object.entries(value)) {
+      const declared = declaredFields(t)
+      for (const key in value) {
+        const v = value[key]
         const fieldType = declared.get(key)
         const path = `${at}.${key}`
         if (fieldType) collectUndeclared(fieldType, v, path, out)
@@ -79,6 +85,14 @@ function collectUndeclared(type: avro.Type, value: unknown, at: string, out: Vio
     default:
       return
   }
+}
+
+const declaredByType = new WeakMap<object, Map<string, avro.Type>>()
+
+function declaredFields(t: any): Map<string, avro.Type> {
+  let declared = declaredByType.get(t)
+  if (!declared) declaredByType.set(t, (declared = new Map(t.fields.map((f: any) => [f.name, f.type]))))
+  return declared
 }
 
 /** How a schema type reads in an error message: `long`, `null | long`, `enum LoginMethod {PASSWORD, SSO}`. */
