@@ -46,7 +46,9 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ c
         rows.push(toEventRow(message, properties, receivedAt))
       }
       if (rows.length) {
-        await deps.clickhouse.insert({ table: 'events', values: rows, format: 'JSONEachRow' })
+        // The same Kafka range inserted again (a replay after a crash before the commit) is dropped by ClickHouse.
+        const token = `${batch.topic}/${batch.partition}/${batch.firstOffset()}-${batch.lastOffset()}`
+        await deps.clickhouse.insert({ table: 'events', values: rows, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: token } })
         await enqueueScoring(deps.scoringQueue, rows.map((r) => r.account_id), deps.scoringDebounceMs)
       }
       // Resolving moves this consumer's fetch position past the batch; committing makes that survive a crash.
