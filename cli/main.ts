@@ -11,6 +11,7 @@ const USAGE = `usage: pulse <command>
   registry …      export or import the whole schema registry (pulse registry help)
   drift report    what the gateway refused, by event, field and source (pulse drift help)
   keys …          create, list and revoke API keys (pulse keys help)
+  dlq replay      send dead-lettered records back through the processor (pulse dlq help)
 `
 
 async function main(argv: string[]): Promise<number> {
@@ -27,6 +28,8 @@ async function main(argv: string[]): Promise<number> {
         return 0
       }
       break
+    case 'dlq':
+      return (await import('./dlq.js')).dlqCommand(argv.slice(1))
     case 'keys':
       return (await import('./keys.js')).keysCommand(argv.slice(1))
     case 'drift':

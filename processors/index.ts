@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import type { Queue } from 'bullmq'
-import type { Consumer, Kafka } from 'kafkajs'
+import type { Consumer, Kafka, KafkaMessage, Message, Producer } from 'kafkajs'
 import type { Logger } from 'pino'
 import { toEventRow } from './event-row.js'
 import { enqueueScoring, type ScoringJob } from './scoring-queue.js'
@@ -19,13 +19,16 @@ export interface EventProcessorDeps {
   clickhouse: ClickHouseClient
   scoringQueue: Queue<ScoringJob>
   scoringDebounceMs: number
+  /** Where records that can never be stored go, with the reason in their headers. */
+  dlqTopic: string
+  dlqProducer: Producer
   logger?: Logger
 }
 
 /**
- * Consumes accepted events into ClickHouse. Offsets are committed only after ClickHouse accepted the rows
- * and the accounts' scoring jobs are queued, so a crash replays rather than loses; the ReplacingMergeTree
- * collapses what a replay writes twice.
+ * Consumes accepted events into ClickHouse. Offsets are committed only after ClickHouse accepted the rows,
+ * the accounts' scoring jobs are queued and unreadable records are in the dead-letter topic, so a crash
+ * replays rather than loses; insert deduplication and the ReplacingMergeTree drop what a replay writes twice.
  */
 export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ consumer: Consumer; stop: () => Promise<void> }> {
   const log = deps.logger?.child({ component: 'processor' })
@@ -40,10 +43,20 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ c
       if (!batch.messages.length || !isRunning() || isStale()) return
       const receivedAt = new Date()
       const rows = []
+      const deadLetters: Message[] = []
       for (const message of batch.messages) {
-        if (!message.value) continue
-        const properties = await deps.registry.decode(message.value)
-        rows.push(toEventRow(message, properties, receivedAt))
+        try {
+          if (!message.value) throw new Error('record has no value')
+          rows.push(toEventRow(message, await deps.registry.decode(message.value), receivedAt))
+        } catch (err) {
+          // A registry that is down is a reason to retry the batch; a record that cannot be read never will be.
+          if (!isPoison(err)) throw err
+          deadLetters.push(deadLetter(message, batch.topic, batch.partition, err as Error))
+        }
+      }
+      if (deadLetters.length) {
+        await deps.dlqProducer.send({ topic: deps.dlqTopic, acks: -1, messages: deadLetters })
+        log?.warn({ partition: batch.partition, count: deadLetters.length, reason: deadLetters[0].headers?.pulse_dlq_reason }, 'records sent to the dead-letter topic')
       }
       if (rows.length) {
         // The same Kafka range inserted again (a replay after a crash before the commit) is dropped by ClickHouse.
@@ -59,4 +72,30 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ c
     },
   })
   return { consumer, stop: () => consumer.disconnect() }
+}
+
+/** The record as it was, plus where it came from and why it could not be stored, in `pulse_dlq_*` headers. */
+function deadLetter(m: KafkaMessage, topic: string, partition: number, err: Error): Message {
+  return {
+    key: m.key,
+    value: m.value,
+    timestamp: m.timestamp,
+    headers: {
+      ...(m.headers ?? {}),
+      pulse_dlq_reason: err.message.slice(0, 1000),
+      pulse_dlq_topic: topic,
+      pulse_dlq_partition: String(partition),
+      pulse_dlq_offset: m.offset,
+      pulse_dlq_time: new Date().toISOString(),
+    },
+  } as Message
+}
+
+/** Whether decoding failed because of the record itself (dead-letter it) rather than the registry being away. */
+export function isPoison(err: unknown): boolean {
+  const e = err as { status?: number; code?: string; name?: string; cause?: { code?: string } }
+  if (typeof e?.status === 'number') return e.status >= 400 && e.status < 500
+  const code = e?.code ?? e?.cause?.code
+  if (code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT'].includes(code)) return false
+  return !(e?.name === 'TypeError' && String((err as Error).message).includes('fetch failed'))
 }

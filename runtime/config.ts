@@ -19,6 +19,8 @@ export interface PulseConfig {
   eventsTopic: string
   /** Kafka topic of aggregated drift records (gateway refusals). */
   driftTopic: string
+  /** Kafka topic of records the processor could not decode or store. */
+  dlqTopic: string
   /** Kafka consumer group of the event processor. */
   consumerGroup: string
   /** Prefix of every Redis key and pub/sub channel Pulse uses, so installations can share a Redis. */
@@ -140,6 +142,7 @@ export function loadConfig(env: Env = process.env): PulseConfig {
     apiKeys,
     eventsTopic,
     driftTopic: env.PULSE_DRIFT_TOPIC || `${eventsTopic}.drift`,
+    dlqTopic: env.PULSE_DLQ_TOPIC || `${eventsTopic}.dlq`,
     consumerGroup: env.PULSE_CONSUMER_GROUP || 'pulse-processor',
     redisPrefix: env.PULSE_REDIS_PREFIX || 'pulse',
     logLevel,

@@ -8,6 +8,7 @@ export interface RunningEndpoints {
   graphql: string
   redis: string
   redisPrefix: string
+  kafka: string[]
 }
 
 export function writeEndpoints(dataDir: string, endpoints: RunningEndpoints): string {

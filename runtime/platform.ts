@@ -92,7 +92,7 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
   const admin = kafka.admin()
   await admin.connect()
   const existing = await admin.listTopics()
-  const missing = [config.eventsTopic, config.driftTopic].filter((t) => !existing.includes(t))
+  const missing = [config.eventsTopic, config.driftTopic, config.dlqTopic].filter((t) => !existing.includes(t))
   if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true })
   stops.push(['kafka admin', () => admin.disconnect()])
 
@@ -111,7 +111,12 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
   const worker = startScoringWorker({ connection: bullConnection, prefix: config.redisPrefix, clickhouse, publish: scoreEvents.publish, logger })
   stops.push(['scoring worker', () => worker.close()])
 
+  const dlqProducer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
+  await dlqProducer.connect()
+  stops.push(['dead-letter producer', () => dlqProducer.disconnect()])
   const processor = await startEventProcessor({
+    dlqTopic: config.dlqTopic,
+    dlqProducer,
     kafka,
     topic: config.eventsTopic,
     groupId: config.consumerGroup,
@@ -181,7 +186,7 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
   stops.push(['gateway', () => gateway.close()])
 
   // Where this running Pulse can be reached, for the CLI's other commands (keys, drift, registry).
-  const endpointsFile = writeEndpoints(config.dataDir, { gateway: gatewayUrl, registry: registryUrl, graphql: `${graphqlUrl}/graphql`, redis: redisUrl, redisPrefix: config.redisPrefix })
+  const endpointsFile = writeEndpoints(config.dataDir, { gateway: gatewayUrl, registry: registryUrl, graphql: `${graphqlUrl}/graphql`, redis: redisUrl, redisPrefix: config.redisPrefix, kafka: brokers })
   stops.push(['endpoints file', async () => fs.rmSync(endpointsFile, { force: true })])
 
   return {

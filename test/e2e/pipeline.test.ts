@@ -331,6 +331,45 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     expect((await track({ ...invoice, messageId: crypto.randomUUID() }, secret)).status).toBe(401)
   })
 
+  it('dead-letters a record it cannot decode, and `pulse dlq replay` brings it back once it can', async () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${platform.endpoints.registry}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json())
+    const probeA = { type: 'record', name: 'ProbeA', fields: [{ name: 'a', type: 'string' }] }
+    const probe = { type: 'record', name: 'DlqProbe', fields: [{ name: 'n', type: 'int' }] }
+    const { id: known } = await post('/subjects/dlq_probe_a/versions', { schema: JSON.stringify(probeA) })
+    // Written with the id the next schema will get: unreadable until it is registered.
+    const futureId = known + 1
+    const value = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), (await import('avsc')).default.Type.forSchema(probe as never).toBuffer({ n: 7 })])
+    value.writeUInt32BE(futureId, 1)
+    const messageId = crypto.randomUUID()
+    const kafka = new Kafka({ brokers: inject('kafkaBrokers'), logLevel: logLevel.NOTHING })
+    const producer = kafka.producer()
+    await producer.connect()
+    await producer.send({ topic, messages: [{ key: 'acct_dlq', value, headers: { ce_specversion: '1.0', ce_id: messageId, ce_type: 'dlq_probe', ce_time: new Date().toISOString(), ce_source: '/test', ce_accountid: 'acct_dlq' } }] })
+    await producer.disconnect()
+
+    const dead: any[] = []
+    const reader = kafka.consumer({ groupId: uniqueName('dlq-reader') })
+    await reader.connect()
+    await reader.subscribe({ topic: `${topic}.dlq`, fromBeginning: true })
+    await reader.run({ eachMessage: async ({ message }) => void dead.push(Object.fromEntries(Object.entries(message.headers!).map(([k, v]) => [k, String(v)]))) })
+    const letter = await eventually('the record in the dead-letter topic', async () => dead.find((h) => h.ce_id === messageId))
+    await reader.disconnect()
+    expect(letter).toMatchObject({ pulse_dlq_topic: topic, ce_type: 'dlq_probe' })
+    expect(letter.pulse_dlq_reason).toMatch(new RegExp(`${futureId}`))
+
+    expect((await post('/subjects/dlq_probe/versions', { schema: JSON.stringify(probe) })).id).toBe(futureId)
+    const args = ['dlq', 'replay', '--brokers', inject('kafkaBrokers').join(','), '--topic', topic]
+    const replay = await runPulse(args)
+    expect(replay.out).toContain('replayed 1 record from')
+    const row = await eventually('the replayed record stored', async () => {
+      const rs = await clickhouse.query({ query: 'SELECT event, properties FROM events WHERE message_id = {m:String}', query_params: { m: messageId }, format: 'JSONEachRow' })
+      return (await rs.json<{ event: string; properties: string }>())[0]
+    })
+    expect(row).toEqual({ event: 'dlq_probe', properties: '{"n":7}' })
+    expect((await runPulse(args)).out).toContain('replayed 0 records from')
+  })
+
   it('reports readiness, Prometheus metrics and its OpenAPI description', async () => {
     const ready = await fetch(`${platform.endpoints.gateway}/readyz`)
     expect(ready.status).toBe(200)
