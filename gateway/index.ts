@@ -37,6 +37,8 @@ export interface GatewayDeps {
   bodyLimitBytes?: number
   maxBatchEvents?: number
   metrics?: GatewayMetrics
+  /** Subjects whose undeclared properties are accepted and reported instead of refused. */
+  lenientSubjects?: ReadonlySet<string>
   /** Where refusals are reported; without it they are only answered. */
   drift?: DriftCollector
   /** Deduplication of messageIds across requests and gateway instances; without it every event is sent. */
@@ -47,7 +49,7 @@ export interface GatewayDeps {
 
 /** What happened to one event; `/v1/track` maps it to a status code, `/v1/batch` lists one per event. */
 export type EventResult =
-  | { status: 'accepted'; messageId: string; schemaId: number; schemaVersion: number; duplicate?: true }
+  | { status: 'accepted'; messageId: string; schemaId: number; schemaVersion: number; duplicate?: true; warnings?: Violation[] }
   | { status: 'rejected'; messageId?: string; error: 'schema_violation'; schemaId?: number; schemaVersion?: number; violations: Violation[] }
   | { status: 'rejected'; messageId?: string; error: 'invalid_envelope' | 'timestamp_out_of_range' | 'limit_exceeded' | 'forbidden'; message: string }
   | { status: 'failed'; messageId: string; error: 'unavailable' | 'in_flight'; message: string }
@@ -58,6 +60,8 @@ interface ValidEvent {
   schemaId: number
   schemaVersion: number
   message: Message
+  /** Undeclared properties of a lenient subject: accepted (and dropped from the Avro record), reported. */
+  warnings?: Violation[]
 }
 
 const RETRY_AFTER_SECONDS = 5
@@ -120,13 +124,23 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
         : { path: 'event', kind: 'unknown_event', expected: 'the name of a registered event schema (subject)', actual: JSON.stringify(event.event), message: `event: no schema is registered for event "${event.event}"` }
       return { status: 'rejected', messageId: event.messageId, error: 'schema_violation', violations: [violation] }
     }
-    const violations = findViolations(schema.type, event.properties)
+    const found = findViolations(schema.type, event.properties)
+    const lenient = deps.lenientSubjects?.has(event.event) === true
+    const warnings = lenient ? found.filter((v) => v.kind === 'unknown_field') : []
+    const violations = lenient ? found.filter((v) => v.kind !== 'unknown_field') : found
     if (violations.length) {
-      return { status: 'rejected', messageId: event.messageId, error: 'schema_violation', schemaId: schema.id, schemaVersion: schema.version, violations }
+      return { status: 'rejected', messageId: event.messageId, error: 'schema_violation', schemaId: schema.id, schemaVersion: schema.version, violations: found }
     }
     const value = await deps.registry.encode(schema.id, event.properties)
     const headers = cloudEventHeaders(event, { source: `/pulse/gateway/keys/${key.name}`, schemaId: schema.id })
-    return { status: 'valid', messageId: event.messageId, schemaId: schema.id, schemaVersion: schema.version, message: { key: event.accountId, value, headers } }
+    return {
+      status: 'valid',
+      messageId: event.messageId,
+      schemaId: schema.id,
+      schemaVersion: schema.version,
+      message: { key: event.accountId, value, headers },
+      ...(warnings.length ? { warnings } : {}),
+    }
   }
 
   /**
@@ -143,7 +157,7 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
     const results = await Promise.all(
       prepared.map(async (p): Promise<EventResult> => {
         if (p.status !== 'valid') return p
-        const accepted = { status: 'accepted' as const, messageId: p.messageId, schemaId: p.schemaId, schemaVersion: p.schemaVersion }
+        const accepted = { status: 'accepted' as const, messageId: p.messageId, schemaId: p.schemaId, schemaVersion: p.schemaVersion, ...(p.warnings ? { warnings: p.warnings } : {}) }
         const claim = claimOf.get(p)
         if (claim === 'done') return { ...accepted, duplicate: true }
         if (claim === 'in_flight') {
@@ -162,7 +176,14 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
     )
     await Promise.all([deps.messageIds?.markDone(done), deps.messageIds?.release(released)])
     if (deps.metrics) results.forEach((r, i) => count(deps.metrics!, r, bodies[i]))
-    if (deps.drift) results.forEach((r, i) => r.status === 'rejected' && reportDrift(deps.drift!, r, bodies[i], key.name))
+    if (deps.drift) {
+      results.forEach((r, i) => {
+        if (r.status === 'rejected') reportDrift(deps.drift!, r, bodies[i], key.name)
+        else if (r.status === 'accepted' && r.warnings && !r.duplicate) {
+          reportDrift(deps.drift!, { status: 'rejected', error: 'schema_violation', schemaVersion: r.schemaVersion, violations: r.warnings }, bodies[i], key.name)
+        }
+      })
+    }
     return results
   }
 

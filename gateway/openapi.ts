@@ -69,20 +69,28 @@ const eventResult = {
       properties: {
         status: { const: 'rejected' },
         messageId: { type: 'string' },
-        error: { enum: ['invalid_envelope', 'timestamp_out_of_range', 'limit_exceeded'] },
+        error: { enum: ['invalid_envelope', 'timestamp_out_of_range', 'limit_exceeded', 'forbidden'] },
         message: { type: 'string' },
       },
     },
     {
       type: 'object',
       required: ['status', 'messageId', 'error', 'message'],
-      properties: { status: { const: 'failed' }, messageId: { type: 'string' }, error: { const: 'unavailable' }, message: { type: 'string' } },
+      properties: { status: { const: 'failed' }, messageId: { type: 'string' }, error: { enum: ['unavailable', 'in_flight'] }, message: { type: 'string' } },
     },
   ],
 }
 
 const common = {
   '401': error(['unauthorized'], 'No or unknown API key'),
+  '409': {
+    ...error(['in_flight'], 'Another request is writing an event with this messageId right now'),
+    headers: { 'Retry-After': { schema: { type: 'integer' } } },
+  },
+  '429': {
+    ...error(['rate_limited'], 'More than PULSE_RATE_LIMIT_PER_SECOND requests in a second from this API key'),
+    headers: { 'Retry-After': { schema: { type: 'integer' } } },
+  },
   '413': error(['body_too_large', 'batch_too_large'], 'Body over 1 MB, or a batch over 500 events'),
   '415': error(['unsupported_media_type'], 'Only application/json is accepted'),
   '503': {
@@ -113,11 +121,22 @@ export const OPENAPI = {
             description: 'Accepted: in Kafka',
             content: {
               'application/json': {
-                schema: { type: 'object', required: ['messageId', 'schemaId', 'schemaVersion'], properties: { messageId: { type: 'string' }, schemaId: { type: 'integer' }, schemaVersion: { type: 'integer' } } },
+                schema: {
+                  type: 'object',
+                  required: ['messageId', 'schemaId', 'schemaVersion'],
+                  properties: {
+                    messageId: { type: 'string' },
+                    schemaId: { type: 'integer' },
+                    schemaVersion: { type: 'integer' },
+                    duplicate: { const: true, description: 'This messageId was already accepted within 24 h; not sent again' },
+                    warnings: { type: 'array', items: { $ref: '#/components/schemas/Violation' }, description: 'Undeclared properties of a lenient subject (PULSE_LENIENT_SUBJECTS): accepted, dropped, reported' },
+                  },
+                },
               },
             },
           },
           '400': error(['invalid_json', 'invalid_envelope', 'timestamp_out_of_range', 'limit_exceeded'], 'Malformed JSON, a bad envelope, a timestamp outside the window, or a limit exceeded'),
+          '403': error(['forbidden'], "The API key's allow-list does not include this event"),
           '422': {
             description: 'The properties drift from the schema; every violation is listed',
             content: {

@@ -30,6 +30,8 @@ export interface PulseConfig {
   produceLingerMs: number
   /** Scoring jobs for one account that arrive within this window collapse into one. */
   scoringDebounceMs: number
+  /** Event subjects whose undeclared properties are accepted and reported as drift instead of refused. */
+  lenientSubjects: Set<string>
   /** Requests per second one API key may make to the gateway. */
   rateLimitPerSecond: number
   /** What the gateway accepts: timestamp window, properties depth and string length. */
@@ -149,6 +151,7 @@ export function loadConfig(env: Env = process.env): PulseConfig {
     produceLingerMs: positiveInt('PULSE_PRODUCE_LINGER_MS', 5),
     scoringDebounceMs: positiveInt('PULSE_SCORING_DEBOUNCE_MS', 250),
     rateLimitPerSecond: positiveInt('PULSE_RATE_LIMIT_PER_SECOND', 500),
+    lenientSubjects: new Set((env.PULSE_LENIENT_SUBJECTS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
     limits: {
       ...DEFAULT_LIMITS,
       maxPastMs: duration('PULSE_MAX_EVENT_AGE', DEFAULT_LIMITS.maxPastMs),

@@ -179,6 +179,7 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
     producer: batching,
     apiKeys: new ApiKeys(gatewayRedis, config.redisPrefix, apiKeys),
     rateLimitPerSecond: config.rateLimitPerSecond,
+    lenientSubjects: config.lenientSubjects,
     rateLimitRedis: gatewayRedis,
     logger,
   })

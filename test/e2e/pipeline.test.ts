@@ -43,6 +43,7 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
       PULSE_CONSUMER_GROUP: uniqueName('processor'),
       PULSE_REDIS_PREFIX: redisPrefix,
       PULSE_RATE_LIMIT_PER_SECOND: '100',
+      PULSE_LENIENT_SUBJECTS: 'email_engaged',
       PULSE_GATEWAY_PORT: '0',
       PULSE_REGISTRY_PORT: '0',
       PULSE_GRAPHQL_PORT: '0',
@@ -370,6 +371,23 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     expect((await runPulse(args)).out).toContain('replayed 0 records from')
   })
 
+  it('accepts and reports undeclared properties for a lenient subject, still refusing real drift', async () => {
+    const base = { event: 'email_engaged', accountId: 'acct_lenient', timestamp: new Date().toISOString() }
+    const res = await track({ ...base, messageId: crypto.randomUUID(), properties: { emailId: 'e1', engagement: 'CLICK', utmSource: 'newsletter' } })
+    expect(res.status).toBe(202)
+    expect((await res.json()).warnings).toEqual([expect.objectContaining({ path: 'properties.utmSource', kind: 'unknown_field' })])
+    const bad = await track({ ...base, messageId: crypto.randomUUID(), properties: { emailId: 'e1', engagement: 'BOUNCE', utmSource: 'x' } })
+    expect(bad.status).toBe(422)
+    expect((await bad.json()).violations.map((v: any) => v.kind).sort()).toEqual(['type_mismatch', 'unknown_field'])
+    // Strict by default: the same extra property on another event is refused.
+    const strict = await track({ event: 'feature_used', accountId: 'a', timestamp: new Date().toISOString(), messageId: crypto.randomUUID(), properties: { feature: 'x', utmSource: 'y' } })
+    expect(strict.status).toBe(422)
+    await eventually('the accepted extra property in the drift report', async () => {
+      const r = await graphql('query { driftReport(since: "1h", subject: "email_engaged") { path kind events } }', {})
+      return r.data?.driftReport.find((e: any) => e.path === 'properties.utmSource' && e.events >= 2)
+    })
+  })
+
   it('reports readiness, Prometheus metrics and its OpenAPI description', async () => {
     const ready = await fetch(`${platform.endpoints.gateway}/readyz`)
     expect(ready.status).toBe(200)
@@ -382,7 +400,7 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     const spec = await (await fetch(`${platform.endpoints.gateway}/openapi.json`)).json()
     expect(spec.openapi).toBe('3.1.0')
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/track', '/v1/batch', '/readyz', '/metrics']))
-    expect(Object.keys(spec.paths['/v1/track'].post.responses).sort()).toEqual(['202', '400', '401', '413', '415', '422', '503'])
+    expect(Object.keys(spec.paths['/v1/track'].post.responses).sort()).toEqual(['202', '400', '401', '403', '409', '413', '415', '422', '429', '503'])
   })
 
   it('answers bad requests with specific 4xx errors', async () => {
