@@ -1,7 +1,13 @@
-import { Counter, Histogram, Registry } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 
-/** The gateway's Prometheus metrics, on a registry of their own (no process-wide default registry). */
-export function createGatewayMetrics() {
+/** Per partition: the log end offset and the consumer group's committed offset. */
+export type LagSource = () => Promise<{ topic: string; partition: number; end: bigint; committed: bigint }[]>
+
+/**
+ * The gateway's Prometheus metrics, on a registry of their own (no process-wide default registry). With
+ * `lag`, the scrape also reports how far the event processor's consumer group is behind, per partition.
+ */
+export function createGatewayMetrics(lag?: LagSource) {
   const registry = new Registry()
   const accepted = new Counter({ name: 'pulse_events_accepted_total', help: 'Events acknowledged by Kafka', labelNames: ['subject'], registers: [registry] })
   const rejected = new Counter({
@@ -19,6 +25,20 @@ export function createGatewayMetrics() {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   })
+  if (lag) {
+    new Gauge({
+      name: 'pulse_consumer_lag',
+      help: 'Events written to Kafka and not yet committed by the event processor',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+      async collect() {
+        this.reset()
+        for (const p of await lag().catch(() => [])) {
+          this.set({ topic: p.topic, partition: String(p.partition) }, Number(p.end > p.committed ? p.end - p.committed : 0n))
+        }
+      },
+    })
+  }
   return { registry, accepted, duplicates, rejected, produceErrors, requestDuration }
 }
 

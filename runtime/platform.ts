@@ -165,7 +165,14 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
     registry,
     schemas: new EventSchemas(registryUrl, registry),
     limits: config.limits,
-    metrics: createGatewayMetrics(),
+    metrics: createGatewayMetrics(async () => {
+      const [ends, [group]] = await Promise.all([
+        admin.fetchTopicOffsets(config.eventsTopic),
+        admin.fetchOffsets({ groupId: config.consumerGroup, topics: [config.eventsTopic] }),
+      ])
+      const committed = new Map(group.partitions.map((p) => [p.partition, BigInt(p.offset === '-1' ? '0' : p.offset)]))
+      return ends.map((e) => ({ topic: config.eventsTopic, partition: e.partition, end: BigInt(e.high), committed: committed.get(e.partition) ?? 0n }))
+    }),
     messageIds: new MessageIds(gatewayRedis, config.redisPrefix),
     drift,
     checkReady: async () => {
