@@ -100,6 +100,10 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
   const bullConnection = new Redis(redisUrl, redisOptions)
   const publishClient = new Redis(redisUrl, redisOptions)
   const subscribeClient = new Redis(redisUrl, redisOptions)
+  // ioredis reconnects on its own; while Redis is away each attempt fails, which is worth a log line, not a crash.
+  for (const client of [bullConnection, publishClient, subscribeClient]) {
+    client.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'))
+  }
   stops.push(['redis clients', async () => {
     bullConnection.disconnect()
     publishClient.disconnect()
@@ -107,6 +111,7 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
   }])
   const scoreEvents = createScoreEvents({ publishClient, subscribeClient, channel: `${config.redisPrefix}:health-score-changed` })
   const scoringQueue = createScoringQueue(bullConnection, config.redisPrefix)
+  scoringQueue.on('error', (err) => logger.warn({ err: err.message }, 'scoring queue error'))
   stops.push(['scoring queue', () => scoringQueue.close()])
   const worker = startScoringWorker({ connection: bullConnection, prefix: config.redisPrefix, clickhouse, publish: scoreEvents.publish, logger })
   stops.push(['scoring worker', () => worker.close()])
@@ -151,7 +156,7 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
 
   // Its own connection, failing fast: while Redis is away a request should get its 503 at once, not queue.
   const gatewayRedis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false })
-  gatewayRedis.on('error', (err) => logger.debug({ err }, 'gateway redis connection error'))
+  gatewayRedis.on('error', (err) => logger.warn({ err: err.message }, 'gateway redis connection error'))
   await gatewayRedis.connect()
   stops.push(['gateway redis', async () => gatewayRedis.disconnect()])
 
