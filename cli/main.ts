@@ -111,14 +111,17 @@ async function runDemo(platform: Platform, config: PulseConfig): Promise<void> {
 
 function printEndpoints(p: Platform, ms: number): void {
   const e = p.endpoints
-  console.log(`Pulse is up (${(ms / 1000).toFixed(1)} s)
-  gateway      ${e.gateway}/v1/track
-  registry     ${e.registry}
-  graphql      ${e.graphql}  (subscriptions: ${e.graphqlWs})
-  kafka        ${e.kafka.join(',')}
-  redis        ${e.redis}
-  clickhouse   ${e.clickhouse}
-  schemas      ${p.registeredSchemas.map((s) => `${s.subject}#${s.id}`).join(', ')}`)
+  const lines: [string, string][] = [
+    ['gateway', e.gateway && `${e.gateway}/v1/track`],
+    ['registry', e.registry],
+    ['graphql', e.graphql && `${e.graphql}  (subscriptions: ${e.graphqlWs})`],
+    ['kafka', e.kafka.join(',')],
+    ['redis', e.redis],
+    ['clickhouse', e.clickhouse],
+    ['schemas', p.registeredSchemas.map((s) => `${s.subject}#${s.id}`).join(', ')],
+  ]
+  console.log(`Pulse is up (${(ms / 1000).toFixed(1)} s)`)
+  for (const [name, value] of lines) if (value) console.log(`  ${name.padEnd(12)} ${value}`)
   if (p.generatedApiKey) console.log(`  api key      ${p.generatedApiKey.secret}   (generated; set PULSE_API_KEYS=name:secret to choose your own)`)
 }
 

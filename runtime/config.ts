@@ -2,7 +2,12 @@ import path from 'node:path'
 import { DEFAULT_LIMITS, type EnvelopeLimits } from '../gateway/track-request.js'
 
 /** Everything Pulse reads from its environment, validated once at start-up. */
+export const COMPONENTS = ['registry', 'gateway', 'processor', 'scoring', 'graphql'] as const
+export type Component = (typeof COMPONENTS)[number]
+
 export interface PulseConfig {
+  /** Which parts this process runs; all by default. */
+  components: Set<Component>
   dataDir: string
   host: string
   ports: { gateway: number; registry: number; graphql: number; kafka: number; redis: number }
@@ -127,7 +132,17 @@ export function loadConfig(env: Env = process.env): PulseConfig {
   const eventsTopic = env.PULSE_EVENTS_TOPIC || 'pulse.events'
   if (!/^[a-zA-Z0-9._-]{1,249}$/.test(eventsTopic)) problems.push(`PULSE_EVENTS_TOPIC is not a valid Kafka topic name: "${eventsTopic}"`)
 
+  const components = new Set<Component>()
+  for (const c of (env.PULSE_COMPONENTS || COMPONENTS.join(',')).split(',').map((x) => x.trim()).filter(Boolean)) {
+    if ((COMPONENTS as readonly string[]).includes(c)) components.add(c as Component)
+    else problems.push(`PULSE_COMPONENTS lists "${c}"; the components are ${COMPONENTS.join(', ')}`)
+  }
+  if (!components.has('registry') && !env.PULSE_REGISTRY_URL) {
+    problems.push('PULSE_COMPONENTS leaves out the registry, so PULSE_REGISTRY_URL must name the registry to use')
+  }
+
   const config: PulseConfig = {
+    components,
     dataDir: path.resolve(env.PULSE_DATA_DIR || './.pulse'),
     host: env.PULSE_HOST || '127.0.0.1',
     ports: {

@@ -11,13 +11,14 @@ import { createScoreEvents, createScoringQueue, startDriftProcessor, startEventP
 import { createRegistryServer, SchemaStore } from '../registry/index.js'
 import { pushCatalog } from '../schemas/index.js'
 import { createClickHouse } from './clickhouse.js'
-import type { PulseConfig } from './config.js'
+import type { Component, PulseConfig } from './config.js'
 import { startKafkaBroker } from './kafka-broker.js'
 import { kafkaLogCreator, type Logger } from './logger.js'
 import { startRedisServer } from './redis-server.js'
 import { writeEndpoints } from './endpoints-file.js'
 
 export interface Platform {
+  /** Empty strings for components this process does not run. */
   endpoints: { gateway: string; registry: string; graphql: string; graphqlWs: string; kafka: string[]; redis: string; clickhouse: string }
   /** Set when PULSE_API_KEYS was empty and a development key was made. */
   generatedApiKey?: { name: string; secret: string }
@@ -74,19 +75,24 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
   const applied = await migrate(clickhouse)
   if (applied.length) log(`applied ClickHouse migrations: ${applied.join(', ')}`)
 
+  const runs = (c: Component) => config.components.has(c)
   let registryUrl = config.registryUrl
-  if (!registryUrl) {
+  if (!registryUrl && runs('registry')) {
     const store = SchemaStore.open(path.join(config.dataDir, 'registry'))
     stops.push(['registry store', async () => store.close()])
     const registryServer = createRegistryServer({ store, logger })
     registryUrl = await listen(registryServer, config.host, config.ports.registry)
     stops.push(['registry server', () => registryServer.close()])
   }
+  if (!registryUrl) throw new Error('no schema registry: run the registry component or set PULSE_REGISTRY_URL')
   const registry = new SchemaRegistry({ host: registryUrl })
-  const pushed = await pushCatalog(registryUrl)
-  const refused = pushed.filter((r) => r.status === 'refused')
-  if (refused.length) throw new Error(`the registry refused catalog schemas: ${refused.map((r) => `${r.subject} (${r.message})`).join('; ')}`)
-  const registeredSchemas = pushed.map((r) => ({ subject: r.subject, id: r.id! }))
+  let registeredSchemas: Platform['registeredSchemas'] = []
+  if (runs('registry') || runs('gateway')) {
+    const pushed = await pushCatalog(registryUrl)
+    const refused = pushed.filter((r) => r.status === 'refused')
+    if (refused.length) throw new Error(`the registry refused catalog schemas: ${refused.map((r) => `${r.subject} (${r.message})`).join('; ')}`)
+    registeredSchemas = pushed.map((r) => ({ subject: r.subject, id: r.id! }))
+  }
 
   const kafka = new Kafka({ clientId: 'pulse', brokers, logCreator: kafkaLogCreator(logger) })
   const admin = kafka.admin()
@@ -113,101 +119,111 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
   const scoringQueue = createScoringQueue(bullConnection, config.redisPrefix)
   scoringQueue.on('error', (err) => logger.warn({ err: err.message }, 'scoring queue error'))
   stops.push(['scoring queue', () => scoringQueue.close()])
-  const worker = startScoringWorker({ connection: bullConnection, prefix: config.redisPrefix, clickhouse, publish: scoreEvents.publish, logger })
-  stops.push(['scoring worker', () => worker.close()])
-
-  const dlqProducer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
-  await dlqProducer.connect()
-  stops.push(['dead-letter producer', () => dlqProducer.disconnect()])
-  const processor = await startEventProcessor({
-    dlqTopic: config.dlqTopic,
-    dlqProducer,
-    kafka,
-    topic: config.eventsTopic,
-    groupId: config.consumerGroup,
-    registry,
-    clickhouse,
-    scoringQueue,
-    scoringDebounceMs: config.scoringDebounceMs,
-    logger,
-  })
-  stops.push(['event processor', () => processor.stop()])
-  const driftProcessor = await startDriftProcessor({ kafka, topic: config.driftTopic, groupId: `${config.consumerGroup}.drift`, clickhouse, logger })
-  stops.push(['drift processor', () => driftProcessor.stop()])
-
-  const graphqlServer = await createGraphQLServer({ clickhouse, scoreEvents, logger })
-  const graphqlUrl = await listen(graphqlServer.app, config.host, config.ports.graphql)
-  stops.push(['graphql server', () => graphqlServer.close()])
-
-  // Few, short retries: while Kafka is down a caller should get its 503 within seconds, not hang for kafkajs's
-  // default of five retries up to 30 s each; its client retries on its own schedule anyway.
-  const producer = kafka.producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
-    allowAutoTopicCreation: false,
-    retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1000 },
-  })
-  await producer.connect()
-  stops.push(['kafka producer', () => producer.disconnect()])
-  const batching = new BatchingProducer(producer, config.eventsTopic, { lingerMs: config.produceLingerMs, maxBatch: 1000 })
-  stops.push(['produce batches', () => batching.drain()])
-
-  const drift = new DriftCollector(producer, config.driftTopic, 1000, logger)
-  stops.push(['drift collector', () => drift.stop()])
-
-  // Its own connection, failing fast: while Redis is away a request should get its 503 at once, not queue.
-  const gatewayRedis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false })
-  gatewayRedis.on('error', (err) => logger.warn({ err: err.message }, 'gateway redis connection error'))
-  await gatewayRedis.connect()
-  stops.push(['gateway redis', async () => gatewayRedis.disconnect()])
-
-  let generatedApiKey: Platform['generatedApiKey']
-  let apiKeys = config.apiKeys
-  if (!apiKeys?.size) {
-    generatedApiKey = generateApiKey()
-    apiKeys = new Map([[generatedApiKey.name, generatedApiKey.secret]])
+  if (runs('scoring')) {
+    const worker = startScoringWorker({ connection: bullConnection, prefix: config.redisPrefix, clickhouse, publish: scoreEvents.publish, logger })
+    stops.push(['scoring worker', () => worker.close()])
   }
-  const gateway = await createGateway({
-    registry,
-    schemas: new EventSchemas(registryUrl, registry),
-    limits: config.limits,
-    metrics: createGatewayMetrics(async () => {
-      const [ends, [group]] = await Promise.all([
-        admin.fetchTopicOffsets(config.eventsTopic),
-        admin.fetchOffsets({ groupId: config.consumerGroup, topics: [config.eventsTopic] }),
-      ])
-      const committed = new Map(group.partitions.map((p) => [p.partition, BigInt(p.offset === '-1' ? '0' : p.offset)]))
-      return ends.map((e) => ({ topic: config.eventsTopic, partition: e.partition, end: BigInt(e.high), committed: committed.get(e.partition) ?? 0n }))
-    }),
-    messageIds: new MessageIds(gatewayRedis, config.redisPrefix),
-    drift,
-    checkReady: async () => {
-      const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))])
-      const [kafkaOk, registryOk] = await Promise.all([
-        within(admin.describeCluster()).then((c) => c.brokers.length > 0, () => false),
-        within(fetch(`${registryUrl}/subjects`)).then((r) => r.ok, () => false),
-      ])
-      return { kafka: kafkaOk, registry: registryOk }
-    },
-    producer: batching,
-    apiKeys: new ApiKeys(gatewayRedis, config.redisPrefix, apiKeys),
-    rateLimitPerSecond: config.rateLimitPerSecond,
-    lenientSubjects: config.lenientSubjects,
-    rateLimitRedis: gatewayRedis,
-    logger,
-  })
-  const gatewayUrl = await listen(gateway, config.host, config.ports.gateway)
-  stops.push(['gateway', () => gateway.close()])
+
+  if (runs('processor')) {
+    const dlqProducer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
+    await dlqProducer.connect()
+    stops.push(['dead-letter producer', () => dlqProducer.disconnect()])
+    const processor = await startEventProcessor({
+      dlqTopic: config.dlqTopic,
+      dlqProducer,
+      kafka,
+      topic: config.eventsTopic,
+      groupId: config.consumerGroup,
+      registry,
+      clickhouse,
+      scoringQueue,
+      scoringDebounceMs: config.scoringDebounceMs,
+      logger,
+    })
+    stops.push(['event processor', () => processor.stop()])
+    const driftProcessor = await startDriftProcessor({ kafka, topic: config.driftTopic, groupId: `${config.consumerGroup}.drift`, clickhouse, logger })
+    stops.push(['drift processor', () => driftProcessor.stop()])
+  }
+
+  let graphqlUrl = ''
+  if (runs('graphql')) {
+    const graphqlServer = await createGraphQLServer({ clickhouse, scoreEvents, logger })
+    graphqlUrl = await listen(graphqlServer.app, config.host, config.ports.graphql)
+    stops.push(['graphql server', () => graphqlServer.close()])
+  }
+
+  let gatewayUrl = ''
+  let generatedApiKey: Platform['generatedApiKey']
+  if (runs('gateway')) {
+    // Few, short retries: while Kafka is down a caller should get its 503 within seconds, not hang for kafkajs's
+    // default of five retries up to 30 s each; its client retries on its own schedule anyway.
+    const producer = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+      retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1000 },
+    })
+    await producer.connect()
+    stops.push(['kafka producer', () => producer.disconnect()])
+    const batching = new BatchingProducer(producer, config.eventsTopic, { lingerMs: config.produceLingerMs, maxBatch: 1000 })
+    stops.push(['produce batches', () => batching.drain()])
+
+    const drift = new DriftCollector(producer, config.driftTopic, 1000, logger)
+    stops.push(['drift collector', () => drift.stop()])
+
+    // Its own connection, failing fast: while Redis is away a request should get its 503 at once, not queue.
+    const gatewayRedis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    gatewayRedis.on('error', (err) => logger.warn({ err: err.message }, 'gateway redis connection error'))
+    await gatewayRedis.connect()
+    stops.push(['gateway redis', async () => gatewayRedis.disconnect()])
+
+    let apiKeys = config.apiKeys
+    if (!apiKeys?.size) {
+      generatedApiKey = generateApiKey()
+      apiKeys = new Map([[generatedApiKey.name, generatedApiKey.secret]])
+    }
+    const gateway = await createGateway({
+      registry,
+      schemas: new EventSchemas(registryUrl, registry),
+      limits: config.limits,
+      metrics: createGatewayMetrics(async () => {
+        const [ends, [group]] = await Promise.all([
+          admin.fetchTopicOffsets(config.eventsTopic),
+          admin.fetchOffsets({ groupId: config.consumerGroup, topics: [config.eventsTopic] }),
+        ])
+        const committed = new Map(group.partitions.map((p) => [p.partition, BigInt(p.offset === '-1' ? '0' : p.offset)]))
+        return ends.map((e) => ({ topic: config.eventsTopic, partition: e.partition, end: BigInt(e.high), committed: committed.get(e.partition) ?? 0n }))
+      }),
+      messageIds: new MessageIds(gatewayRedis, config.redisPrefix),
+      drift,
+      checkReady: async () => {
+        const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))])
+        const [kafkaOk, registryOk] = await Promise.all([
+          within(admin.describeCluster()).then((c) => c.brokers.length > 0, () => false),
+          within(fetch(`${registryUrl}/subjects`)).then((r) => r.ok, () => false),
+        ])
+        return { kafka: kafkaOk, registry: registryOk }
+      },
+      producer: batching,
+      apiKeys: new ApiKeys(gatewayRedis, config.redisPrefix, apiKeys),
+      rateLimitPerSecond: config.rateLimitPerSecond,
+      lenientSubjects: config.lenientSubjects,
+      rateLimitRedis: gatewayRedis,
+      logger,
+    })
+    gatewayUrl = await listen(gateway, config.host, config.ports.gateway)
+    stops.push(['gateway', () => gateway.close()])
+  }
 
   // Where this running Pulse can be reached, for the CLI's other commands (keys, drift, registry).
-  const endpointsFile = writeEndpoints(config.dataDir, { gateway: gatewayUrl, registry: registryUrl, graphql: `${graphqlUrl}/graphql`, redis: redisUrl, redisPrefix: config.redisPrefix, kafka: brokers })
+  const endpointsFile = writeEndpoints(config.dataDir, { gateway: gatewayUrl, registry: registryUrl, graphql: graphqlUrl && `${graphqlUrl}/graphql`, redis: redisUrl, redisPrefix: config.redisPrefix, kafka: brokers })
   stops.push(['endpoints file', async () => fs.rmSync(endpointsFile, { force: true })])
 
   return {
     endpoints: {
       gateway: gatewayUrl,
       registry: registryUrl,
-      graphql: `${graphqlUrl}/graphql`,
-      graphqlWs: `${graphqlUrl.replace(/^http/, 'ws')}/graphql`,
+      graphql: graphqlUrl && `${graphqlUrl}/graphql`,
+      graphqlWs: graphqlUrl && `${graphqlUrl.replace(/^http/, 'ws')}/graphql`,
       kafka: brokers,
       redis: redisUrl,
       clickhouse: config.clickhouseUrl ?? `embedded chDB at ${path.join(config.dataDir, 'clickhouse')}`,
