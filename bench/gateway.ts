@@ -26,7 +26,7 @@ const pulse = spawn(process.execPath, [fileURLToPath(new URL('../bin/pulse.mjs',
     PULSE_REGISTRY_PORT: '0',
     PULSE_GRAPHQL_PORT: '0',
     PULSE_LOG_LEVEL: 'warn',
-    PULSE_RATE_LIMIT_PER_SECOND: '100000',
+    PULSE_RATE_LIMIT: '1000000/1s',
   },
   stdio: ['ignore', 'pipe', 'inherit'],
 })

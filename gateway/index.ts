@@ -29,8 +29,8 @@ export interface GatewayDeps {
   schemas: EventSchemas
   producer: BatchingProducer
   apiKeys: ApiKeys
-  /** Requests per second allowed to one API key (Redis-backed when `rateLimitRedis` is given). */
-  rateLimitPerSecond?: number
+  /** Requests allowed to one API key per window (Redis-backed when `rateLimitRedis` is given); 500/s by default. */
+  rateLimit?: { max: number; windowMs: number }
   rateLimitRedis?: Redis
   logger?: Logger
   limits?: EnvelopeLimits
@@ -88,7 +88,7 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
       message: `more than ${ctx.max} requests per ${ctx.after} for this API key; retry after the Retry-After header's seconds`,
     }),
   })
-  const limited = { rateLimit: { max: deps.rateLimitPerSecond ?? 500, timeWindow: 1000 } }
+  const limited = { rateLimit: { max: deps.rateLimit?.max ?? 500, timeWindow: deps.rateLimit?.windowMs ?? 1000 } }
 
   // Fastify's own rejections (bad JSON, wrong content type, too large) in the gateway's error shape.
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {

@@ -88,7 +88,7 @@ const common = {
     headers: { 'Retry-After': { schema: { type: 'integer' } } },
   },
   '429': {
-    ...error(['rate_limited'], 'More than PULSE_RATE_LIMIT_PER_SECOND requests in a second from this API key'),
+    ...error(['rate_limited'], 'More requests from this API key than PULSE_RATE_LIMIT allows'),
     headers: { 'Retry-After': { schema: { type: 'integer' } } },
   },
   '413': error(['body_too_large', 'batch_too_large'], 'Body over 1 MB, or a batch over 500 events'),

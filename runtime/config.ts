@@ -37,8 +37,8 @@ export interface PulseConfig {
   scoringDebounceMs: number
   /** Event subjects whose undeclared properties are accepted and reported as drift instead of refused. */
   lenientSubjects: Set<string>
-  /** Requests per second one API key may make to the gateway. */
-  rateLimitPerSecond: number
+  /** Gateway requests one API key may make per window. */
+  rateLimit: { max: number; windowMs: number }
   /** What the gateway accepts: timestamp window, properties depth and string length. */
   limits: EnvelopeLimits
 }
@@ -99,6 +99,17 @@ export function loadConfig(env: Env = process.env): PulseConfig {
       return fallback
     }
     return ms
+  }
+
+  const rateLimit = () => {
+    const raw = env.PULSE_RATE_LIMIT || '500/1s'
+    const m = /^(\d+)\s*\/\s*(.+)$/.exec(raw)
+    const windowMs = m ? parseDuration(m[2]) : undefined
+    if (!m || !windowMs || Number(m[1]) < 1) {
+      problems.push(`PULSE_RATE_LIMIT must be requests/window such as 500/1s or 6000/1m, got "${raw}"`)
+      return { max: 500, windowMs: 1000 }
+    }
+    return { max: Number(m[1]), windowMs }
   }
 
   let kafkaBrokers: string[] | undefined
@@ -165,7 +176,7 @@ export function loadConfig(env: Env = process.env): PulseConfig {
     logLevel,
     produceLingerMs: positiveInt('PULSE_PRODUCE_LINGER_MS', 5),
     scoringDebounceMs: positiveInt('PULSE_SCORING_DEBOUNCE_MS', 250),
-    rateLimitPerSecond: positiveInt('PULSE_RATE_LIMIT_PER_SECOND', 500),
+    rateLimit: rateLimit(),
     lenientSubjects: new Set((env.PULSE_LENIENT_SUBJECTS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
     limits: {
       ...DEFAULT_LIMITS,

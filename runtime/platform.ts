@@ -205,7 +205,7 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
       },
       producer: batching,
       apiKeys: new ApiKeys(gatewayRedis, config.redisPrefix, apiKeys),
-      rateLimitPerSecond: config.rateLimitPerSecond,
+      rateLimit: config.rateLimit,
       lenientSubjects: config.lenientSubjects,
       rateLimitRedis: gatewayRedis,
       logger,

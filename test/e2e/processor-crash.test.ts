@@ -60,7 +60,7 @@ describe('the processor is killed with SIGKILL in the middle of its work', () =>
       PULSE_REDIS_PREFIX: redisPrefix,
       PULSE_GATEWAY_PORT: '0',
       PULSE_REGISTRY_PORT: '0',
-      PULSE_RATE_LIMIT_PER_SECOND: '100000',
+      PULSE_RATE_LIMIT: '100000/1s',
       PULSE_LOG_LEVEL: 'silent',
     })
     platform = await startPlatform(config, createLogger(config.logLevel))
