@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import type { DriftRecord } from '../gateway/drift.js'
 
 export const DRIFT_USAGE = `usage: pulse drift report [--since 24h] [--subject NAME] [--format text|markdown|json|github]
                          [--graphql URL] [--dir schemas] [--fail-on-drift]
@@ -8,19 +9,8 @@ export const DRIFT_USAGE = `usage: pulse drift report [--since 24h] [--subject N
   what producers sent that the gateway refused, grouped by event, kind, field and source, most frequent first
 `
 
-export interface DriftEntry {
-  subject: string
-  version: number
-  kind: string
-  path: string
-  expected: string
-  actual: string
-  source: string
-  events: number
-  firstSeen: string
-  lastSeen: string
-  sample: string
-}
+/** A drift record as the GraphQL report aggregates it: summed count, first and last time. */
+export type DriftEntry = Omit<DriftRecord, 'time' | 'count'> & { events: number; firstSeen: string; lastSeen: string }
 
 const FORMATS = ['text', 'markdown', 'json', 'github'] as const
 type Format = (typeof FORMATS)[number]

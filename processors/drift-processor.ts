@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import type { Consumer, Kafka } from 'kafkajs'
 import type { Logger } from 'pino'
 import type { DriftRecord } from '../gateway/drift.js'
+import { startBatchConsumer } from './batch-consumer.js'
 import { chTime } from './clickhouse-time.js'
 
 /** Moves the gateway's aggregated drift records into ClickHouse `schema_drift`, committing after each insert. */
@@ -13,14 +14,11 @@ export async function startDriftProcessor(deps: {
   logger?: Logger
 }): Promise<{ consumer: Consumer; stop: () => Promise<void> }> {
   const log = deps.logger?.child({ component: 'drift-processor' })
-  const consumer = deps.kafka.consumer({ groupId: deps.groupId, sessionTimeout: 10_000, heartbeatInterval: 3_000 })
-  await consumer.connect()
-  await consumer.subscribe({ topic: deps.topic, fromBeginning: true })
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, isRunning, isStale }) => {
-      if (!batch.messages.length || !isRunning() || isStale()) return
+  return startBatchConsumer({
+    kafka: deps.kafka,
+    topic: deps.topic,
+    groupId: deps.groupId,
+    handle: async (batch) => {
       const rows = []
       for (const m of batch.messages) {
         try {
@@ -32,9 +30,6 @@ export async function startDriftProcessor(deps: {
         }
       }
       if (rows.length) await deps.clickhouse.insert({ table: 'schema_drift', values: rows, format: 'JSONEachRow' })
-      resolveOffset(batch.lastOffset())
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }])
     },
   })
-  return { consumer, stop: () => consumer.disconnect() }
 }

@@ -3,6 +3,7 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import type { Queue } from 'bullmq'
 import type { Consumer, Kafka, KafkaMessage, Message, Producer } from 'kafkajs'
 import type { Logger } from 'pino'
+import { startBatchConsumer } from './batch-consumer.js'
 import { toEventRow } from './event-row.js'
 import { enqueueScoring, type ScoringJob } from './scoring-queue.js'
 
@@ -32,15 +33,11 @@ export interface EventProcessorDeps {
  */
 export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ consumer: Consumer; stop: () => Promise<void> }> {
   const log = deps.logger?.child({ component: 'processor' })
-  // A shorter session than kafkajs's 30 s default: after a crash, the dead member's partitions move on sooner.
-  const consumer = deps.kafka.consumer({ groupId: deps.groupId, sessionTimeout: 10_000, heartbeatInterval: 3_000 })
-  await consumer.connect()
-  await consumer.subscribe({ topic: deps.topic, fromBeginning: true })
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-      if (!batch.messages.length || !isRunning() || isStale()) return
+  return startBatchConsumer({
+    kafka: deps.kafka,
+    topic: deps.topic,
+    groupId: deps.groupId,
+    handle: async (batch) => {
       const receivedAt = new Date()
       const rows = []
       const deadLetters: Message[] = []
@@ -64,14 +61,9 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ c
         await deps.clickhouse.insert({ table: 'events', values: rows, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: token } })
         await enqueueScoring(deps.scoringQueue, rows.map((r) => r.account_id), deps.scoringDebounceMs)
       }
-      // Resolving moves this consumer's fetch position past the batch; committing makes that survive a crash.
-      resolveOffset(batch.lastOffset())
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }])
-      await heartbeat()
       log?.debug({ partition: batch.partition, rows: rows.length }, 'batch stored')
     },
   })
-  return { consumer, stop: () => consumer.disconnect() }
 }
 
 /** The record as it was, plus where it came from and why it could not be stored, in `pulse_dlq_*` headers. */
