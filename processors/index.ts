@@ -5,12 +5,14 @@ import type { Consumer, Kafka, KafkaMessage, Message, Producer } from 'kafkajs'
 import type { Logger } from 'pino'
 import { startBatchConsumer } from './batch-consumer.js'
 import { toEventRow } from './event-row.js'
+import { typedRow, type TypedTables } from './typed-tables.js'
 import { enqueueScoring, type ScoringJob } from './scoring-queue.js'
 
 export { createScoringQueue, enqueueScoring } from './scoring-queue.js'
 export { startScoringWorker, scoreAccount } from './scoring-worker.js'
 export { createScoreEvents } from './score-events.js'
 export { startDriftProcessor } from './drift-processor.js'
+export { TypedTables } from './typed-tables.js'
 
 export interface EventProcessorDeps {
   kafka: Kafka
@@ -23,6 +25,8 @@ export interface EventProcessorDeps {
   /** Where records that can never be stored go, with the reason in their headers. */
   dlqTopic: string
   dlqProducer: Producer
+  /** Typed per-event tables; without it only the unified `events` table is written. */
+  typedTables?: TypedTables
   logger?: Logger
 }
 
@@ -40,11 +44,21 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ c
     handle: async (batch) => {
       const receivedAt = new Date()
       const rows = []
+      const typed = new Map<string, Record<string, unknown>[]>()
       const deadLetters: Message[] = []
       for (const message of batch.messages) {
         try {
           if (!message.value) throw new Error('record has no value')
-          rows.push(toEventRow(message, await deps.registry.decode(message.value), receivedAt))
+          const properties = (await deps.registry.decode(message.value)) as Record<string, unknown>
+          const row = toEventRow(message, properties, receivedAt)
+          const target = await deps.typedTables?.forSchema(row.event, row.schema_id)
+          if (target) {
+            const envelope = { messageId: row.message_id, accountId: row.account_id, userId: row.user_id, timestamp: row.timestamp, receivedAt: row.received_at, schemaId: row.schema_id }
+            const list = typed.get(target.table) ?? []
+            list.push(typedRow(envelope, target.schema, properties))
+            typed.set(target.table, list)
+          }
+          rows.push(row)
         } catch (err) {
           // A registry that is down is a reason to retry the batch; a record that cannot be read never will be.
           if (!isPoison(err)) throw err
@@ -59,6 +73,9 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ c
         // The same Kafka range inserted again (a replay after a crash before the commit) is dropped by ClickHouse.
         const token = `${batch.topic}/${batch.partition}/${batch.firstOffset()}-${batch.lastOffset()}`
         await deps.clickhouse.insert({ table: 'events', values: rows, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: token } })
+        for (const [table, values] of typed) {
+          await deps.clickhouse.insert({ table, values, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: `${token}/${table}` } })
+        }
         await enqueueScoring(deps.scoringQueue, rows.map((r) => r.account_id), deps.scoringDebounceMs)
       }
       log?.debug({ partition: batch.partition, rows: rows.length }, 'batch stored')

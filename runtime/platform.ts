@@ -7,7 +7,7 @@ import { Kafka, Partitioners } from 'kafkajs'
 import { ApiKeys, BatchingProducer, createGateway, createGatewayMetrics, DriftCollector, EventSchemas, generateApiKey, MessageIds } from '../gateway/index.js'
 import { createGraphQLServer } from '../graphql/index.js'
 import { migrate } from '../migrations/runner.js'
-import { createScoreEvents, createScoringQueue, startDriftProcessor, startEventProcessor, startScoringWorker } from '../processors/index.js'
+import { createScoreEvents, createScoringQueue, startDriftProcessor, startEventProcessor, startScoringWorker, TypedTables } from '../processors/index.js'
 import { createRegistryServer, SchemaStore } from '../registry/index.js'
 import { pushCatalog } from '../schemas/index.js'
 import { createClickHouse } from './clickhouse.js'
@@ -129,6 +129,14 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
     await dlqProducer.connect()
     stops.push(['dead-letter producer', () => dlqProducer.disconnect()])
     const processor = await startEventProcessor({
+      typedTables: new TypedTables(
+        (sql) => clickhouse.command({ query: sql }),
+        async (id) => {
+          const res = await fetch(`${registryUrl}/schemas/ids/${id}`)
+          if (!res.ok) throw new Error(`registry answered ${res.status} for schema ${id}`)
+          return ((await res.json()) as { schema: string }).schema
+        },
+      ),
       dlqTopic: config.dlqTopic,
       dlqProducer,
       kafka,

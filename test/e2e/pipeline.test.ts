@@ -102,6 +102,8 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     })
     expect(row).toMatchObject({ event: 'feature_used', account_id: accountId, user_id: 'u_1', schema_id: accepted.schemaId, source: '/pulse/gateway/keys/e2e' })
     expect(JSON.parse(row.properties)).toEqual({ feature: 'reports.export', durationMs: 1500 })
+    const typedRs = await clickhouse.query({ query: 'SELECT _account_id, feature, durationMs FROM events_feature_used WHERE _message_id = {id:String}', query_params: { id: messageId }, format: 'JSONEachRow' })
+    expect(await typedRs.json()).toEqual([{ _account_id: accountId, feature: 'reports.export', durationMs: 1500 }])
 
     const score = await eventually('a health score through GraphQL', async () => {
       const r = await graphql('query($id: ID!) { account(id: $id) { id healthScore { score tier computedAt } } }', { id: accountId })
