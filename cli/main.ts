@@ -120,9 +120,10 @@ function printEndpoints(p: Platform, ms: number): void {
     ['clickhouse', e.clickhouse],
     ['schemas', p.registeredSchemas.map((s) => `${s.subject}#${s.id}`).join(', ')],
   ]
-  console.log(`Pulse is up (${(ms / 1000).toFixed(1)} s)`)
-  for (const [name, value] of lines) if (value) console.log(`  ${name.padEnd(12)} ${value}`)
-  if (p.generatedApiKey) console.log(`  api key      ${p.generatedApiKey.secret}   (generated; set PULSE_API_KEYS=name:secret to choose your own)`)
+  const shown = lines.filter(([, value]) => value).map(([name, value]) => `  ${name.padEnd(12)} ${value}`)
+  if (p.generatedApiKey) shown.push(`  api key      ${p.generatedApiKey.secret}   (generated; set PULSE_API_KEYS=name:secret to choose your own)`)
+  // One write: whoever reads this output (a test, a script) sees the whole block at once.
+  console.log(`Pulse is up (${(ms / 1000).toFixed(1)} s)\n${shown.join('\n')}`)
 }
 
 main(process.argv.slice(2)).then(

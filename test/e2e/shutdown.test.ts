@@ -32,7 +32,7 @@ describe('`pulse dev` stopped by SIGTERM while events arrive', () => {
     child.stderr.on('data', (d) => (stdout += d))
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
 
-    const gateway = await eventually('the endpoints printed by pulse dev', async () => /gateway\s+(http:\S+)\/v1\/track/.exec(stdout)?.[1], 120_000)
+    const gateway = await eventually('the endpoints printed by pulse dev', async () => (/\n\s+schemas\s/.test(stdout) ? /gateway\s+(http:\S+)\/v1\/track/.exec(stdout)?.[1] : undefined), 120_000)
     const kafkaAddress = /kafka\s+(\S+:\d+)/.exec(stdout)![1]
     const redisAddress = /redis\s+redis:\/\/(\S+:\d+)/.exec(stdout)![1]
 
