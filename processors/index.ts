@@ -9,7 +9,7 @@ import { typedRow, type TypedTables } from './typed-tables.js'
 import { enqueueScoring, type ScoringJob } from './scoring-queue.js'
 
 export { createScoringQueue, enqueueScoring } from './scoring-queue.js'
-export { startScoringWorker, scoreAccount } from './scoring-worker.js'
+export { startScoringWorker, scoreAccount, scoreAccounts } from './scoring-worker.js'
 export { createScoreEvents } from './score-events.js'
 export { startDriftProcessor } from './drift-processor.js'
 export { TypedTables } from './typed-tables.js'

@@ -17,42 +17,50 @@ export interface ScoringWorkerDeps {
 
 const ACTIVITY_SQL = `
 SELECT
+  account_id AS accountId,
   count() AS events,
   uniqExactIf(user_id, user_id IS NOT NULL) AS activeUsers,
   uniqExact(toDate(timestamp)) AS activeDays,
   uniqExactIf(JSONExtractString(properties, 'feature'), event = 'feature_used') AS distinctFeatures
 FROM events FINAL
-WHERE account_id = {accountId:String} AND timestamp >= {since:DateTime64(3, 'UTC')}`
+WHERE account_id IN {accountIds:Array(String)} AND timestamp >= {since:DateTime64(3, 'UTC')}
+GROUP BY account_id`
 
 const LATEST_SQL = `
-SELECT argMax(score, computed_at) AS score, argMax(tier, computed_at) AS tier
-FROM health_scores WHERE account_id = {accountId:String}
-HAVING count() > 0`
+SELECT account_id AS accountId, argMax(score, computed_at) AS score, argMax(tier, computed_at) AS tier
+FROM health_scores WHERE account_id IN {accountIds:Array(String)}
+GROUP BY account_id`
 
-/** Scores one account from ClickHouse, stores the score, and publishes it when score or tier changed. */
-export async function scoreAccount(
+/**
+ * Scores accounts from ClickHouse in one pass — one aggregate query, one insert — stores the scores, and
+ * publishes each one whose score or tier changed.
+ */
+export async function scoreAccounts(
   deps: Pick<ScoringWorkerDeps, 'clickhouse' | 'publish'>,
-  accountId: string,
+  accountIds: string[],
   now = new Date(),
-): Promise<HealthScoreChanged> {
+): Promise<HealthScoreChanged[]> {
   const since = new Date(now.getTime() - 30 * 86_400_000)
   const [activityRows, previousRows] = await Promise.all([
-    query<Record<keyof AccountActivity, string | number>>(deps.clickhouse, ACTIVITY_SQL, { accountId, since: chTime(since) }),
-    query<{ score: number; tier: HealthTier }>(deps.clickhouse, LATEST_SQL, { accountId }),
+    query<{ accountId: string } & Record<keyof AccountActivity, string | number>>(deps.clickhouse, ACTIVITY_SQL, { accountIds, since: chTime(since) }),
+    query<{ accountId: string; score: number; tier: HealthTier }>(deps.clickhouse, LATEST_SQL, { accountIds }),
   ])
-  const a = activityRows[0]
-  const activity: AccountActivity = {
-    events: Number(a.events),
-    activeUsers: Number(a.activeUsers),
-    activeDays: Number(a.activeDays),
-    distinctFeatures: Number(a.distinctFeatures),
-  }
-  const { score, tier } = computeHealthScore(activity)
+  const activityOf = new Map(activityRows.map((a) => [a.accountId, a]))
+  const previousOf = new Map(previousRows.map((p) => [p.accountId, p]))
   const computedAt = now.toISOString()
-  await deps.clickhouse.insert({
-    table: 'health_scores',
-    format: 'JSONEachRow',
-    values: [{
+  const rows = []
+  const changes: HealthScoreChanged[] = []
+  for (const accountId of accountIds) {
+    const a = activityOf.get(accountId)
+    // No event in 30 days: the account is still scored (and scores 0).
+    const activity: AccountActivity = {
+      events: Number(a?.events ?? 0),
+      activeUsers: Number(a?.activeUsers ?? 0),
+      activeDays: Number(a?.activeDays ?? 0),
+      distinctFeatures: Number(a?.distinctFeatures ?? 0),
+    }
+    const { score, tier } = computeHealthScore(activity)
+    rows.push({
       account_id: accountId,
       score,
       tier,
@@ -60,23 +68,63 @@ export async function scoreAccount(
       events_30d: activity.events,
       active_users_30d: activity.activeUsers,
       active_days_30d: activity.activeDays,
-    }],
-  })
-  const change = { accountId, score, tier, computedAt }
-  const previous = previousRows[0]
-  if (!previous || Number(previous.score) !== score || previous.tier !== tier) deps.publish(change)
-  return change
+    })
+    const previous = previousOf.get(accountId)
+    const change = { accountId, score, tier, computedAt }
+    changes.push(change)
+    if (!previous || Number(previous.score) !== score || previous.tier !== tier) deps.publish(change)
+  }
+  if (rows.length) await deps.clickhouse.insert({ table: 'health_scores', format: 'JSONEachRow', values: rows })
+  return changes
 }
 
+/** Scores one account; see scoreAccounts. */
+export async function scoreAccount(deps: Pick<ScoringWorkerDeps, 'clickhouse' | 'publish'>, accountId: string, now = new Date()): Promise<HealthScoreChanged> {
+  return (await scoreAccounts(deps, [accountId], now))[0]
+}
+
+/**
+ * The worker keeps one BullMQ job per account (deduplication, retries and persistence per account stay
+ * BullMQ's), but runs many jobs at once and scores the accounts of the jobs active together in one pass,
+ * so a burst touching hundreds of accounts costs a few queries instead of hundreds. (Open-source BullMQ
+ * has no batch processing, so the coalescing is ours.)
+ */
 export function startScoringWorker(deps: ScoringWorkerDeps): Worker<ScoringJob> {
-  const worker = new Worker<ScoringJob>(
-    SCORING_QUEUE,
-    async (job: Job<ScoringJob>) => scoreAccount(deps, job.data.accountId),
-    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency ?? 4 },
-  )
+  const score = coalesce((ids: string[]) => scoreAccounts(deps, ids), { maxBatch: 500, lingerMs: 20 })
+  const worker = new Worker<ScoringJob>(SCORING_QUEUE, async (job: Job<ScoringJob>) => score(job.data.accountId), {
+    connection: deps.connection,
+    prefix: deps.prefix,
+    concurrency: deps.concurrency ?? 500,
+  })
   worker.on('failed', (job, err) => deps.logger?.warn({ err, accountId: job?.data.accountId }, 'scoring job failed'))
   worker.on('error', (err) => deps.logger?.error({ err }, 'scoring worker error'))
   return worker
+}
+
+/** Calls for single keys, served `lingerMs` later by one call for all keys asked in the meantime. */
+export function coalesce<R>(run: (keys: string[]) => Promise<R[]>, opts: { maxBatch: number; lingerMs: number }): (key: string) => Promise<R> {
+  let pending: { key: string; resolve: (r: R) => void; reject: (e: unknown) => void }[] = []
+  let timer: NodeJS.Timeout | undefined
+  const flush = () => {
+    clearTimeout(timer)
+    timer = undefined
+    const batch = pending
+    pending = []
+    const keys = [...new Set(batch.map((b) => b.key))]
+    run(keys).then(
+      (results) => {
+        const byKey = new Map(keys.map((k, i) => [k, results[i]]))
+        for (const b of batch) b.resolve(byKey.get(b.key)!)
+      },
+      (err) => batch.forEach((b) => b.reject(err)),
+    )
+  }
+  return (key) =>
+    new Promise<R>((resolve, reject) => {
+      pending.push({ key, resolve, reject })
+      if (pending.length >= opts.maxBatch) flush()
+      else timer ??= setTimeout(flush, opts.lingerMs)
+    })
 }
 
 async function query<T>(client: ClickHouseClient, sql: string, params: Record<string, unknown>): Promise<T[]> {
