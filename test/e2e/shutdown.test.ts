@@ -3,7 +3,7 @@ import crypto from 'node:crypto'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { Kafka, logLevel } from 'kafkajs'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { startKafkaBroker } from '../../runtime/kafka-broker.js'
 import { eventually, tempDir } from '../support/fixtures.js'
 
@@ -11,6 +11,12 @@ const PULSE_BIN = fileURLToPath(new URL('../../bin/pulse.mjs', import.meta.url))
 const API_KEY = 'shutdown-secret'
 
 describe('`pulse dev` stopped by SIGTERM while events arrive', () => {
+  // If an assertion fails before the SIGTERM, the child (and the Kafka and Redis it launched) must not outlive the test.
+  let running: ReturnType<typeof spawn> | undefined
+  afterEach(() => {
+    if (running && running.exitCode === null) running.kill('SIGTERM')
+  })
+
   it('launches its own Kafka and Redis, loses no acknowledged event, and leaves nothing running', async () => {
     const dataDir = tempDir()
     const child = spawn(process.execPath, [PULSE_BIN, 'dev'], {
@@ -27,6 +33,7 @@ describe('`pulse dev` stopped by SIGTERM while events arrive', () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
+    running = child
     let stdout = ''
     child.stdout.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stdout += d))
