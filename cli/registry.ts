@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import { parseArgs } from 'node:util'
+import { registryRest } from '../registry/rest-client.js'
 import { importOrder, parseRegistryExport, type RegistryExport } from '../registry/transfer.js'
 
 export const REGISTRY_USAGE = `usage: pulse registry <command>
@@ -9,21 +10,8 @@ export const REGISTRY_USAGE = `usage: pulse registry <command>
                                                  Confluent subject versions or the records of its _schemas topic
 `
 
-/** A Confluent-API client small enough to work against Pulse's registry and Confluent's alike. */
-function rest(url: string) {
-  const base = url.replace(/\/+$/, '')
-  return async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { accept: 'application/vnd.schemaregistry.v1+json', ...(body === undefined ? {} : { 'content-type': 'application/vnd.schemaregistry.v1+json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    return { status: res.status, body: await res.json().catch(() => null) }
-  }
-}
-
 export async function exportRegistry(url: string): Promise<RegistryExport> {
-  const call = rest(url)
+  const call = registryRest(url)
   const ok = async (path: string) => {
     const r = await call('GET', path)
     if (r.status !== 200) throw new Error(`GET ${path} answered ${r.status}: ${r.body?.message ?? ''}`)
@@ -52,7 +40,7 @@ export async function exportRegistry(url: string): Promise<RegistryExport> {
 
 /** Loads an export through the REST API in IMPORT mode, so every schema keeps its id and version. */
 export async function importRegistry(url: string, exp: RegistryExport, opts: { force?: boolean; log?: (m: string) => void } = {}): Promise<number> {
-  const call = rest(url)
+  const call = registryRest(url)
   const must = async (method: string, path: string, body?: unknown) => {
     const r = await call(method, path, body)
     if (r.status !== 200) throw new Error(`${method} ${path} answered ${r.status}: ${r.body?.message ?? JSON.stringify(r.body)}`)

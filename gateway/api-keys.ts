@@ -58,7 +58,7 @@ export class ApiKeys {
     if (!this.redis) throw new Error('API keys need Redis')
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new Error(`key names are 1-64 letters, digits, ".", "_" or "-"; got "${name}"`)
     if (this.configured.some((c) => c.key.name === name)) throw new Error(`"${name}" is already a key from PULSE_API_KEYS`)
-    const secret = `pk_${crypto.randomBytes(18).toString('base64url')}`
+    const { secret } = generateApiKey(name)
     const key: ApiKey = { name, events, createdAt: new Date().toISOString() }
     const id = sha256(secret).toString('hex')
     const taken = await this.redis.hsetnx(this.nameKey, name, id)

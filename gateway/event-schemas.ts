@@ -1,5 +1,6 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import type avro from 'avsc'
+import { registryRest } from '../registry/rest-client.js'
 
 export interface EventSchema {
   id: number
@@ -15,12 +16,15 @@ export interface EventSchema {
  */
 export class EventSchemas {
   private readonly cache = new Map<string, { expires: number; value: Promise<EventSchema | undefined> }>()
+  private readonly rest: ReturnType<typeof registryRest>
 
   constructor(
-    private readonly registryUrl: string,
+    registryUrl: string,
     private readonly registry: SchemaRegistry,
     private readonly latestTtlMs = 5_000,
-  ) {}
+  ) {
+    this.rest = registryRest(registryUrl)
+  }
 
   /** undefined when the subject, or that version of it, does not exist. */
   get(subject: string, version: number | 'latest' = 'latest'): Promise<EventSchema | undefined> {
@@ -38,12 +42,10 @@ export class EventSchemas {
   }
 
   private async fetch(subject: string, version: number | 'latest'): Promise<EventSchema | undefined> {
-    const res = await fetch(`${this.registryUrl}/subjects/${encodeURIComponent(subject)}/versions/${version}`, {
-      headers: { accept: 'application/vnd.schemaregistry.v1+json' },
-    })
+    const res = await this.rest('GET', `/subjects/${encodeURIComponent(subject)}/versions/${version}`)
     if (res.status === 404) return undefined
-    if (!res.ok) throw new Error(`registry answered ${res.status} for ${subject} version ${version}`)
-    const body = (await res.json()) as { id: number; version: number }
+    if (res.status !== 200) throw new Error(`registry answered ${res.status} for ${subject} version ${version}`)
+    const body = res.body as { id: number; version: number }
     const type = (await this.registry.getSchema(body.id)) as unknown as avro.Type
     return { id: body.id, version: body.version, type }
   }

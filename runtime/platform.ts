@@ -9,6 +9,7 @@ import { createGraphQLServer } from '../graphql/index.js'
 import { migrate } from '../migrations/runner.js'
 import { createScoreEvents, createScoringQueue, startDriftProcessor, startEventProcessor, startScoringWorker, TypedTables } from '../processors/index.js'
 import { createRegistryServer, SchemaStore } from '../registry/index.js'
+import { registryRest } from '../registry/rest-client.js'
 import { pushCatalog } from '../schemas/index.js'
 import { createClickHouse } from './clickhouse.js'
 import type { Component, PulseConfig } from './config.js'
@@ -86,6 +87,7 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
   }
   if (!registryUrl) throw new Error('no schema registry: run the registry component or set PULSE_REGISTRY_URL')
   const registry = new SchemaRegistry({ host: registryUrl })
+  const registryCall = registryRest(registryUrl)
   let registeredSchemas: Platform['registeredSchemas'] = []
   if (runs('registry') || runs('gateway')) {
     const pushed = await pushCatalog(registryUrl)
@@ -132,9 +134,9 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
       typedTables: new TypedTables(
         (sql) => clickhouse.command({ query: sql }),
         async (id) => {
-          const res = await fetch(`${registryUrl}/schemas/ids/${id}`)
-          if (!res.ok) throw new Error(`registry answered ${res.status} for schema ${id}`)
-          return ((await res.json()) as { schema: string }).schema
+          const res = await registryCall('GET', `/schemas/ids/${id}`)
+          if (res.status !== 200) throw new Error(`registry answered ${res.status} for schema ${id}`)
+          return res.body.schema as string
         },
       ),
       dlqTopic: config.dlqTopic,

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import avro from 'avsc'
 import { compatibilityReasons, isCompatibilityLevel, type CompatibilityLevel } from '../registry/compatibility.js'
+import { registryRest } from '../registry/rest-client.js'
 import { schemaIdentity } from '../registry/schema-identity.js'
 import type { CatalogEntry } from './index.js'
 import { lintSchema } from './lint.js'
@@ -123,11 +124,8 @@ export function baselineFromGit(dir: string, ref: string, level: CompatibilityLe
 
 /** Every live version and the effective compatibility level of the catalog's subjects, from a registry. */
 export async function baselineFromRegistry(url: string, subjects: string[]): Promise<Baseline> {
-  const get = async (p: string) => {
-    const res = await fetch(`${url.replace(/\/+$/, '')}${p}`, { headers: { accept: 'application/vnd.schemaregistry.v1+json' } })
-    const body = await res.json()
-    return { status: res.status, body }
-  }
+  const call = registryRest(url)
+  const get = (p: string) => call('GET', p)
   const baseline: Baseline = new Map()
   const known = new Set<string>((await get('/subjects')).body)
   for (const subject of subjects.filter((s) => known.has(s))) {

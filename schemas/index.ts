@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { registryRest } from '../registry/rest-client.js'
 
 export const CATALOG_DIR = path.dirname(fileURLToPath(import.meta.url))
 
@@ -42,11 +43,8 @@ export interface PushResult {
  * the kafkajs client, whose register() refuses any subject whose level is not BACKWARD.
  */
 export async function pushCatalog(registryUrl: string, catalog = readCatalog()): Promise<PushResult[]> {
-  const url = registryUrl.replace(/\/+$/, '')
-  const post = async (p: string, body: unknown) => {
-    const res = await fetch(`${url}${p}`, { method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify(body) })
-    return { status: res.status, body: (await res.json()) as { id?: number; version?: number; message?: string } }
-  }
+  const call = registryRest(registryUrl)
+  const post = (p: string, body: unknown) => call('POST', p, body)
   const results: PushResult[] = []
   for (const e of catalog) {
     const subject = encodeURIComponent(e.subject)

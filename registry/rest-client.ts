@@ -1,0 +1,22 @@
+/** An answer from a Confluent-API registry: status and parsed JSON body (null when there is none). */
+export interface RestAnswer {
+  status: number
+  body: any
+}
+
+/**
+ * The plain-REST client Pulse's own tools use against any Confluent-compatible registry (Pulse's or
+ * Confluent's). The kafkajs client covers producers and consumers; it has no calls for deletes, modes or
+ * imports, and its register() insists on the BACKWARD level, so catalog and transfer tools use this.
+ */
+export function registryRest(url: string): (method: string, path: string, body?: unknown) => Promise<RestAnswer> {
+  const base = url.replace(/\/+$/, '')
+  return async (method, path, body) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { accept: 'application/vnd.schemaregistry.v1+json', ...(body === undefined ? {} : { 'content-type': 'application/vnd.schemaregistry.v1+json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    return { status: res.status, body: await res.json().catch(() => null) }
+  }
+}
