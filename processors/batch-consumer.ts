@@ -1,31 +1,89 @@
 import type { Batch, Consumer, Kafka } from 'kafkajs'
+import { retryDelay } from './failure-kinds.js'
+
+export interface RetryPolicy {
+  baseMs: number
+  maxMs: number
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { baseMs: 250, maxMs: 30_000 }
+
+/** What a paused partition is waiting for, for logs and tests. */
+export interface PausedPartition {
+  topic: string
+  partition: number
+  /** Failed attempts in a row for this partition. */
+  attempts: number
+  retryInMs: number
+  error: unknown
+}
 
 /**
  * A consumer-group member that hands each fetched batch to `handle` and commits the batch's offsets only
- * after `handle` resolved: what is committed has been stored. A throwing `handle` leaves the batch
- * uncommitted; kafkajs retries it with backoff and restarts the consumer, so it resumes on its own.
+ * after `handle` resolved: what is committed has been stored.
+ *
+ * A throwing `handle` means a dependency (ClickHouse, Redis, the registry) is away — records that can
+ * never be stored are dead-lettered inside `handle`. The partition is then paused (kafkajs's own
+ * pause/resume, the pattern its docs give for an unavailable dependency) and resumed after an exponential
+ * backoff; nothing was resolved, so kafkajs fetches the same batch again. The member keeps heartbeating
+ * meanwhile, so a long outage does not cost a rebalance, and it resumes on its own when the dependency is back.
  */
 export async function startBatchConsumer(opts: {
   kafka: Kafka
   topic: string
   groupId: string
   handle: (batch: Batch, heartbeat: () => Promise<void>) => Promise<void>
-}): Promise<{ consumer: Consumer; stop: () => Promise<void> }> {
+  retry?: RetryPolicy
+  onPause?: (p: PausedPartition) => void
+  onResume?: (p: { topic: string; partition: number; attempts: number; pausedMs: number }) => void
+}): Promise<{ consumer: Consumer; paused: () => PausedPartition[]; stop: () => Promise<void> }> {
+  const retry = opts.retry ?? DEFAULT_RETRY
   // A shorter session than kafkajs's 30 s default: after a crash, the dead member's partitions move on sooner.
   const consumer = opts.kafka.consumer({ groupId: opts.groupId, sessionTimeout: 10_000, heartbeatInterval: 3_000 })
+  const failing = new Map<string, PausedPartition & { since: number }>()
+  const timers = new Set<NodeJS.Timeout>()
   await consumer.connect()
   await consumer.subscribe({ topic: opts.topic, fromBeginning: true })
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset, pause }) => {
       if (!batch.messages.length || !isRunning() || isStale()) return
-      await opts.handle(batch, heartbeat)
+      const key = `${batch.topic}/${batch.partition}`
+      try {
+        await opts.handle(batch, heartbeat)
+      } catch (error) {
+        if (!isRunning()) throw error
+        const attempts = (failing.get(key)?.attempts ?? 0) + 1
+        const state = { topic: batch.topic, partition: batch.partition, attempts, retryInMs: retryDelay(attempts, retry), error, since: failing.get(key)?.since ?? Date.now() }
+        failing.set(key, state)
+        const resume = pause()
+        const timer = setTimeout(() => {
+          timers.delete(timer)
+          resume()
+        }, state.retryInMs)
+        timers.add(timer)
+        opts.onPause?.(state)
+        return
+      }
       // Resolving moves this member's fetch position past the batch; committing makes that survive a crash.
       resolveOffset(batch.lastOffset())
       await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }])
+      const recovered = failing.get(key)
+      if (recovered) {
+        failing.delete(key)
+        opts.onResume?.({ topic: batch.topic, partition: batch.partition, attempts: recovered.attempts, pausedMs: Date.now() - recovered.since })
+      }
       await heartbeat()
     },
   })
-  return { consumer, stop: () => consumer.disconnect() }
+  return {
+    consumer,
+    paused: () => [...failing.values()].map(({ since: _since, ...p }) => p),
+    stop: async () => {
+      for (const t of timers) clearTimeout(t)
+      timers.clear()
+      await consumer.disconnect()
+    },
+  }
 }

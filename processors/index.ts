@@ -3,8 +3,10 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import type { Queue } from 'bullmq'
 import type { Consumer, Kafka, KafkaMessage, Message, Producer } from 'kafkajs'
 import type { Logger } from 'pino'
-import { startBatchConsumer } from './batch-consumer.js'
-import { toEventRow } from './event-row.js'
+import { startBatchConsumer, type PausedPartition, type RetryPolicy } from './batch-consumer.js'
+import { storeEvents, type DecodedEvent } from './event-store.js'
+import { isPoison } from './failure-kinds.js'
+import { toEventRow, type EventRow } from './event-row.js'
 import { typedRow, type TypedTables } from './typed-tables.js'
 import { enqueueScoring, type ScoringJob } from './scoring-queue.js'
 
@@ -13,6 +15,8 @@ export { startScoringWorker, scoreAccount, scoreAccounts } from './scoring-worke
 export { createScoreEvents } from './score-events.js'
 export { startDriftProcessor } from './drift-processor.js'
 export { TypedTables } from './typed-tables.js'
+export { isPoison, isUnstorable, retryDelay } from './failure-kinds.js'
+export type { PausedPartition, RetryPolicy } from './batch-consumer.js'
 
 export interface EventProcessorDeps {
   kafka: Kafka
@@ -27,60 +31,66 @@ export interface EventProcessorDeps {
   dlqProducer: Producer
   /** Typed per-event tables; without it only the unified `events` table is written. */
   typedTables?: TypedTables
+  /** Backoff while a dependency is away; 250 ms doubling to 30 s by default. */
+  retry?: RetryPolicy
   logger?: Logger
 }
 
 /**
  * Consumes accepted events into ClickHouse. Offsets are committed only after ClickHouse accepted the rows,
- * the accounts' scoring jobs are queued and unreadable records are in the dead-letter topic, so a crash
- * replays rather than loses; insert deduplication and the ReplacingMergeTree drop what a replay writes twice.
+ * the accounts' scoring jobs are queued and unreadable or unstorable records are in the dead-letter topic,
+ * so a crash replays rather than loses; insert deduplication and the ReplacingMergeTree drop what a replay
+ * writes twice. While ClickHouse, Redis, the registry or Kafka is away the partition pauses and retries
+ * with backoff (see startBatchConsumer).
  */
-export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ consumer: Consumer; stop: () => Promise<void> }> {
+export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ consumer: Consumer; paused: () => PausedPartition[]; stop: () => Promise<void> }> {
   const log = deps.logger?.child({ component: 'processor' })
   return startBatchConsumer({
     kafka: deps.kafka,
     topic: deps.topic,
     groupId: deps.groupId,
+    retry: deps.retry,
+    onPause: (p) => log?.warn({ partition: p.partition, attempts: p.attempts, retryInMs: p.retryInMs, err: describe(p.error) }, 'storage unavailable: partition paused, nothing committed; retrying'),
+    onResume: (p) => log?.info({ partition: p.partition, attempts: p.attempts, pausedMs: p.pausedMs }, 'storage back: partition resumed'),
     handle: async (batch) => {
       const receivedAt = new Date()
-      const rows = []
-      const typed = new Map<string, Record<string, unknown>[]>()
+      const decoded: DecodedEvent[] = []
       const deadLetters: Message[] = []
       for (const message of batch.messages) {
+        let row: EventRow
+        let properties: Record<string, unknown>
         try {
           if (!message.value) throw new Error('record has no value')
-          const properties = (await deps.registry.decode(message.value)) as Record<string, unknown>
-          const row = toEventRow(message, properties, receivedAt)
-          const target = await deps.typedTables?.forSchema(row.event, row.schema_id)
-          if (target) {
-            const envelope = { messageId: row.message_id, accountId: row.account_id, userId: row.user_id, timestamp: row.timestamp, receivedAt: row.received_at, schemaId: row.schema_id }
-            const list = typed.get(target.table) ?? []
-            list.push(typedRow(envelope, target.schema, properties))
-            typed.set(target.table, list)
-          }
-          rows.push(row)
+          properties = (await deps.registry.decode(message.value)) as Record<string, unknown>
+          row = toEventRow(message, properties, receivedAt)
         } catch (err) {
           // A registry that is down is a reason to retry the batch; a record that cannot be read never will be.
           if (!isPoison(err)) throw err
           deadLetters.push(deadLetter(message, batch.topic, batch.partition, err as Error))
+          continue
         }
+        // Failing here means the registry or ClickHouse DDL is away: thrown, so the partition pauses and retries.
+        const target = await deps.typedTables?.forSchema(row.event, row.schema_id)
+        const envelope = { messageId: row.message_id, accountId: row.account_id, userId: row.user_id, timestamp: row.timestamp, receivedAt: row.received_at, schemaId: row.schema_id }
+        decoded.push({ message, row, typed: target && { table: target.table, row: typedRow(envelope, target.schema, properties) } })
+      }
+      const { stored, refused } = await storeEvents(deps.clickhouse, decoded, batch)
+      for (const { event, error } of refused) {
+        deadLetters.push(deadLetter(event.message, batch.topic, batch.partition, new Error(`ClickHouse refused the row: ${describe(error)}`)))
       }
       if (deadLetters.length) {
         await deps.dlqProducer.send({ topic: deps.dlqTopic, acks: -1, messages: deadLetters })
         log?.warn({ partition: batch.partition, count: deadLetters.length, reason: deadLetters[0].headers?.pulse_dlq_reason }, 'records sent to the dead-letter topic')
       }
-      if (rows.length) {
-        // The same Kafka range inserted again (a replay after a crash before the commit) is dropped by ClickHouse.
-        const token = `${batch.topic}/${batch.partition}/${batch.firstOffset()}-${batch.lastOffset()}`
-        await deps.clickhouse.insert({ table: 'events', values: rows, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: token } })
-        for (const [table, values] of typed) {
-          await deps.clickhouse.insert({ table, values, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: `${token}/${table}` } })
-        }
-        await enqueueScoring(deps.scoringQueue, rows.map((r) => r.account_id), deps.scoringDebounceMs)
-      }
-      log?.debug({ partition: batch.partition, rows: rows.length }, 'batch stored')
+      if (stored.length) await enqueueScoring(deps.scoringQueue, stored.map((e) => e.row.account_id), deps.scoringDebounceMs)
+      log?.debug({ partition: batch.partition, rows: stored.length }, 'batch stored')
     },
   })
+}
+
+function describe(err: unknown): string {
+  const e = err as { type?: string; code?: string; message?: string }
+  return [e?.type ?? e?.code, e?.message ?? String(err)].filter(Boolean).join(': ').slice(0, 500)
 }
 
 /** The record as it was, plus where it came from and why it could not be stored, in `pulse_dlq_*` headers. */
@@ -98,13 +108,4 @@ function deadLetter(m: KafkaMessage, topic: string, partition: number, err: Erro
       pulse_dlq_time: new Date().toISOString(),
     },
   } as Message
-}
-
-/** Whether decoding failed because of the record itself (dead-letter it) rather than the registry being away. */
-export function isPoison(err: unknown): boolean {
-  const e = err as { status?: number; code?: string; name?: string; cause?: { code?: string } }
-  if (typeof e?.status === 'number') return e.status >= 400 && e.status < 500
-  const code = e?.code ?? e?.cause?.code
-  if (code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT'].includes(code)) return false
-  return !(e?.name === 'TypeError' && String((err as Error).message).includes('fetch failed'))
 }

@@ -7,7 +7,7 @@ import { Kafka, Partitioners } from 'kafkajs'
 import { ApiKeys, BatchingProducer, createGateway, createGatewayMetrics, DriftCollector, EventSchemas, generateApiKey, MessageIds } from '../gateway/index.js'
 import { createGraphQLServer } from '../graphql/index.js'
 import { migrate } from '../migrations/runner.js'
-import { createScoreEvents, createScoringQueue, startDriftProcessor, startEventProcessor, startScoringWorker, TypedTables } from '../processors/index.js'
+import { createScoreEvents, createScoringQueue, startDriftProcessor, startEventProcessor, startScoringWorker, TypedTables, type PausedPartition } from '../processors/index.js'
 import { createRegistryServer, SchemaStore } from '../registry/index.js'
 import { registryRest } from '../registry/rest-client.js'
 import { pushCatalog } from '../schemas/index.js'
@@ -24,6 +24,8 @@ export interface Platform {
   /** Set when PULSE_API_KEYS was empty and a development key was made. */
   generatedApiKey?: { name: string; secret: string }
   registeredSchemas: { subject: string; id: number }[]
+  /** The event processor's partitions paused while a dependency is away (empty when it does not run here). */
+  pausedPartitions(): PausedPartition[]
   stop(): Promise<void>
 }
 
@@ -118,15 +120,22 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
     subscribeClient.disconnect()
   }])
   const scoreEvents = createScoreEvents({ publishClient, subscribeClient, channel: `${config.redisPrefix}:health-score-changed` })
-  const scoringQueue = createScoringQueue(bullConnection, config.redisPrefix)
-  scoringQueue.on('error', (err) => logger.warn({ err: err.message }, 'scoring queue error'))
-  stops.push(['scoring queue', () => scoringQueue.close()])
   if (runs('scoring')) {
     const worker = startScoringWorker({ connection: bullConnection, prefix: config.redisPrefix, clickhouse, publish: scoreEvents.publish, logger })
     stops.push(['scoring worker', () => worker.close()])
   }
 
+  let pausedPartitions: Platform['pausedPartitions'] = () => []
   if (runs('processor')) {
+    // The processor's queue fails fast (BullMQ's pattern for Redis being down): an enqueue that waited for a
+    // reconnect would hold the batch without heartbeats; failing lets the partition pause and retry instead.
+    const queueRedis = new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true })
+    queueRedis.on('error', (err) => logger.warn({ err: err.message }, 'scoring queue redis connection error'))
+    await queueRedis.connect()
+    stops.push(['scoring queue redis', async () => queueRedis.disconnect()])
+    const scoringQueue = createScoringQueue(queueRedis, config.redisPrefix)
+    scoringQueue.on('error', (err) => logger.warn({ err: err.message }, 'scoring queue error'))
+    stops.push(['scoring queue', () => scoringQueue.close()])
     const dlqProducer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
     await dlqProducer.connect()
     stops.push(['dead-letter producer', () => dlqProducer.disconnect()])
@@ -151,6 +160,7 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
       logger,
     })
     stops.push(['event processor', () => processor.stop()])
+    pausedPartitions = processor.paused
     const driftProcessor = await startDriftProcessor({ kafka, topic: config.driftTopic, groupId: `${config.consumerGroup}.drift`, clickhouse, logger })
     stops.push(['drift processor', () => driftProcessor.stop()])
   }
@@ -240,6 +250,7 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
     },
     generatedApiKey,
     registeredSchemas,
+    pausedPartitions,
     stop,
   }
 }

@@ -17,9 +17,10 @@ const PULSE_BIN = fileURLToPath(new URL('../../bin/pulse.mjs', import.meta.url))
  */
 export async function startSplitPlatform(apiKey: string) {
   const names = { topic: uniqueName('pulse.events.split'), group: uniqueName('processor'), redisPrefix: uniqueName('split') }
+  const dataDir = tempDir()
   const config = loadConfig({
     PULSE_COMPONENTS: 'registry,gateway',
-    PULSE_DATA_DIR: tempDir(),
+    PULSE_DATA_DIR: dataDir,
     PULSE_KAFKA_BROKERS: inject('kafkaBrokers').join(','),
     PULSE_REDIS_URL: inject('redisUrl'),
     PULSE_API_KEYS: `split:${apiKey}`,
@@ -39,6 +40,9 @@ export async function startSplitPlatform(apiKey: string) {
   return {
     platform,
     accepted,
+    names,
+    /** The in-process part's data directory; another platform in this process may share its chDB store. */
+    dataDir,
     /** A process running only `components` of Pulse on `dataDir`. */
     startProcessor(dataDir: string, components = 'processor'): ChildProcess {
       return spawn(process.execPath, [PULSE_BIN, 'dev'], {
