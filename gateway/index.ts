@@ -1,7 +1,7 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
-import { hangUpWhenClosing, httpServerOptions } from '../runtime/http.js'
+import { hangUpWhenClosing, httpServerOptions, logRequests } from '../runtime/http.js'
 import { cloudEventHeaders } from './cloudevents.js'
 import type { BatchingProducer } from './event-producer.js'
 import type { EventSchemas } from './event-schemas.js'
@@ -72,6 +72,7 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
   const maxBatch = deps.maxBatchEvents ?? 500
   const app = Fastify({ ...httpServerOptions(deps.logger, 'gateway'), bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024 })
   hangUpWhenClosing(app)
+  logRequests(app)
   // Events are JSON only; Fastify would otherwise hand text/plain bodies through as strings.
   app.removeContentTypeParser('text/plain')
   await app.register(rateLimit, {
@@ -147,7 +148,7 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
    * Every event's result, in order. Valid events whose messageId is new go to Kafka together, whatever
    * happens to the others; an id already accepted within the dedup window is acknowledged, not re-sent.
    */
-  const accept = async (bodies: unknown[], key: ApiKey): Promise<EventResult[]> => {
+  const accept = async (bodies: unknown[], key: ApiKey, log: FastifyBaseLogger): Promise<EventResult[]> => {
     const prepared = await Promise.all(bodies.map((b) => prepare(b, key)))
     const valid = prepared.filter((p): p is ValidEvent => p.status === 'valid')
     const claims = deps.messageIds ? await deps.messageIds.claim(valid.map((v) => v.messageId)) : valid.map(() => 'new' as const)
@@ -168,7 +169,7 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
           done.push(p.messageId)
           return accepted
         } catch (err) {
-          app.log.warn({ err }, 'kafka produce failed')
+          log.warn({ err }, 'kafka produce failed')
           released.push(p.messageId)
           return { status: 'failed', messageId: p.messageId, error: 'unavailable', message: 'the event could not be written to Kafka; it was not accepted, retry later' }
         }
@@ -222,7 +223,7 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
     if (!key) return reply
     let result: EventResult
     try {
-      ;[result] = await accept([req.body], key)
+      ;[result] = await accept([req.body], key, req.log)
     } catch (err) {
       req.log.warn({ err }, 'schema registry or Redis unreachable')
       return unavailable(reply, 'the schema registry or the deduplication store could not be reached; the event was not accepted, retry later')
@@ -253,7 +254,7 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
     if (extra.length) return reply.code(400).send({ error: 'invalid_batch', message: `unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')} next to "batch"` })
     let results: EventResult[]
     try {
-      results = await accept(batch, key)
+      results = await accept(batch, key, req.log)
     } catch (err) {
       req.log.warn({ err }, 'schema registry or Redis unreachable')
       return unavailable(reply, 'the schema registry or the deduplication store could not be reached; no event of the batch was accepted, retry later')

@@ -109,12 +109,22 @@ export const OPENAPI = {
   components: {
     securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from PULSE_API_KEYS' } },
     schemas: { Event: event, Violation: violation, EventResult: eventResult },
+    parameters: {
+      RequestId: {
+        name: 'X-Request-Id',
+        in: 'header',
+        required: false,
+        schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+        description: "Your id for this request, echoed in the response's X-Request-Id and logged as reqId; a fresh UUID when absent or not matching the pattern",
+      },
+    },
   },
   security: [{ apiKey: [] }],
   paths: {
     '/v1/track': {
       post: {
         summary: 'Track one event',
+        parameters: [{ $ref: '#/components/parameters/RequestId' }],
         requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Event' } } } },
         responses: {
           '202': {
@@ -161,6 +171,7 @@ export const OPENAPI = {
     '/v1/batch': {
       post: {
         summary: 'Track up to 500 events; valid ones are accepted even when others are not',
+        parameters: [{ $ref: '#/components/parameters/RequestId' }],
         requestBody: {
           required: true,
           content: {

@@ -10,7 +10,7 @@ import { buildSchema } from 'type-graphql'
 import { WebSocketServer } from 'ws'
 import type { ScoreEvents } from '../processors/score-events.js'
 import { AccountResolver, DriftResolver, HealthScoreSubscriptionResolver, type GraphQLContext } from './resolvers.js'
-import { httpServerOptions } from '../runtime/http.js'
+import { httpServerOptions, logRequests } from '../runtime/http.js'
 
 export interface GraphQLServerDeps {
   clickhouse: ClickHouseClient
@@ -41,6 +41,7 @@ export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<Grap
   const schema = await buildPulseSchema(deps.scoreEvents)
   const context = (): GraphQLContext => ({ clickhouse: deps.clickhouse, scoreTopic: deps.scoreEvents.channel })
   const app = Fastify(httpServerOptions(deps.logger, 'graphql'))
+  logRequests(app)
 
   const wsServer = new WebSocketServer({ server: app.server, path: '/graphql' })
   const wsCleanup = useServer({ schema, context }, wsServer)

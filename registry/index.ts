@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { hangUpWhenClosing, httpServerOptions } from '../runtime/http.js'
+import { hangUpWhenClosing, httpServerOptions, logRequests } from '../runtime/http.js'
 import { isCompatibilityLevel } from './compatibility.js'
 import { errors, RegistryError } from './errors.js'
 import { isMode, SchemaStore, type SchemaReference, type SubjectVersion } from './schema-store.js'
@@ -28,6 +28,7 @@ export function createRegistryServer(opts: { store: SchemaStore; logger?: Logger
   const { store } = opts
 
   hangUpWhenClosing(app)
+  logRequests(app)
   app.addContentTypeParser(
     ['application/vnd.schemaregistry.v1+json', 'application/vnd.schemaregistry+json', 'application/octet-stream'],
     { parseAs: 'string' },

@@ -1,12 +1,44 @@
+import crypto from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 
-/** Fastify options every Pulse HTTP server shares: the component's child logger, no per-request log lines. */
+export const REQUEST_ID_HEADER = 'x-request-id'
+const CALLER_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/**
+ * A request's id: the caller's `X-Request-Id` when it is a sane token (so a trace spans the caller's logs
+ * and ours), otherwise a fresh UUID. Fastify's own `requestIdHeader` would take any header value as is.
+ */
+export function requestId(req: IncomingMessage): string {
+  const given = req.headers[REQUEST_ID_HEADER]
+  return typeof given === 'string' && CALLER_REQUEST_ID.test(given) ? given : crypto.randomUUID()
+}
+
+/**
+ * Fastify options every Pulse HTTP server shares: the component's child logger, request ids on every log
+ * line a request causes (`reqId`), and instead of Fastify's two lines per request one line when it ends
+ * (see logRequests).
+ */
 export function httpServerOptions(logger: Logger | undefined, component: string) {
   return {
     loggerInstance: logger?.child({ component }) as FastifyBaseLogger | undefined,
     logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false as const,
+    genReqId: requestId,
   }
+}
+
+/** Echoes the request id in `X-Request-Id` and logs one JSON line per finished request. */
+export function logRequests(app: FastifyInstance): void {
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header(REQUEST_ID_HEADER, req.id)
+  })
+  app.addHook('onResponse', async (req, reply) => {
+    const fields = { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }
+    if (reply.statusCode >= 500) req.log.error(fields, 'request failed')
+    else req.log.info(fields, 'request completed')
+  })
 }
 
 /**

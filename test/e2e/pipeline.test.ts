@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import WebSocket from 'ws'
 import { createClickHouse } from '../../runtime/clickhouse.js'
 import { loadConfig } from '../../runtime/config.js'
-import { createLogger } from '../../runtime/logger.js'
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
 import { startPlatform, type Platform } from '../../runtime/platform.js'
 import { eventually, tempDir, uniqueName } from '../support/fixtures.js'
 
@@ -32,6 +33,14 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
   const redisPrefix = uniqueName('e2e')
   let platform: Platform
   const clickhouse = createClickHouse({ dataDir })
+  /** Every JSON log line the platform writes, kept to check what requests log. */
+  const logLines: Record<string, any>[] = []
+  const logSink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line))
+      done()
+    },
+  })
 
   beforeAll(async () => {
     const config = loadConfig({
@@ -49,9 +58,9 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
       PULSE_REGISTRY_PORT: '0',
       PULSE_GRAPHQL_PORT: '0',
       PULSE_SCORING_DEBOUNCE_MS: '50',
-      PULSE_LOG_LEVEL: 'warn',
+      PULSE_LOG_LEVEL: 'info',
     })
-    platform = await startPlatform(config, createLogger(config.logLevel))
+    platform = await startPlatform(config, pino({ level: config.logLevel, base: { service: 'pulse' } }, logSink))
   })
   afterAll(async () => {
     await platform?.stop()
@@ -68,6 +77,28 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     const res = await fetch(platform.endpoints.graphql, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) })
     return (await res.json()) as { data?: any; errors?: unknown[] }
   }
+
+  it('gives every request an id: echoed in X-Request-Id and on its JSON log line', async () => {
+    const event = { event: 'user_login', messageId: crypto.randomUUID(), accountId: 'acct_log', timestamp: new Date().toISOString(), properties: { method: 'SSO' } }
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }
+    const given = await fetch(`${platform.endpoints.gateway}/v1/track`, { method: 'POST', headers: { ...headers, 'x-request-id': 'checkout-7f3a' }, body: JSON.stringify(event) })
+    expect(given.status).toBe(202)
+    expect(given.headers.get('x-request-id')).toBe('checkout-7f3a')
+    // A value that is no sane token is replaced, not logged as sent.
+    const odd = await fetch(`${platform.endpoints.gateway}/v1/track`, { method: 'POST', headers: { ...headers, 'x-request-id': 'x'.repeat(300) }, body: '{' })
+    expect(odd.status).toBe(400)
+    const oddId = odd.headers.get('x-request-id')!
+    expect(oddId).toMatch(/^[0-9a-f-]{36}$/)
+    const line = await eventually('the request log line', async () => logLines.find((l) => l.reqId === 'checkout-7f3a' && l.msg === 'request completed'))
+    expect(line).toMatchObject({ service: 'pulse', component: 'gateway', method: 'POST', url: '/v1/track', status: 202 })
+    expect(typeof line.ms).toBe('number')
+    const oddLine = await eventually('the 400 log line', async () => logLines.find((l) => l.reqId === oddId))
+    expect(oddLine).toMatchObject({ status: 400 })
+    // The other servers share the convention.
+    const registry = await fetch(`${platform.endpoints.registry}/subjects`, { headers: { 'x-request-id': 'reg-1' } })
+    expect(registry.headers.get('x-request-id')).toBe('reg-1')
+    expect(await eventually('the registry log line', async () => logLines.find((l) => l.reqId === 'reg-1'))).toMatchObject({ component: 'registry', status: 200 })
+  })
 
   it('registered the catalog at start', async () => {
     const subjects = await (await fetch(`${platform.endpoints.registry}/subjects`)).json()
