@@ -1,6 +1,8 @@
 // Gateway throughput through POST /v1/batch (100-event batches of catalog events, autocannon on loopback)
 // against the ceiling of producing the same Avro bytes straight to Kafka with kafkajs, in the same run.
 // Run: node --import tsx bench/gateway.ts [seconds=15] [connections=8]
+// BENCH_COMPONENTS=registry,gateway runs Pulse without the processor (what a gateway-only process serves);
+// BENCH_CPU_PROF=DIR writes a V8 CPU profile of the Pulse process there (summarise: bench/profile-summary.ts).
 import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -17,7 +19,8 @@ const BATCH = 100
 const KEY = 'bench-secret-key'
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-bench-'))
-const pulse = spawn(process.execPath, [fileURLToPath(new URL('../bin/pulse.mjs', import.meta.url)), 'dev'], {
+const profileFlags = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+const pulse = spawn(process.execPath, [...profileFlags, fileURLToPath(new URL('../bin/pulse.mjs', import.meta.url)), 'dev'], {
   env: {
     ...process.env,
     PULSE_DATA_DIR: dataDir,
@@ -27,6 +30,7 @@ const pulse = spawn(process.execPath, [fileURLToPath(new URL('../bin/pulse.mjs',
     PULSE_GRAPHQL_PORT: '0',
     PULSE_LOG_LEVEL: 'warn',
     PULSE_RATE_LIMIT: '1000000/1s',
+    ...(process.env.BENCH_COMPONENTS ? { PULSE_COMPONENTS: process.env.BENCH_COMPONENTS } : {}),
   },
   stdio: ['ignore', 'pipe', 'inherit'],
 })
@@ -94,7 +98,7 @@ fs.rmSync(dataDir, { recursive: true, force: true })
 
 console.log(`| measure | value |
 | --- | ---: |
-| gateway events/s (/v1/batch, ${BATCH}-event batches, ${connections} connections, ${seconds} s) | ${Math.round(gatewayEventsPerSec)} |
+| gateway events/s (/v1/batch, ${BATCH}-event batches, ${connections} connections, ${seconds} s, components: ${process.env.BENCH_COMPONENTS ?? 'all'}) | ${Math.round(gatewayEventsPerSec)} |
 | kafkajs ceiling events/s (same bytes, ${connections} sends in flight) | ${Math.round(ceilingEventsPerSec)} |
 | gateway / ceiling | ${(gatewayEventsPerSec / ceilingEventsPerSec).toFixed(2)} |
 | request latency p50 / p99 (ms) | ${result.latency.p50} / ${result.latency.p99} |

@@ -18,14 +18,3 @@ export function cloudEventHeaders(e: TrackedEvent, p: { source: string; schemaId
   if (e.userId !== undefined) headers.ce_userid = e.userId
   return headers
 }
-
-/** The inverse of cloudEventHeaders, for consumers: header values arrive as Buffers. */
-export function readCloudEventHeaders(headers: Record<string, Buffer | string | (Buffer | string)[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined) continue
-    const one = Array.isArray(v) ? v[0] : v
-    out[k] = Buffer.isBuffer(one) ? one.toString('utf8') : String(one)
-  }
-  return out
-}

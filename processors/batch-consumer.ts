@@ -34,6 +34,8 @@ export async function startBatchConsumer(opts: {
   groupId: string
   handle: (batch: Batch, heartbeat: () => Promise<void>) => Promise<void>
   retry?: RetryPolicy
+  /** How many partitions' batches may be handled at once (kafkajs partitionsConsumedConcurrently). */
+  partitionsConcurrently?: number
   onPause?: (p: PausedPartition) => void
   onResume?: (p: { topic: string; partition: number; attempts: number; pausedMs: number }) => void
 }): Promise<{ consumer: Consumer; paused: () => PausedPartition[]; stop: () => Promise<void> }> {
@@ -45,6 +47,9 @@ export async function startBatchConsumer(opts: {
   await consumer.connect()
   await consumer.subscribe({ topic: opts.topic, fromBeginning: true })
   await consumer.run({
+    // Batches of different partitions overlap: while one waits on a ClickHouse insert or Redis, another
+    // decodes. Within a partition order is kept. (bench/processor.ts: the serial processor left the CPU idle.)
+    partitionsConsumedConcurrently: opts.partitionsConcurrently ?? 3,
     autoCommit: false,
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset, pause }) => {

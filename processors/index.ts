@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import { startBatchConsumer, type PausedPartition, type RetryPolicy } from './batch-consumer.js'
 import { storeEvents, type DecodedEvent } from './event-store.js'
 import { isPoison } from './failure-kinds.js'
+import { chTime } from './clickhouse-time.js'
 import { toEventRow, type EventRow } from './event-row.js'
 import { typedRow, type TypedTables } from './typed-tables.js'
 import { enqueueScoring, type ScoringJob } from './scoring-queue.js'
@@ -53,7 +54,7 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ c
     onPause: (p) => log?.warn({ partition: p.partition, attempts: p.attempts, retryInMs: p.retryInMs, err: describe(p.error) }, 'storage unavailable: partition paused, nothing committed; retrying'),
     onResume: (p) => log?.info({ partition: p.partition, attempts: p.attempts, pausedMs: p.pausedMs }, 'storage back: partition resumed'),
     handle: async (batch) => {
-      const receivedAt = new Date()
+      const receivedAt = chTime(new Date())
       const decoded: DecodedEvent[] = []
       const deadLetters: Message[] = []
       for (const message of batch.messages) {

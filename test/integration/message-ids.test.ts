@@ -8,10 +8,16 @@ describe('messageId ledger on real Redis', () => {
   afterAll(() => redis.disconnect())
 
   it('claims an id once, says in_flight until Kafka acknowledged it, then done; a failed send frees it', async () => {
-    const ids = new MessageIds(redis, uniqueName('ids'))
+    const prefix = uniqueName('ids')
+    const ids = new MessageIds(redis, prefix)
     expect(await ids.claim(['a', 'b', 'a'])).toEqual(['new', 'new', 'in_flight'])
     expect(await ids.claim(['a'])).toEqual(['in_flight'])
+    // A pending claim expires on its own (30 s) should the gateway die before Kafka answers.
+    expect(await redis.pttl(`${prefix}:msg:a`)).toBeLessThanOrEqual(30_000)
+    // The scripts are sent by SHA; a Redis that lost them (restart, SCRIPT FLUSH) gets them again.
+    await redis.script('FLUSH')
     await ids.markDone(['a'])
+    expect(await redis.pttl(`${prefix}:msg:a`)).toBeGreaterThan(23 * 3_600_000)
     await ids.release(['b'])
     expect(await ids.claim(['a', 'b'])).toEqual(['done', 'new'])
   })

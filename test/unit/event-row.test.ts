@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { cloudEventHeaders } from '../../gateway/cloudevents.js'
+import { chTime } from '../../processors/clickhouse-time.js'
 import { toEventRow } from '../../processors/event-row.js'
 
 describe('CloudEvents headers → events row', () => {
@@ -10,7 +11,7 @@ describe('CloudEvents headers → events row', () => {
     expect(headers).toMatchObject({ ce_specversion: '1.0', ce_id: 'm-1', ce_type: 'feature_used', ce_time: event.timestamp, ce_accountid: 'acct_1', ce_userid: 'u_1' })
     const value = Buffer.from([0, 0, 0, 0, 7, 2])
     const kafkaHeaders = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Buffer.from(v)]))
-    const row = toEventRow({ offset: '5', value, headers: kafkaHeaders } as never, { feature: 'x', blob: Buffer.from('hi') }, new Date('2026-11-22T09:00:01Z'))
+    const row = toEventRow({ offset: '5', value, headers: kafkaHeaders } as never, { feature: 'x', blob: Buffer.from('hi') }, chTime(new Date('2026-11-22T09:00:01Z')))
     expect(row).toEqual({
       message_id: 'm-1',
       event: 'feature_used',
@@ -24,7 +25,21 @@ describe('CloudEvents headers → events row', () => {
     })
   })
 
+  it('normalises any ISO-8601 event time to UTC', () => {
+    const at = (ce_time: string) => toEventRow({ offset: '1', value: Buffer.alloc(5), headers: { ce_id: 'm', ce_type: 'e', ce_accountid: 'a', ce_time: Buffer.from(ce_time) } } as never, {}, '2026-11-22 00:00:00.000').timestamp
+    expect(at('2026-11-22T09:00:00.123Z')).toBe('2026-11-22 09:00:00.123')
+    expect(at('2026-11-22T11:00:00+02:00')).toBe('2026-11-22 09:00:00.000')
+    expect(at('2026-11-22T09:00:00Z')).toBe('2026-11-22 09:00:00.000')
+  })
+
+  it('keeps properties without bytes as plain JSON', () => {
+    const row = toEventRow({ offset: '1', value: Buffer.alloc(5), headers: { ce_id: 'm', ce_type: 'e', ce_accountid: 'a', ce_time: '2026-11-22T09:00:00.000Z' } } as never, { n: 1, nested: { type: 'x' } }, 'now')
+    expect(row.properties).toBe('{"n":1,"nested":{"type":"x"}}')
+    expect(row.source).toBe('')
+    expect(row.user_id).toBeNull()
+  })
+
   it('refuses a record without the envelope headers', () => {
-    expect(() => toEventRow({ offset: '9', value: Buffer.alloc(5), headers: {} } as never, {}, new Date())).toThrow(/offset 9 lacks CloudEvents header/)
+    expect(() => toEventRow({ offset: '9', value: Buffer.alloc(5), headers: {} } as never, {}, chTime(new Date()))).toThrow(/offset 9 lacks CloudEvents header/)
   })
 })
