@@ -29,6 +29,8 @@ const config = loadConfig({
   PULSE_GRAPHQL_PORT: '0',
   PULSE_RATE_LIMIT: '1000000/1s',
   PULSE_LOG_LEVEL: 'error',
+  ...(process.env.PULSE_PROCESSOR_BATCH_BYTES ? { PULSE_PROCESSOR_BATCH_BYTES: process.env.PULSE_PROCESSOR_BATCH_BYTES } : {}),
+  ...(process.env.PULSE_PROCESSOR_BATCH_WAIT ? { PULSE_PROCESSOR_BATCH_WAIT: process.env.PULSE_PROCESSOR_BATCH_WAIT } : {}),
 })
 const platform = await startPlatform(config, createLogger(config.logLevel))
 const clickhouse = createClickHouse({ dataDir })
@@ -114,6 +116,9 @@ await generator
 await Promise.race([poller, new Promise((r) => setTimeout(r, 15_000))])
 await new Promise((r) => setTimeout(r, 3000)) // let the last scores arrive
 await ws.dispose()
+// Rows of one processor batch share their received_at (formatted once per batch): rows per insert.
+const inserts = await clickhouse.query({ query: 'SELECT count() AS rows, uniqExact(received_at) AS batches FROM events', format: 'JSONEachRow' })
+const { rows, batches } = (await inserts.json<{ rows: string; batches: string }>())[0]
 await clickhouse.close()
 await platform.stop()
 fs.rmSync(dataDir, { recursive: true, force: true })
@@ -124,6 +129,7 @@ const pct = (xs: number[], p: number) => {
 }
 const row = (name: string, xs: number[]) => `| ${name} | ${xs.length} | ${pct(xs, 50)} | ${pct(xs, 95)} | ${pct(xs, 99)} |`
 console.log(`offered ${rate} events/s for ${seconds} s: ${sent} accepted (${Math.round(sent / seconds)}/s), ${refused} not accepted
+processor batches: ${batches} for ${rows} rows (${Math.round(Number(rows) / Number(batches))} rows per insert; PULSE_PROCESSOR_BATCH_BYTES=${config.processorBatch.minBytes}, PULSE_PROCESSOR_BATCH_WAIT=${config.processorBatch.maxWaitMs} ms)
 | from the 202 to… | samples | p50 ms | p95 ms | p99 ms |
 | --- | ---: | ---: | ---: | ---: |
 ${row('row queryable in ClickHouse', queryable)}

@@ -34,6 +34,12 @@ export async function startBatchConsumer(opts: {
   groupId: string
   handle: (batch: Batch, heartbeat: () => Promise<void>) => Promise<void>
   retry?: RetryPolicy
+  /**
+   * Size-or-time batching, done by Kafka's fetch itself: the broker answers a fetch once `minBytes` are
+   * waiting or `maxWaitMs` passed, whichever comes first. Larger batches mean fewer, larger ClickHouse
+   * inserts (fewer parts to merge); the wait bounds what that costs in freshness.
+   */
+  batch?: { minBytes: number; maxWaitMs: number }
   /** How many partitions' batches may be handled at once (kafkajs partitionsConsumedConcurrently). */
   partitionsConcurrently?: number
   onPause?: (p: PausedPartition) => void
@@ -41,7 +47,12 @@ export async function startBatchConsumer(opts: {
 }): Promise<{ consumer: Consumer; paused: () => PausedPartition[]; stop: () => Promise<void> }> {
   const retry = opts.retry ?? DEFAULT_RETRY
   // A shorter session than kafkajs's 30 s default: after a crash, the dead member's partitions move on sooner.
-  const consumer = opts.kafka.consumer({ groupId: opts.groupId, sessionTimeout: 10_000, heartbeatInterval: 3_000 })
+  const consumer = opts.kafka.consumer({
+    groupId: opts.groupId,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 3_000,
+    ...(opts.batch ? { minBytes: opts.batch.minBytes, maxWaitTimeInMs: opts.batch.maxWaitMs } : {}),
+  })
   const failing = new Map<string, PausedPartition & { since: number }>()
   const timers = new Set<NodeJS.Timeout>()
   await consumer.connect()

@@ -34,6 +34,8 @@ export interface EventProcessorDeps {
   typedTables?: TypedTables
   /** Backoff while a dependency is away; 250 ms doubling to 30 s by default. */
   retry?: RetryPolicy
+  /** Size-or-time batching of the fetch (see startBatchConsumer); kafkajs defaults when absent. */
+  batch?: { minBytes: number; maxWaitMs: number }
   logger?: Logger
 }
 
@@ -51,6 +53,7 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ c
     topic: deps.topic,
     groupId: deps.groupId,
     retry: deps.retry,
+    batch: deps.batch,
     onPause: (p) => log?.warn({ partition: p.partition, attempts: p.attempts, retryInMs: p.retryInMs, err: describe(p.error) }, 'storage unavailable: partition paused, nothing committed; retrying'),
     onResume: (p) => log?.info({ partition: p.partition, attempts: p.attempts, pausedMs: p.pausedMs }, 'storage back: partition resumed'),
     handle: async (batch) => {

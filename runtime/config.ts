@@ -35,6 +35,8 @@ export interface PulseConfig {
   produceLingerMs: number
   /** Scoring jobs for one account that arrive within this window collapse into one. */
   scoringDebounceMs: number
+  /** A processor batch is handed over once this many bytes are waiting or `maxWaitMs` passed, whichever first. */
+  processorBatch: { minBytes: number; maxWaitMs: number }
   /** Event subjects whose undeclared properties are accepted and reported as drift instead of refused. */
   lenientSubjects: Set<string>
   /** Gateway requests one API key may make per window. */
@@ -176,6 +178,7 @@ export function loadConfig(env: Env = process.env): PulseConfig {
     logLevel,
     produceLingerMs: positiveInt('PULSE_PRODUCE_LINGER_MS', 5),
     scoringDebounceMs: positiveInt('PULSE_SCORING_DEBOUNCE_MS', 250),
+    processorBatch: { minBytes: positiveInt('PULSE_PROCESSOR_BATCH_BYTES', 256 * 1024), maxWaitMs: duration('PULSE_PROCESSOR_BATCH_WAIT', 100) },
     rateLimit: rateLimit(),
     lenientSubjects: new Set((env.PULSE_LENIENT_SUBJECTS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
     limits: {

@@ -157,6 +157,7 @@ async function start(config: PulseConfig, logger: Logger, stops: Stops, stop: ()
       clickhouse,
       scoringQueue,
       scoringDebounceMs: config.scoringDebounceMs,
+      batch: config.processorBatch,
       logger,
     })
     stops.push(['event processor', () => processor.stop()])

@@ -32,6 +32,12 @@ describe('loadConfig', () => {
     expect(err!.message).not.toContain('nosecret:')
   })
 
+  it('reads the processor batching knobs, with size-or-time defaults', () => {
+    expect(loadConfig({}).processorBatch).toEqual({ minBytes: 262144, maxWaitMs: 100 })
+    expect(loadConfig({ PULSE_PROCESSOR_BATCH_BYTES: '1048576', PULSE_PROCESSOR_BATCH_WAIT: '2s' }).processorBatch).toEqual({ minBytes: 1048576, maxWaitMs: 2000 })
+    expect(() => loadConfig({ PULSE_PROCESSOR_BATCH_BYTES: 'lots' })).toThrow(/PULSE_PROCESSOR_BATCH_BYTES must be a whole number/)
+  })
+
   it('rejects a duplicated key name', () => {
     expect(() => loadConfig({ PULSE_API_KEYS: 'a:12345678,a:87654321' })).toThrow(/names key "a" twice/)
   })
