@@ -30,7 +30,8 @@ export async function exportRegistry(url: string): Promise<RegistryExport> {
     const mode = await call('GET', `/mode/${s}`)
     exp.subjects.push({
       subject,
-      ...(config.status === 200 ? { compatibility: config.body.compatibilityLevel } : {}),
+      ...(config.status === 200 && config.body.compatibilityLevel ? { compatibility: config.body.compatibilityLevel } : {}),
+      ...(config.status === 200 && config.body.unknownProperties ? { unknownProperties: config.body.unknownProperties } : {}),
       ...(mode.status === 200 ? { mode: mode.body.mode } : {}),
       versions,
     })
@@ -61,7 +62,7 @@ export async function importRegistry(url: string, exp: RegistryExport, opts: { f
     for (const s of exp.subjects) {
       const subject = encodeURIComponent(s.subject)
       for (const v of s.versions.filter((x) => x.deleted)) await must('DELETE', `/subjects/${subject}/versions/${v.version}`)
-      if (s.compatibility) await must('PUT', `/config/${subject}`, { compatibility: s.compatibility })
+      if (s.compatibility || s.unknownProperties) await must('PUT', `/config/${subject}`, { ...(s.compatibility ? { compatibility: s.compatibility } : {}), ...(s.unknownProperties ? { unknownProperties: s.unknownProperties } : {}) })
     }
     await must('PUT', '/config', { compatibility: exp.compatibility })
   } finally {

@@ -1,6 +1,7 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import type avro from 'avsc'
 import { registryRest } from '../registry/rest-client.js'
+import { isUnknownProperties, type UnknownProperties } from '../registry/schema-store.js'
 
 export interface EventSchema {
   id: number
@@ -16,6 +17,7 @@ export interface EventSchema {
  */
 export class EventSchemas {
   private readonly cache = new Map<string, { expires: number; value: Promise<EventSchema | undefined> }>()
+  private readonly policies = new Map<string, { expires: number; value: Promise<UnknownProperties | undefined> }>()
   private readonly rest: ReturnType<typeof registryRest>
 
   constructor(
@@ -48,5 +50,25 @@ export class EventSchemas {
     const body = res.body as { id: number; version: number }
     const type = (await this.registry.getSchema(body.id)) as unknown as avro.Type
     return { id: body.id, version: body.version, type }
+  }
+
+  /**
+   * The subject's `unknownProperties` from its registry config (Pulse's extension of a Confluent subject
+   * config), or undefined when it has none or the registry does not know the setting. Re-asked at most once
+   * per `latestTtlMs`, like "latest", so a change applies within seconds.
+   */
+  unknownProperties(subject: string): Promise<UnknownProperties | undefined> {
+    const now = Date.now()
+    const hit = this.policies.get(subject)
+    if (hit && hit.expires > now) return hit.value
+    const value = this.rest('GET', `/config/${encodeURIComponent(subject)}`).then((res) => {
+      if (res.status === 404) return undefined
+      if (res.status !== 200) throw new Error(`registry answered ${res.status} for the config of ${subject}`)
+      const v = (res.body as { unknownProperties?: unknown }).unknownProperties
+      return isUnknownProperties(v) ? v : undefined
+    })
+    this.policies.set(subject, { expires: now + this.latestTtlMs, value })
+    value.catch(() => this.policies.delete(subject))
+    return value
   }
 }

@@ -108,6 +108,11 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
   })
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` }))
 
+  const isLenient = async (subject: string): Promise<boolean> => {
+    const policy = await deps.schemas.unknownProperties(subject)
+    return policy ? policy === 'REPORT' : deps.lenientSubjects?.has(subject) === true
+  }
+
   /** Validates and encodes one event; the Kafka write is left to the caller so a batch shares requests. */
   const prepare = async (body: unknown, key: ApiKey): Promise<EventResult | ValidEvent> => {
     const parsed = parseTrackRequest(body, limits)
@@ -126,7 +131,9 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
       return { status: 'rejected', messageId: event.messageId, error: 'schema_violation', violations: [violation] }
     }
     const found = findViolations(schema.type, event.properties)
-    const lenient = deps.lenientSubjects?.has(event.event) === true
+    // Undeclared properties: the subject's registry config decides (unknownProperties REJECT / REPORT), else
+    // PULSE_LENIENT_SUBJECTS. Asked only when there are some, so valid events never wait for it.
+    const lenient = found.some((v) => v.kind === 'unknown_field') && (await isLenient(event.event))
     const warnings = lenient ? found.filter((v) => v.kind === 'unknown_field') : []
     const violations = lenient ? found.filter((v) => v.kind !== 'unknown_field') : found
     if (violations.length) {

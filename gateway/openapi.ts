@@ -139,7 +139,7 @@ export const OPENAPI = {
                     schemaId: { type: 'integer' },
                     schemaVersion: { type: 'integer' },
                     duplicate: { const: true, description: 'This messageId was already accepted within 24 h; not sent again' },
-                    warnings: { type: 'array', items: { $ref: '#/components/schemas/Violation' }, description: 'Undeclared properties of a lenient subject (PULSE_LENIENT_SUBJECTS): accepted, dropped, reported' },
+                    warnings: { type: 'array', items: { $ref: '#/components/schemas/Violation' }, description: 'Undeclared properties of a lenient subject (registry subject config unknownProperties: REPORT, or PULSE_LENIENT_SUBJECTS): accepted, dropped from the record, reported as drift' },
                   },
                 },
               },

@@ -29,6 +29,8 @@ export const errors = {
     new RegistryError(422, 42202, `The specified version '${v}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`),
   invalidCompatibility: (level: unknown) =>
     new RegistryError(422, 42203, `Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive; got ${JSON.stringify(level)}`),
+  invalidUnknownProperties: (v: unknown) =>
+    new RegistryError(422, 42203, `Invalid unknownProperties. Valid values are REJECT (refuse events with undeclared properties) and REPORT (accept them and report drift); got ${JSON.stringify(v)}`),
   invalidMode: (mode: unknown) => new RegistryError(422, 42204, `Invalid mode. Valid values are READWRITE, READONLY, READONLY_OVERRIDE and IMPORT; got ${JSON.stringify(mode)}`),
   notPermitted: (why: string) => new RegistryError(422, 42205, why),
   referenceExists: (what: string) => new RegistryError(422, 42206, `One or more references exist to the schema ${what}`),

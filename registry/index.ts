@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import { hangUpWhenClosing, httpServerOptions, logRequests } from '../runtime/http.js'
 import { isCompatibilityLevel } from './compatibility.js'
 import { errors, RegistryError } from './errors.js'
-import { isMode, SchemaStore, type SchemaReference, type SubjectVersion } from './schema-store.js'
+import { isMode, isUnknownProperties, SchemaStore, type SchemaReference, type SubjectVersion } from './schema-store.js'
 
 export { SchemaStore }
 
@@ -130,23 +130,35 @@ export function createRegistryServer(opts: { store: SchemaStore; logger?: Logger
     store.setCompatibility(null, null)
     return { compatibilityLevel: previous }
   })
+  // A subject's config: Confluent's compatibilityLevel plus Pulse's unknownProperties (see UNKNOWN_PROPERTIES).
+  const subjectConfig = (subject: string) => {
+    const level = store.subjectCompatibility(subject)
+    const unknownProperties = store.unknownPropertiesOf(subject)
+    return level || unknownProperties ? { ...(level ? { compatibilityLevel: level } : {}), ...(unknownProperties ? { unknownProperties } : {}) } : undefined
+  }
   app.get<S>('/config/:subject', async (req) => {
-    const level = store.subjectCompatibility(req.params.subject)
-    if (level) return { compatibilityLevel: level }
-    if (on(req.query.defaultToGlobal)) return { compatibilityLevel: store.compatibility() }
+    const config = subjectConfig(req.params.subject)
+    if (on(req.query.defaultToGlobal)) return { compatibilityLevel: store.compatibility(), ...config }
+    if (config) return config
     throw errors.subjectConfigNotFound(req.params.subject)
   })
-  app.put<S & { Body: { compatibility?: unknown } }>('/config/:subject', async (req) => {
+  app.put<S & { Body: { compatibility?: unknown; unknownProperties?: unknown } }>('/config/:subject', async (req) => {
     const level = req.body?.compatibility
-    if (!isCompatibilityLevel(level)) throw errors.invalidCompatibility(level)
-    store.setCompatibility(req.params.subject, level)
-    return { compatibility: level }
+    const unknownProperties = req.body?.unknownProperties
+    if (unknownProperties !== undefined && !isUnknownProperties(unknownProperties)) throw errors.invalidUnknownProperties(unknownProperties)
+    if (level !== undefined || unknownProperties === undefined) {
+      if (!isCompatibilityLevel(level)) throw errors.invalidCompatibility(level)
+    }
+    if (isCompatibilityLevel(level)) store.setCompatibility(req.params.subject, level)
+    if (unknownProperties !== undefined) store.setUnknownProperties(req.params.subject, unknownProperties)
+    return { ...(level !== undefined ? { compatibility: level } : {}), ...(unknownProperties !== undefined ? { unknownProperties } : {}) }
   })
   app.delete<S>('/config/:subject', async (req) => {
-    const previous = store.subjectCompatibility(req.params.subject)
+    const previous = subjectConfig(req.params.subject)
     if (!previous) throw errors.subjectConfigNotFound(req.params.subject)
-    store.setCompatibility(req.params.subject, null)
-    return { compatibilityLevel: previous }
+    if (previous.compatibilityLevel) store.setCompatibility(req.params.subject, null)
+    if (previous.unknownProperties) store.setUnknownProperties(req.params.subject, null)
+    return previous
   })
 
   app.get('/mode', async () => ({ mode: store.mode() }))

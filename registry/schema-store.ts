@@ -34,6 +34,18 @@ export function isMode(v: unknown): v is Mode {
   return typeof v === 'string' && (MODES as readonly string[]).includes(v)
 }
 
+/**
+ * Pulse's extension of a subject's config: what the gateway does with properties the schema does not
+ * declare — refuse the event (REJECT, the default) or accept it and report the drift (REPORT).
+ * Confluent clients ignore the extra field; other registries simply never return it.
+ */
+export const UNKNOWN_PROPERTIES = ['REJECT', 'REPORT'] as const
+export type UnknownProperties = (typeof UNKNOWN_PROPERTIES)[number]
+
+export function isUnknownProperties(v: unknown): v is UnknownProperties {
+  return typeof v === 'string' && (UNKNOWN_PROPERTIES as readonly string[]).includes(v)
+}
+
 /** One line of the append-only log: the registry's whole state is the replay of these. */
 export type LogEntry =
   | { op: 'schema'; id: number; schema: string; references?: SchemaReference[] }
@@ -41,6 +53,7 @@ export type LogEntry =
   | { op: 'delete'; subject: string; version: number; permanent: boolean }
   | { op: 'config'; subject: string | null; compatibility: CompatibilityLevel | null }
   | { op: 'mode'; subject: string | null; mode: Mode | null }
+  | { op: 'unknownProperties'; subject: string; unknownProperties: UnknownProperties | null }
 
 export interface RegisterOptions {
   references?: SchemaReference[]
@@ -62,6 +75,7 @@ export class SchemaStore {
   private readonly subjects = new Map<string, SubjectVersion[]>()
   private readonly subjectConfig = new Map<string, CompatibilityLevel>()
   private readonly subjectMode = new Map<string, Mode>()
+  private readonly subjectUnknownProperties = new Map<string, UnknownProperties>()
   private globalCompatibility: CompatibilityLevel = 'BACKWARD'
   private globalMode: Mode = 'READWRITE'
   private maxId = 0
@@ -147,6 +161,10 @@ export class SchemaStore {
         if (e.subject === null) this.globalCompatibility = e.compatibility ?? 'BACKWARD'
         else if (e.compatibility === null) this.subjectConfig.delete(e.subject)
         else this.subjectConfig.set(e.subject, e.compatibility)
+        break
+      case 'unknownProperties':
+        if (e.unknownProperties === null) this.subjectUnknownProperties.delete(e.subject)
+        else this.subjectUnknownProperties.set(e.subject, e.unknownProperties)
         break
       case 'mode':
         if (e.subject === null) this.globalMode = e.mode ?? 'READWRITE'
@@ -327,6 +345,7 @@ export class SchemaStore {
     // A subject deleted for good takes its settings with it, as in Confluent.
     if (permanent && this.subjectConfig.has(subject)) entries.push({ op: 'config', subject, compatibility: null })
     if (permanent && this.subjectMode.has(subject)) entries.push({ op: 'mode', subject, mode: null })
+    if (permanent && this.subjectUnknownProperties.has(subject)) entries.push({ op: 'unknownProperties', subject, unknownProperties: null })
     this.write(entries)
     return targets.map((v) => v.version)
   }
@@ -377,6 +396,14 @@ export class SchemaStore {
 
   setCompatibility(subject: string | null, compatibility: CompatibilityLevel | null): void {
     this.write([{ op: 'config', subject, compatibility }])
+  }
+
+  unknownPropertiesOf(subject: string): UnknownProperties | undefined {
+    return this.subjectUnknownProperties.get(subject)
+  }
+
+  setUnknownProperties(subject: string, value: UnknownProperties | null): void {
+    this.write([{ op: 'unknownProperties', subject, unknownProperties: value }])
   }
 
   mode(subject?: string): Mode {

@@ -1,5 +1,5 @@
 import type { CompatibilityLevel } from './compatibility.js'
-import type { Mode, SchemaReference } from './schema-store.js'
+import type { Mode, SchemaReference, UnknownProperties } from './schema-store.js'
 
 /** A whole registry in one JSON document: every version (soft-deleted ones too) with its id, and the settings. */
 export interface RegistryExport {
@@ -10,6 +10,8 @@ export interface RegistryExport {
   subjects: {
     subject: string
     compatibility?: CompatibilityLevel
+    /** Pulse's subject setting for undeclared event properties (absent: the gateway's default). */
+    unknownProperties?: UnknownProperties
     mode?: Mode
     versions: { version: number; id: number; schema: string; references?: SchemaReference[]; deleted?: boolean }[]
   }[]

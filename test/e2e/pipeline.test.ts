@@ -425,6 +425,34 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     })
   })
 
+  it("takes a subject's strictness from its registry config, which overrides PULSE_LENIENT_SUBJECTS", async () => {
+    const config = (subject: string, method: string, body?: unknown) =>
+      fetch(`${platform.endpoints.registry}/config/${subject}`, { method, ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) })
+    const send = (event: string, properties: unknown) => track({ event, accountId: 'acct_strict', timestamp: new Date().toISOString(), messageId: crypto.randomUUID(), properties })
+    // The gateway re-reads a subject's config at most every 5 s (and this key's rate limit forbids polling).
+    const configApplied = () => new Promise((r) => setTimeout(r, 5_200))
+    const csat = { score: 5, channel: 'chat' }
+    const extra = { emailId: 'e1', engagement: 'CLICK', utmSource: 'newsletter' }
+    expect((await send('csat_submitted', csat)).status).toBe(422)
+    expect((await send('email_engaged', extra)).status).toBe(202)
+
+    expect((await config('csat_submitted', 'PUT', { unknownProperties: 'REPORT' })).status).toBe(200)
+    // REJECT in the registry wins over PULSE_LENIENT_SUBJECTS (email_engaged is lenient in this platform).
+    expect((await config('email_engaged', 'PUT', { unknownProperties: 'REJECT' })).status).toBe(200)
+    await configApplied()
+    const accepted = await send('csat_submitted', csat)
+    expect(accepted.status).toBe(202)
+    expect((await accepted.json()).warnings).toEqual([expect.objectContaining({ path: 'properties.channel', kind: 'unknown_field' })])
+    expect((await send('email_engaged', extra)).status).toBe(422)
+
+    // Without a registry setting, the Pulse setting applies again.
+    expect(await (await config('email_engaged', 'DELETE')).json()).toEqual({ unknownProperties: 'REJECT' })
+    expect(await (await config('csat_submitted', 'DELETE')).json()).toEqual({ unknownProperties: 'REPORT' })
+    await configApplied()
+    expect((await send('email_engaged', extra)).status).toBe(202)
+    expect((await send('csat_submitted', csat)).status).toBe(422)
+  })
+
   it('reports readiness, Prometheus metrics and its OpenAPI description', async () => {
     const ready = await fetch(`${platform.endpoints.gateway}/readyz`)
     expect(ready.status).toBe(200)

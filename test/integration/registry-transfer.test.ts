@@ -37,8 +37,11 @@ describe('pulse registry export / import', () => {
     a.store.setCompatibility('seats', 'FULL')
     a.store.setCompatibility(null, 'FORWARD')
     a.store.setMode('address', 'READONLY')
+    a.store.setUnknownProperties('customer', 'REPORT')
     const exported = await exportRegistry(a.url)
     expect(exported.subjects.map((s) => s.subject)).toEqual(['address', 'customer', 'seats'])
+    expect(exported.subjects[1]).toMatchObject({ subject: 'customer', unknownProperties: 'REPORT' })
+    expect(exported.subjects[1]).not.toHaveProperty('compatibility')
 
     const b = await registry()
     expect(await importRegistry(b.url, exported)).toBe(4)

@@ -79,6 +79,7 @@ describe('registry with the Confluent client', () => {
     await client.register({ type: SchemaType.AVRO, schema: JSON.stringify(v1) }, { subject: 'a' })
     await client.register({ type: SchemaType.AVRO, schema: JSON.stringify(v2) }, { subject: 'a' })
     await fetch(`${url}/config/a`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"compatibility":"FULL"}' })
+    await fetch(`${url}/config/b`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"unknownProperties":"REPORT"}' })
     await server!.close()
     store!.close()
 
@@ -86,6 +87,7 @@ describe('registry with the Confluent client', () => {
     expect(await client.getLatestSchemaId('a')).toBe(2)
     expect(await (await fetch(`${url}/subjects/a/versions`)).json()).toEqual([1, 2])
     expect(await (await fetch(`${url}/config/a`)).json()).toEqual({ compatibilityLevel: 'FULL' })
+    expect(await (await fetch(`${url}/config/b`)).json()).toEqual({ unknownProperties: 'REPORT' })
     // The same schema under another subject shares its global id; a new one takes the next id.
     const other = await fetch(`${url}/subjects/b/versions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ schema: JSON.stringify(v1) }) })
     expect(await other.json()).toEqual({ id: 1 })
@@ -105,5 +107,25 @@ describe('registry with the Confluent client', () => {
     results.forEach((r, i) => idsBySchema.set(i % 5, (idsBySchema.get(i % 5) ?? new Set()).add(r.id)))
     expect([...idsBySchema.values()].map((s) => s.size)).toEqual([1, 1, 1, 1, 1])
     expect(new Set(results.map((r) => r.id)).size).toBe(5)
+  })
+
+  it("keeps Pulse's unknownProperties setting in a subject's config, beside Confluent's compatibility level", async () => {
+    const { url } = await open(tempDir())
+    const put = (subject: string, body: unknown) => fetch(`${url}/config/${subject}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    expect(await (await put('e', { unknownProperties: 'REPORT' })).json()).toEqual({ unknownProperties: 'REPORT' })
+    expect(await (await fetch(`${url}/config/e`)).json()).toEqual({ unknownProperties: 'REPORT' })
+    expect(await (await fetch(`${url}/config/e?defaultToGlobal=true`)).json()).toEqual({ compatibilityLevel: 'BACKWARD', unknownProperties: 'REPORT' })
+    // Setting the level leaves the other setting alone, and the other way round.
+    expect(await (await put('e', { compatibility: 'FULL' })).json()).toEqual({ compatibility: 'FULL' })
+    expect(await (await fetch(`${url}/config/e`)).json()).toEqual({ compatibilityLevel: 'FULL', unknownProperties: 'REPORT' })
+    const bad = await put('e', { unknownProperties: 'IGNORE' })
+    expect(bad.status).toBe(422)
+    expect(await bad.json()).toMatchObject({ error_code: 42203, message: expect.stringContaining('REJECT') })
+    expect((await (await put('e', {})).json()).error_code).toBe(42203)
+    // Nothing of a refused request was written.
+    expect(await (await fetch(`${url}/config/e`)).json()).toEqual({ compatibilityLevel: 'FULL', unknownProperties: 'REPORT' })
+    const removed = await fetch(`${url}/config/e`, { method: 'DELETE' })
+    expect(await removed.json()).toEqual({ compatibilityLevel: 'FULL', unknownProperties: 'REPORT' })
+    expect((await (await fetch(`${url}/config/e`)).json()).error_code).toBe(40408)
   })
 })
