@@ -55,6 +55,12 @@ export async function startBatchConsumer(opts: {
   })
   const failing = new Map<string, PausedPartition & { since: number }>()
   const timers = new Set<NodeJS.Timeout>()
+  // After a rebalance, a partition that moved to another member is that member's to retry.
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    for (const [key, p] of failing) {
+      if (!(payload.memberAssignment[p.topic] ?? []).includes(p.partition)) failing.delete(key)
+    }
+  })
   await consumer.connect()
   await consumer.subscribe({ topic: opts.topic, fromBeginning: true })
   await consumer.run({
