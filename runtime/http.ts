@@ -29,7 +29,10 @@ export function httpServerOptions(logger: Logger | undefined, component: string)
   }
 }
 
-/** Echoes the request id in `X-Request-Id` and logs one JSON line per finished request. */
+/** Probes and scrapes arrive every few seconds; their lines would drown the requests that matter. */
+const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics'])
+
+/** Echoes the request id in `X-Request-Id` and logs one JSON line per finished request (probes at debug). */
 export function logRequests(app: FastifyInstance): void {
   app.addHook('onRequest', async (req, reply) => {
     reply.header(REQUEST_ID_HEADER, req.id)
@@ -37,6 +40,7 @@ export function logRequests(app: FastifyInstance): void {
   app.addHook('onResponse', async (req, reply) => {
     const fields = { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }
     if (reply.statusCode >= 500) req.log.error(fields, 'request failed')
+    else if (QUIET_ROUTES.has(req.routeOptions.url ?? '')) req.log.debug(fields, 'request completed')
     else req.log.info(fields, 'request completed')
   })
 }

@@ -94,10 +94,14 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     expect(typeof line.ms).toBe('number')
     const oddLine = await eventually('the 400 log line', async () => logLines.find((l) => l.reqId === oddId))
     expect(oddLine).toMatchObject({ status: 400 })
+    // Probes are logged at debug only, so they do not drown the rest at info.
+    const probe = await fetch(`${platform.endpoints.gateway}/healthz`, { headers: { 'x-request-id': 'probe-1' } })
+    expect(probe.headers.get('x-request-id')).toBe('probe-1')
     // The other servers share the convention.
     const registry = await fetch(`${platform.endpoints.registry}/subjects`, { headers: { 'x-request-id': 'reg-1' } })
     expect(registry.headers.get('x-request-id')).toBe('reg-1')
     expect(await eventually('the registry log line', async () => logLines.find((l) => l.reqId === 'reg-1'))).toMatchObject({ component: 'registry', status: 200 })
+    expect(logLines.some((l) => l.reqId === 'probe-1')).toBe(false)
   })
 
   it('registered the catalog at start', async () => {
