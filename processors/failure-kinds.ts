@@ -14,8 +14,9 @@ export function isPoison(err: unknown): boolean {
 
 /**
  * ClickHouse error types that name a value the table cannot hold (a column narrowed by hand, an enum
- * without the symbol, a number out of range, a CHECK constraint an operator added). Every other ClickHouse failure (UNKNOWN_TABLE during
- * maintenance, TOO_MANY_PARTS, MEMORY_LIMIT_EXCEEDED, timeouts, a refused connection) passes with time.
+ * without the symbol, a number out of range, a CHECK constraint an operator added). Every other ClickHouse
+ * failure (UNKNOWN_TABLE during maintenance, TOO_MANY_PARTS, MEMORY_LIMIT_EXCEEDED, timeouts, a refused
+ * connection) passes with time.
  */
 const UNSTORABLE = /^(CANNOT_PARSE_\w+|CANNOT_READ_\w+|CANNOT_CONVERT_TYPE|CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN|TYPE_MISMATCH|UNKNOWN_ELEMENT_OF_ENUM|INCORRECT_DATA|VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE|TOO_LARGE_STRING_SIZE|TOO_LARGE_ARRAY_SIZE|NO_SUCH_COLUMN_IN_TABLE|INCORRECT_NUMBER_OF_COLUMNS|ATTEMPT_TO_READ_AFTER_EOF|ILLEGAL_TYPE_OF_ARGUMENT|ARGUMENT_OUT_OF_BOUND|VIOLATED_CONSTRAINT)$/
 
