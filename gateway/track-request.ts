@@ -27,19 +27,27 @@ export interface EnvelopeLimits {
 export const DEFAULT_LIMITS: EnvelopeLimits = { maxPastMs: 30 * 86_400_000, maxFutureMs: 3_600_000, maxDepth: 8, maxStringLength: 8192 }
 
 const ENVELOPE_FIELDS = ['event', 'messageId', 'accountId', 'userId', 'timestamp', 'schemaVersion', 'properties']
+const ENVELOPE_FIELD_SET = new Set(ENVELOPE_FIELDS)
 const MAX_ID_LENGTH = 255
 // ISO-8601 date-time with an explicit zone, as Segment and CloudEvents (RFC 3339) expect.
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/
 
-/** Pure: checks the envelope and the limits; the properties are checked against the event's schema afterwards. */
+function invalid(reason: string): ParseResult {
+  return { ok: false, error: 'invalid_envelope', reason }
+}
+
+/**
+ * Pure: checks the envelope and the limits; the properties are checked against the event's schema afterwards.
+ * Runs once per event on the gateway's hot path: no closures or per-field strings unless something is wrong.
+ */
 export function parseTrackRequest(body: unknown, limits: EnvelopeLimits = DEFAULT_LIMITS, now = Date.now()): ParseResult {
-  const invalid = (reason: string): ParseResult => ({ ok: false, error: 'invalid_envelope', reason })
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return invalid('an event must be a JSON object')
   }
   const b = body as Record<string, unknown>
-  const unknown = Object.keys(b).filter((k) => !ENVELOPE_FIELDS.includes(k))
-  if (unknown.length) {
+  let unknown: string[] | undefined
+  for (const k in b) if (!ENVELOPE_FIELD_SET.has(k)) (unknown ??= []).push(k)
+  if (unknown) {
     return invalid(`unknown envelope field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}; allowed: ${ENVELOPE_FIELDS.join(', ')}`)
   }
   for (const field of ['event', 'messageId', 'accountId', 'timestamp'] as const) {
@@ -55,10 +63,10 @@ export function parseTrackRequest(body: unknown, limits: EnvelopeLimits = DEFAUL
     }
   }
   const timestamp = b.timestamp as string
-  if (!ISO_TIMESTAMP.test(timestamp) || Number.isNaN(Date.parse(timestamp))) {
+  const at = ISO_TIMESTAMP.test(timestamp) ? Date.parse(timestamp) : NaN
+  if (Number.isNaN(at)) {
     return invalid(`"timestamp" must be an ISO-8601 date-time with a zone, e.g. 2026-01-31T12:00:00.000Z; got ${JSON.stringify(timestamp)}`)
   }
-  const at = Date.parse(timestamp)
   if (at < now - limits.maxPastMs || at > now + limits.maxFutureMs) {
     return {
       ok: false,
@@ -74,8 +82,8 @@ export function parseTrackRequest(body: unknown, limits: EnvelopeLimits = DEFAUL
   if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) {
     return invalid(`"properties" must be a JSON object, got ${typeName(b.properties)}`)
   }
-  const tooBig = exceedsLimits(properties, 'properties', 1, limits)
-  if (tooBig) return { ok: false, error: 'limit_exceeded', reason: tooBig }
+  const tooBig = exceedsLimits(properties, 1, limits)
+  if (tooBig) return { ok: false, error: 'limit_exceeded', reason: `${['properties', ...tooBig.path.reverse()].join('.')}: ${tooBig.problem}` }
   return {
     ok: true,
     event: {
@@ -83,23 +91,29 @@ export function parseTrackRequest(body: unknown, limits: EnvelopeLimits = DEFAUL
       messageId: b.messageId as string,
       accountId: b.accountId as string,
       userId: (b.userId as string | null | undefined) ?? undefined,
-      timestamp: new Date(timestamp).toISOString(),
+      timestamp: new Date(at).toISOString(),
       ...(typeof version === 'number' ? { schemaVersion: version } : {}),
       properties: properties as Record<string, unknown>,
     },
   }
 }
 
-/** The first place where `value` nests too deep or holds too long a string, described; undefined if none. */
-function exceedsLimits(value: unknown, path: string, depth: number, limits: EnvelopeLimits): string | undefined {
+/**
+ * The first place where `value` nests too deep or holds too long a string: its path (innermost key first,
+ * built only on the way out of a failure) and what is wrong; undefined if none.
+ */
+function exceedsLimits(value: unknown, depth: number, limits: EnvelopeLimits): { path: string[]; problem: string } | undefined {
   if (typeof value === 'string') {
-    return value.length > limits.maxStringLength ? `${path}: string of ${value.length} characters exceeds the limit of ${limits.maxStringLength}` : undefined
+    return value.length > limits.maxStringLength ? { path: [], problem: `string of ${value.length} characters exceeds the limit of ${limits.maxStringLength}` } : undefined
   }
   if (typeof value !== 'object' || value === null) return undefined
-  if (depth > limits.maxDepth) return `${path}: nested ${depth} levels deep, the limit is ${limits.maxDepth}`
-  for (const [k, v] of Object.entries(value)) {
-    const found = exceedsLimits(v, `${path}.${k}`, depth + 1, limits)
-    if (found) return found
+  if (depth > limits.maxDepth) return { path: [], problem: `nested ${depth} levels deep, the limit is ${limits.maxDepth}` }
+  for (const k in value) {
+    const found = exceedsLimits((value as Record<string, unknown>)[k], depth + 1, limits)
+    if (found) {
+      found.path.push(k)
+      return found
+    }
   }
   return undefined
 }
