@@ -26,7 +26,7 @@ const messages = Array.from({ length: BATCH }, (_, i) => {
 // kafkajs 2.2.4's Record, unpatched: one Encoder per header, copied into the record's.
 type RecordArgs = { offsetDelta: number; timestampDelta: number; key: Buffer; value: Buffer; headers: Record<string, string> }
 function upstreamRecord({ offsetDelta, timestampDelta, key, value, headers }: RecordArgs) {
-  const headersArray = Object.keys(headers).map((k) => ({ key: k, value: headers[k] }))
+  const headersArray = Object.keys(headers).flatMap((k) => [{ key: k, value: headers[k] }])
   let headersSize = Encoder.sizeOfVarInt(headersArray.length)
   for (const h of headersArray) headersSize += Encoder.sizeOfVarInt(Buffer.byteLength(h.key)) + Buffer.byteLength(h.key) + Encoder.sizeOfVarInt(Buffer.byteLength(h.value)) + Buffer.byteLength(h.value)
   const sizeOfBody = 1 + Encoder.sizeOfVarLong(timestampDelta) + Encoder.sizeOfVarInt(offsetDelta) + Encoder.sizeOfVarIntBytes(key) + Encoder.sizeOfVarIntBytes(value) + headersSize
