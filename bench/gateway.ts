@@ -3,6 +3,8 @@
 // Run: node --import tsx bench/gateway.ts [seconds=15] [connections=8]
 // BENCH_COMPONENTS=registry,gateway runs Pulse without the processor (what a gateway-only process serves);
 // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the Pulse process there (summarise: bench/profile-summary.ts).
+// BENCH_GATEWAYS=N adds N-1 gateway-only processes (PULSE_COMPONENTS=gateway) on the same Kafka, Redis and
+// registry, as a deployment behind a load balancer would run them; the connections are split among them.
 import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -18,32 +20,37 @@ const connections = Number(process.argv[3] ?? 8)
 const BATCH = 100
 const KEY = 'bench-secret-key'
 
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-bench-'))
-const profileFlags = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
-const pulse = spawn(process.execPath, [...profileFlags, fileURLToPath(new URL('../bin/pulse.mjs', import.meta.url)), 'dev'], {
-  env: {
-    ...process.env,
-    PULSE_DATA_DIR: dataDir,
-    PULSE_API_KEYS: `bench:${KEY}`,
-    PULSE_GATEWAY_PORT: '0',
-    PULSE_REGISTRY_PORT: '0',
-    PULSE_GRAPHQL_PORT: '0',
-    PULSE_LOG_LEVEL: 'warn',
-    PULSE_RATE_LIMIT: '1000000/1s',
-    ...(process.env.BENCH_COMPONENTS ? { PULSE_COMPONENTS: process.env.BENCH_COMPONENTS } : {}),
-  },
-  stdio: ['ignore', 'pipe', 'inherit'],
-})
-let out = ''
-pulse.stdout.on('data', (d) => (out += d))
-const started = Date.now()
-while (!/gateway\s+http/.test(out)) {
-  if (Date.now() - started > 120_000) throw new Error(`pulse dev did not start:\n${out}`)
-  await new Promise((r) => setTimeout(r, 200))
+const PULSE_BIN = fileURLToPath(new URL('../bin/pulse.mjs', import.meta.url))
+const dataDirs: string[] = []
+
+/** Starts `pulse dev` with `env` and resolves with what it printed once its gateway is up. */
+async function startPulse(env: Record<string, string>, flags: string[] = []) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-bench-'))
+  dataDirs.push(dataDir)
+  const child = spawn(process.execPath, [...flags, PULSE_BIN, 'dev'], {
+    env: { ...process.env, PULSE_DATA_DIR: dataDir, PULSE_API_KEYS: `bench:${KEY}`, PULSE_GATEWAY_PORT: '0', PULSE_REGISTRY_PORT: '0', PULSE_GRAPHQL_PORT: '0', PULSE_LOG_LEVEL: 'warn', PULSE_RATE_LIMIT: '1000000/1s', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let out = ''
+  child.stdout.on('data', (d) => (out += d))
+  const started = Date.now()
+  while (!/gateway\s+http/.test(out)) {
+    if (Date.now() - started > 120_000) throw new Error(`pulse dev did not start:\n${out}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  return { child, out, gateway: /gateway\s+(http:\S+)\/v1\/track/.exec(out)![1] }
 }
-const gateway = /gateway\s+(http:\S+)\/v1\/track/.exec(out)![1]
-const registryUrl = /registry\s+(http:\S+)/.exec(out)![1]
-const brokers = [/kafka\s+(\S+:\d+)/.exec(out)![1]]
+
+const profileFlags = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+const first = await startPulse(process.env.BENCH_COMPONENTS ? { PULSE_COMPONENTS: process.env.BENCH_COMPONENTS } : {}, profileFlags)
+const registryUrl = /registry\s+(http:\S+)/.exec(first.out)![1]
+const brokers = [/kafka\s+(\S+:\d+)/.exec(first.out)![1]]
+const redisUrl = /redis\s+(redis:\S+)/.exec(first.out)![1]
+const gatewayCount = Math.max(1, Number(process.env.BENCH_GATEWAYS ?? 1))
+const pulses = [first]
+for (let i = 1; i < gatewayCount; i++) {
+  pulses.push(await startPulse({ PULSE_COMPONENTS: 'gateway', PULSE_REGISTRY_URL: registryUrl, PULSE_KAFKA_BROKERS: brokers.join(','), PULSE_REDIS_URL: redisUrl }))
+}
 
 const now = () => new Date().toISOString()
 function event(i: number) {
@@ -53,15 +60,20 @@ function event(i: number) {
 }
 const batchBody = () => JSON.stringify({ batch: Array.from({ length: BATCH }, (_, i) => event(i)) })
 
-// 1. The gateway, loaded by autocannon; each request carries fresh messageIds (no deduplication hits).
-const result = await autocannon({
-  url: `${gateway}/v1/batch`,
-  connections,
-  duration: seconds,
-  requests: [{ method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, setupRequest: (req: any) => ({ ...req, body: batchBody() }) }],
-})
-const ok = result['2xx']
-const gatewayEventsPerSec = (ok * BATCH) / result.duration
+// 1. The gateway(s), loaded by autocannon; each request carries fresh messageIds (no deduplication hits).
+const results = await Promise.all(
+  pulses.map((p, i) =>
+    autocannon({
+      url: `${p.gateway}/v1/batch`,
+      connections: Math.floor(connections / pulses.length) + (i < connections % pulses.length ? 1 : 0),
+      duration: seconds,
+      requests: [{ method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, setupRequest: (req: any) => ({ ...req, body: batchBody() }) }],
+    }),
+  ),
+)
+const gatewayEventsPerSec = results.reduce((n, r) => n + (r['2xx'] * BATCH) / r.duration, 0)
+const latency = { p50: Math.max(...results.map((r) => r.latency.p50)), p99: Math.max(...results.map((r) => r.latency.p99)) }
+const non2xx = results.reduce((n, r) => n + r.non2xx, 0)
 
 // 2. The ceiling: the same Avro bytes and headers, straight to Kafka with kafkajs, as many requests in flight.
 const registry = new SchemaRegistry({ host: registryUrl })
@@ -92,14 +104,16 @@ await Promise.all(
 const ceilingEventsPerSec = sent / ((Date.now() - t0) / 1000)
 await producer.disconnect()
 
-pulse.kill('SIGTERM')
-await new Promise((r) => pulse.once('exit', r))
-fs.rmSync(dataDir, { recursive: true, force: true })
+for (const p of pulses.reverse()) {
+  p.child.kill('SIGTERM')
+  await new Promise((r) => p.child.once('exit', r))
+}
+for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true })
 
 console.log(`| measure | value |
 | --- | ---: |
-| gateway events/s (/v1/batch, ${BATCH}-event batches, ${connections} connections, ${seconds} s, components: ${process.env.BENCH_COMPONENTS ?? 'all'}) | ${Math.round(gatewayEventsPerSec)} |
+| gateway events/s (/v1/batch, ${BATCH}-event batches, ${connections} connections, ${seconds} s, components: ${process.env.BENCH_COMPONENTS ?? 'all'}${gatewayCount > 1 ? ` + ${gatewayCount - 1} gateway-only process(es)` : ''}) | ${Math.round(gatewayEventsPerSec)} |
 | kafkajs ceiling events/s (same bytes, ${connections} sends in flight) | ${Math.round(ceilingEventsPerSec)} |
 | gateway / ceiling | ${(gatewayEventsPerSec / ceilingEventsPerSec).toFixed(2)} |
-| request latency p50 / p99 (ms) | ${result.latency.p50} / ${result.latency.p99} |
-| non-2xx responses | ${result.non2xx} |`)
+| request latency p50 / p99 (ms${gatewayCount > 1 ? ', the slower gateway' : ''}) | ${latency.p50} / ${latency.p99} |
+| non-2xx responses | ${non2xx} |`)
