@@ -16,8 +16,7 @@ export interface EventSchema {
  * Schemas by id come from the registry client, which caches them in process.
  */
 export class EventSchemas {
-  private readonly cache = new Map<string, { expires: number; value: Promise<EventSchema | undefined> }>()
-  private readonly policies = new Map<string, { expires: number; value: Promise<UnknownProperties | undefined> }>()
+  private readonly cache = new Map<string, { expires: number; value: Promise<unknown> }>()
   private readonly rest: ReturnType<typeof registryRest>
 
   constructor(
@@ -30,14 +29,19 @@ export class EventSchemas {
 
   /** undefined when the subject, or that version of it, does not exist. */
   get(subject: string, version: number | 'latest' = 'latest'): Promise<EventSchema | undefined> {
-    const key = `${subject}@${version}`
+    const pinned = version !== 'latest'
+    return this.remember(`schema:${subject}@${version}`, pinned ? Infinity : this.latestTtlMs, pinned, () => this.fetch(subject, version))
+  }
+
+  /** Shares one request per key among concurrent callers and keeps its answer for `ttlMs`; failures are forgotten. */
+  private remember<T>(key: string, ttlMs: number, forgetMisses: boolean, load: () => Promise<T | undefined>): Promise<T | undefined> {
     const now = Date.now()
     const hit = this.cache.get(key)
-    if (hit && hit.expires > now) return hit.value
-    const value = this.fetch(subject, version)
-    this.cache.set(key, { expires: version === 'latest' ? now + this.latestTtlMs : Infinity, value })
+    if (hit && hit.expires > now) return hit.value as Promise<T | undefined>
+    const value = load()
+    this.cache.set(key, { expires: now + ttlMs, value })
     value.then(
-      (v) => v === undefined && version !== 'latest' && this.cache.delete(key),
+      (v) => v === undefined && forgetMisses && this.cache.delete(key),
       () => this.cache.delete(key),
     )
     return value
@@ -58,17 +62,12 @@ export class EventSchemas {
    * per `latestTtlMs`, like "latest", so a change applies within seconds.
    */
   unknownProperties(subject: string): Promise<UnknownProperties | undefined> {
-    const now = Date.now()
-    const hit = this.policies.get(subject)
-    if (hit && hit.expires > now) return hit.value
-    const value = this.rest('GET', `/config/${encodeURIComponent(subject)}`).then((res) => {
+    return this.remember(`config:${subject}`, this.latestTtlMs, false, async () => {
+      const res = await this.rest('GET', `/config/${encodeURIComponent(subject)}`)
       if (res.status === 404) return undefined
       if (res.status !== 200) throw new Error(`registry answered ${res.status} for the config of ${subject}`)
       const v = (res.body as { unknownProperties?: unknown }).unknownProperties
       return isUnknownProperties(v) ? v : undefined
     })
-    this.policies.set(subject, { expires: now + this.latestTtlMs, value })
-    value.catch(() => this.policies.delete(subject))
-    return value
   }
 }

@@ -76,8 +76,9 @@ export async function startBatchConsumer(opts: {
         await opts.handle(batch, heartbeat)
       } catch (error) {
         if (!isRunning()) throw error
-        const attempts = (failing.get(key)?.attempts ?? 0) + 1
-        const state = { topic: batch.topic, partition: batch.partition, attempts, retryInMs: retryDelay(attempts, retry), error, since: failing.get(key)?.since ?? Date.now() }
+        const previous = failing.get(key)
+        const attempts = (previous?.attempts ?? 0) + 1
+        const state = { topic: batch.topic, partition: batch.partition, attempts, retryInMs: retryDelay(attempts, retry), error, since: previous?.since ?? Date.now() }
         failing.set(key, state)
         const resume = pause()
         const timer = setTimeout(() => {

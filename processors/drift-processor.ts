@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { DriftRecord } from '../gateway/drift.js'
 import { startBatchConsumer } from './batch-consumer.js'
 import { chTime } from './clickhouse-time.js'
+import { describeFailure } from './failure-kinds.js'
 
 /** Moves the gateway's aggregated drift records into ClickHouse `schema_drift`, committing after each insert (pausing and retrying while ClickHouse is away). */
 export async function startDriftProcessor(deps: {
@@ -18,7 +19,7 @@ export async function startDriftProcessor(deps: {
     kafka: deps.kafka,
     topic: deps.topic,
     groupId: deps.groupId,
-    onPause: (p) => log?.warn({ partition: p.partition, attempts: p.attempts, retryInMs: p.retryInMs, err: (p.error as Error)?.message }, 'ClickHouse unavailable: drift partition paused; retrying'),
+    onPause: (p) => log?.warn({ partition: p.partition, attempts: p.attempts, retryInMs: p.retryInMs, err: describeFailure(p.error) }, 'ClickHouse unavailable: drift partition paused; retrying'),
     onResume: (p) => log?.info({ partition: p.partition, pausedMs: p.pausedMs }, 'drift partition resumed'),
     handle: async (batch) => {
       const rows = []

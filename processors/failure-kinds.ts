@@ -30,3 +30,9 @@ export function isUnstorable(err: unknown): boolean {
 export function retryDelay(attempt: number, opts: { baseMs: number; maxMs: number }): number {
   return Math.min(opts.maxMs, opts.baseMs * 2 ** Math.max(0, attempt - 1))
 }
+
+/** A failure in one line for logs and dead-letter headers: ClickHouse's error type or the errno code, then the message. */
+export function describeFailure(err: unknown): string {
+  const e = err as { type?: string; code?: string; message?: string }
+  return [e?.type ?? e?.code, e?.message ?? String(err)].filter(Boolean).join(': ').slice(0, 500)
+}

@@ -5,7 +5,7 @@ import type { Consumer, Kafka, KafkaMessage, Message, Producer } from 'kafkajs'
 import type { Logger } from 'pino'
 import { startBatchConsumer, type PausedPartition, type RetryPolicy } from './batch-consumer.js'
 import { storeEvents, type DecodedEvent } from './event-store.js'
-import { isPoison } from './failure-kinds.js'
+import { describeFailure, isPoison } from './failure-kinds.js'
 import { chTime } from './clickhouse-time.js'
 import { toEventRow, type EventRow } from './event-row.js'
 import { typedRow, type TypedTables } from './typed-tables.js'
@@ -16,7 +16,6 @@ export { startScoringWorker, scoreAccount, scoreAccounts } from './scoring-worke
 export { createScoreEvents } from './score-events.js'
 export { startDriftProcessor } from './drift-processor.js'
 export { TypedTables } from './typed-tables.js'
-export { isPoison, isUnstorable, retryDelay } from './failure-kinds.js'
 export type { PausedPartition, RetryPolicy } from './batch-consumer.js'
 
 export interface EventProcessorDeps {
@@ -54,7 +53,7 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ c
     groupId: deps.groupId,
     retry: deps.retry,
     batch: deps.batch,
-    onPause: (p) => log?.warn({ partition: p.partition, attempts: p.attempts, retryInMs: p.retryInMs, err: describe(p.error) }, 'storage unavailable: partition paused, nothing committed; retrying'),
+    onPause: (p) => log?.warn({ partition: p.partition, attempts: p.attempts, retryInMs: p.retryInMs, err: describeFailure(p.error) }, 'storage unavailable: partition paused, nothing committed; retrying'),
     onResume: (p) => log?.info({ partition: p.partition, attempts: p.attempts, pausedMs: p.pausedMs }, 'storage back: partition resumed'),
     handle: async (batch) => {
       const receivedAt = chTime(new Date())
@@ -80,7 +79,7 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ c
       }
       const { stored, refused } = await storeEvents(deps.clickhouse, decoded, batch)
       for (const { event, error } of refused) {
-        deadLetters.push(deadLetter(event.message, batch.topic, batch.partition, new Error(`ClickHouse refused the row: ${describe(error)}`)))
+        deadLetters.push(deadLetter(event.message, batch.topic, batch.partition, new Error(`ClickHouse refused the row: ${describeFailure(error)}`)))
       }
       if (deadLetters.length) {
         await deps.dlqProducer.send({ topic: deps.dlqTopic, acks: -1, messages: deadLetters })
@@ -90,11 +89,6 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ c
       log?.debug({ partition: batch.partition, rows: stored.length }, 'batch stored')
     },
   })
-}
-
-function describe(err: unknown): string {
-  const e = err as { type?: string; code?: string; message?: string }
-  return [e?.type ?? e?.code, e?.message ?? String(err)].filter(Boolean).join(': ').slice(0, 500)
 }
 
 /** The record as it was, plus where it came from and why it could not be stored, in `pulse_dlq_*` headers. */

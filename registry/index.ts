@@ -146,9 +146,8 @@ export function createRegistryServer(opts: { store: SchemaStore; logger?: Logger
     const level = req.body?.compatibility
     const unknownProperties = req.body?.unknownProperties
     if (unknownProperties !== undefined && !isUnknownProperties(unknownProperties)) throw errors.invalidUnknownProperties(unknownProperties)
-    if (level !== undefined || unknownProperties === undefined) {
-      if (!isCompatibilityLevel(level)) throw errors.invalidCompatibility(level)
-    }
+    // A level is required unless the request only sets unknownProperties.
+    if ((level !== undefined || unknownProperties === undefined) && !isCompatibilityLevel(level)) throw errors.invalidCompatibility(level)
     if (isCompatibilityLevel(level)) store.setCompatibility(req.params.subject, level)
     if (unknownProperties !== undefined) store.setUnknownProperties(req.params.subject, unknownProperties)
     return { ...(level !== undefined ? { compatibility: level } : {}), ...(unknownProperties !== undefined ? { unknownProperties } : {}) }
