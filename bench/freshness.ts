@@ -10,9 +10,9 @@ import path from 'node:path'
 import { createClient as createWsClient } from 'graphql-ws'
 import WebSocket from 'ws'
 import { createClickHouse } from '../runtime/clickhouse.js'
-import { loadConfig } from '../runtime/config.js'
+import { loadConfig } from '../platform/config.js'
 import { createLogger } from '../runtime/logger.js'
-import { startPlatform } from '../runtime/platform.js'
+import { startPlatform } from '../platform/index.js'
 
 const rate = Number(process.argv[2] ?? 5000)
 const seconds = Number(process.argv[3] ?? 20)

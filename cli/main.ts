@@ -1,6 +1,6 @@
-import { ConfigError, loadConfig, type PulseConfig } from '../runtime/config.js'
+import { ConfigError, loadConfig, type PulseConfig } from '../platform/config.js'
 import { ensureKafkaJars } from '../runtime/kafka-broker.js'
-import type { Platform } from '../runtime/platform.js'
+import type { Platform } from '../platform/index.js'
 
 const USAGE = `usage: pulse <command>
 
@@ -55,7 +55,7 @@ async function serve(opts: { demo: boolean }): Promise<number> {
   if (opts.demo && !env.PULSE_LOG_LEVEL) env.PULSE_LOG_LEVEL = 'warn'
   const config = loadConfig(env)
   const { createLogger } = await import('../runtime/logger.js')
-  const { startPlatform } = await import('../runtime/platform.js')
+  const { startPlatform } = await import('../platform/index.js')
   const logger = createLogger(config.logLevel)
   const started = Date.now()
   const platform = await startPlatform(config, logger)

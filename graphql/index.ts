@@ -8,19 +8,23 @@ import { useServer } from 'graphql-ws/use/ws'
 import type { Logger } from 'pino'
 import { buildSchema } from 'type-graphql'
 import { WebSocketServer } from 'ws'
-import type { ScoreEvents } from '../processors/score-events.js'
-import { AccountResolver, DriftResolver, HealthScoreSubscriptionResolver, type GraphQLContext } from './resolvers.js'
+import type { LoadedScorecard, ScoreEvents } from '../processors/scoring/index.js'
+import { AccountResolver } from './account.js'
+import type { GraphQLContext } from './context.js'
+import { DriftResolver } from './drift.js'
+import { HealthScoreResolver, HealthScoreSubscriptionResolver } from './health-score.js'
 import { httpServerOptions, logRequests } from '../runtime/http.js'
 
 export interface GraphQLServerDeps {
   clickhouse: ClickHouseClient
   scoreEvents: ScoreEvents
+  scorecard: LoadedScorecard
   logger?: Logger
 }
 
 export async function buildPulseSchema(scoreEvents: ScoreEvents): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AccountResolver, HealthScoreSubscriptionResolver, DriftResolver],
+    resolvers: [AccountResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver],
     pubSub: scoreEvents.pubSub as never,
     validate: false,
   })
@@ -39,7 +43,7 @@ export interface GraphQLServer {
  */
 export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<GraphQLServer> {
   const schema = await buildPulseSchema(deps.scoreEvents)
-  const context = (): GraphQLContext => ({ clickhouse: deps.clickhouse, scoreTopic: deps.scoreEvents.channel })
+  const context = (): GraphQLContext => ({ clickhouse: deps.clickhouse, scoreTopic: deps.scoreEvents.channel, scorecard: deps.scorecard })
   const app = Fastify(httpServerOptions(deps.logger, 'graphql'))
   logRequests(app)
 

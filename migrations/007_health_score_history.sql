@@ -2,8 +2,9 @@
 -- scale; it is kept, renamed, for whoever wants to compare.
 RENAME TABLE health_scores TO health_scores_v1;
 
--- Every computed score with its components and explanation (JSON), for trends, "days in Critical" and
--- back-dated reports. One row per account and as-of time: a re-processed job finds its row and writes none,
+-- Every computed score with the measure values it came from (JSON), for trends, "days in Critical" and
+-- back-dated reports. Components, drivers and the way to the next tier are a pure function of the measures
+-- and the scorecard, so they are derived on read from the scorecard version stored beside the score. One row per account and as-of time: a re-processed job finds its row and writes none,
 -- and the ReplacingMergeTree collapses a row a race wrote twice. Raw rows are kept 90 days; the daily table
 -- below keeps each day's last score for two years.
 CREATE TABLE IF NOT EXISTS health_scores (
@@ -24,9 +25,6 @@ CREATE TABLE IF NOT EXISTS health_scores (
   change_7d Nullable(Float32),
   change_30d Nullable(Float32),
   direction LowCardinality(String),
-  components String,
-  drivers String,
-  next_tier String,
   measures String
 ) ENGINE = ReplacingMergeTree(computed_at)
 PARTITION BY toYYYYMM(as_of)
@@ -58,3 +56,13 @@ TTL day + INTERVAL 730 DAY;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS health_scores_daily_mv TO health_scores_daily AS
 SELECT account_id, toDate(as_of) AS day, as_of, scorecard_version, status, score, tier, coverage FROM health_scores;
+
+-- Every scorecard version scores were computed with, so any stored score can be explained on read.
+CREATE TABLE IF NOT EXISTS scorecards (
+  version String,
+  name String,
+  source String,
+  definition String,
+  registered_at DateTime64(3, 'UTC')
+) ENGINE = ReplacingMergeTree(registered_at)
+ORDER BY version;

@@ -3,8 +3,8 @@
  * the account into the next tier ("3 of 10 seats active (30 %); 6 more active users → Stable").
  */
 import { measureNamed, type MeasureValues } from './measures.js'
-import { leavesOf, maxRulePoints, type Rule, type Scorecard, type Tier } from './scorecard.js'
-import type { ComponentScore, RawScore } from './score.js'
+import { leavesOf, maxRulePoints, type Rule, type Scorecard, type Segment, type Tier } from './scorecard.js'
+import { computeScore, tierOf, type ComponentScore, type RawScore } from './score.js'
 
 export interface Driver {
   component: string
@@ -92,3 +92,13 @@ function valueReaching(rule: Rule, current: number | string, fraction: number): 
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10
+
+/**
+ * The explanation of a stored score, rebuilt from the measures it was computed from and its scorecard: the
+ * scoring is pure, so the same inputs give the same components, drivers and way to the next tier.
+ */
+export function explainScore(card: Scorecard, values: MeasureValues, segment: Segment | null, published: number | null) {
+  const raw = computeScore(card, values, segment)
+  const tier = published === null ? null : tierOf(card.tiers, published)
+  return { components: raw.components, drivers: driversOf(raw, values), nextTier: tier ? nextTierOf(card, raw, values, tier) : null }
+}

@@ -1,10 +1,10 @@
 import crypto from 'node:crypto'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { createClickHouse } from '../../runtime/clickhouse.js'
-import { loadConfig } from '../../runtime/config.js'
+import { loadConfig } from '../../platform/config.js'
 import { startKafkaBroker, type KafkaBroker } from '../../runtime/kafka-broker.js'
 import { createLogger } from '../../runtime/logger.js'
-import { startPlatform, type Platform } from '../../runtime/platform.js'
+import { startPlatform, type Platform } from '../../platform/index.js'
 import { eventually, tempDir, uniqueName } from '../support/fixtures.js'
 
 const API_KEY = 'outage-secret'

@@ -1,9 +1,9 @@
 import crypto from 'node:crypto'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { createClickHouse } from '../../runtime/clickhouse.js'
-import { loadConfig } from '../../runtime/config.js'
+import { loadConfig } from '../../platform/config.js'
 import { createLogger } from '../../runtime/logger.js'
-import { startPlatform, type Platform } from '../../runtime/platform.js'
+import { startPlatform, type Platform } from '../../platform/index.js'
 import { startRedisServer, type RedisServer } from '../../runtime/redis-server.js'
 import { eventually, tempDir, uniqueName } from '../support/fixtures.js'
 

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, inject, it } from 'vitest'
-import { createScoringQueue, enqueueScoring } from '../../processors/scoring-queue.js'
+import { createScoringQueue, enqueueScoring } from '../../processors/scoring/scoring-queue.js'
 import { uniqueName } from '../support/fixtures.js'
 
 describe('scoring queue on real Redis', () => {

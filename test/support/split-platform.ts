@@ -3,9 +3,9 @@ import crypto from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { inject } from 'vitest'
 import { Kafka, logLevel, type Admin } from 'kafkajs'
-import { loadConfig } from '../../runtime/config.js'
+import { loadConfig } from '../../platform/config.js'
 import { createLogger } from '../../runtime/logger.js'
-import { startPlatform, type Platform } from '../../runtime/platform.js'
+import { startPlatform, type Platform } from '../../platform/index.js'
 import { tempDir, uniqueName } from './fixtures.js'
 
 const PULSE_BIN = fileURLToPath(new URL('../../bin/pulse.mjs', import.meta.url))

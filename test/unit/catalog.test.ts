@@ -9,7 +9,7 @@ const catalog = readCatalog()
 const EVENTS = [
   'user_login', 'feature_used', 'seats_updated', 'subscription_updated', 'invoice_paid', 'payment_failed',
   'support_ticket_opened', 'support_ticket_resolved', 'support_ticket_escalated', 'nps_submitted', 'csat_submitted',
-  'email_engaged', 'csm_activity_logged', 'onboarding_milestone_reached', 'subscription_canceled',
+  'email_engaged', 'csm_activity_logged', 'onboarding_milestone_reached', 'subscription_canceled', 'account_updated',
 ]
 
 describe('the event catalog', () => {

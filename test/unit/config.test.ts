@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig, parseDuration } from '../../runtime/config.js'
+import { ConfigError, loadConfig, parseDuration } from '../../platform/config.js'
 
 describe('loadConfig', () => {
   it('has working defaults for a bare environment', () => {

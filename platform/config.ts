@@ -1,5 +1,9 @@
 import path from 'node:path'
 import { DEFAULT_LIMITS, type EnvelopeLimits } from '../gateway/track-request.js'
+import { loadScorecard, ScorecardError, type LoadedScorecard } from '../processors/scoring/index.js'
+import { parseDuration } from '../runtime/duration.js'
+
+export { parseDuration }
 
 /** Everything Pulse reads from its environment, validated once at start-up. */
 export const COMPONENTS = ['registry', 'gateway', 'processor', 'scoring', 'graphql'] as const
@@ -35,6 +39,10 @@ export interface PulseConfig {
   produceLingerMs: number
   /** Scoring jobs for one account that arrive within this window collapse into one. */
   scoringDebounceMs: number
+  /** The scorecard health scores are computed with (file or preset, with weights from the environment). */
+  scorecard: LoadedScorecard
+  /** Cadence of the sweep that re-scores every account, so silent accounts decay. */
+  sweepEveryMs: number
   /** A processor batch is handed over once this many bytes are waiting or `maxWaitMs` passed, whichever first. */
   processorBatch: { minBytes: number; maxWaitMs: number }
   /** Event subjects whose undeclared properties are accepted and reported as drift instead of refused. */
@@ -57,7 +65,7 @@ type Env = Record<string, string | undefined>
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 /** Pure: turns an environment into a config, or throws a ConfigError listing every problem. */
-export function loadConfig(env: Env = process.env): PulseConfig {
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): PulseConfig {
   const problems: string[] = []
 
   const port = (name: string, fallback: number): number => {
@@ -154,6 +162,14 @@ export function loadConfig(env: Env = process.env): PulseConfig {
     problems.push('PULSE_COMPONENTS leaves out the registry, so PULSE_REGISTRY_URL must name the registry to use')
   }
 
+  let scorecard: LoadedScorecard | undefined
+  try {
+    scorecard = loadScorecard({ config: env.PULSE_SCORING_CONFIG || undefined, cwd, env })
+  } catch (err) {
+    if (!(err instanceof ScorecardError)) throw err
+    problems.push(...err.problems)
+  }
+
   const config: PulseConfig = {
     components,
     dataDir: path.resolve(env.PULSE_DATA_DIR || './.pulse'),
@@ -178,6 +194,8 @@ export function loadConfig(env: Env = process.env): PulseConfig {
     logLevel,
     produceLingerMs: positiveInt('PULSE_PRODUCE_LINGER_MS', 5),
     scoringDebounceMs: positiveInt('PULSE_SCORING_DEBOUNCE_MS', 250),
+    scorecard: scorecard!,
+    sweepEveryMs: duration('PULSE_SCORING_SWEEP_EVERY', 3_600_000),
     processorBatch: { minBytes: positiveInt('PULSE_PROCESSOR_BATCH_BYTES', 256 * 1024), maxWaitMs: duration('PULSE_PROCESSOR_BATCH_WAIT', 100) },
     rateLimit: rateLimit(),
     lenientSubjects: new Set((env.PULSE_LENIENT_SUBJECTS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
@@ -187,14 +205,7 @@ export function loadConfig(env: Env = process.env): PulseConfig {
       maxFutureMs: duration('PULSE_MAX_CLOCK_SKEW', DEFAULT_LIMITS.maxFutureMs),
     },
   }
+  if (config.sweepEveryMs < 1000) problems.push(`PULSE_SCORING_SWEEP_EVERY must be at least 1s, got "${env.PULSE_SCORING_SWEEP_EVERY}"`)
   if (problems.length) throw new ConfigError(problems)
   return config
-}
-
-/** Pure: "30d", "12h", "90m", "45s", "250ms" or a bare number of milliseconds. */
-export function parseDuration(raw: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(raw.trim())
-  if (!m) return undefined
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms']
-  return Math.round(Number(m[1]) * unit)
 }

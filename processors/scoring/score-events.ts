@@ -1,14 +1,47 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target'
 import { createPubSub } from '@graphql-yoga/subscription'
 import type { Redis } from 'ioredis'
-import type { HealthTier } from './health-score.js'
+import type { HealthScoreRecord } from './account-score.js'
+import type { Driver } from './explain.js'
+import type { ComponentScore, ScoreStatus } from './score.js'
+import type { Trend } from './smoothing.js'
 
 /** What subscribers of `healthScoreChanged` receive; JSON-safe because it crosses Redis pub/sub. */
 export interface HealthScoreChanged {
   accountId: string
-  score: number
-  tier: HealthTier
+  score: number | null
+  tier: string | null
+  previousScore: number | null
+  previousTier: string | null
+  status: ScoreStatus
+  coverage: number
+  missing: string[]
+  scorecardVersion: string
+  /** ISO time the score is as of. */
+  asOf: string
   computedAt: string
+  trend: Trend
+  components: ComponentScore[]
+  drivers: Driver[]
+}
+
+export function toScoreChange(r: HealthScoreRecord): HealthScoreChanged {
+  return {
+    accountId: r.accountId,
+    score: r.score,
+    tier: r.tier,
+    previousScore: r.previousScore,
+    previousTier: r.previousTier,
+    status: r.status,
+    coverage: r.coverage,
+    missing: r.missing,
+    scorecardVersion: r.scorecardVersion,
+    asOf: new Date(r.asOf).toISOString(),
+    computedAt: new Date(r.computedAt).toISOString(),
+    trend: r.trend,
+    components: r.components,
+    drivers: r.drivers,
+  }
 }
 
 export type ScoreEvents = ReturnType<typeof createScoreEvents>

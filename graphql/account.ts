@@ -1,0 +1,158 @@
+import { Arg, Ctx, Field, FieldResolver, Float, ID, Int, ObjectType, Query, Resolver, Root } from 'type-graphql'
+import { queryRows } from '../processors/clickhouse-rows.js'
+import { chDate, type GraphQLContext } from './context.js'
+
+// Every @Field names its type explicitly: vitest and tsx compile with esbuild, which emits no decorator metadata.
+
+@ObjectType({ description: 'A customer account, identified by the accountId its events carry.' })
+export class Account {
+  @Field(() => ID)
+  id!: string
+}
+
+@ObjectType({ description: 'A support ticket opened and not resolved yet.' })
+export class OpenTicket {
+  @Field(() => String)
+  ticketId!: string
+
+  @Field(() => String, { description: 'P1 to P4, or UNKNOWN.' })
+  severity!: string
+}
+
+@ObjectType({ description: 'How many open tickets an account has of one severity.' })
+export class SeverityCount {
+  @Field(() => String)
+  severity!: string
+
+  @Field(() => Int)
+  count!: number
+}
+
+@ObjectType({ description: "The account 360: one current profile derived from the account's events and kept up to date as they arrive." })
+export class AccountProfile {
+  @Field(() => String, { nullable: true, description: 'From account_updated.' })
+  name!: string | null
+
+  @Field(() => String, { nullable: true, description: 'ENTERPRISE, MID_MARKET, SMB or OTHER, from account_updated.' })
+  segment!: string | null
+
+  @Field(() => String, { nullable: true })
+  industry!: string | null
+
+  @Field(() => String, { nullable: true, description: 'The owning CSM (account_updated), else the last CSM who logged an activity.' })
+  csmId!: string | null
+
+  @Field(() => String, { nullable: true })
+  country!: string | null
+
+  @Field(() => String, { nullable: true, description: 'YYYY-MM-DD, from account_updated.' })
+  signupDate!: string | null
+
+  @Field(() => Date, { description: "The account's first event." })
+  firstSeen!: Date
+
+  @Field(() => Date)
+  lastSeen!: Date
+
+  @Field(() => Date, { nullable: true, description: 'Last login or feature use.' })
+  lastActivity!: Date | null
+
+  @Field(() => String, { nullable: true })
+  plan!: string | null
+
+  @Field(() => Float, { nullable: true, description: 'Monthly recurring revenue in minor units (cents), from the latest subscription_updated.' })
+  mrrCents!: number | null
+
+  @Field(() => String, { nullable: true })
+  currency!: string | null
+
+  @Field(() => Int, { nullable: true })
+  termMonths!: number | null
+
+  @Field(() => String, { nullable: true, description: 'YYYY-MM-DD.' })
+  renewalDate!: string | null
+
+  @Field(() => Boolean, { nullable: true })
+  autoRenew!: boolean | null
+
+  @Field(() => String, { nullable: true, description: 'TRIALING, ACTIVE, PAST_DUE, PAUSED, CANCELED or UNKNOWN.' })
+  subscriptionStatus!: string | null
+
+  @Field(() => Int, { nullable: true })
+  seatsPurchased!: number | null
+
+  @Field(() => Int, { nullable: true })
+  seatsActive!: number | null
+
+  @Field(() => Date, { nullable: true, description: 'When the account last canceled (subscription_canceled or a CANCELED status).' })
+  canceledAt!: Date | null
+
+  @Field(() => Date, { nullable: true })
+  lastCsmTouch!: Date | null
+
+  @Field(() => String, { nullable: true, description: 'The CSM who logged the last activity.' })
+  lastCsmTouchBy!: string | null
+
+  @Field(() => Int, { nullable: true, description: 'Latest NPS answer, 0-10.' })
+  latestNps!: number | null
+
+  @Field(() => Int, { nullable: true, description: 'Latest CSAT rating, 1-5.' })
+  latestCsat!: number | null
+
+  @Field(() => [OpenTicket])
+  openTickets!: OpenTicket[]
+
+  @Field(() => [SeverityCount])
+  openTicketsBySeverity!: SeverityCount[]
+
+  @Field(() => [String], { description: 'Invoices with a failed payment and no invoice_paid since.' })
+  unpaidInvoices!: string[]
+}
+
+const PROFILE_SQL = `SELECT * FROM account_profiles WHERE account_id = {accountId:String}`
+
+@Resolver(() => Account)
+export class AccountResolver {
+  @Query(() => Account, { description: 'The account with this id; its fields are empty until its first event is stored.' })
+  account(@Arg('id', () => ID) id: string): Account {
+    return { id }
+  }
+
+  @FieldResolver(() => AccountProfile, { nullable: true, description: 'The account 360 profile; null before its first event is stored.' })
+  async profile(@Root() account: Account, @Ctx() ctx: GraphQLContext): Promise<AccountProfile | null> {
+    const [r] = await queryRows<Record<string, any>>(ctx.clickhouse, PROFILE_SQL, { accountId: account.id })
+    if (!r) return null
+    const time = (t: string | null) => (t ? chDate(t) : null)
+    const tickets: OpenTicket[] = (r.open_tickets as [string, string][]).map(([ticketId, severity]) => ({ ticketId, severity }))
+    const bySeverity = new Map<string, number>()
+    for (const t of tickets) bySeverity.set(t.severity, (bySeverity.get(t.severity) ?? 0) + 1)
+    return {
+      name: r.name,
+      segment: r.segment,
+      industry: r.industry,
+      csmId: r.csm_id,
+      country: r.country,
+      signupDate: r.signup_date,
+      firstSeen: chDate(r.first_seen),
+      lastSeen: chDate(r.last_seen),
+      lastActivity: time(r.last_activity),
+      plan: r.plan,
+      mrrCents: r.mrr_cents === null ? null : Number(r.mrr_cents),
+      currency: r.currency,
+      termMonths: r.term_months,
+      renewalDate: r.renewal_date,
+      autoRenew: r.auto_renew === null ? null : Boolean(r.auto_renew),
+      subscriptionStatus: r.subscription_status,
+      seatsPurchased: r.seats_purchased,
+      seatsActive: r.seats_active,
+      canceledAt: time(r.canceled_at),
+      lastCsmTouch: time(r.last_csm_touch),
+      lastCsmTouchBy: r.last_csm_touch_by,
+      latestNps: r.latest_nps,
+      latestCsat: r.latest_csat,
+      openTickets: tickets,
+      openTicketsBySeverity: [...bySeverity].sort().map(([severity, count]) => ({ severity, count })),
+      unpaidInvoices: r.unpaid_invoices,
+    }
+  }
+}

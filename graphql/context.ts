@@ -1,0 +1,15 @@
+import type { ClickHouseClient } from '@clickhouse/client'
+import type { LoadedScorecard } from '../processors/scoring/index.js'
+
+export interface GraphQLContext {
+  clickhouse: ClickHouseClient
+  /** The pub/sub topic score changes are published on. */
+  scoreTopic: string
+  /** The scorecard this installation scores with; older versions are read from ClickHouse. */
+  scorecard: LoadedScorecard
+}
+
+/** ClickHouse DateTime64 text (UTC) as a Date. */
+export function chDate(t: string | number): Date {
+  return new Date(`${String(t).replace(' ', 'T')}Z`)
+}

@@ -1,0 +1,45 @@
+import { Partitioners } from 'kafkajs'
+import { createScoringQueue } from '../../processors/scoring/index.js'
+import { startDriftProcessor, startEventProcessor, TypedTables } from '../../processors/index.js'
+import { registryRest } from '../../registry/rest-client.js'
+import type { ComponentStarted, PlatformContext } from '../context.js'
+
+/** The event processor (events → ClickHouse, scoring jobs, dead letters) and the drift processor. */
+export async function startProcessor(ctx: PlatformContext): Promise<ComponentStarted> {
+  const { config, logger } = ctx
+  // The processor's queue fails fast (BullMQ's pattern for Redis being down): an enqueue that waited for a
+  // reconnect would hold the batch without heartbeats; failing lets the partition pause and retry instead.
+  const queueRedis = await ctx.redis('scoring queue', { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+  const scoringQueue = createScoringQueue(queueRedis, config.redisPrefix)
+  scoringQueue.on('error', (err) => logger.warn({ err: err.message }, 'scoring queue error'))
+  ctx.onStop('scoring queue', () => scoringQueue.close())
+  const dlqProducer = ctx.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
+  await dlqProducer.connect()
+  ctx.onStop('dead-letter producer', () => dlqProducer.disconnect())
+  const registryCall = registryRest(ctx.registryUrl)
+  const processor = await startEventProcessor({
+    typedTables: new TypedTables(
+      (sql) => ctx.clickhouse.command({ query: sql }),
+      async (id) => {
+        const res = await registryCall('GET', `/schemas/ids/${id}`)
+        if (res.status !== 200) throw new Error(`registry answered ${res.status} for schema ${id}`)
+        return res.body.schema as string
+      },
+    ),
+    dlqTopic: config.dlqTopic,
+    dlqProducer,
+    kafka: ctx.kafka,
+    topic: config.eventsTopic,
+    groupId: config.consumerGroup,
+    registry: ctx.registry,
+    clickhouse: ctx.clickhouse,
+    scoringQueue,
+    scoringDebounceMs: config.scoringDebounceMs,
+    batch: config.processorBatch,
+    logger,
+  })
+  ctx.onStop('event processor', () => processor.stop())
+  const drift = await startDriftProcessor({ kafka: ctx.kafka, topic: config.driftTopic, groupId: `${config.consumerGroup}.drift`, clickhouse: ctx.clickhouse, logger })
+  ctx.onStop('drift processor', () => drift.stop())
+  return { pausedPartitions: processor.paused }
+}

@@ -1,0 +1,21 @@
+import { createSweepQueue, startScoringWorkers } from '../../processors/scoring/index.js'
+import type { ComponentStarted, PlatformContext } from '../context.js'
+
+/** The scoring workers: scores on events, the scheduled sweep, and a re-score when the scorecard changed. */
+export async function startScoring(ctx: PlatformContext): Promise<ComponentStarted> {
+  const sweepQueue = createSweepQueue(ctx.bullConnection, ctx.config.redisPrefix)
+  ctx.onStop('sweep queue', () => sweepQueue.close())
+  const workers = await startScoringWorkers({
+    connection: ctx.bullConnection,
+    prefix: ctx.config.redisPrefix,
+    clickhouse: ctx.clickhouse,
+    scorecard: ctx.config.scorecard,
+    sweepQueue,
+    sweepEveryMs: ctx.config.sweepEveryMs,
+    publish: ctx.scoreEvents.publish,
+    logger: ctx.logger,
+  })
+  ctx.onStop('scoring workers', () => workers.close())
+  ctx.logger.info({ scorecard: ctx.config.scorecard.source, version: ctx.config.scorecard.version }, 'scoring with scorecard')
+  return {}
+}

@@ -1,0 +1,38 @@
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
+import type { FastifyInstance } from 'fastify'
+import type { Redis, RedisOptions } from 'ioredis'
+import type { Admin, Kafka } from 'kafkajs'
+import type { ClickHouseClient } from '../runtime/clickhouse.js'
+import type { Logger } from '../runtime/logger.js'
+import type { ScoreEvents } from '../processors/scoring/index.js'
+import type { PausedPartition } from '../processors/index.js'
+import type { PulseConfig } from './config.js'
+
+/** What every component is started with: the config and the clients the platform set up for it. */
+export interface PlatformContext {
+  config: PulseConfig
+  logger: Logger
+  clickhouse: ClickHouseClient
+  kafka: Kafka
+  admin: Admin
+  brokers: string[]
+  redisUrl: string
+  registryUrl: string
+  registry: SchemaRegistry
+  /** Shared BullMQ connection (blocking commands allowed, retries forever). */
+  bullConnection: Redis
+  scoreEvents: ScoreEvents
+  /** A connected Redis client of the component's own, its errors logged, disconnected at stop. */
+  redis(name: string, options: RedisOptions): Promise<Redis>
+  /** Runs `stop` when the platform stops, in reverse order of registration. */
+  onStop(name: string, stop: () => Promise<unknown>): void
+  listen(app: FastifyInstance, port: number): Promise<string>
+}
+
+/** What a started component adds to the platform's description. */
+export interface ComponentStarted {
+  gateway?: string
+  graphql?: string
+  generatedApiKey?: { name: string; secret: string }
+  pausedPartitions?: () => PausedPartition[]
+}

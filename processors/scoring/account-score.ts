@@ -1,0 +1,99 @@
+/**
+ * Pure: one account's health score as of a time — raw score from the scorecard, smoothed against the
+ * previous score, banded into a tier, with its trend, drivers and the way into the next tier. The record is
+ * what `health_scores` stores and what subscribers receive.
+ */
+import { driversOf, nextTierOf, type Driver, type NextTier } from './explain.js'
+import type { MeasureValues } from './measures.js'
+import { computeScore, tierOf, type ComponentScore, type ScoreStatus } from './score.js'
+import type { Scorecard, Segment } from './scorecard.js'
+import { smooth, trendOf, type PreviousScore, type Trend } from './smoothing.js'
+
+export type ScoreTrigger = 'event' | 'sweep' | 'rescore'
+
+export interface HealthScoreRecord {
+  accountId: string
+  /** Epoch ms the score is as of: no event after it was read. */
+  asOf: number
+  computedAt: number
+  trigger: ScoreTrigger
+  scorecardVersion: string
+  segment: Segment | null
+  status: ScoreStatus
+  /** The published score: smoothed, rounded; null when INSUFFICIENT_DATA. */
+  score: number | null
+  smoothed: number | null
+  rawScore: number | null
+  tier: string | null
+  previousScore: number | null
+  previousTier: string | null
+  coverage: number
+  missing: string[]
+  trend: Trend
+  components: ComponentScore[]
+  drivers: Driver[]
+  nextTier: NextTier | null
+  measures: MeasureValues
+}
+
+/** What the score store knows of an account's earlier scores. */
+export interface ScoreHistory {
+  previous?: Omit<PreviousScore, 'smoothed'> & { smoothed: number | null; score: number | null; tier: string | null }
+  /** Published scores of 7 and 30 days before the as-of time (each day's last), null where there was none. */
+  daysAgo: { d7: number | null; d30: number | null }
+}
+
+export function scoreAccount(input: {
+  accountId: string
+  card: Scorecard
+  version: string
+  values: MeasureValues
+  segment: Segment | null
+  history: ScoreHistory
+  asOf: number
+  computedAt: number
+  trigger: ScoreTrigger
+}): HealthScoreRecord {
+  const { card, history } = input
+  const raw = computeScore(card, input.values, input.segment)
+  const previous = history.previous
+  const base = {
+    accountId: input.accountId,
+    asOf: input.asOf,
+    computedAt: input.computedAt,
+    trigger: input.trigger,
+    scorecardVersion: input.version,
+    segment: input.segment,
+    status: raw.status,
+    rawScore: raw.score,
+    previousScore: previous?.score ?? null,
+    previousTier: previous?.tier ?? null,
+    coverage: raw.coverage,
+    missing: raw.missing,
+    components: raw.components,
+    measures: input.values,
+  }
+  if (raw.score === null) {
+    return { ...base, score: null, smoothed: null, tier: null, trend: { change7d: null, change30d: null, direction: 'STABLE' }, drivers: [], nextTier: null }
+  }
+  // An INSUFFICIENT_DATA score has no smoothed value to continue from.
+  const prior = previous && previous.smoothed !== null ? { ...previous, smoothed: previous.smoothed } : undefined
+  const smoothed = smooth(raw.score, input.asOf, card.halfLifeMs, input.version, prior)
+  const score = Math.round(smoothed)
+  const tier = tierOf(card.tiers, score)
+  return {
+    ...base,
+    score,
+    smoothed,
+    tier: tier.name,
+    trend: trendOf(score, history.daysAgo, card.stableBand),
+    drivers: driversOf(raw, input.values),
+    nextTier: nextTierOf(card, raw, input.values, tier),
+  }
+}
+
+/** Whether subscribers hear of this score: the first one, or a change of score, tier or status. */
+export function isChange(r: HealthScoreRecord, history: ScoreHistory): boolean {
+  const p = history.previous
+  return !p || p.score !== r.score || p.tier !== r.tier
+}

@@ -1,0 +1,149 @@
+/**
+ * Reads the inputs of every measure as of a time, for a list of accounts or for all of them, in a few
+ * set-based ClickHouse queries: usage from the daily rollup (`account_daily`) plus the raw events of the
+ * as-of day up to the as-of time; support, survey, billing and subscription facts from the sparse events;
+ * which sources the portfolio sends; the core features. Nothing after the as-of time is read, so a score
+ * (and a churn snapshot) as of a past time sees exactly what was known then.
+ */
+import type { ClickHouseClient } from '@clickhouse/client'
+import { queryRows } from '../clickhouse-rows.js'
+import { chTime } from '../clickhouse-time.js'
+import type { AccountInputs, PortfolioInputs } from './measure-values.js'
+
+/** Which accounts: the listed ones, or every account seen by the as-of time. */
+export type AccountSelection = { accountIds: string[] } | { all: true }
+
+const USAGE_COLUMNS = `
+  max(event IN ('user_login', 'feature_used')) AS active,
+  uniqIfState(assumeNotNull(user_id), event IN ('user_login', 'feature_used') AND user_id IS NOT NULL) AS active_users,
+  uniqIfState(message_id, event = 'user_login') AS logins,
+  groupUniqArrayIfState(JSONExtractString(properties, 'feature'), event = 'feature_used') AS features,
+  uniqIfState(message_id, event = 'email_engaged') AS email_engagements`
+
+// Complete days come from the rollup; the as-of day from the events themselves, up to the as-of time.
+const usageSql = (filter: string) => `
+WITH {asOf:DateTime64(3, 'UTC')} AS t, toDate(t) AS d
+SELECT
+  account_id,
+  uniqExactIf(day, active = 1 AND day > d - 7) AS activeDays7,
+  uniqExactIf(day, active = 1 AND day > d - 30) AS activeDays30,
+  uniqMergeIf(active_users, day > d - 30) AS activeUsers30,
+  uniqMergeIf(logins, day > d - 30) AS logins30,
+  uniqMergeIf(active_users, day > d - 7) AS wau,
+  uniqMergeIf(active_users, day > d - 35 AND day <= d - 28) AS wau4wAgo,
+  groupUniqArrayMergeIf(features, day > d - 30) AS features30,
+  uniqMergeIf(email_engagements, day > d - 30) AS emailEngagements30
+FROM (
+  SELECT account_id, day, active, active_users, logins, features, email_engagements
+  FROM account_daily
+  WHERE day > d - 35 AND day < d ${filter}
+  UNION ALL
+  SELECT account_id, toDate(timestamp) AS day, ${USAGE_COLUMNS}
+  FROM events
+  WHERE timestamp >= toStartOfDay(t) AND timestamp <= t ${filter}
+  GROUP BY account_id, day
+)
+GROUP BY account_id`
+
+const SPARSE_EVENTS = [
+  'support_ticket_opened', 'support_ticket_escalated', 'support_ticket_resolved', 'csat_submitted', 'nps_submitted',
+  'csm_activity_logged', 'invoice_paid', 'payment_failed', 'subscription_updated', 'seats_updated', 'account_updated',
+]
+
+// Counts are distinct message ids and the latest values argMax by time, so an event stored twice before
+// the ReplacingMergeTree merges it counts once and FINAL is not needed.
+const sparseSql = (filter: string) => `
+WITH {asOf:DateTime64(3, 'UTC')} AS t, t - INTERVAL 30 DAY AS t30, t - INTERVAL 90 DAY AS t90, t - INTERVAL 180 DAY AS t180,
+  JSONExtractString(properties, 'sentiment') AS sentiment,
+  multiIf(event = 'csat_submitted', JSONExtractInt(properties, 'score'), event = 'support_ticket_resolved', JSONExtractInt(properties, 'csat'), 0) AS csat,
+  JSONExtractInt(properties, 'score') AS nps
+SELECT
+  account_id,
+  uniqExactIf(message_id, event = 'support_ticket_opened' AND timestamp > t30) AS ticketsOpened30,
+  uniqExactIf(message_id, event = 'support_ticket_opened' AND timestamp > t30 AND JSONExtractString(properties, 'severity') = 'P1') AS ticketsP1_30,
+  uniqExactIf(message_id, event = 'support_ticket_opened' AND timestamp > t30 AND JSONExtractString(properties, 'severity') = 'P2') AS ticketsP2_30,
+  uniqExactIf(message_id, event = 'support_ticket_escalated' AND timestamp > t30) AS escalations30,
+  countIf(event = 'support_ticket_resolved' AND timestamp > t30) AS resolved30,
+  medianExactIf(JSONExtractInt(properties, 'resolutionMinutes'), event = 'support_ticket_resolved' AND timestamp > t30) AS medianResolutionMinutes30,
+  countIf(event = 'support_ticket_resolved' AND timestamp > t30 AND sentiment = 'POSITIVE') AS positive30,
+  countIf(event = 'support_ticket_resolved' AND timestamp > t30 AND sentiment = 'NEUTRAL') AS neutral30,
+  countIf(event = 'support_ticket_resolved' AND timestamp > t30 AND sentiment = 'NEGATIVE') AS negative30,
+  countIf(csat BETWEEN 1 AND 5 AND timestamp > t90) AS csatCount90,
+  sumIf(csat, csat BETWEEN 1 AND 5 AND timestamp > t90) AS csatSum90,
+  countIf(csat BETWEEN 1 AND 2 AND timestamp > t30) AS csatLow30,
+  countIf(csat BETWEEN 4 AND 5 AND timestamp > t30) AS csatHigh30,
+  countIf(event = 'nps_submitted' AND timestamp > t90) AS npsCount90,
+  countIf(event = 'nps_submitted' AND timestamp > t90 AND nps >= 9) AS npsPromoters90,
+  countIf(event = 'nps_submitted' AND timestamp > t90 AND nps <= 6) AS npsDetractors90,
+  countIf(event = 'nps_submitted' AND timestamp > t180 AND timestamp <= t90) AS npsCountPrev,
+  countIf(event = 'nps_submitted' AND timestamp > t180 AND timestamp <= t90 AND nps >= 9) AS npsPromotersPrev,
+  countIf(event = 'nps_submitted' AND timestamp > t180 AND timestamp <= t90 AND nps <= 6) AS npsDetractorsPrev,
+  toUnixTimestamp64Milli(maxIf(timestamp, event = 'csm_activity_logged')) AS lastCsmTouch,
+  groupUniqArrayIf(JSONExtractString(properties, 'invoiceId'), event = 'payment_failed') AS failedInvoices,
+  groupUniqArrayIf(JSONExtractString(properties, 'invoiceId'), event = 'payment_failed' AND JSONType(properties, 'nextRetryAt') = 'Null') AS exhaustedInvoices,
+  groupUniqArrayIf(JSONExtractString(properties, 'invoiceId'), event = 'payment_failed' AND timestamp > t90) AS failedInvoices90,
+  groupUniqArrayIf(JSONExtractString(properties, 'invoiceId'), event = 'invoice_paid') AS paidInvoices,
+  maxIf(JSONExtractInt(properties, 'daysLate'), event = 'invoice_paid' AND timestamp > t90) AS maxDaysLate90,
+  countIf(event = 'subscription_updated') AS subscriptions,
+  argMaxIf(tuple(JSONExtractInt(properties, 'mrrCents'), JSONExtractInt(properties, 'renewalDate'), JSONExtractString(properties, 'status')), timestamp, event = 'subscription_updated') AS subscription,
+  countIf(event = 'subscription_updated' AND timestamp <= t30) AS subscriptions30Ago,
+  argMaxIf(JSONExtractInt(properties, 'mrrCents'), timestamp, event = 'subscription_updated' AND timestamp <= t30) AS mrr30Ago,
+  countIf(event = 'seats_updated') AS seatReports,
+  argMaxIf(tuple(JSONExtractInt(properties, 'seatsPurchased'), JSONExtractInt(properties, 'seatsActive')), timestamp, event = 'seats_updated') AS seats,
+  argMaxIf(JSONExtractString(properties, 'segment'), timestamp, event = 'account_updated' AND JSONExtractString(properties, 'segment') != '') AS segment
+FROM events
+PREWHERE event IN {sparseEvents:Array(String)} AND timestamp <= t ${filter}
+GROUP BY account_id`
+
+// Accounts exist from their first event; the profile's first_seen is kept by a materialized view.
+const accountsSql = (filter: string) => `
+SELECT account_id, toUnixTimestamp64Milli(min(first_seen)) AS firstSeen
+FROM account_profile_state
+WHERE 1 ${filter}
+GROUP BY account_id
+HAVING min(first_seen) <= {asOf:DateTime64(3, 'UTC')}`
+
+const SOURCES_SQL = `
+SELECT groupUniqArray(event) AS events FROM event_kinds_daily
+WHERE day > toDate({asOf:DateTime64(3, 'UTC')}) - 180 AND day <= toDate({asOf:DateTime64(3, 'UTC')})`
+
+// The features most accounts used over the 30 complete days before the as-of day: stable for a whole day.
+const CORE_FEATURES_SQL = `
+SELECT feature FROM (
+  SELECT account_id, groupUniqArrayMerge(features) AS used
+  FROM account_daily
+  WHERE day >= toDate({asOf:DateTime64(3, 'UTC')}) - 30 AND day < toDate({asOf:DateTime64(3, 'UTC')})
+  GROUP BY account_id
+)
+ARRAY JOIN used AS feature
+GROUP BY feature
+ORDER BY count() DESC, feature
+LIMIT {limit:UInt32}`
+
+export async function readAccountInputs(clickhouse: ClickHouseClient, selection: AccountSelection, asOf: Date): Promise<AccountInputs[]> {
+  const filter = 'accountIds' in selection ? 'AND account_id IN {accountIds:Array(String)}' : ''
+  const params = { asOf: chTime(asOf), sparseEvents: SPARSE_EVENTS, ...('accountIds' in selection ? { accountIds: selection.accountIds } : {}) }
+  if ('accountIds' in selection && !selection.accountIds.length) return []
+  const [accounts, usage, sparse] = await Promise.all([
+    queryRows<{ account_id: string; firstSeen: string }>(clickhouse, accountsSql(filter), params),
+    queryRows<Record<string, any>>(clickhouse, usageSql(filter), params),
+    queryRows<Record<string, any>>(clickhouse, sparseSql(filter), params),
+  ])
+  const usageOf = new Map(usage.map((u) => [u.account_id as string, u]))
+  const sparseOf = new Map(sparse.map((s) => [s.account_id as string, s]))
+  return accounts.map((a) => ({
+    accountId: a.account_id,
+    firstSeen: Number(a.firstSeen),
+    usage: usageOf.get(a.account_id),
+    sparse: sparseOf.get(a.account_id),
+  }))
+}
+
+export async function readPortfolioInputs(clickhouse: ClickHouseClient, asOf: Date, coreFeatures: string[] | { auto: number }): Promise<PortfolioInputs> {
+  const params = { asOf: chTime(asOf) }
+  const [[sources], core] = await Promise.all([
+    queryRows<{ events: string[] }>(clickhouse, SOURCES_SQL, params),
+    Array.isArray(coreFeatures) ? Promise.resolve(coreFeatures) : queryRows<{ feature: string }>(clickhouse, CORE_FEATURES_SQL, { ...params, limit: coreFeatures.auto }).then((r) => r.map((x) => x.feature)),
+  ])
+  return { sources: new Set(sources?.events ?? []), coreFeatures: core }
+}

@@ -1,0 +1,65 @@
+/**
+ * One scoring pass, the same for the jobs of a burst of events and for the sweep over every account: read
+ * the measures and the score history in a few set-based queries, score each account (pure), insert every
+ * new score in one insert, and publish those that changed.
+ */
+import type { ClickHouseClient } from '@clickhouse/client'
+import { isChange, scoreAccount, type HealthScoreRecord, type ScoreTrigger } from './account-score.js'
+import { readAccountInputs, readPortfolioInputs, type AccountSelection } from './measure-query.js'
+import { measureValues } from './measure-values.js'
+import type { LoadedScorecard } from './scorecard-file.js'
+import { toScoreChange, type HealthScoreChanged } from './score-events.js'
+import { insertScores, readScoreHistory } from './score-store.js'
+
+export interface ScoringDeps {
+  clickhouse: ClickHouseClient
+  scorecard: LoadedScorecard
+  publish: (change: HealthScoreChanged) => void
+  /** The clock; tests move it instead of sleeping. */
+  now?: () => number
+}
+
+export interface ScoringRun {
+  records: HealthScoreRecord[]
+  /** Accounts whose latest score is already as of this time (or later) with this scorecard. */
+  skipped: number
+  published: number
+  ms: { read: number; compute: number; insert: number }
+}
+
+/**
+ * Scores the selected accounts as of `asOf` (epoch ms). Idempotent: an account whose latest score is as of
+ * this time or later, from the same scorecard, is skipped, so a job processed twice adds no second row.
+ */
+export async function scoreAccounts(deps: ScoringDeps, selection: AccountSelection, asOf: number, trigger: ScoreTrigger): Promise<ScoringRun> {
+  const now = deps.now ?? Date.now
+  const { card, version } = deps.scorecard
+  const began = now()
+  const [inputs, portfolio, history] = await Promise.all([
+    readAccountInputs(deps.clickhouse, selection, new Date(asOf)),
+    readPortfolioInputs(deps.clickhouse, new Date(asOf), card.coreFeatures),
+    readScoreHistory(deps.clickhouse, selection, asOf),
+  ])
+  const read = now()
+  const records: HealthScoreRecord[] = []
+  let skipped = 0
+  for (const account of inputs) {
+    const h = history.get(account.accountId) ?? { daysAgo: { d7: null, d30: null } }
+    if (h.previous && h.previous.asOf >= asOf && h.previous.scorecardVersion === version) {
+      skipped++
+      continue
+    }
+    const { values, segment } = measureValues(account, portfolio, asOf)
+    records.push(scoreAccount({ accountId: account.accountId, card, version, values, segment, history: h, asOf, computedAt: read, trigger }))
+  }
+  const computed = now()
+  await insertScores(deps.clickhouse, records)
+  const inserted = now()
+  let published = 0
+  for (const r of records) {
+    if (!isChange(r, history.get(r.accountId) ?? { daysAgo: { d7: null, d30: null } })) continue
+    deps.publish(toScoreChange(r))
+    published++
+  }
+  return { records, skipped, published, ms: { read: read - began, compute: computed - read, insert: inserted - computed } }
+}

@@ -1,0 +1,104 @@
+/**
+ * The score history in ClickHouse: what the next score needs of the previous ones (latest per account, and
+ * the published scores of 7 and 30 days before), and the insert of new scores. `health_scores_latest` and
+ * `health_scores_daily` are kept from `health_scores` by materialized views (migration 007).
+ */
+import type { ClickHouseClient } from '@clickhouse/client'
+import { queryRows } from '../clickhouse-rows.js'
+import { chTime } from '../clickhouse-time.js'
+import type { HealthScoreRecord, ScoreHistory } from './account-score.js'
+import type { AccountSelection } from './measure-query.js'
+import type { Scorecard } from './scorecard.js'
+import type { LoadedScorecard } from './scorecard-file.js'
+
+const DAY = 86_400_000
+
+const latestSql = (filter: string) => `
+SELECT account_id, toUnixTimestamp64Milli(as_of) AS asOf, scorecard_version AS version, smoothed, score, tier
+FROM health_scores_latest FINAL
+WHERE 1 ${filter}`
+
+// Each day's last score; the nearest day at or before 7 (and 30) days ago, looking back at most 3 days.
+const pastSql = (filter: string) => `
+SELECT account_id,
+  argMaxIf(score, day, day <= {d7:Date} AND day > {d7:Date} - 3) AS d7,
+  countIf(day <= {d7:Date} AND day > {d7:Date} - 3 AND score IS NOT NULL) AS has7,
+  argMaxIf(score, day, day <= {d30:Date} AND day > {d30:Date} - 3) AS d30,
+  countIf(day <= {d30:Date} AND day > {d30:Date} - 3 AND score IS NOT NULL) AS has30
+FROM health_scores_daily FINAL
+WHERE ((day <= {d7:Date} AND day > {d7:Date} - 3) OR (day <= {d30:Date} AND day > {d30:Date} - 3)) ${filter}
+GROUP BY account_id`
+
+export async function readScoreHistory(clickhouse: ClickHouseClient, selection: AccountSelection, asOf: number): Promise<Map<string, ScoreHistory>> {
+  const filter = 'accountIds' in selection ? 'AND account_id IN {accountIds:Array(String)}' : ''
+  const ids = 'accountIds' in selection ? { accountIds: selection.accountIds } : {}
+  const date = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+  const [latest, past] = await Promise.all([
+    queryRows<{ account_id: string; asOf: string; version: string; smoothed: number | null; score: number | null; tier: string }>(clickhouse, latestSql(filter), ids),
+    queryRows<{ account_id: string; d7: number | null; has7: string; d30: number | null; has30: string }>(clickhouse, pastSql(filter), { ...ids, d7: date(asOf - 7 * DAY), d30: date(asOf - 30 * DAY) }),
+  ])
+  const history = new Map<string, ScoreHistory>()
+  const of = (id: string) => history.get(id) ?? history.set(id, { daysAgo: { d7: null, d30: null } }).get(id)!
+  for (const l of latest) {
+    of(l.account_id).previous = { asOf: Number(l.asOf), scorecardVersion: l.version, smoothed: l.smoothed, score: l.score, tier: l.tier || null }
+  }
+  for (const p of past) {
+    of(p.account_id).daysAgo = { d7: Number(p.has7) ? Number(p.d7) : null, d30: Number(p.has30) ? Number(p.d30) : null }
+  }
+  return history
+}
+
+export async function insertScores(clickhouse: ClickHouseClient, records: HealthScoreRecord[]): Promise<void> {
+  if (!records.length) return
+  await clickhouse.insert({
+    table: 'health_scores',
+    format: 'JSONEachRow',
+    values: records.map((r) => ({
+      account_id: r.accountId,
+      as_of: chTime(new Date(r.asOf)),
+      computed_at: chTime(new Date(r.computedAt)),
+      trigger: r.trigger,
+      scorecard_version: r.scorecardVersion,
+      segment: r.segment ?? '',
+      status: r.status,
+      score: r.score,
+      smoothed: r.smoothed,
+      raw_score: r.rawScore,
+      tier: r.tier ?? '',
+      previous_tier: r.previousTier ?? '',
+      coverage: r.coverage,
+      missing: r.missing,
+      change_7d: r.trend.change7d,
+      change_30d: r.trend.change30d,
+      direction: r.trend.direction,
+      measures: JSON.stringify(r.measures, roundNumbers),
+    })),
+  })
+}
+
+/** Measures keep 6 significant digits: enough to explain a score, a third of the bytes of a full double. */
+function roundNumbers(_key: string, v: unknown): unknown {
+  return typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v
+}
+
+/** Records the scorecard a process scores with, so scores made with it can be explained later. */
+export async function registerScorecard(clickhouse: ClickHouseClient, s: LoadedScorecard): Promise<void> {
+  await clickhouse.insert({
+    table: 'scorecards',
+    format: 'JSONEachRow',
+    values: [{ version: s.version, name: s.card.name, source: s.source, definition: JSON.stringify(s.card), registered_at: chTime(new Date()) }],
+  })
+}
+
+/** Scorecards by version (those never registered are left out). */
+export async function readScorecards(clickhouse: ClickHouseClient, versions: string[]): Promise<Map<string, Scorecard>> {
+  if (!versions.length) return new Map()
+  const found = await queryRows<{ version: string; definition: string }>(clickhouse, 'SELECT version, argMax(definition, registered_at) AS definition FROM scorecards WHERE version IN {versions:Array(String)} GROUP BY version', { versions })
+  return new Map(found.map((r) => [r.version, JSON.parse(r.definition) as Scorecard]))
+}
+
+/** How many accounts' latest score came from another scorecard version than `version`. */
+export async function countScoredWithOther(clickhouse: ClickHouseClient, version: string): Promise<number> {
+  const [row] = await queryRows<{ n: string }>(clickhouse, 'SELECT count() AS n FROM health_scores_latest FINAL WHERE scorecard_version != {version:String}', { version })
+  return Number(row?.n ?? 0)
+}
