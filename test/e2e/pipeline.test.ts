@@ -109,7 +109,7 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     expect(subjects).toEqual(expect.arrayContaining(['feature_used', 'user_login']))
   })
 
-  it('tracks → Kafka → ClickHouse → score → GraphQL query and subscription', async () => {
+  it('tracks → Kafka → ClickHouse → score with components, drivers and trend → GraphQL query and subscription', async () => {
     const accountId = uniqueName('acct')
     const ws = createWsClient({ url: platform.endpoints.graphqlWs, webSocketImpl: WebSocket, lazy: false })
     const received: any[] = []
@@ -118,7 +118,11 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
       ws.on('error', reject)
     })
     const unsubscribe = ws.subscribe(
-      { query: 'subscription($id: ID) { healthScoreChanged(accountId: $id) { accountId score tier computedAt } }', variables: { id: accountId } },
+      {
+        query: `subscription($id: ID) { healthScoreChanged(accountId: $id) {
+          accountId score tier previousTier tierChanged status coverage scorecardVersion computedAt components { name value points maxPoints weight } } }`,
+        variables: { id: accountId },
+      },
       { next: (m) => received.push(m), error: (e) => received.push({ error: e }), complete: () => {} },
     )
     await subscribed
@@ -126,10 +130,26 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     await new Promise((r) => setTimeout(r, 300))
 
     const messageId = crypto.randomUUID()
-    const res = await track({ event: 'feature_used', messageId, accountId, userId: 'u_1', timestamp: new Date().toISOString(), properties: { feature: 'reports.export', durationMs: 1500 } })
+    const now = Date.now()
+    const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000).toISOString()
+    const res = await track({ event: 'feature_used', messageId, accountId, userId: 'u_1', timestamp: at(1), properties: { feature: 'reports.export', durationMs: 1500 } })
     expect(res.status).toBe(202)
     const accepted = await res.json()
     expect(accepted).toEqual({ messageId, schemaId: platform.registeredSchemas.find((s) => s.subject === 'feature_used')!.id, schemaVersion: 1 })
+    // An account with seats, a subscription, a segment and a few active users over the last days.
+    const today = Math.floor(now / 86_400_000)
+    const more = [
+      { event: 'account_updated', properties: { name: 'E2E Corp', segment: 'SMB', industry: null, csmId: 'csm_7', signupDate: today - 60, country: 'DE' } },
+      { event: 'subscription_updated', properties: { plan: 'pro', mrrCents: 50_000, currency: 'EUR', termMonths: 12, renewalDate: today + 200, autoRenew: true, status: 'ACTIVE', previousMrrCents: null } },
+      { event: 'seats_updated', properties: { seatsPurchased: 10, seatsActive: 4, previousSeatsPurchased: null, previousSeatsActive: null } },
+      { event: 'invoice_paid', properties: { invoiceId: 'in_e2e', amountCents: 50_000, currency: 'EUR', dueDate: null, daysLate: 0 } },
+      { event: 'support_ticket_opened', properties: { ticketId: 'T-1', severity: 'P2', channel: 'EMAIL', category: null } },
+      ...[0, 1, 2].flatMap((d) => ['u_1', 'u_2', 'u_3'].map((u) => ({ event: 'user_login', userId: u, minutesAgo: d * 1440 + 5, properties: { method: 'SSO', mfa: false } }))),
+    ]
+    for (const e of more) {
+      const r = await track({ messageId: crypto.randomUUID(), accountId, timestamp: at((e as any).minutesAgo ?? 2), ...e, minutesAgo: undefined })
+      expect(r.status, JSON.stringify(e)).toBe(202)
+    }
 
     const row = await eventually('the event row in ClickHouse', async () => {
       const rs = await clickhouse.query({ query: 'SELECT * FROM events WHERE message_id = {id:String}', query_params: { id: messageId }, format: 'JSONEachRow' })
@@ -140,19 +160,50 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     const typedRs = await clickhouse.query({ query: 'SELECT _account_id, feature, durationMs FROM events_feature_used WHERE _message_id = {id:String}', query_params: { id: messageId }, format: 'JSONEachRow' })
     expect(await typedRs.json()).toEqual([{ _account_id: accountId, feature: 'reports.export', durationMs: 1500 }])
 
-    const score = await eventually('a health score through GraphQL', async () => {
-      const r = await graphql('query($id: ID!) { account(id: $id) { id healthScore { score tier computedAt } } }', { id: accountId })
-      return r.data?.account?.healthScore ?? undefined
+    const query = `query($id: ID!) { account(id: $id) { id
+      profile { name segment csmId plan mrrCents seatsPurchased seatsActive renewalDate openTicketsBySeverity { severity count } }
+      healthScore { score tier status coverage missing scorecardVersion computedAt
+        components { name measure value points maxPoints weight } drivers { component text lost } trend { change7d change30d direction }
+        nextTier { tier pointsNeeded actions { component text } } }
+      healthHistory(resolution: ALL) { asOf score tier } } }`
+    const account = await eventually('a score of every event through GraphQL', async () => {
+      const r = await graphql(query, { id: accountId })
+      const a = r.data?.account
+      const seats = a?.healthScore?.components.find((c: any) => c.measure === 'seat_utilization')
+      return seats?.value !== null && seats?.value !== undefined && a.healthScore.components.find((c: any) => c.measure === 'active_days_30d')?.value === 3 ? a : undefined
     })
-    expect(score.score).toBeGreaterThan(0)
-    expect(score.score).toBeLessThan(40)
-    expect(score.tier).toBe('AT_RISK')
+    expect(account.profile).toEqual({
+      name: 'E2E Corp', segment: 'SMB', csmId: 'csm_7', plan: 'pro', mrrCents: 50_000, seatsPurchased: 10, seatsActive: 4,
+      renewalDate: new Date((today + 200) * 86_400_000).toISOString().slice(0, 10), openTicketsBySeverity: [{ severity: 'P2', count: 1 }],
+    })
+    const score = account.healthScore
+    expect(score.status).toBe('OK')
+    expect(score.scorecardVersion).toMatch(/^[0-9a-f]{12}$/)
+    expect(['Healthy', 'Stable', 'At-risk', 'Critical']).toContain(score.tier)
+    const byMeasure = Object.fromEntries(score.components.map((c: any) => [c.measure, c]))
+    expect(byMeasure.adoption_rate.value).toBeCloseTo(0.3) // 3 active users of 10 seats
+    expect(byMeasure.seat_utilization.value).toBeCloseTo(0.4)
+    expect(byMeasure.payment_status.value).toBe('CURRENT')
+    expect(byMeasure.nps_90d.value).toBeNull() // no survey answered: left out, not zero
+    expect(score.missing).toContain('relationship.nps')
+    const sum = score.components.reduce((s: number, c: any) => s + (c.points ?? 0), 0)
+    expect(Math.abs(sum - score.score)).toBeLessThan(1) // smoothing starts from the first raw score
+    expect(score.drivers.length).toBeGreaterThan(0)
+    expect(score.drivers[0].lost).toBeGreaterThan(0)
+    expect(score.trend).toEqual({ change7d: null, change30d: null, direction: 'STABLE' })
+    expect(account.healthHistory.length).toBeGreaterThan(0)
+    expect(account.healthHistory.at(-1)).toMatchObject({ score: score.score, tier: score.tier })
 
-    const pushed = await eventually('the score pushed to the subscriber', async () => received[0])
-    // At-least-once delivery may score the account again; a rescore with the same result is not pushed,
-    // so the pushed change can be older than the latest stored score, never newer or different.
-    expect(pushed).toEqual({ data: { healthScoreChanged: { accountId, score: score.score, tier: score.tier, computedAt: expect.any(String) } } })
-    expect(Date.parse(pushed.data.healthScoreChanged.computedAt)).toBeLessThanOrEqual(Date.parse(score.computedAt))
+    const pushed = await eventually('the final score pushed to the subscriber', async () =>
+      received.find((m) => m.data?.healthScoreChanged?.computedAt === score.computedAt),
+    )
+    const change = pushed.data.healthScoreChanged
+    expect(change).toMatchObject({ accountId, score: score.score, tier: score.tier, status: 'OK', scorecardVersion: score.scorecardVersion })
+    expect(change.components).toEqual(score.components.map(({ name, value, points, maxPoints, weight }: any) => ({ name, value, points, maxPoints, weight })))
+    // The first score with a tier is pushed as a change from none (earlier ones, from the first events alone, were INSUFFICIENT_DATA).
+    const firstTiered = received.map((m) => m.data.healthScoreChanged).find((c) => c.status === 'OK')
+    expect(firstTiered).toMatchObject({ previousTier: null, tierChanged: true })
+    expect(received.map((m) => m.data.healthScoreChanged).filter((c) => c.status !== 'OK').every((c) => c.score === null && c.tier === null)).toBe(true)
     unsubscribe()
     await ws.dispose()
   })
