@@ -86,7 +86,7 @@ export const MEASURES: readonly MeasureDef[] = [
     format: (v, all) => `${all.core_features_used ?? '?'} of ${all.core_features ?? '?'} core features used (${pct(v)})`,
     change: (from, to, all) => {
       const core = Number(all.core_features ?? 0)
-      return core ? more(Math.round(from * core), Math.ceil(to * core - 1e-9), 'core feature') : `core features ${pct(from)} → ${pct(to)}`
+      return core ? more(Number(all.core_features_used ?? Math.round(from * core)), Math.ceil(to * core - 1e-9), 'core feature') : `core features ${pct(from)} → ${pct(to)}`
     },
   },
   // Support

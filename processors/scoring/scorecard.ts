@@ -113,7 +113,8 @@ export function validateScorecard(raw: unknown): { card?: Scorecard; problems: S
       if (parsed) components.push(parsed)
     })
     duplicates(components.map((c) => c.name)).forEach((n) => fail(['components'], `component "${n}" is declared twice`))
-    checkWeights(components, ['components'], 'the components', fail)
+    // Weights are only worth adding up once every component could be read.
+    if (components.length === raw.components.length && !problems.length) checkWeights(components, ['components'], 'the components', fail)
   }
 
   const tiers = parseTiers(raw.tiers, fail)
@@ -275,7 +276,9 @@ function parseSegments(raw: unknown, components: Component[], fail: Fail): Score
       else overrides[p] = w
     }
     const effective = applyWeights(components, overrides)
-    checkWeights(effective, ['segments', segment], `the components in segment ${segment}`, fail)
+    // A group's own weights are checked where it is declared; here only where this segment changes them.
+    const touched = new Set(Object.keys(overrides).filter((p) => p.includes('.')).map((p) => p.split('.')[0]))
+    checkWeights(effective.map((c) => (isGroup(c) && !touched.has(c.name) ? { name: c.name, weight: c.weight, measure: '', rule: { kind: 'linear', from: 0, to: 1 } } : c)), ['segments', segment], `the components in segment ${segment}`, fail)
     segments[segment as Segment] = overrides
   }
   return segments

@@ -1,3 +1,6 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig, parseDuration } from '../../platform/config.js'
 
@@ -9,6 +12,31 @@ describe('loadConfig', () => {
     expect(c.kafkaBrokers).toBeUndefined()
     expect(c.apiKeys).toBeUndefined()
     expect(c.dataDir).toMatch(/\.pulse$/)
+  })
+
+  it('reads the scorecard once, from a preset name, a file or ./pulse.scoring.yaml, with the sweep cadence', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-cfg-'))
+    expect(loadConfig({}, dir).scorecard.source).toBe('preset pulse')
+    expect(loadConfig({ PULSE_SCORING_CONFIG: 'points-5' }, dir).scorecard.card.name).toBe('points-5')
+    fs.writeFileSync(path.join(dir, 'pulse.scoring.yaml'), 'preset: pillars-3\n')
+    expect(loadConfig({}, dir).scorecard.card.name).toBe('pillars-3')
+    expect(loadConfig({ PULSE_SCORING_SWEEP_EVERY: '15m' }, dir).sweepEveryMs).toBe(900_000)
+  })
+
+  it('refuses to start on a bad scorecard or weight override, with the other problems', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-cfg-'))
+    fs.writeFileSync(path.join(dir, 'bad.yaml'), 'preset: points-5\ncoverage: { minimum: 2 }\n')
+    expect(() => loadConfig({ PULSE_SCORING_CONFIG: 'bad.yaml', PULSE_GATEWAY_PORT: 'x' }, dir)).toThrow(ConfigError)
+    try {
+      loadConfig({ PULSE_SCORING_CONFIG: 'bad.yaml', PULSE_GATEWAY_PORT: 'x' }, dir)
+    } catch (err) {
+      expect((err as ConfigError).problems).toEqual([
+        expect.stringMatching(/bad\.yaml:2: coverage\.minimum must be a share between 0 and 1, got 2$/),
+        'PULSE_GATEWAY_PORT must be a port number 0-65535 (0 = any free port), got "x"',
+      ])
+    }
+    expect(() => loadConfig({ PULSE_SCORING_CONFIG: 'points-5', PULSE_SCORING_WEIGHT_SUPPORT: '25' }, dir)).toThrow(/PULSE_SCORING_WEIGHT_SUPPORT=25/)
+    expect(() => loadConfig({ PULSE_SCORING_CONFIG: 'nowhere.yaml' }, dir)).toThrow(/PULSE_SCORING_CONFIG names "nowhere.yaml", which is neither a file nor a preset/)
   })
 
   it('reads API keys and brokers', () => {
