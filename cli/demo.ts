@@ -5,31 +5,47 @@ const DAY = 86_400_000
 
 interface DemoAccount {
   id: string
+  name: string
+  segment: 'ENTERPRISE' | 'MID_MARKET' | 'SMB'
+  seats: number
   users: number
   days: number
   features: string[]
+  mrrCents: number
+  /** What else the account went through: a failed payment, a P1 ticket, an NPS answer. */
+  paymentFailed?: boolean
+  p1Ticket?: boolean
+  nps: number
 }
 
-// Three customers with visibly different engagement, so the scores spread across the tiers.
+// Three customers with visibly different health, so the scores spread across the tiers.
 const ACCOUNTS: DemoAccount[] = [
-  { id: 'acct_acme', users: 12, days: 22, features: ['reports.export', 'dashboards.share', 'alerts.create', 'api.keys', 'sso.configure'] },
-  { id: 'acct_globex', users: 4, days: 9, features: ['reports.export', 'dashboards.share'] },
-  { id: 'acct_initech', users: 1, days: 1, features: [] },
+  { id: 'acct_acme', name: 'Acme Corp', segment: 'ENTERPRISE', seats: 15, users: 12, days: 24, features: ['reports.export', 'dashboards.share', 'alerts.create', 'api.keys', 'sso.configure'], mrrCents: 450_000, nps: 9 },
+  { id: 'acct_globex', name: 'Globex', segment: 'MID_MARKET', seats: 20, users: 6, days: 12, features: ['reports.export', 'dashboards.share'], mrrCents: 120_000, p1Ticket: true, nps: 7 },
+  { id: 'acct_initech', name: 'Initech', segment: 'SMB', seats: 10, users: 1, days: 3, features: [], mrrCents: 30_000, paymentFailed: true, p1Ticket: true, nps: 3 },
 ]
 
-/** Builds the demo's events: logins and feature use spread over the last weeks. */
+/** Builds the demo's events: account traits, subscription and seats, logins and feature use spread over the last weeks, billing, support and NPS. */
 export function demoEvents(now = Date.now()): Record<string, unknown>[] {
   const events: Record<string, unknown>[] = []
+  const today = Math.floor(now / DAY)
   for (const a of ACCOUNTS) {
+    const add = (event: string, at: number, properties: Record<string, unknown>, userId?: string) =>
+      events.push({ event, messageId: crypto.randomUUID(), accountId: a.id, ...(userId ? { userId } : {}), timestamp: new Date(at).toISOString(), properties })
+    const start = now - 29 * DAY
+    add('account_updated', start, { name: a.name, segment: a.segment, industry: null, csmId: 'csm_dana', signupDate: today - 200, country: 'US' })
+    add('subscription_updated', start, { plan: 'pro_annual', mrrCents: a.mrrCents, currency: 'USD', termMonths: 12, renewalDate: today + 90, autoRenew: true, status: 'ACTIVE', previousMrrCents: null })
+    add('seats_updated', start, { seatsPurchased: a.seats, seatsActive: Math.min(a.seats, a.users + 2), previousSeatsPurchased: null, previousSeatsActive: null })
+    add('invoice_paid', start, { invoiceId: `in_${a.id}_1`, amountCents: a.mrrCents, currency: 'USD', dueDate: null, daysLate: 0 })
+    if (a.paymentFailed) add('payment_failed', now - 5 * DAY, { invoiceId: `in_${a.id}_2`, amountCents: a.mrrCents, currency: 'USD', reason: 'CARD_DECLINED', attemptNumber: 1, nextRetryAt: now + 2 * DAY })
+    if (a.p1Ticket) add('support_ticket_opened', now - 3 * DAY, { ticketId: `T-${a.id}`, severity: 'P1', channel: 'EMAIL', category: 'bug' })
+    add('nps_submitted', now - 10 * DAY, { score: a.nps, comment: null, surveyId: null }, `${a.id}_u0`)
+    add('csm_activity_logged', now - 14 * DAY, { activity: 'CALL', csmId: 'csm_dana', durationMinutes: 30, notes: null })
     for (let d = 0; d < a.days; d++) {
       for (let u = 0; u < a.users; u++) {
         const at = now - d * DAY - (u + 1) * 60_000
-        const base = { messageId: crypto.randomUUID(), accountId: a.id, userId: `${a.id}_u${u}`, timestamp: new Date(at).toISOString() }
-        events.push({ ...base, event: 'user_login', properties: { method: u % 3 === 0 ? 'SSO' : 'PASSWORD' } })
-        if (a.features.length) {
-          const feature = a.features[(d + u) % a.features.length]
-          events.push({ ...base, messageId: crypto.randomUUID(), event: 'feature_used', properties: { feature, durationMs: 1000 + u * 250 } })
-        }
+        add('user_login', at, { method: u % 3 === 0 ? 'SSO' : 'PASSWORD' }, `${a.id}_u${u}`)
+        if (a.features.length) add('feature_used', at + 1000, { feature: a.features[(d + u) % a.features.length], durationMs: 1000 + u * 250 }, `${a.id}_u${u}`)
       }
     }
   }
@@ -41,12 +57,15 @@ export async function sendDemoEvents(gatewayUrl: string, apiKey: string | undefi
   if (!apiKey) throw new Error('no API key available for the demo')
   const events = demoEvents()
   let accepted = 0
-  // A handful of requests in flight at once, like a real producer pool.
-  for (let i = 0; i < events.length; i += 20) {
-    const results = await Promise.all(events.slice(i, i + 20).map((e) => track(gatewayUrl, apiKey, e)))
-    accepted += results.filter((s) => s === 202).length
+  for (let i = 0; i < events.length; i += 200) {
+    const res = await fetch(`${gatewayUrl}/v1/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+      body: JSON.stringify({ batch: events.slice(i, i + 200) }),
+    })
+    accepted += ((await res.json()) as { accepted?: number }).accepted ?? 0
   }
-  console.log(`\nSent ${events.length} demo events through ${gatewayUrl}/v1/track: ${accepted} accepted.`)
+  console.log(`\nSent ${events.length} demo events through ${gatewayUrl}/v1/batch: ${accepted} accepted.`)
   const drift = await fetch(`${gatewayUrl}/v1/track`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
@@ -54,16 +73,6 @@ export async function sendDemoEvents(gatewayUrl: string, apiKey: string | undefi
   })
   console.log(`A drifting event is refused with ${drift.status}:`, JSON.stringify(await drift.json(), null, 2))
   return ACCOUNTS.map((a) => a.id)
-}
-
-async function track(gatewayUrl: string, apiKey: string, event: Record<string, unknown>): Promise<number> {
-  const res = await fetch(`${gatewayUrl}/v1/track`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
-    body: JSON.stringify(event),
-  })
-  await res.arrayBuffer()
-  return res.status
 }
 
 /** Polls GraphQL until every account has a score that reflects all its demo events. */
@@ -89,9 +98,16 @@ async function accountScore(graphqlUrl: string, id: string): Promise<Record<stri
   const res = await fetch(graphqlUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: 'query($id: ID!) { account(id: $id) { id healthScore { score tier computedAt } } }', variables: { id } }),
+    body: JSON.stringify({ query: 'query($id: ID!) { account(id: $id) { id healthScore { score tier status coverage computedAt drivers { text } nextTier { actions { text } } } } }', variables: { id } }),
   })
-  const body = (await res.json()) as { data?: { account: { id: string; healthScore: { score: number; tier: string; computedAt: string } | null } } }
+  const body = (await res.json()) as { data?: { account: { id: string; healthScore: any } } }
   const s = body.data?.account.healthScore
-  return { account: id, score: s?.score ?? null, tier: s?.tier ?? null, computedAt: s?.computedAt ?? null }
+  return {
+    account: id,
+    score: s?.score ?? null,
+    tier: s?.tier ?? s?.status ?? null,
+    coverage: s ? `${Math.round(s.coverage * 100)} %` : null,
+    'main driver': s?.drivers?.[0]?.text ?? '',
+    'next tier': s?.nextTier?.actions?.[0]?.text ?? '',
+  }
 }

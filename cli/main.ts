@@ -105,7 +105,7 @@ async function runDemo(platform: Platform, config: PulseConfig): Promise<void> {
   const scores = await waitForScores(platform.endpoints.graphql, accounts)
   console.log('\nHealth scores computed from the demo events (queried through GraphQL):')
   console.table(scores)
-  console.log(`Try: curl -s ${platform.endpoints.graphql} -H 'content-type: application/json' -d '{"query":"{ account(id: \\"${accounts[0]}\\") { id healthScore { score tier computedAt } } }"}'`)
+  console.log(`Try: curl -s ${platform.endpoints.graphql} -H 'content-type: application/json' -d '{"query":"{ account(id: \\"${accounts[0]}\\") { profile { name plan seatsPurchased } healthScore { score tier coverage components { name value points maxPoints } drivers { text } trend { direction } } } }"}'`)
   console.log('Serving until Ctrl-C.')
 }
 
