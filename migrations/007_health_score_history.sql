@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS health_scores_daily (
   scorecard_version LowCardinality(String),
   status LowCardinality(String),
   score Nullable(UInt8),
+  smoothed Nullable(Float64),
   tier LowCardinality(String),
   coverage Float32
 ) ENGINE = ReplacingMergeTree(as_of)
@@ -55,7 +56,7 @@ ORDER BY (account_id, day)
 TTL day + INTERVAL 730 DAY;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS health_scores_daily_mv TO health_scores_daily AS
-SELECT account_id, toDate(as_of) AS day, as_of, scorecard_version, status, score, tier, coverage FROM health_scores;
+SELECT account_id, toDate(as_of) AS day, as_of, scorecard_version, status, score, smoothed, tier, coverage FROM health_scores;
 
 -- Every scorecard version scores were computed with, so any stored score can be explained on read.
 CREATE TABLE IF NOT EXISTS scorecards (

@@ -39,6 +39,12 @@ export interface HealthScoreRecord {
 /** What the score store knows of an account's earlier scores. */
 export interface ScoreHistory {
   previous?: Omit<PreviousScore, 'smoothed'> & { smoothed: number | null; score: number | null; tier: string | null }
+  /**
+   * The last score of a day before the as-of day: smoothing continues from it, so the scores computed within
+   * one day (on every event, by each sweep) do not compound, and a history ingested in one go is not smoothed
+   * against its own first, partial, score.
+   */
+  base?: PreviousScore
   /** Published scores of 7 and 30 days before the as-of time (each day's last), null where there was none. */
   daysAgo: { d7: number | null; d30: number | null }
 }
@@ -76,9 +82,7 @@ export function scoreAccount(input: {
   if (raw.score === null) {
     return { ...base, score: null, smoothed: null, tier: null, trend: { change7d: null, change30d: null, direction: 'STABLE' }, drivers: [], nextTier: null }
   }
-  // An INSUFFICIENT_DATA score has no smoothed value to continue from.
-  const prior = previous && previous.smoothed !== null ? { ...previous, smoothed: previous.smoothed } : undefined
-  const smoothed = smooth(raw.score, input.asOf, card.halfLifeMs, input.version, prior)
+  const smoothed = smooth(raw.score, input.asOf, card.halfLifeMs, input.version, history.base)
   const score = Math.round(smoothed)
   const tier = tierOf(card.tiers, score)
   return {

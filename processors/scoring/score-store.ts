@@ -18,15 +18,18 @@ SELECT account_id, toUnixTimestamp64Milli(as_of) AS asOf, scorecard_version AS v
 FROM health_scores_latest FINAL
 WHERE 1 ${filter}`
 
-// Each day's last score; the nearest day at or before 7 (and 30) days ago, looking back at most 3 days.
+// Each day's last score: the latest of the 3 days before the as-of day (what smoothing continues from), and
+// the nearest day at or before 7 (and 30) days ago, looking back at most 3 days.
 const pastSql = (filter: string) => `
 SELECT account_id,
+  argMaxIf(tuple(toUnixTimestamp64Milli(as_of), smoothed, scorecard_version), day, day < {d:Date} AND day >= {d:Date} - 3 AND smoothed IS NOT NULL) AS base,
+  countIf(day < {d:Date} AND day >= {d:Date} - 3 AND smoothed IS NOT NULL) AS hasBase,
   argMaxIf(score, day, day <= {d7:Date} AND day > {d7:Date} - 3) AS d7,
   countIf(day <= {d7:Date} AND day > {d7:Date} - 3 AND score IS NOT NULL) AS has7,
   argMaxIf(score, day, day <= {d30:Date} AND day > {d30:Date} - 3) AS d30,
   countIf(day <= {d30:Date} AND day > {d30:Date} - 3 AND score IS NOT NULL) AS has30
 FROM health_scores_daily FINAL
-WHERE ((day <= {d7:Date} AND day > {d7:Date} - 3) OR (day <= {d30:Date} AND day > {d30:Date} - 3)) ${filter}
+WHERE ((day < {d:Date} AND day >= {d:Date} - 3) OR (day <= {d7:Date} AND day > {d7:Date} - 3) OR (day <= {d30:Date} AND day > {d30:Date} - 3)) ${filter}
 GROUP BY account_id`
 
 export async function readScoreHistory(clickhouse: ClickHouseClient, selection: AccountSelection, asOf: number): Promise<Map<string, ScoreHistory>> {
@@ -35,7 +38,7 @@ export async function readScoreHistory(clickhouse: ClickHouseClient, selection: 
   const date = (ms: number) => new Date(ms).toISOString().slice(0, 10)
   const [latest, past] = await Promise.all([
     queryRows<{ account_id: string; asOf: string; version: string; smoothed: number | null; score: number | null; tier: string }>(clickhouse, latestSql(filter), ids),
-    queryRows<{ account_id: string; d7: number | null; has7: string; d30: number | null; has30: string }>(clickhouse, pastSql(filter), { ...ids, d7: date(asOf - 7 * DAY), d30: date(asOf - 30 * DAY) }),
+    queryRows<{ account_id: string; base: [string, number, string]; hasBase: string; d7: number | null; has7: string; d30: number | null; has30: string }>(clickhouse, pastSql(filter), { ...ids, d: date(asOf), d7: date(asOf - 7 * DAY), d30: date(asOf - 30 * DAY) }),
   ])
   const history = new Map<string, ScoreHistory>()
   const of = (id: string) => history.get(id) ?? history.set(id, { daysAgo: { d7: null, d30: null } }).get(id)!
@@ -43,7 +46,9 @@ export async function readScoreHistory(clickhouse: ClickHouseClient, selection: 
     of(l.account_id).previous = { asOf: Number(l.asOf), scorecardVersion: l.version, smoothed: l.smoothed, score: l.score, tier: l.tier || null }
   }
   for (const p of past) {
-    of(p.account_id).daysAgo = { d7: Number(p.has7) ? Number(p.d7) : null, d30: Number(p.has30) ? Number(p.d30) : null }
+    const h = of(p.account_id)
+    h.daysAgo = { d7: Number(p.has7) ? Number(p.d7) : null, d30: Number(p.has30) ? Number(p.d30) : null }
+    if (Number(p.hasBase)) h.base = { asOf: Number(p.base[0]), smoothed: Number(p.base[1]), scorecardVersion: p.base[2] }
   }
   return history
 }
