@@ -109,7 +109,13 @@ export class AccountProfile {
   unpaidInvoices!: string[]
 }
 
-const PROFILE_SQL = `SELECT * FROM account_profiles WHERE account_id = {accountId:String}`
+const PROFILE_SQL = `
+SELECT name, segment, industry, csm_id AS csmId, country, signup_date AS signupDate, first_seen AS firstSeen, last_seen AS lastSeen,
+  last_activity AS lastActivity, plan, mrr_cents AS mrrCents, currency, term_months AS termMonths, renewal_date AS renewalDate,
+  auto_renew AS autoRenew, subscription_status AS subscriptionStatus, seats_purchased AS seatsPurchased, seats_active AS seatsActive,
+  canceled_at AS canceledAt, last_csm_touch AS lastCsmTouch, last_csm_touch_by AS lastCsmTouchBy, latest_nps AS latestNps,
+  latest_csat AS latestCsat, open_tickets AS openTickets, unpaid_invoices AS unpaidInvoices
+FROM account_profiles WHERE account_id = {accountId:String}`
 
 @Resolver(() => Account)
 export class AccountResolver {
@@ -123,36 +129,21 @@ export class AccountResolver {
     const [r] = await queryRows<Record<string, any>>(ctx.clickhouse, PROFILE_SQL, { accountId: account.id })
     if (!r) return null
     const time = (t: string | null) => (t ? chDate(t) : null)
-    const tickets: OpenTicket[] = (r.open_tickets as [string, string][]).map(([ticketId, severity]) => ({ ticketId, severity }))
+    const tickets: OpenTicket[] = (r.openTickets as [string, string][]).map(([ticketId, severity]) => ({ ticketId, severity }))
     const bySeverity = new Map<string, number>()
     for (const t of tickets) bySeverity.set(t.severity, (bySeverity.get(t.severity) ?? 0) + 1)
     return {
-      name: r.name,
-      segment: r.segment,
-      industry: r.industry,
-      csmId: r.csm_id,
-      country: r.country,
-      signupDate: r.signup_date,
-      firstSeen: chDate(r.first_seen),
-      lastSeen: chDate(r.last_seen),
-      lastActivity: time(r.last_activity),
-      plan: r.plan,
-      mrrCents: r.mrr_cents === null ? null : Number(r.mrr_cents),
-      currency: r.currency,
-      termMonths: r.term_months,
-      renewalDate: r.renewal_date,
-      autoRenew: r.auto_renew === null ? null : Boolean(r.auto_renew),
-      subscriptionStatus: r.subscription_status,
-      seatsPurchased: r.seats_purchased,
-      seatsActive: r.seats_active,
-      canceledAt: time(r.canceled_at),
-      lastCsmTouch: time(r.last_csm_touch),
-      lastCsmTouchBy: r.last_csm_touch_by,
-      latestNps: r.latest_nps,
-      latestCsat: r.latest_csat,
+      ...(r as AccountProfile),
+      firstSeen: chDate(r.firstSeen),
+      lastSeen: chDate(r.lastSeen),
+      lastActivity: time(r.lastActivity),
+      canceledAt: time(r.canceledAt),
+      lastCsmTouch: time(r.lastCsmTouch),
+      // ClickHouse sends Int64 as a string and booleans of the view as 0/1.
+      mrrCents: r.mrrCents === null ? null : Number(r.mrrCents),
+      autoRenew: r.autoRenew === null ? null : Boolean(r.autoRenew),
       openTickets: tickets,
       openTicketsBySeverity: [...bySeverity].sort().map(([severity, count]) => ({ severity, count })),
-      unpaidInvoices: r.unpaid_invoices,
     }
   }
 }

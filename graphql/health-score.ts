@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql'
 import { GraphQLJSON } from 'graphql-scalars'
-import { Arg, Ctx, Field, FieldResolver, Float, ID, Int, ObjectType, Resolver, Root, Subscription, registerEnumType } from 'type-graphql'
+import { Arg, Ctx, Field, FieldResolver, Float, ID, Int, InterfaceType, ObjectType, Resolver, Root, Subscription, registerEnumType } from 'type-graphql'
 import { queryRows } from '../processors/clickhouse-rows.js'
 import { explainScore, readScorecards, type HealthScoreChanged, type MeasureValues, type Segment } from '../processors/scoring/index.js'
 import { Account } from './account.js'
@@ -115,8 +115,9 @@ export class NextTier {
   actions!: TierAction[]
 }
 
-@ObjectType({ description: "An account's current customer health, with why." })
-export class HealthScore {
+/** What a stored score and a pushed score change both say. */
+@InterfaceType({ description: 'A health score as computed at one time: what a stored score and a pushed change have in common.' })
+export abstract class ScoreSnapshot {
   @Field(() => Int, { nullable: true, description: '0 to 100 (smoothed); null when INSUFFICIENT_DATA.' })
   score!: number | null
 
@@ -132,14 +133,8 @@ export class HealthScore {
   @Field(() => [String], { description: 'Components without data.' })
   missing!: string[]
 
-  @Field(() => Float, { nullable: true, description: 'The score before smoothing.' })
-  rawScore!: number | null
-
   @Field(() => String)
   scorecardVersion!: string
-
-  @Field(() => String, { nullable: true, description: 'The segment whose weights applied.' })
-  segment!: string | null
 
   @Field(() => Date, { description: 'Events up to this time were read.' })
   asOf!: Date
@@ -155,6 +150,15 @@ export class HealthScore {
 
   @Field(() => ScoreTrend)
   trend!: ScoreTrend
+}
+
+@ObjectType({ description: "An account's current customer health, with why.", implements: ScoreSnapshot })
+export class HealthScore extends ScoreSnapshot {
+  @Field(() => Float, { nullable: true, description: 'The score before smoothing.' })
+  rawScore!: number | null
+
+  @Field(() => String, { nullable: true, description: 'The segment whose weights applied.' })
+  segment!: string | null
 
   @Field(() => NextTier, { nullable: true, description: 'null at the top tier or without a score.' })
   nextTier!: NextTier | null
@@ -181,16 +185,10 @@ export class HealthScorePoint {
   scorecardVersion!: string
 }
 
-@ObjectType({ description: 'A new score for an account, pushed when its score, tier or status changes.' })
-export class HealthScoreChange {
+@ObjectType({ description: 'A new score for an account, pushed when its score or tier changes.', implements: ScoreSnapshot })
+export class HealthScoreChange extends ScoreSnapshot {
   @Field(() => ID)
   accountId!: string
-
-  @Field(() => Int, { nullable: true })
-  score!: number | null
-
-  @Field(() => String, { nullable: true })
-  tier!: string | null
 
   @Field(() => Int, { nullable: true })
   previousScore!: number | null
@@ -200,30 +198,6 @@ export class HealthScoreChange {
 
   @Field(() => Boolean)
   tierChanged!: boolean
-
-  @Field(() => ScoreStatus)
-  status!: ScoreStatus
-
-  @Field(() => Float)
-  coverage!: number
-
-  @Field(() => String)
-  scorecardVersion!: string
-
-  @Field(() => Date)
-  asOf!: Date
-
-  @Field(() => Date)
-  computedAt!: Date
-
-  @Field(() => [ScoreComponent])
-  components!: ScoreComponent[]
-
-  @Field(() => [ScoreDriver])
-  drivers!: ScoreDriver[]
-
-  @Field(() => ScoreTrend)
-  trend!: ScoreTrend
 }
 
 const LATEST_SQL = `

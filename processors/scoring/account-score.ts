@@ -27,6 +27,8 @@ export interface HealthScoreRecord {
   tier: string | null
   previousScore: number | null
   previousTier: string | null
+  /** Whether subscribers hear of it: the account's first score, or a new score or tier. */
+  changed: boolean
   coverage: number
   missing: string[]
   trend: Trend
@@ -38,7 +40,8 @@ export interface HealthScoreRecord {
 
 /** What the score store knows of an account's earlier scores. */
 export interface ScoreHistory {
-  previous?: Omit<PreviousScore, 'smoothed'> & { smoothed: number | null; score: number | null; tier: string | null }
+  /** The latest score: a job is skipped when it is as of the same time or later, and changes are against it. */
+  previous?: { asOf: number; scorecardVersion: string; score: number | null; tier: string | null }
   /**
    * The last score of a day before the as-of day: smoothing continues from it, so the scores computed within
    * one day (on every event, by each sweep) do not compound, and a history ingested in one go is not smoothed
@@ -63,7 +66,7 @@ export function scoreAccount(input: {
   const { card, history } = input
   const raw = computeScore(card, input.values, input.segment)
   const previous = history.previous
-  const base = {
+  const common = {
     accountId: input.accountId,
     asOf: input.asOf,
     computedAt: input.computedAt,
@@ -80,13 +83,14 @@ export function scoreAccount(input: {
     measures: input.values,
   }
   if (raw.score === null) {
-    return { ...base, score: null, smoothed: null, tier: null, trend: { change7d: null, change30d: null, direction: 'STABLE' }, drivers: [], nextTier: null }
+    return { ...common, changed: !previous || previous.score !== null, score: null, smoothed: null, tier: null, trend: { change7d: null, change30d: null, direction: 'STABLE' }, drivers: [], nextTier: null }
   }
   const smoothed = smooth(raw.score, input.asOf, card.halfLifeMs, input.version, history.base)
   const score = Math.round(smoothed)
   const tier = tierOf(card.tiers, score)
   return {
-    ...base,
+    ...common,
+    changed: !previous || previous.score !== score || previous.tier !== tier.name,
     score,
     smoothed,
     tier: tier.name,
@@ -94,10 +98,4 @@ export function scoreAccount(input: {
     drivers: driversOf(raw, input.values),
     nextTier: nextTierOf(card, raw, input.values, tier),
   }
-}
-
-/** Whether subscribers hear of this score: the first one, or a change of score, tier or status. */
-export function isChange(r: HealthScoreRecord, history: ScoreHistory): boolean {
-  const p = history.previous
-  return !p || p.score !== r.score || p.tier !== r.tier
 }

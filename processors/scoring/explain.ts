@@ -55,7 +55,7 @@ export function nextTierOf(card: Scorecard, result: RawScore, values: MeasureVal
   const target = card.tiers[i - 1]
   // Whole scores are banded after rounding: reaching min − 0.5 is enough.
   const needed = Math.max(0, target.min - 0.5 - result.score)
-  const rules = new Map(leavesOf(card).map(({ path, leaf }) => [path, leaf.rule]))
+  const rules = new Map(leavesOf(card.components).map(({ path, leaf }) => [path, leaf.rule]))
   const actions: TierAction[] = []
   const byLever = [...result.components].filter((c) => c.fraction !== null && c.maxPoints > 0).sort((a, b) => b.maxPoints - a.maxPoints)
   for (const c of byLever) {

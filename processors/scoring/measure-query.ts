@@ -13,7 +13,14 @@ import type { AccountInputs, PortfolioInputs } from './measure-values.js'
 /** Which accounts: the listed ones, or every account seen by the as-of time. */
 export type AccountSelection = { accountIds: string[] } | { all: true }
 
-const USAGE_COLUMNS = `
+/** The SQL condition (to follow a WHERE) and parameters that restrict a query to the selection. */
+export function selectionFilter(selection: AccountSelection): { filter: string; params: { accountIds?: string[] }; none: boolean } {
+  if ('all' in selection) return { filter: '', params: {}, none: false }
+  return { filter: 'AND account_id IN {accountIds:Array(String)}', params: { accountIds: selection.accountIds }, none: !selection.accountIds.length }
+}
+
+/** The rollup's columns, computed for the as-of day from raw events; migration 005's view computes the same (a test holds them equal). */
+export const USAGE_COLUMNS = `
   max(event IN ('user_login', 'feature_used')) AS active,
   uniqIfState(assumeNotNull(user_id), event IN ('user_login', 'feature_used') AND user_id IS NOT NULL) AS active_users,
   uniqIfState(message_id, event = 'user_login') AS logins,
@@ -121,9 +128,9 @@ ORDER BY count() DESC, feature
 LIMIT {limit:UInt32}`
 
 export async function readAccountInputs(clickhouse: ClickHouseClient, selection: AccountSelection, asOf: Date): Promise<AccountInputs[]> {
-  const filter = 'accountIds' in selection ? 'AND account_id IN {accountIds:Array(String)}' : ''
-  const params = { asOf: chTime(asOf), sparseEvents: SPARSE_EVENTS, ...('accountIds' in selection ? { accountIds: selection.accountIds } : {}) }
-  if ('accountIds' in selection && !selection.accountIds.length) return []
+  const { filter, params: ids, none } = selectionFilter(selection)
+  if (none) return []
+  const params = { asOf: chTime(asOf), sparseEvents: SPARSE_EVENTS, ...ids }
   const [accounts, usage, sparse] = await Promise.all([
     queryRows<{ account_id: string; firstSeen: string }>(clickhouse, accountsSql(filter), params),
     queryRows<Record<string, any>>(clickhouse, usageSql(filter), params),
@@ -139,11 +146,30 @@ export async function readAccountInputs(clickhouse: ClickHouseClient, selection:
   }))
 }
 
-export async function readPortfolioInputs(clickhouse: ClickHouseClient, asOf: Date, coreFeatures: string[] | { auto: number }): Promise<PortfolioInputs> {
-  const params = { asOf: chTime(asOf) }
-  const [[sources], core] = await Promise.all([
-    queryRows<{ events: string[] }>(clickhouse, SOURCES_SQL, params),
-    Array.isArray(coreFeatures) ? Promise.resolve(coreFeatures) : queryRows<{ feature: string }>(clickhouse, CORE_FEATURES_SQL, { ...params, limit: coreFeatures.auto }).then((r) => r.map((x) => x.feature)),
-  ])
-  return { sources: new Set(sources?.events ?? []), coreFeatures: core }
+/**
+ * Reads what the whole portfolio contributes to every account's measures. The auto core features depend
+ * only on complete days, so one answer serves every scoring pass of the as-of day: the reader keeps it,
+ * rather than scanning 30 days of every account's usage for each burst of events.
+ */
+export function portfolioReader(clickhouse: ClickHouseClient): (asOf: Date, coreFeatures: string[] | { auto: number }) => Promise<PortfolioInputs> {
+  const coreByDay = new Map<string, Promise<string[]>>()
+  const autoCore = (asOf: Date, auto: number) => {
+    const key = `${asOf.toISOString().slice(0, 10)}/${auto}`
+    let core = coreByDay.get(key)
+    if (!core) {
+      core = queryRows<{ feature: string }>(clickhouse, CORE_FEATURES_SQL, { asOf: chTime(asOf), limit: auto }).then((r) => r.map((x) => x.feature))
+      core.catch(() => coreByDay.delete(key))
+      // A pass as of an earlier day (a back-dated score) may still ask; a week of days is plenty.
+      if (coreByDay.size >= 7) coreByDay.delete(coreByDay.keys().next().value!)
+      coreByDay.set(key, core)
+    }
+    return core
+  }
+  return async (asOf, coreFeatures) => {
+    const [[sources], core] = await Promise.all([
+      queryRows<{ events: string[] }>(clickhouse, SOURCES_SQL, { asOf: chTime(asOf) }),
+      Array.isArray(coreFeatures) ? coreFeatures : autoCore(asOf, coreFeatures.auto),
+    ])
+    return { sources: new Set(sources?.events ?? []), coreFeatures: core }
+  }
 }

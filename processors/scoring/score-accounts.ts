@@ -4,8 +4,8 @@
  * new score in one insert, and publish those that changed.
  */
 import type { ClickHouseClient } from '@clickhouse/client'
-import { isChange, scoreAccount, type HealthScoreRecord, type ScoreTrigger } from './account-score.js'
-import { readAccountInputs, readPortfolioInputs, type AccountSelection } from './measure-query.js'
+import { scoreAccount, type HealthScoreRecord, type ScoreHistory, type ScoreTrigger } from './account-score.js'
+import { portfolioReader, readAccountInputs, type AccountSelection } from './measure-query.js'
 import { measureValues } from './measure-values.js'
 import type { LoadedScorecard } from './scorecard-file.js'
 import { toScoreChange, type HealthScoreChanged } from './score-events.js'
@@ -15,9 +15,13 @@ export interface ScoringDeps {
   clickhouse: ClickHouseClient
   scorecard: LoadedScorecard
   publish: (change: HealthScoreChanged) => void
+  /** Reads the portfolio-wide inputs; pass one reader to every pass so it can keep the day's core features. */
+  portfolio?: ReturnType<typeof portfolioReader>
   /** The clock; tests move it instead of sleeping. */
   now?: () => number
 }
+
+const NO_HISTORY: ScoreHistory = { daysAgo: { d7: null, d30: null } }
 
 export interface ScoringRun {
   records: HealthScoreRecord[]
@@ -37,14 +41,14 @@ export async function scoreAccounts(deps: ScoringDeps, selection: AccountSelecti
   const began = now()
   const [inputs, portfolio, history] = await Promise.all([
     readAccountInputs(deps.clickhouse, selection, new Date(asOf)),
-    readPortfolioInputs(deps.clickhouse, new Date(asOf), card.coreFeatures),
+    (deps.portfolio ?? portfolioReader(deps.clickhouse))(new Date(asOf), card.coreFeatures),
     readScoreHistory(deps.clickhouse, selection, asOf),
   ])
   const read = now()
   const records: HealthScoreRecord[] = []
   let skipped = 0
   for (const account of inputs) {
-    const h = history.get(account.accountId) ?? { daysAgo: { d7: null, d30: null } }
+    const h = history.get(account.accountId) ?? NO_HISTORY
     if (h.previous && h.previous.asOf >= asOf && h.previous.scorecardVersion === version) {
       skipped++
       continue
@@ -55,11 +59,7 @@ export async function scoreAccounts(deps: ScoringDeps, selection: AccountSelecti
   const computed = now()
   await insertScores(deps.clickhouse, records)
   const inserted = now()
-  let published = 0
-  for (const r of records) {
-    if (!isChange(r, history.get(r.accountId) ?? { daysAgo: { d7: null, d30: null } })) continue
-    deps.publish(toScoreChange(r))
-    published++
-  }
-  return { records, skipped, published, ms: { read: read - began, compute: computed - read, insert: inserted - computed } }
+  const changes = records.filter((r) => r.changed)
+  for (const r of changes) deps.publish(toScoreChange(r))
+  return { records, skipped, published: changes.length, ms: { read: read - began, compute: computed - read, insert: inserted - computed } }
 }

@@ -7,14 +7,14 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import { queryRows } from '../clickhouse-rows.js'
 import { chTime } from '../clickhouse-time.js'
 import type { HealthScoreRecord, ScoreHistory } from './account-score.js'
-import type { AccountSelection } from './measure-query.js'
+import { selectionFilter, type AccountSelection } from './measure-query.js'
 import type { Scorecard } from './scorecard.js'
 import type { LoadedScorecard } from './scorecard-file.js'
 
 const DAY = 86_400_000
 
 const latestSql = (filter: string) => `
-SELECT account_id, toUnixTimestamp64Milli(as_of) AS asOf, scorecard_version AS version, smoothed, score, tier
+SELECT account_id, toUnixTimestamp64Milli(as_of) AS asOf, scorecard_version AS version, score, tier
 FROM health_scores_latest FINAL
 WHERE 1 ${filter}`
 
@@ -33,17 +33,17 @@ WHERE ((day < {d:Date} AND day >= {d:Date} - 3) OR (day <= {d7:Date} AND day > {
 GROUP BY account_id`
 
 export async function readScoreHistory(clickhouse: ClickHouseClient, selection: AccountSelection, asOf: number): Promise<Map<string, ScoreHistory>> {
-  const filter = 'accountIds' in selection ? 'AND account_id IN {accountIds:Array(String)}' : ''
-  const ids = 'accountIds' in selection ? { accountIds: selection.accountIds } : {}
+  const { filter, params: ids, none } = selectionFilter(selection)
+  if (none) return new Map()
   const date = (ms: number) => new Date(ms).toISOString().slice(0, 10)
   const [latest, past] = await Promise.all([
-    queryRows<{ account_id: string; asOf: string; version: string; smoothed: number | null; score: number | null; tier: string }>(clickhouse, latestSql(filter), ids),
+    queryRows<{ account_id: string; asOf: string; version: string; score: number | null; tier: string }>(clickhouse, latestSql(filter), ids),
     queryRows<{ account_id: string; base: [string, number, string]; hasBase: string; d7: number | null; has7: string; d30: number | null; has30: string }>(clickhouse, pastSql(filter), { ...ids, d: date(asOf), d7: date(asOf - 7 * DAY), d30: date(asOf - 30 * DAY) }),
   ])
   const history = new Map<string, ScoreHistory>()
   const of = (id: string) => history.get(id) ?? history.set(id, { daysAgo: { d7: null, d30: null } }).get(id)!
   for (const l of latest) {
-    of(l.account_id).previous = { asOf: Number(l.asOf), scorecardVersion: l.version, smoothed: l.smoothed, score: l.score, tier: l.tier || null }
+    of(l.account_id).previous = { asOf: Number(l.asOf), scorecardVersion: l.version, score: l.score, tier: l.tier || null }
   }
   for (const p of past) {
     const h = of(p.account_id)

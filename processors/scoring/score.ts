@@ -5,7 +5,7 @@
  * the missing components named, never a number that looks like a dying customer.
  */
 import type { MeasureValue, MeasureValues } from './measures.js'
-import { applyWeights, isGroup, maxRulePoints, type Band, type LeafComponent, type Rule, type Scorecard, type Segment, type Tier } from './scorecard.js'
+import { applyWeights, isGroup, leavesOf, maxRulePoints, type Band, type Component, type LeafComponent, type Rule, type Scorecard, type Segment, type Tier } from './scorecard.js'
 
 export interface ComponentScore {
   /** Path in the scorecard: `usage`, or `product.adoption` inside a group. */
@@ -62,41 +62,16 @@ export function bandOf(bands: Band[], v: number): Band {
 
 export function computeScore(card: Scorecard, values: MeasureValues, segment: Segment | null = null): RawScore {
   const components = segment && card.segments[segment] ? applyWeights(card.components, card.segments[segment]!) : card.components
-  const total = components.reduce((s, c) => s + c.weight, 0)
-  const leaves: { name: string; leaf: LeafComponent; nominal: number }[] = []
-  for (const c of components) {
-    if (!isGroup(c)) {
-      leaves.push({ name: c.name, leaf: c, nominal: c.weight / total })
-      continue
-    }
-    const inGroup = c.components.reduce((s, l) => s + l.weight, 0)
-    for (const l of c.components) leaves.push({ name: `${c.name}.${l.name}`, leaf: l, nominal: inGroup ? ((c.weight / total) * l.weight) / inGroup : 0 })
-  }
   const has = (l: LeafComponent) => values[l.measure] !== null && values[l.measure] !== undefined
-
-  // Effective weight: re-normalized within the group among leaves with data, then across groups with data.
-  const effective = new Map<string, number>()
-  let available = 0
-  const groups = components.map((c) => {
-    if (!isGroup(c)) return { c, weight: has(c) ? c.weight : 0 }
-    return { c, weight: c.components.some(has) ? c.weight : 0 }
-  })
-  for (const g of groups) available += g.weight
-  for (const { c, weight } of groups) {
-    if (!isGroup(c)) {
-      effective.set(c.name, available ? weight / available : 0)
-      continue
-    }
-    const inGroup = c.components.filter(has).reduce((s, l) => s + l.weight, 0)
-    for (const l of c.components) effective.set(`${c.name}.${l.name}`, available && inGroup && has(l) ? ((weight / available) * l.weight) / inGroup : 0)
-  }
-
-  const scored: ComponentScore[] = leaves.map(({ name, leaf, nominal }) => {
+  const nominal = leafShares(components, () => true)
+  const effective = leafShares(components, has)
+  const scored: ComponentScore[] = leavesOf(components).map(({ path: name, leaf }) => {
     const value = values[leaf.measure] ?? null
+    const weight = nominal.get(name)!
+    if (value === null) return { name, measure: leaf.measure, value, label: null, points: null, maxPoints: 0, weight, fraction: null }
     const maxPoints = 100 * effective.get(name)!
-    if (value === null) return { name, measure: leaf.measure, value, label: null, points: null, maxPoints: 0, weight: nominal, fraction: null }
     const { fraction, label } = applyRule(leaf.rule, value)
-    return { name, measure: leaf.measure, value, label, points: fraction * maxPoints, maxPoints, weight: nominal, fraction }
+    return { name, measure: leaf.measure, value, label, points: fraction * maxPoints, maxPoints, weight, fraction }
   })
   const coverage = scored.reduce((s, c) => s + (c.value === null ? 0 : c.weight), 0)
   const missing = scored.filter((c) => c.value === null).map((c) => c.name)
@@ -104,6 +79,22 @@ export function computeScore(card: Scorecard, values: MeasureValues, segment: Se
   if (coverage + 1e-9 < card.minimumCoverage || coverage === 0) return { status: 'INSUFFICIENT_DATA', score: null, coverage, missing, components: scored }
   const score = scored.reduce((s, c) => s + (c.points ?? 0), 0)
   return { status: 'OK', score: Math.min(100, Math.max(0, score)), coverage, missing, components: scored }
+}
+
+/**
+ * Each leaf's share of the whole score among the leaves `counts` keeps: its group's share among the groups
+ * with such leaves, times its share within the group (a leaf outside a group is a group of one). With every
+ * leaf counted these are the configured weights; with only leaves backed by data, the re-normalized ones.
+ */
+function leafShares(components: Component[], counts: (l: LeafComponent) => boolean): Map<string, number> {
+  const members = components.map((c) => ({ c, leaves: (isGroup(c) ? c.components : [c]).filter(counts) }))
+  const total = members.reduce((s, m) => s + (m.leaves.length ? m.c.weight : 0), 0)
+  const shares = new Map<string, number>()
+  for (const { c, leaves } of members) {
+    const inGroup = leaves.reduce((s, l) => s + l.weight, 0)
+    for (const l of leaves) shares.set(isGroup(c) ? `${c.name}.${l.name}` : c.name, total && inGroup ? (c.weight / total) * (l.weight / inGroup) : 0)
+  }
+  return shares
 }
 
 /** The tier of a whole score; scores are rounded before banding, so 79.5 is 80. */

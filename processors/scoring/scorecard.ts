@@ -3,6 +3,7 @@
  * (per segment), and how the score bands into tiers. Pure types and validation; `scorecard-file.ts` reads
  * one from YAML.
  */
+import { parseDuration } from '../../runtime/duration.js'
 import { measureNamed } from './measures.js'
 
 /** Threshold band over a number measure: `min` inclusive, `max` exclusive (open when absent). */
@@ -67,10 +68,8 @@ export function isGroup(c: Component): c is GroupComponent {
 }
 
 /** Every leaf with its path (`usage`, `product.adoption`). */
-export function leavesOf(card: Pick<Scorecard, 'components'>): { path: string; group?: GroupComponent; leaf: LeafComponent }[] {
-  return card.components.flatMap((c) =>
-    isGroup(c) ? c.components.map((leaf) => ({ path: `${c.name}.${leaf.name}`, group: c, leaf })) : [{ path: c.name, leaf: c }],
-  )
+export function leavesOf(components: Component[]): { path: string; leaf: LeafComponent }[] {
+  return components.flatMap((c) => (isGroup(c) ? c.components.map((leaf) => ({ path: `${c.name}.${leaf.name}`, leaf })) : [{ path: c.name, leaf: c }]))
 }
 
 /** The most points a leaf's rule gives: its own scale, against which its points are a fraction. */
@@ -114,7 +113,7 @@ export function validateScorecard(raw: unknown): { card?: Scorecard; problems: S
     })
     duplicates(components.map((c) => c.name)).forEach((n) => fail(['components'], `component "${n}" is declared twice`))
     // Weights are only worth adding up once every component could be read.
-    if (components.length === raw.components.length && !problems.length) checkWeights(components, ['components'], 'the components', fail)
+    if (components.length === raw.components.length && !problems.length) checkWeights(components, ['components'], 'the components', fail, { groups: () => true })
   }
 
   const tiers = parseTiers(raw.tiers, fail)
@@ -123,7 +122,8 @@ export function validateScorecard(raw: unknown): { card?: Scorecard; problems: S
   const minimumCoverage = coverage?.minimum === undefined ? 0.5 : Number(coverage.minimum)
   if (!(minimumCoverage >= 0 && minimumCoverage <= 1)) fail(['coverage', 'minimum'], `coverage.minimum must be a share between 0 and 1, got ${JSON.stringify(coverage?.minimum)}`)
   const smoothing = optionalObject(raw.smoothing, ['smoothing'], ['halfLife'], fail)
-  const halfLifeMs = smoothing?.halfLife === undefined ? 86_400_000 : parseHalfLife(smoothing.halfLife)
+  const halfLife = smoothing?.halfLife
+  const halfLifeMs = halfLife === undefined ? 86_400_000 : typeof halfLife === 'string' || typeof halfLife === 'number' ? parseDuration(String(halfLife)) : undefined
   if (halfLifeMs === undefined) fail(['smoothing', 'halfLife'], `smoothing.halfLife must be a duration such as 1d, 12h or 0 (off), got ${JSON.stringify(smoothing?.halfLife)}`)
   const trend = optionalObject(raw.trend, ['trend'], ['stableBand'], fail)
   const stableBand = trend?.stableBand === undefined ? 5 : Number(trend.stableBand)
@@ -275,10 +275,9 @@ function parseSegments(raw: unknown, components: Component[], fail: Fail): Score
       else if (typeof w !== 'number' || w < 0) fail(['segments', segment, p], `segment ${segment}: weight of ${p} must be a number ≥ 0`)
       else overrides[p] = w
     }
-    const effective = applyWeights(components, overrides)
     // A group's own weights are checked where it is declared; here only where this segment changes them.
     const touched = new Set(Object.keys(overrides).filter((p) => p.includes('.')).map((p) => p.split('.')[0]))
-    checkWeights(effective.map((c) => (isGroup(c) && !touched.has(c.name) ? { name: c.name, weight: c.weight, measure: '', rule: { kind: 'linear', from: 0, to: 1 } } : c)), ['segments', segment], `the components in segment ${segment}`, fail)
+    checkWeights(applyWeights(components, overrides), ['segments', segment], `the components in segment ${segment}`, fail, { groups: (g) => touched.has(g.name), segment })
     segments[segment as Segment] = overrides
   }
   return segments
@@ -311,14 +310,18 @@ export function componentPaths(components: Component[]): string[] {
   return components.flatMap((c) => [c.name, ...(isGroup(c) ? c.components.map((l) => `${c.name}.${l.name}`) : [])])
 }
 
-function checkWeights(components: Component[], path: Path, scope: string, fail: Fail): void {
+/**
+ * The weights at one level sum to 1 or 100, and so do those of each group `opts.groups` picks, reported at the
+ * group's declaration (or, in a segment, at the segment).
+ */
+function checkWeights(components: Component[], path: Path, scope: string, fail: Fail, opts: { groups: (g: GroupComponent) => boolean; segment?: string }): void {
   const list = components.map((c) => `${c.name} ${round(c.weight)}`).join(', ')
   const sum = components.reduce((s, c) => s + c.weight, 0)
   if (!WEIGHT_TOTALS.some((t) => Math.abs(sum - t) < 1e-6)) fail(path, `the weights of ${scope} sum to ${round(sum)} (${list}); they must sum to 1 or 100`)
-  const suffix = scope.match(/ in segment \w+$/)?.[0] ?? ''
-  // A group's weights are checked where the group is declared (or, for a segment, where the segment is).
   components.forEach((c, i) => {
-    if (isGroup(c)) checkWeights(c.components, path.length === 1 ? [...path, i, 'components'] : path, `the components of group "${c.name}"${suffix}`, fail)
+    if (!isGroup(c) || !opts.groups(c)) return
+    const where = opts.segment ? path : [...path, i, 'components']
+    checkWeights(c.components, where, `the components of group "${c.name}"${opts.segment ? ` in segment ${opts.segment}` : ''}`, fail, { groups: () => false })
   })
 }
 
@@ -329,13 +332,6 @@ function optionalObject(raw: unknown, path: Path, keys: string[], fail: Fail): R
   if (!isObject(raw)) return fail(path, `${path.join('.')} must be a mapping with ${keys.join(', ')}`)
   for (const k of Object.keys(raw)) if (!keys.includes(k)) fail([...path, k], `${path.join('.')} has no "${k}" (it takes ${keys.join(', ')})`)
   return raw
-}
-
-function parseHalfLife(raw: unknown): number | undefined {
-  if (raw === 0 || raw === '0') return 0
-  if (typeof raw !== 'string') return undefined
-  const m = /^(\d+(?:\.\d+)?)\s*(m|h|d)$/.exec(raw.trim())
-  return m ? Math.round(Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm']) : undefined
 }
 
 function duplicates(names: string[]): string[] {

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq'
 import { Worker, type ConnectionOptions, type Job } from 'bullmq'
 import type { Logger } from 'pino'
 import { coalesce } from './coalesce.js'
+import { portfolioReader } from './measure-query.js'
 import { scoreAccounts, type ScoringDeps, type ScoringRun } from './score-accounts.js'
 import { countScoredWithOther, registerScorecard } from './score-store.js'
 import { dueTime, requestRescore, scheduleSweep, SCORING_QUEUE, SWEEP_QUEUE, type ScoringJob, type SweepJob } from './scoring-queue.js'
@@ -28,7 +29,8 @@ export interface ScoringWorkers {
  * re-scores every account on the scheduled cadence, so silent accounts decay, and once more whenever the
  * scorecard changed.
  */
-export async function startScoringWorkers(deps: ScoringWorkerDeps): Promise<ScoringWorkers> {
+export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promise<ScoringWorkers> {
+  const deps = { ...workerDeps, portfolio: workerDeps.portfolio ?? portfolioReader(workerDeps.clickhouse) }
   const log = deps.logger?.child({ component: 'scoring' })
   await registerScorecard(deps.clickhouse, deps.scorecard)
   await scheduleSweep(deps.sweepQueue, deps.sweepEveryMs)

@@ -1,0 +1,32 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { MIGRATIONS_DIR } from '../../migrations/runner.js'
+import { USAGE_COLUMNS } from '../../processors/scoring/measure-query.js'
+
+const flat = (sql: string) => sql.replace(/--.*$/gm, '').replace(/\s+/g, ' ').trim()
+const migration = (name: string) => flat(fs.readFileSync(path.join(MIGRATIONS_DIR, name), 'utf8'))
+
+// ClickHouse has no POPULATE for a materialized view writing TO a table, so each migration backfills with
+// the view's SELECT written again; and the scoring query computes the as-of day's part of the rollup from
+// raw events. These copies must never drift apart.
+describe('rollup SQL written more than once', () => {
+  it('computes the as-of day with the same columns as the account_daily view and its backfill', () => {
+    const sql = migration('005_account_daily.sql')
+    const columns = flat(USAGE_COLUMNS)
+    expect(sql.split(columns).length - 1).toBe(2)
+  })
+
+  it('backfills each view with exactly its own SELECT', () => {
+    for (const [file, view, table] of [
+      ['005_account_daily.sql', 'account_daily_mv', 'account_daily'],
+      ['005_account_daily.sql', 'event_kinds_daily_mv', 'event_kinds_daily'],
+      ['006_account_profiles.sql', 'account_profile_mv', 'account_profile_state'],
+    ]) {
+      const sql = migration(file)
+      const viewSelect = sql.split(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${view} TO ${table} AS `)[1].split(';')[0]
+      const backfill = sql.split(`INSERT INTO ${table} `)[1].split(';')[0]
+      expect(backfill, `${file}: ${view}`).toBe(viewSelect)
+    }
+  })
+})
