@@ -123,7 +123,7 @@ export const MEASURES: readonly MeasureDef[] = [
   // Relationship
   {
     name: 'nps_90d',
-    description: "The account's NPS (-100 to 100) over each respondent's latest answer in the last 90 days",
+    description: "The account's NPS (-100 to 100) over its answers in the last 90 days: % promoters (9-10) minus % detractors (0-6)",
     kind: 'number',
     min: -100,
     format: (v) => `NPS ${Math.round(num(v))}`,
