@@ -65,8 +65,8 @@ export function nextTierOf(card: Scorecard, result: RawScore, values: MeasureVal
     if (to === undefined) continue
     const m = measureNamed(c.measure)!
     const from = m.format(c.value!, values)
-    const change =
-      typeof to === 'number' && m.change ? m.change(Number(c.value), to, values) : `${c.measure} ${typeof to === 'number' ? `to ${round1(to)}` : `→ ${to}`}`
+    // A category reads in the measure's own words ("support experience neutral"); a number as the change needed.
+    const change = typeof to === 'string' ? m.format(to, values) : m.change ? m.change(Number(c.value), to, values) : `${c.measure} to ${round1(to)}`
     actions.push({ component: c.name, measure: c.measure, from, to: String(typeof to === 'number' ? round1(to) : to), text: `${from}; ${change} → ${target.name}` })
   }
   return { tier: target.name, pointsNeeded: round1(needed), actions: actions.slice(0, 3) }

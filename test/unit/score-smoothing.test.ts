@@ -55,5 +55,12 @@ describe('explanations', () => {
       expect(tierOf(card.tiers, lifted.score!).name, a.text).toBe('Healthy')
     }
     expect(nextTierOf(card, computeScore(card, { ...values, active_days_30d: 20, core_feature_share: 1 }), values, card.tiers[0])).toBeNull()
+    // A category measure reads in its own words.
+    const negative = { ...values, active_days_30d: 20, core_feature_share: 1, support_experience: 'NEGATIVE', email_engagements_30d: 0, payment_status: 'CURRENT' }
+    const r = computeScore(card, negative) // 30 + 25 + 5 + 0 + 10 = 70: 9.5 short of Healthy
+    expect(nextTierOf(card, r, negative, tierOf(card.tiers, r.score!))!.actions.map((a) => a.text)).toEqual([
+      'support experience negative; support experience neutral → Healthy',
+      '0 email engagements; 3 more email engagements → Healthy',
+    ])
   })
 })
