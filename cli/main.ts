@@ -11,6 +11,7 @@ const USAGE = `usage: pulse <command>
   registry …      export or import the whole schema registry (pulse registry help)
   drift report    what the gateway refused, by event, field and source (pulse drift help)
   keys …          create, list and revoke API keys (pulse keys help)
+  score --dry-run what a candidate scorecard would change, per account and tier (pulse score --help)
   dlq replay      send dead-lettered records back through the processor (pulse dlq help)
 `
 
@@ -32,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./dlq.js')).dlqCommand(argv.slice(1))
     case 'keys':
       return (await import('./keys.js')).keysCommand(argv.slice(1))
+    case 'score':
+      return (await import('./score.js')).scoreCommand(argv.slice(1))
     case 'drift':
       return (await import('./drift.js')).driftCommand(argv.slice(1))
     case 'registry':

@@ -13,6 +13,7 @@ import { AccountResolver } from './account.js'
 import type { GraphQLContext } from './context.js'
 import { DriftResolver } from './drift.js'
 import { HealthScoreResolver, HealthScoreSubscriptionResolver } from './health-score.js'
+import { ScorecardDryRunResolver } from './scorecard-dry-run.js'
 import { httpServerOptions, logRequests } from '../runtime/http.js'
 
 export interface GraphQLServerDeps {
@@ -24,7 +25,7 @@ export interface GraphQLServerDeps {
 
 export async function buildPulseSchema(scoreEvents: ScoreEvents): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AccountResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver],
+    resolvers: [AccountResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver],
     pubSub: scoreEvents.pubSub as never,
     validate: false,
   })

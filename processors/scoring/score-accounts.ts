@@ -6,10 +6,11 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { scoreAccount, type HealthScoreRecord, type ScoreHistory, type ScoreTrigger } from './account-score.js'
 import { portfolioReader, readAccountInputs, type AccountSelection } from './measure-query.js'
-import { measureValues } from './measure-values.js'
+import { measureValues, type AccountInputs, type PortfolioInputs } from './measure-values.js'
 import type { LoadedScorecard } from './scorecard-file.js'
 import { toScoreChange, type HealthScoreChanged } from './score-events.js'
 import { insertScores, readScoreHistory } from './score-store.js'
+import { compareScorecards, type DryRunComparison } from './dry-run.js'
 
 export interface ScoringDeps {
   clickhouse: ClickHouseClient
@@ -31,35 +32,100 @@ export interface ScoringRun {
   ms: { read: number; compute: number; insert: number }
 }
 
+/** What a pass reads from ClickHouse: each account's inputs and score history, and the portfolio's. */
+export interface ScoringInputs {
+  accounts: AccountInputs[]
+  history: Map<string, ScoreHistory>
+  portfolio: PortfolioInputs
+}
+
+export async function readScoringInputs(
+  clickhouse: ClickHouseClient,
+  portfolio: ReturnType<typeof portfolioReader>,
+  card: LoadedScorecard['card'],
+  selection: AccountSelection,
+  asOf: number,
+): Promise<ScoringInputs> {
+  const [accounts, portfolioInputs, history] = await Promise.all([
+    readAccountInputs(clickhouse, selection, new Date(asOf)),
+    portfolio(new Date(asOf), card.coreFeatures),
+    readScoreHistory(clickhouse, selection, asOf),
+  ])
+  return { accounts, history, portfolio: portfolioInputs }
+}
+
+/**
+ * Pure: scores every account of the inputs with a scorecard. With `skipUpToDate`, an account whose latest
+ * score is as of this time or later from the same scorecard is left out (counted in `skipped`).
+ */
+export function scoreInputs(
+  scorecard: LoadedScorecard,
+  inputs: ScoringInputs,
+  at: { asOf: number; computedAt: number; trigger: ScoreTrigger },
+  skipUpToDate: boolean,
+): { records: HealthScoreRecord[]; skipped: number } {
+  const { card, version } = scorecard
+  const records: HealthScoreRecord[] = []
+  let skipped = 0
+  for (const account of inputs.accounts) {
+    const history = inputs.history.get(account.accountId) ?? NO_HISTORY
+    if (skipUpToDate && history.previous && history.previous.asOf >= at.asOf && history.previous.scorecardVersion === version) {
+      skipped++
+      continue
+    }
+    const { values, segment } = measureValues(account, inputs.portfolio, at.asOf)
+    records.push(scoreAccount({ accountId: account.accountId, card, version, values, segment, history, ...at }))
+  }
+  return { records, skipped }
+}
+
 /**
  * Scores the selected accounts as of `asOf` (epoch ms). Idempotent: an account whose latest score is as of
  * this time or later, from the same scorecard, is skipped, so a job processed twice adds no second row.
  */
 export async function scoreAccounts(deps: ScoringDeps, selection: AccountSelection, asOf: number, trigger: ScoreTrigger): Promise<ScoringRun> {
   const now = deps.now ?? Date.now
-  const { card, version } = deps.scorecard
   const began = now()
-  const [inputs, portfolio, history] = await Promise.all([
-    readAccountInputs(deps.clickhouse, selection, new Date(asOf)),
-    (deps.portfolio ?? portfolioReader(deps.clickhouse))(new Date(asOf), card.coreFeatures),
-    readScoreHistory(deps.clickhouse, selection, asOf),
-  ])
+  const inputs = await readScoringInputs(deps.clickhouse, deps.portfolio ?? portfolioReader(deps.clickhouse), deps.scorecard.card, selection, asOf)
   const read = now()
-  const records: HealthScoreRecord[] = []
-  let skipped = 0
-  for (const account of inputs) {
-    const h = history.get(account.accountId) ?? NO_HISTORY
-    if (h.previous && h.previous.asOf >= asOf && h.previous.scorecardVersion === version) {
-      skipped++
-      continue
-    }
-    const { values, segment } = measureValues(account, portfolio, asOf)
-    records.push(scoreAccount({ accountId: account.accountId, card, version, values, segment, history: h, asOf, computedAt: read, trigger }))
-  }
+  const { records, skipped } = scoreInputs(deps.scorecard, inputs, { asOf, computedAt: read, trigger }, true)
   const computed = now()
   await insertScores(deps.clickhouse, records)
   const inserted = now()
   const changes = records.filter((r) => r.changed)
   for (const r of changes) deps.publish(toScoreChange(r))
   return { records, skipped, published: changes.length, ms: { read: read - began, compute: computed - read, insert: inserted - computed } }
+}
+
+export interface DryRun extends DryRunComparison {
+  asOf: number
+  current: { version: string; source: string }
+  candidate: { version: string; source: string }
+}
+
+/**
+ * Scores the selected accounts as of `asOf` with the running scorecard and with a candidate, from one read
+ * of ClickHouse, and compares them. Writes nothing and publishes nothing.
+ */
+export async function dryRunScorecard(
+  deps: Pick<ScoringDeps, 'clickhouse' | 'scorecard' | 'portfolio'>,
+  candidate: LoadedScorecard,
+  selection: AccountSelection,
+  asOf: number,
+): Promise<DryRun> {
+  const portfolio = deps.portfolio ?? portfolioReader(deps.clickhouse)
+  const inputs = await readScoringInputs(deps.clickhouse, portfolio, deps.scorecard.card, selection, asOf)
+  const candidateInputs =
+    JSON.stringify(candidate.card.coreFeatures) === JSON.stringify(deps.scorecard.card.coreFeatures)
+      ? inputs
+      : { ...inputs, portfolio: await portfolio(new Date(asOf), candidate.card.coreFeatures) }
+  const at = { asOf, computedAt: asOf, trigger: 'rescore' as const }
+  const current = scoreInputs(deps.scorecard, inputs, at, false)
+  const next = scoreInputs(candidate, candidateInputs, at, false)
+  return {
+    asOf,
+    current: { version: deps.scorecard.version, source: deps.scorecard.source },
+    candidate: { version: candidate.version, source: candidate.source },
+    ...compareScorecards({ card: deps.scorecard.card, records: current.records }, { card: candidate.card, records: next.records }),
+  }
 }

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createClient as createWsClient } from 'graphql-ws'
 import { Kafka, logLevel } from 'kafkajs'
@@ -109,8 +111,10 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     expect(subjects).toEqual(expect.arrayContaining(['feature_used', 'user_login']))
   })
 
+  let scoredAccount = ''
   it('tracks → Kafka → ClickHouse → score with components, drivers and trend → GraphQL query and subscription', async () => {
     const accountId = uniqueName('acct')
+    scoredAccount = accountId
     const ws = createWsClient({ url: platform.endpoints.graphqlWs, webSocketImpl: WebSocket, lazy: false })
     const received: any[] = []
     const subscribed = new Promise<void>((resolve, reject) => {
@@ -206,6 +210,40 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     expect(received.map((m) => m.data.healthScoreChanged).filter((c) => c.status !== 'OK').every((c) => c.score === null && c.tier === null)).toBe(true)
     unsubscribe()
     await ws.dispose()
+  })
+
+  it('`pulse score --dry-run` shows what a candidate scorecard would move, writing nothing', async () => {
+    expect(scoredAccount).not.toBe('')
+    const dir = tempDir()
+    const candidate = path.join(dir, 'candidate.scoring.yaml')
+    fs.writeFileSync(candidate, 'preset: points-5\ntiers:\n  - { name: Good, min: 50, max: 100 }\n  - { name: Bad, min: 0, max: 49 }\n')
+    const rows = async () => Number((await (await clickhouse.query({ query: 'SELECT count() AS n FROM health_scores WHERE account_id = {a:String}', query_params: { a: scoredAccount }, format: 'JSONEachRow' })).json<{ n: string }>())[0].n)
+    const before = await rows()
+    const args = ['score', '--dry-run', '--config', candidate, '--account', scoredAccount, '--graphql', platform.endpoints.graphql]
+    const json = await runPulse([...args, '--format', 'json'])
+    expect(json.code, json.out).toBe(0)
+    const run = JSON.parse(json.out)
+    expect(run).toMatchObject({ accountsScored: 1, tierChanges: 1, candidateTiers: ['Good', 'Bad'], currentTiers: ['Healthy', 'Stable', 'At-risk', 'Critical'] })
+    const [moved] = run.accounts
+    expect(moved.accountId).toBe(scoredAccount)
+    expect(run.matrix).toEqual([{ from: moved.current.tier, to: moved.candidate.tier, accounts: 1 }])
+    expect(moved.candidate.tier).toBe(moved.candidate.score >= 50 ? 'Good' : 'Bad')
+
+    const text = await runPulse(args)
+    expect(text.code, text.out).toBe(0)
+    expect(text.out).toContain('1 account scored: 1 would change tier')
+    expect(text.out).toMatch(new RegExp(`${moved.current.tier}\\s+${moved.candidate.tier === 'Good' ? '1\\s+\\.' : '\\.\\s+1'}`))
+    expect(text.out).toContain(`${scoredAccount}  ${moved.current.score} ${moved.current.tier}`)
+    expect(await rows()).toBe(before)
+
+    fs.writeFileSync(candidate, 'preset: points-5\ntiers:\n  - { name: Good, min: 50, max: 100 }\n  - { name: Bad, min: 0, max: 40 }\n')
+    const broken = await runPulse(args)
+    expect(broken.code).toBe(1)
+    expect(broken.out).toContain(`${path.relative(REPO, candidate)}:`)
+    expect(broken.out).toMatch(/41.*49|gap/i)
+    const unknown = await runPulse(['score', '--dry-run', '--config', 'pillars-3', '--account', 'acct_never_seen', '--graphql', platform.endpoints.graphql])
+    expect(unknown.code).toBe(1)
+    expect(unknown.out).toContain('no account "acct_never_seen" has sent events')
   })
 
   it('rejects drift with 422 and every violation, and writes nothing to Kafka', async () => {

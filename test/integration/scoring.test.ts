@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrate } from '../../migrations/runner.js'
 import { queryRows } from '../../processors/clickhouse-rows.js'
-import { loadScorecard, scoreAccounts, type HealthScoreChanged } from '../../processors/scoring/index.js'
+import { dryRunScorecard, loadScorecard, scoreAccounts, type HealthScoreChanged } from '../../processors/scoring/index.js'
+import { computeScore } from '../../processors/scoring/score.js'
 import { resolveScorecard, readYaml } from '../../processors/scoring/scorecard-file.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
 import { activity, insertEvents } from '../support/event-rows.js'
@@ -86,6 +87,34 @@ describe('health scoring on the real ClickHouse engine', () => {
       t: new Date(asOf).toISOString().replace('T', ' ').replace('Z', ''),
     })
     expect(Number(rows[0].n)).toBe(1)
+  })
+
+  it('dry-runs a candidate scorecard: both scores per account and the tier matrix, writing nothing', async () => {
+    const candidate = resolveScorecard(readYaml('candidate.yaml', 'preset: points-5\ntiers:\n  - { name: Good, min: 50, max: 100 }\n  - { name: Bad, min: 0, max: 49 }\n'))
+    const asOf = T0 + 40 * DAY + 2 * 3600_000
+    const count = async () => Number((await queryRows<{ n: string }>(clickhouse, 'SELECT count() AS n FROM health_scores'))[0].n)
+    const before = await count()
+    const sent = published.length
+    const run = await dryRunScorecard({ clickhouse, scorecard: points5 }, candidate, { all: true }, asOf)
+    expect(await count()).toBe(before)
+    expect(published.length).toBe(sent)
+    expect(run.current.version).toBe(points5.version)
+    expect(run.candidate.version).toBe(candidate.version)
+    const steady = run.accounts.find((a) => a.accountId === 'acct_steady')!
+    const silent = run.accounts.find((a) => a.accountId === 'acct_silent')!
+    expect(steady.current.tier).toBe('Healthy')
+    expect(steady.candidate.tier).toBe('Good')
+    expect(silent.current.tier).toBe('Critical')
+    expect(silent.candidate.tier).toBe('Bad')
+    // Under a new version smoothing starts afresh, so the candidate shows its raw score, as a re-score would.
+    expect(silent.candidate.score).toBe(Math.round(computeScore(candidate.card, JSON.parse((await latest('acct_silent')).measures)).score!))
+    expect(run.matrix).toEqual([
+      { from: 'Healthy', to: 'Good', accounts: 1 },
+      { from: 'Critical', to: 'Bad', accounts: 1 },
+    ])
+    expect(run).toMatchObject({ accountsScored: 2, tierChanges: 2, currentTiers: ['Healthy', 'Stable', 'At-risk', 'Critical'], candidateTiers: ['Good', 'Bad'] })
+    const one = await dryRunScorecard({ clickhouse, scorecard: points5 }, points5, { accountIds: ['acct_steady'] }, asOf)
+    expect(one).toMatchObject({ accountsScored: 1, tierChanges: 0, scoreChanges: 0, matrix: [{ from: 'Healthy', to: 'Healthy', accounts: 1 }] })
   })
 
   it('re-scores every account with an edited scorecard, the new rows carrying its version', async () => {
