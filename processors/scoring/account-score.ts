@@ -1,9 +1,8 @@
 /**
  * Pure: one account's health score as of a time — raw score from the scorecard, smoothed against the
- * previous score, banded into a tier, with its trend, drivers and the way into the next tier. The record is
+ * previous score, banded into a tier, with its trend. The record is
  * what `health_scores` stores and what subscribers receive.
  */
-import { driversOf, nextTierOf, type Driver, type NextTier } from './explain.js'
 import type { MeasureValues } from './measures.js'
 import { computeScore, tierOf, type ComponentScore, type ScoreStatus } from './score.js'
 import type { Scorecard, Segment } from './scorecard.js'
@@ -32,9 +31,8 @@ export interface HealthScoreRecord {
   coverage: number
   missing: string[]
   trend: Trend
+  /** Drivers and the way to the next tier are derived from these when needed (explain.ts), not per sweep. */
   components: ComponentScore[]
-  drivers: Driver[]
-  nextTier: NextTier | null
   measures: MeasureValues
 }
 
@@ -83,7 +81,7 @@ export function scoreAccount(input: {
     measures: input.values,
   }
   if (raw.score === null) {
-    return { ...common, changed: !previous || previous.score !== null, score: null, smoothed: null, tier: null, trend: { change7d: null, change30d: null, direction: 'STABLE' }, drivers: [], nextTier: null }
+    return { ...common, changed: !previous || previous.score !== null, score: null, smoothed: null, tier: null, trend: { change7d: null, change30d: null, direction: 'STABLE' } }
   }
   const smoothed = smooth(raw.score, input.asOf, card.halfLifeMs, input.version, history.base)
   const score = Math.round(smoothed)
@@ -95,7 +93,5 @@ export function scoreAccount(input: {
     smoothed,
     tier: tier.name,
     trend: trendOf(score, history.daysAgo, card.stableBand),
-    drivers: driversOf(raw, input.values),
-    nextTier: nextTierOf(card, raw, input.values, tier),
   }
 }

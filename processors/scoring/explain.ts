@@ -35,8 +35,8 @@ export interface NextTier {
   actions: TierAction[]
 }
 
-export function driversOf(result: RawScore, values: MeasureValues, limit = 3): Driver[] {
-  return result.components
+export function driversOf(components: ComponentScore[], values: MeasureValues, limit = 3): Driver[] {
+  return components
     .filter((c): c is ComponentScore & { points: number } => c.points !== null && c.maxPoints - c.points > 0.05)
     .map((c) => {
       const m = measureNamed(c.measure)!
@@ -55,7 +55,7 @@ export function nextTierOf(card: Scorecard, result: RawScore, values: MeasureVal
   const target = card.tiers[i - 1]
   // Whole scores are banded after rounding: reaching min − 0.5 is enough.
   const needed = Math.max(0, target.min - 0.5 - result.score)
-  const rules = new Map(leavesOf(card.components).map(({ path, leaf }) => [path, leaf.rule]))
+  const rules = rulesOf(card)
   const actions: TierAction[] = []
   const byLever = [...result.components].filter((c) => c.fraction !== null && c.maxPoints > 0).sort((a, b) => b.maxPoints - a.maxPoints)
   for (const c of byLever) {
@@ -70,6 +70,14 @@ export function nextTierOf(card: Scorecard, result: RawScore, values: MeasureVal
     actions.push({ component: c.name, measure: c.measure, from, to: String(typeof to === 'number' ? round1(to) : to), text: `${from}; ${change} → ${target.name}` })
   }
   return { tier: target.name, pointsNeeded: round1(needed), actions: actions.slice(0, 3) }
+}
+
+const rulesByCard = new WeakMap<Scorecard, Map<string, Rule>>()
+/** Each leaf's rule by path, worked out once per scorecard rather than for every account a sweep explains. */
+function rulesOf(card: Scorecard): Map<string, Rule> {
+  let rules = rulesByCard.get(card)
+  if (!rules) rulesByCard.set(card, (rules = new Map(leavesOf(card.components).map(({ path, leaf }) => [path, leaf.rule]))))
+  return rules
 }
 
 /** The value nearest the current one at which the rule gives at least `fraction` of its maximum. */
@@ -100,5 +108,5 @@ const round1 = (x: number) => Math.round(x * 10) / 10
 export function explainScore(card: Scorecard, values: MeasureValues, segment: Segment | null, published: number | null) {
   const raw = computeScore(card, values, segment)
   const tier = published === null ? null : tierOf(card.tiers, published)
-  return { components: raw.components, drivers: driversOf(raw, values), nextTier: tier ? nextTierOf(card, raw, values, tier) : null }
+  return { components: raw.components, drivers: driversOf(raw.components, values), nextTier: tier ? nextTierOf(card, raw, values, tier) : null }
 }

@@ -27,8 +27,11 @@ export const USAGE_COLUMNS = `
   groupUniqArrayIfState(JSONExtractString(properties, 'feature'), event = 'feature_used') AS features,
   uniqIfState(message_id, event = 'email_engaged') AS email_engagements`
 
-// Complete days come from the rollup; the as-of day from the events themselves, up to the as-of time.
-const usageSql = (filter: string) => `
+// Complete days come from the rollup; the as-of day from the events themselves, up to the as-of time. A live
+// read (as of now) takes the as-of day from the rollup too: the raw events since midnight grow all day (at
+// 5,000 events/s, millions by the evening) while the rollup holds a row per account and day; the two differ
+// only by events timestamped after now, which only producers' clock skew can store.
+export const usageSql = (filter: string, live = false) => `
 WITH {asOf:DateTime64(3, 'UTC')} AS t, toDate(t) AS d
 SELECT
   account_id,
@@ -43,23 +46,23 @@ SELECT
 FROM (
   SELECT account_id, day, active, active_users, logins, features, email_engagements
   FROM account_daily
-  WHERE day > d - 35 AND day < d ${filter}
-  UNION ALL
+  WHERE day > d - 35 AND day ${live ? '<=' : '<'} d ${filter}
+  ${live ? '' : `UNION ALL
   SELECT account_id, toDate(timestamp) AS day, ${USAGE_COLUMNS}
   FROM events
   WHERE timestamp >= toStartOfDay(t) AND timestamp <= t ${filter}
-  GROUP BY account_id, day
+  GROUP BY account_id, day`}
 )
 GROUP BY account_id`
 
-const SPARSE_EVENTS = [
+export const SPARSE_EVENTS = [
   'support_ticket_opened', 'support_ticket_escalated', 'support_ticket_resolved', 'csat_submitted', 'nps_submitted',
   'csm_activity_logged', 'invoice_paid', 'payment_failed', 'subscription_updated', 'seats_updated', 'account_updated',
 ]
 
 // Counts are distinct message ids and the latest values argMax by time, so an event stored twice before
 // the ReplacingMergeTree merges it counts once and FINAL is not needed.
-const sparseSql = (filter: string) => `
+export const sparseSql = (filter: string) => `
 WITH {asOf:DateTime64(3, 'UTC')} AS t, t - INTERVAL 30 DAY AS t30, t - INTERVAL 90 DAY AS t90, t - INTERVAL 180 DAY AS t180,
   JSONExtractString(properties, 'sentiment') AS sentiment,
   multiIf(event = 'csat_submitted', JSONExtractInt(properties, 'score'), event = 'support_ticket_resolved', JSONExtractInt(properties, 'csat'), 0) AS csat,
@@ -103,7 +106,7 @@ PREWHERE event IN {sparseEvents:Array(String)} AND timestamp <= t ${filter}
 GROUP BY account_id`
 
 // Accounts exist from their first event; the profile's first_seen is kept by a materialized view.
-const accountsSql = (filter: string) => `
+export const accountsSql = (filter: string) => `
 SELECT account_id, toUnixTimestamp64Milli(min(first_seen)) AS firstSeen
 FROM account_profile_state
 WHERE 1 ${filter}
@@ -127,13 +130,17 @@ GROUP BY feature
 ORDER BY count() DESC, feature
 LIMIT {limit:UInt32}`
 
-export async function readAccountInputs(clickhouse: ClickHouseClient, selection: AccountSelection, asOf: Date): Promise<AccountInputs[]> {
+/**
+ * `live`: the as-of time is now, and every event stored so far is read (see usageSql). Otherwise nothing
+ * timestamped after the as-of time is, for scores and snapshots as of a past time.
+ */
+export async function readAccountInputs(clickhouse: ClickHouseClient, selection: AccountSelection, asOf: Date, live = false): Promise<AccountInputs[]> {
   const { filter, params: ids, none } = selectionFilter(selection)
   if (none) return []
   const params = { asOf: chTime(asOf), sparseEvents: SPARSE_EVENTS, ...ids }
   const [accounts, usage, sparse] = await Promise.all([
     queryRows<{ account_id: string; firstSeen: string }>(clickhouse, accountsSql(filter), params),
-    queryRows<Record<string, any>>(clickhouse, usageSql(filter), params),
+    queryRows<Record<string, any>>(clickhouse, usageSql(filter, live), params),
     queryRows<Record<string, any>>(clickhouse, sparseSql(filter), params),
   ])
   const usageOf = new Map(usage.map((u) => [u.account_id as string, u]))

@@ -45,9 +45,10 @@ export async function readScoringInputs(
   card: LoadedScorecard['card'],
   selection: AccountSelection,
   asOf: number,
+  live = false,
 ): Promise<ScoringInputs> {
   const [accounts, portfolioInputs, history] = await Promise.all([
-    readAccountInputs(clickhouse, selection, new Date(asOf)),
+    readAccountInputs(clickhouse, selection, new Date(asOf), live),
     portfolio(new Date(asOf), card.coreFeatures),
     readScoreHistory(clickhouse, selection, asOf),
   ])
@@ -55,21 +56,22 @@ export async function readScoringInputs(
 }
 
 /**
- * Pure: scores every account of the inputs with a scorecard. With `skipUpToDate`, an account whose latest
- * score is as of this time or later from the same scorecard is left out (counted in `skipped`).
+ * Pure: scores every account of the inputs with a scorecard. With `skipScoredSince`, an account whose latest
+ * score is as of that time or later from the same scorecard is left out (counted in `skipped`).
  */
 export function scoreInputs(
   scorecard: LoadedScorecard,
   inputs: ScoringInputs,
   at: { asOf: number; computedAt: number; trigger: ScoreTrigger },
-  skipUpToDate: boolean,
+  skipScoredSince?: number | Map<string, number>,
 ): { records: HealthScoreRecord[]; skipped: number } {
   const { card, version } = scorecard
   const records: HealthScoreRecord[] = []
   let skipped = 0
   for (const account of inputs.accounts) {
     const history = inputs.history.get(account.accountId) ?? NO_HISTORY
-    if (skipUpToDate && history.previous && history.previous.asOf >= at.asOf && history.previous.scorecardVersion === version) {
+    const since = typeof skipScoredSince === 'number' ? skipScoredSince : skipScoredSince?.get(account.accountId)
+    if (since !== undefined && history.previous && history.previous.asOf >= since && history.previous.scorecardVersion === version) {
       skipped++
       continue
     }
@@ -79,16 +81,27 @@ export function scoreInputs(
   return { records, skipped }
 }
 
+export interface ScoringOptions {
+  /** The as-of time is now: read every event stored so far, cheaply (see measure-query.ts). */
+  live?: boolean
+  /**
+   * When the job asking for this pass was due, for every account or per account (default: the as-of time).
+   * An account already scored as of then or later with this scorecard is skipped, so a job processed twice
+   * adds no second row.
+   */
+  dueAt?: number | Map<string, number>
+}
+
 /**
  * Scores the selected accounts as of `asOf` (epoch ms). Idempotent: an account whose latest score is as of
- * this time or later, from the same scorecard, is skipped, so a job processed twice adds no second row.
+ * the due time or later, from the same scorecard, is skipped.
  */
-export async function scoreAccounts(deps: ScoringDeps, selection: AccountSelection, asOf: number, trigger: ScoreTrigger): Promise<ScoringRun> {
+export async function scoreAccounts(deps: ScoringDeps, selection: AccountSelection, asOf: number, trigger: ScoreTrigger, opts: ScoringOptions = {}): Promise<ScoringRun> {
   const now = deps.now ?? Date.now
   const began = now()
-  const inputs = await readScoringInputs(deps.clickhouse, deps.portfolio ?? portfolioReader(deps.clickhouse), deps.scorecard.card, selection, asOf)
+  const inputs = await readScoringInputs(deps.clickhouse, deps.portfolio ?? portfolioReader(deps.clickhouse), deps.scorecard.card, selection, asOf, opts.live)
   const read = now()
-  const { records, skipped } = scoreInputs(deps.scorecard, inputs, { asOf, computedAt: read, trigger }, true)
+  const { records, skipped } = scoreInputs(deps.scorecard, inputs, { asOf, computedAt: read, trigger }, opts.dueAt ?? asOf)
   const computed = now()
   await insertScores(deps.clickhouse, records)
   const inserted = now()
@@ -112,16 +125,17 @@ export async function dryRunScorecard(
   candidate: LoadedScorecard,
   selection: AccountSelection,
   asOf: number,
+  live = false,
 ): Promise<DryRun> {
   const portfolio = deps.portfolio ?? portfolioReader(deps.clickhouse)
-  const inputs = await readScoringInputs(deps.clickhouse, portfolio, deps.scorecard.card, selection, asOf)
+  const inputs = await readScoringInputs(deps.clickhouse, portfolio, deps.scorecard.card, selection, asOf, live)
   const candidateInputs =
     JSON.stringify(candidate.card.coreFeatures) === JSON.stringify(deps.scorecard.card.coreFeatures)
       ? inputs
       : { ...inputs, portfolio: await portfolio(new Date(asOf), candidate.card.coreFeatures) }
   const at = { asOf, computedAt: asOf, trigger: 'rescore' as const }
-  const current = scoreInputs(deps.scorecard, inputs, at, false)
-  const next = scoreInputs(candidate, candidateInputs, at, false)
+  const current = scoreInputs(deps.scorecard, inputs, at)
+  const next = scoreInputs(candidate, candidateInputs, at)
   return {
     asOf,
     current: { version: deps.scorecard.version, source: deps.scorecard.source },

@@ -2,7 +2,7 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target'
 import { createPubSub } from '@graphql-yoga/subscription'
 import type { Redis } from 'ioredis'
 import type { HealthScoreRecord } from './account-score.js'
-import type { Driver } from './explain.js'
+import { driversOf, type Driver } from './explain.js'
 import type { ComponentScore, ScoreStatus } from './score.js'
 import type { Trend } from './smoothing.js'
 
@@ -40,7 +40,7 @@ export function toScoreChange(r: HealthScoreRecord): HealthScoreChanged {
     computedAt: new Date(r.computedAt).toISOString(),
     trend: r.trend,
     components: r.components,
-    drivers: r.drivers,
+    drivers: r.status === 'OK' ? driversOf(r.components, r.measures) : [],
   }
 }
 

@@ -61,15 +61,14 @@ export function bandOf(bands: Band[], v: number): Band {
 }
 
 export function computeScore(card: Scorecard, values: MeasureValues, segment: Segment | null = null): RawScore {
-  const components = segment && card.segments[segment] ? applyWeights(card.components, card.segments[segment]!) : card.components
+  const plan = planOf(card, segment)
   const has = (l: LeafComponent) => values[l.measure] !== null && values[l.measure] !== undefined
-  const nominal = leafShares(components, () => true)
-  const effective = leafShares(components, has)
-  const scored: ComponentScore[] = leavesOf(components).map(({ path: name, leaf }) => {
+  const effective = plan.sharesWhen(plan.leaves.map(({ leaf }) => has(leaf)))
+  const scored: ComponentScore[] = plan.leaves.map(({ path: name, leaf }, i) => {
     const value = values[leaf.measure] ?? null
-    const weight = nominal.get(name)!
+    const weight = plan.nominal[i]
     if (value === null) return { name, measure: leaf.measure, value, label: null, points: null, maxPoints: 0, weight, fraction: null }
-    const maxPoints = 100 * effective.get(name)!
+    const maxPoints = 100 * effective[i]
     const { fraction, label } = applyRule(leaf.rule, value)
     return { name, measure: leaf.measure, value, label, points: fraction * maxPoints, maxPoints, weight, fraction }
   })
@@ -79,6 +78,46 @@ export function computeScore(card: Scorecard, values: MeasureValues, segment: Se
   if (coverage + 1e-9 < card.minimumCoverage || coverage === 0) return { status: 'INSUFFICIENT_DATA', score: null, coverage, missing, components: scored }
   const score = scored.reduce((s, c) => s + (c.points ?? 0), 0)
   return { status: 'OK', score: Math.min(100, Math.max(0, score)), coverage, missing, components: scored }
+}
+
+interface ScoringPlan {
+  leaves: { path: string; leaf: LeafComponent }[]
+  /** Configured share of each leaf, in `leaves` order. */
+  nominal: number[]
+  /** Re-normalized shares when only the leaves flagged true have data. */
+  sharesWhen(present: boolean[]): number[]
+}
+
+// A sweep scores tens of thousands of accounts with one scorecard, and accounts share a handful of segments
+// and data-availability patterns: the weights of each are worked out once per scorecard, not per account.
+const plans = new WeakMap<Scorecard, Map<Segment | null, ScoringPlan>>()
+
+function planOf(card: Scorecard, segment: Segment | null): ScoringPlan {
+  const key = segment && card.segments[segment] ? segment : null
+  let bySegment = plans.get(card)
+  if (!bySegment) plans.set(card, (bySegment = new Map()))
+  let plan = bySegment.get(key)
+  if (!plan) {
+    const components = key ? applyWeights(card.components, card.segments[key]!) : card.components
+    const leaves = leavesOf(components)
+    const sharesOf = (present: Set<LeafComponent>) => {
+      const shares = leafShares(components, (l) => present.has(l))
+      return leaves.map(({ path }) => shares.get(path) ?? 0)
+    }
+    const byPattern = new Map<string, number[]>()
+    plan = {
+      leaves,
+      nominal: sharesOf(new Set(leaves.map((l) => l.leaf))),
+      sharesWhen(present) {
+        const pattern = present.map((p) => (p ? '1' : '0')).join('')
+        let shares = byPattern.get(pattern)
+        if (!shares) byPattern.set(pattern, (shares = sharesOf(new Set(leaves.filter((_, i) => present[i]).map((l) => l.leaf)))))
+        return shares
+      },
+    }
+    bySegment.set(key, plan)
+  }
+  return plan
 }
 
 /**

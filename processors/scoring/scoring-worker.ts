@@ -32,6 +32,7 @@ export interface ScoringWorkers {
 export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promise<ScoringWorkers> {
   const deps = { ...workerDeps, portfolio: workerDeps.portfolio ?? portfolioReader(workerDeps.clickhouse) }
   const log = deps.logger?.child({ component: 'scoring' })
+  const now = deps.now ?? Date.now
   await registerScorecard(deps.clickhouse, deps.scorecard)
   await scheduleSweep(deps.sweepQueue, deps.sweepEveryMs)
   const stale = await countScoredWithOther(deps.clickhouse, deps.scorecard.version)
@@ -40,13 +41,14 @@ export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promis
     await requestRescore(deps.sweepQueue, deps.scorecard.version)
   }
 
-  // Accounts of concurrently active jobs are scored as of the latest due time among them; a job processed
-  // again alone scores as of its own (earlier) due time and finds its account already scored.
+  // Accounts of concurrently active jobs are scored together, live (as of now, every stored event); a job
+  // processed again finds its account scored as of its due time or later and adds nothing.
   const score = coalesce(
     async (jobs: { accountId: string; due: number }[]) => {
-      const asOf = Math.max(...jobs.map((j) => j.due))
-      const accountIds = [...new Set(jobs.map((j) => j.accountId))]
-      await scoreAccounts(deps, { accountIds }, asOf, 'event')
+      const due = new Map<string, number>()
+      for (const j of jobs) due.set(j.accountId, Math.max(j.due, due.get(j.accountId) ?? 0))
+      const accountIds = [...due.keys()]
+      await scoreAccounts(deps, { accountIds }, Math.max(now(), ...due.values()), 'event', { live: true, dueAt: due })
       return new Map(accountIds.map((id) => [id, undefined]))
     },
     (j) => j.accountId,
@@ -63,7 +65,8 @@ export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promis
   const sweep = new Worker<SweepJob>(
     SWEEP_QUEUE,
     async (job: Job<SweepJob>) => {
-      const run: ScoringRun = await scoreAccounts(deps, { all: true }, Math.min(dueTime(job), (deps.now ?? Date.now)()), job.data.trigger)
+      const due = dueTime(job)
+      const run: ScoringRun = await scoreAccounts(deps, { all: true }, Math.max(due, now()), job.data.trigger, { live: true, dueAt: due })
       const summary = { trigger: job.data.trigger, scored: run.records.length, skipped: run.skipped, published: run.published, ms: run.ms }
       log?.info(summary, `${job.data.trigger} done`)
       return summary

@@ -3,6 +3,7 @@ import { migrate } from '../../migrations/runner.js'
 import { queryRows } from '../../processors/clickhouse-rows.js'
 import { dryRunScorecard, loadScorecard, scoreAccounts, type HealthScoreChanged } from '../../processors/scoring/index.js'
 import { computeScore } from '../../processors/scoring/score.js'
+import { readAccountInputs } from '../../processors/scoring/measure-query.js'
 import { resolveScorecard, readYaml } from '../../processors/scoring/scorecard-file.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
 import { activity, insertEvents } from '../support/event-rows.js'
@@ -139,5 +140,18 @@ describe('health scoring on the real ClickHouse engine', () => {
     expect(r.tier).toBeNull()
     expect(r.missing).toEqual(expect.arrayContaining(['product.adoption', 'product.trend', 'financial.license_use', 'support.nps']))
     expect(r.coverage).toBeLessThan(pillars.card.minimumCoverage)
+  })
+
+  it('reads the same inputs live (the as-of day from the rollup) as from the raw events, when nothing is newer', async () => {
+    const now = Date.now()
+    await insertEvents(clickhouse, activity('acct_today', { end: now - 60_000, days: 3, users: 3, features: ['reports.export', 'alerts.create'] }))
+    const exact = await readAccountInputs(clickhouse, { all: true }, new Date(now), false)
+    const live = await readAccountInputs(clickhouse, { all: true }, new Date(now), true)
+    expect(live.find((a) => a.accountId === 'acct_today')?.usage).toMatchObject({ activeDays7: 3, activeUsers30: 3 })
+    const sorted = (xs: typeof exact) => xs.map((a) => ({ ...a, usage: a.usage && { ...a.usage, features30: [...a.usage.features30].sort() } })).sort((a, b) => a.accountId.localeCompare(b.accountId))
+    expect(sorted(live)).toEqual(sorted(exact))
+    // As of a past time, only the exact read leaves out what came later.
+    const earlier = await readAccountInputs(clickhouse, { accountIds: ['acct_today'] }, new Date(now - 2 * DAY + 3_600_000), false)
+    expect(earlier[0].usage).toMatchObject({ activeDays7: 1 })
   })
 })

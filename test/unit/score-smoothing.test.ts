@@ -37,7 +37,7 @@ describe('explanations', () => {
   const raw = computeScore(card, values)
   it('names the components pulling the score down, biggest loss first', () => {
     expect(raw.score).toBe(65)
-    const drivers = driversOf(raw, values)
+    const drivers = driversOf(raw.components, values)
     expect(drivers.map((d) => [d.component, d.lost])).toEqual([['usage', 20], ['feature_adoption', 15]])
     expect(drivers[0].text).toBe('usage: active on 3 of the last 30 days — 10 of 30 points')
   })

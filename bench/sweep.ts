@@ -1,0 +1,131 @@
+// The sweep over every account (what keeps silent accounts decaying) against one bare
+// `GROUP BY account_id` scan of the same window, in the same run on the same data. The events are inserted
+// straight into ClickHouse `events` (the materialized views — daily rollup, profiles, event kinds — follow as
+// they do for the processor's inserts), spread over the 30-day window with every catalog source the
+// scorecard reads.
+// Run: node --import tsx bench/sweep.ts [accounts=50000] [events=10000000] [rounds=3]   (BENCH_DATA_DIR=DIR keeps the data)
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { migrate } from '../migrations/runner.js'
+import { queryRows } from '../processors/clickhouse-rows.js'
+import { chTime } from '../processors/clickhouse-time.js'
+import { loadScorecard, scoreAccounts } from '../processors/scoring/index.js'
+import { accountsSql, portfolioReader, readAccountInputs, SPARSE_EVENTS, sparseSql, usageSql } from '../processors/scoring/measure-query.js'
+import { readScoreHistory } from '../processors/scoring/score-store.js'
+import { createClickHouse } from '../runtime/clickhouse.js'
+
+const accounts = Number(process.argv[2] ?? 50_000)
+const total = Number(process.argv[3] ?? 10_000_000)
+const rounds = Number(process.argv[4] ?? 3)
+const DAY = 86_400_000
+// BENCH_DATA_DIR keeps the loaded events between runs (loading 10 M takes minutes); by default a temp dir.
+const keep = process.env.BENCH_DATA_DIR
+const dataDir = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-sweep-bench-'))
+const clickhouse = createClickHouse({ dataDir })
+await migrate(clickhouse)
+const rss = () => `${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`
+
+// Event kinds in catalog-like proportions; every account gets a share of each, so every component has data.
+const asOf = Math.floor(Date.now() / 3_600_000) * 3_600_000
+// A kept data set is scored as of the hour it was loaded at, so the window holds the same events.
+const stamp = path.join(dataDir, 'loaded-at')
+const loadedAt = keep && fs.existsSync(stamp) ? Number(fs.readFileSync(stamp, 'utf8')) : asOf
+const GENERATE = `
+INSERT INTO events
+SELECT
+  concat('m', toString(number)) AS message_id,
+  multiIf(r < 4000, 'user_login', r < 9300, 'feature_used', r < 9600, 'email_engaged', r < 9700, 'support_ticket_opened', r < 9770, 'support_ticket_resolved',
+    r < 9790, 'support_ticket_escalated', r < 9820, 'nps_submitted', r < 9850, 'csat_submitted', r < 9900, 'invoice_paid', r < 9910, 'payment_failed',
+    r < 9930, 'subscription_updated', r < 9960, 'seats_updated', r < 9980, 'csm_activity_logged', 'account_updated') AS event,
+  1 AS schema_id,
+  concat('acct_', toString(number % {accounts:UInt32})) AS account_id,
+  if(event IN ('user_login', 'feature_used'), concat('u_', toString(number % {accounts:UInt32}), '_', toString(cityHash64(number, 1) % 25)), NULL) AS user_id,
+  -- Accounts fade differently: a third active to the end, a third quiet for the last week, a third for the last 3 weeks.
+  {t:DateTime64(3, 'UTC')} - toIntervalMillisecond(multiIf(number % 3 = 0, 0, number % 3 = 1, 7 * 86400000, 21 * 86400000) + cityHash64(number, 2) % (9 * 86400000 + if(number % 3 = 0, 21 * 86400000, 0))) AS timestamp,
+  timestamp AS received_at,
+  '/bench' AS source,
+  multiIf(
+    event = 'feature_used', concat('{"feature":"f', toString(cityHash64(number, 3) % 12), '","durationMs":null}'),
+    event = 'user_login', '{"method":"SSO","mfa":false}',
+    event = 'support_ticket_opened', concat('{"ticketId":"T', toString(number), '","severity":"', ['P1','P2','P3','P4'][1 + cityHash64(number, 4) % 4], '","channel":"EMAIL"}'),
+    event = 'support_ticket_resolved', concat('{"ticketId":"T', toString(number), '","resolutionMinutes":', toString(cityHash64(number, 5) % 3000), ',"csat":', toString(1 + cityHash64(number, 6) % 5), ',"sentiment":"', ['POSITIVE','NEUTRAL','NEGATIVE'][1 + cityHash64(number, 7) % 3], '"}'),
+    event = 'nps_submitted', concat('{"score":', toString(cityHash64(number, 8) % 11), '}'),
+    event = 'csat_submitted', concat('{"score":', toString(1 + cityHash64(number, 9) % 5), '}'),
+    event = 'invoice_paid', concat('{"invoiceId":"in', toString(number % 997), '","amountCents":10000,"currency":"USD","daysLate":', toString(cityHash64(number, 10) % 20), '}'),
+    event = 'payment_failed', concat('{"invoiceId":"in', toString(number % 991), '","amountCents":10000,"currency":"USD","nextRetryAt":null}'),
+    event = 'subscription_updated', concat('{"plan":"pro","mrrCents":', toString(10000 + cityHash64(number, 11) % 90000), ',"currency":"USD","termMonths":12,"renewalDate":', toString(intDiv({tMs:UInt64}, 86400000) + cityHash64(number, 12) % 365), ',"autoRenew":true,"status":"ACTIVE"}'),
+    event = 'seats_updated', concat('{"seatsPurchased":', toString(10 + cityHash64(number, 13) % 40), ',"seatsActive":', toString(cityHash64(number, 14) % 25), '}'),
+    event = 'csm_activity_logged', '{"activity":"CALL","csmId":"csm_1"}',
+    event = 'account_updated', concat('{"name":"Account","segment":"', ['ENTERPRISE','MID_MARKET','SMB'][1 + cityHash64(number, 15) % 3], '"}'),
+    '{"emailId":"e","engagement":"OPEN"}') AS properties
+FROM (SELECT number, cityHash64(number, 0) % 10000 AS r FROM numbers({from:UInt64}, {count:UInt64}))`
+
+const loadStart = Date.now()
+const CHUNK = 1_000_000
+const [{ loaded }] = await queryRows<{ loaded: string }>(clickhouse, 'SELECT count() AS loaded FROM events')
+for (let from = Number(loaded); from < total; from += CHUNK) {
+  await clickhouse.command({
+    query: GENERATE,
+    query_params: { accounts, t: chTime(new Date(loadedAt - 60_000)), tMs: loadedAt, from, count: Math.min(CHUNK, total - from) },
+  })
+  process.stderr.write(`\rinserted ${Math.min(total, from + CHUNK).toLocaleString()} events (${((Date.now() - loadStart) / 1000).toFixed(0)} s, RSS ${rss()})`)
+}
+await clickhouse.command({ query: 'OPTIMIZE TABLE account_daily FINAL' })
+if (keep) fs.writeFileSync(stamp, String(loadedAt))
+process.stderr.write('\n')
+const [{ n, a }] = await queryRows<{ n: string; a: string }>(clickhouse, 'SELECT count() AS n, uniqExact(account_id) AS a FROM events')
+console.log(`${Number(n).toLocaleString()} events of ${Number(a).toLocaleString()} accounts loaded in ${((Date.now() - loadStart) / 1000).toFixed(0)} s`)
+
+const BARE_SCAN = `SELECT account_id, count() AS events FROM events
+WHERE timestamp > {t:DateTime64(3, 'UTC')} - INTERVAL 30 DAY AND timestamp <= {t:DateTime64(3, 'UTC')} GROUP BY account_id`
+const scorecard = loadScorecard({ config: 'pulse' })
+const portfolio = portfolioReader(clickhouse)
+const timed = async <T>(f: () => Promise<T>): Promise<[number, T]> => {
+  const t = Date.now()
+  const r = await f()
+  return [Date.now() - t, r]
+}
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]
+
+const bare: number[] = []
+const sweeps: { ms: number; read: number; compute: number; insert: number; scored: number; published: number }[] = []
+const parts: Record<string, number[]> = { accounts: [], usage: [], sparse: [], list: [], history: [], portfolio: [] }
+for (let round = 0; round < rounds; round++) {
+  // Each round an hour later, as the scheduled sweep runs: every account is scored again.
+  const t = loadedAt + round * 3_600_000
+  const [bareMs, rows] = await timed(() => queryRows(clickhouse, BARE_SCAN, { t: chTime(new Date(t)) }))
+  bare.push(bareMs)
+  let published = 0
+  const [ms, run] = await timed(() => scoreAccounts({ clickhouse, scorecard, portfolio, publish: () => published++ }, { all: true }, t, 'sweep'))
+  sweeps.push({ ms, ...run.ms, scored: run.records.length, published })
+  // The read phase's parts, each alone (in the sweep they run concurrently).
+  parts.accounts.push((await timed(() => readAccountInputs(clickhouse, { all: true }, new Date(t))))[0])
+  const params = { asOf: chTime(new Date(t)), sparseEvents: SPARSE_EVENTS }
+  parts.usage.push((await timed(() => queryRows(clickhouse, usageSql(''), params)))[0])
+  parts.sparse.push((await timed(() => queryRows(clickhouse, sparseSql(''), params)))[0])
+  parts.list.push((await timed(() => queryRows(clickhouse, accountsSql(''), params)))[0])
+  parts.history.push((await timed(() => readScoreHistory(clickhouse, { all: true }, t)))[0])
+  parts.portfolio.push((await timed(() => portfolio(new Date(t), scorecard.card.coreFeatures)))[0])
+  console.log(`round ${round + 1}: bare scan ${bareMs} ms (${rows.length} accounts); sweep ${ms} ms = read ${run.ms.read} + compute ${run.ms.compute} + insert ${run.ms.insert}; ${run.records.length} scored, ${published} changed; RSS ${rss()}`)
+}
+const b = median(bare)
+const s = sweeps.map((x) => x.ms)
+console.log(`
+| ${accounts.toLocaleString()} accounts, ${total.toLocaleString()} events, median of ${rounds} | ms | × bare scan |
+| --- | ---: | ---: |
+| bare \`GROUP BY account_id\` scan of the window (baseline) | ${b} | 1.00 |
+| sweep, whole | ${median(s)} | ${(median(s) / b).toFixed(2)} |
+| — read (measures, history, portfolio; concurrent) | ${median(sweeps.map((x) => x.read))} | ${(median(sweeps.map((x) => x.read)) / b).toFixed(2)} |
+| —— account inputs alone (usage, sparse facts, accounts) | ${median(parts.accounts)} | ${(median(parts.accounts) / b).toFixed(2)} |
+| ——— usage (daily rollup + the as-of day's events) | ${median(parts.usage)} | ${(median(parts.usage) / b).toFixed(2)} |
+| ——— sparse facts (support, surveys, billing, subscription) | ${median(parts.sparse)} | ${(median(parts.sparse) / b).toFixed(2)} |
+| ——— account list | ${median(parts.list)} | ${(median(parts.list) / b).toFixed(2)} |
+| —— score history alone | ${median(parts.history)} | ${(median(parts.history) / b).toFixed(2)} |
+| —— portfolio alone | ${median(parts.portfolio)} | ${(median(parts.portfolio) / b).toFixed(2)} |
+| — compute (pure scoring in JS) | ${median(sweeps.map((x) => x.compute))} | ${(median(sweeps.map((x) => x.compute)) / b).toFixed(2)} |
+| — insert into health_scores | ${median(sweeps.map((x) => x.insert))} | ${(median(sweeps.map((x) => x.insert)) / b).toFixed(2)} |
+peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`)
+await clickhouse.close()
+if (!keep) fs.rmSync(dataDir, { recursive: true, force: true })
+process.exit(0)
