@@ -61,48 +61,52 @@ export const SPARSE_EVENTS = [
 ]
 
 // Counts are distinct message ids and the latest values argMax by time, so an event stored twice before
-// the ReplacingMergeTree merges it counts once and FINAL is not needed.
+// the ReplacingMergeTree merges it counts once and FINAL is not needed. Each event's properties are parsed
+// once, into one named tuple of every field read (absent fields take their type's default), rather than
+// once per field and aggregate.
 export const sparseSql = (filter: string) => `
-WITH {asOf:DateTime64(3, 'UTC')} AS t, t - INTERVAL 30 DAY AS t30, t - INTERVAL 90 DAY AS t90, t - INTERVAL 180 DAY AS t180,
-  JSONExtractString(properties, 'sentiment') AS sentiment,
-  multiIf(event = 'csat_submitted', JSONExtractInt(properties, 'score'), event = 'support_ticket_resolved', JSONExtractInt(properties, 'csat'), 0) AS csat,
-  JSONExtractInt(properties, 'score') AS nps
+WITH {asOf:DateTime64(3, 'UTC')} AS t, t - INTERVAL 30 DAY AS t30, t - INTERVAL 90 DAY AS t90, t - INTERVAL 180 DAY AS t180
 SELECT
   account_id,
   uniqExactIf(message_id, event = 'support_ticket_opened' AND timestamp > t30) AS ticketsOpened30,
-  uniqExactIf(message_id, event = 'support_ticket_opened' AND timestamp > t30 AND JSONExtractString(properties, 'severity') = 'P1') AS ticketsP1_30,
-  uniqExactIf(message_id, event = 'support_ticket_opened' AND timestamp > t30 AND JSONExtractString(properties, 'severity') = 'P2') AS ticketsP2_30,
+  uniqExactIf(message_id, event = 'support_ticket_opened' AND timestamp > t30 AND p.severity = 'P1') AS ticketsP1_30,
+  uniqExactIf(message_id, event = 'support_ticket_opened' AND timestamp > t30 AND p.severity = 'P2') AS ticketsP2_30,
   uniqExactIf(message_id, event = 'support_ticket_escalated' AND timestamp > t30) AS escalations30,
   countIf(event = 'support_ticket_resolved' AND timestamp > t30) AS resolved30,
-  medianExactIf(JSONExtractInt(properties, 'resolutionMinutes'), event = 'support_ticket_resolved' AND timestamp > t30) AS medianResolutionMinutes30,
-  countIf(event = 'support_ticket_resolved' AND timestamp > t30 AND sentiment = 'POSITIVE') AS positive30,
-  countIf(event = 'support_ticket_resolved' AND timestamp > t30 AND sentiment = 'NEUTRAL') AS neutral30,
-  countIf(event = 'support_ticket_resolved' AND timestamp > t30 AND sentiment = 'NEGATIVE') AS negative30,
+  medianExactIf(p.resolutionMinutes, event = 'support_ticket_resolved' AND timestamp > t30) AS medianResolutionMinutes30,
+  countIf(event = 'support_ticket_resolved' AND timestamp > t30 AND p.sentiment = 'POSITIVE') AS positive30,
+  countIf(event = 'support_ticket_resolved' AND timestamp > t30 AND p.sentiment = 'NEUTRAL') AS neutral30,
+  countIf(event = 'support_ticket_resolved' AND timestamp > t30 AND p.sentiment = 'NEGATIVE') AS negative30,
   countIf(csat BETWEEN 1 AND 5 AND timestamp > t90) AS csatCount90,
   sumIf(csat, csat BETWEEN 1 AND 5 AND timestamp > t90) AS csatSum90,
   countIf(csat BETWEEN 1 AND 2 AND timestamp > t30) AS csatLow30,
   countIf(csat BETWEEN 4 AND 5 AND timestamp > t30) AS csatHigh30,
   countIf(event = 'nps_submitted' AND timestamp > t90) AS npsCount90,
-  countIf(event = 'nps_submitted' AND timestamp > t90 AND nps >= 9) AS npsPromoters90,
-  countIf(event = 'nps_submitted' AND timestamp > t90 AND nps <= 6) AS npsDetractors90,
+  countIf(event = 'nps_submitted' AND timestamp > t90 AND p.score >= 9) AS npsPromoters90,
+  countIf(event = 'nps_submitted' AND timestamp > t90 AND p.score <= 6) AS npsDetractors90,
   countIf(event = 'nps_submitted' AND timestamp > t180 AND timestamp <= t90) AS npsCountPrev,
-  countIf(event = 'nps_submitted' AND timestamp > t180 AND timestamp <= t90 AND nps >= 9) AS npsPromotersPrev,
-  countIf(event = 'nps_submitted' AND timestamp > t180 AND timestamp <= t90 AND nps <= 6) AS npsDetractorsPrev,
+  countIf(event = 'nps_submitted' AND timestamp > t180 AND timestamp <= t90 AND p.score >= 9) AS npsPromotersPrev,
+  countIf(event = 'nps_submitted' AND timestamp > t180 AND timestamp <= t90 AND p.score <= 6) AS npsDetractorsPrev,
   toUnixTimestamp64Milli(maxIf(timestamp, event = 'csm_activity_logged')) AS lastCsmTouch,
-  groupUniqArrayIf(JSONExtractString(properties, 'invoiceId'), event = 'payment_failed') AS failedInvoices,
-  groupUniqArrayIf(JSONExtractString(properties, 'invoiceId'), event = 'payment_failed' AND JSONType(properties, 'nextRetryAt') = 'Null') AS exhaustedInvoices,
-  groupUniqArrayIf(JSONExtractString(properties, 'invoiceId'), event = 'payment_failed' AND timestamp > t90) AS failedInvoices90,
-  groupUniqArrayIf(JSONExtractString(properties, 'invoiceId'), event = 'invoice_paid') AS paidInvoices,
-  maxIf(JSONExtractInt(properties, 'daysLate'), event = 'invoice_paid' AND timestamp > t90) AS maxDaysLate90,
+  groupUniqArrayIf(p.invoiceId, event = 'payment_failed') AS failedInvoices,
+  groupUniqArrayIf(p.invoiceId, event = 'payment_failed' AND p.nextRetryAt IS NULL) AS exhaustedInvoices,
+  groupUniqArrayIf(p.invoiceId, event = 'payment_failed' AND timestamp > t90) AS failedInvoices90,
+  groupUniqArrayIf(p.invoiceId, event = 'invoice_paid') AS paidInvoices,
+  maxIf(p.daysLate, event = 'invoice_paid' AND timestamp > t90) AS maxDaysLate90,
   countIf(event = 'subscription_updated') AS subscriptions,
-  argMaxIf(tuple(JSONExtractInt(properties, 'mrrCents'), JSONExtractInt(properties, 'renewalDate'), JSONExtractString(properties, 'status')), timestamp, event = 'subscription_updated') AS subscription,
+  argMaxIf(tuple(p.mrrCents, p.renewalDate, p.status), timestamp, event = 'subscription_updated') AS subscription,
   countIf(event = 'subscription_updated' AND timestamp <= t30) AS subscriptions30Ago,
-  argMaxIf(JSONExtractInt(properties, 'mrrCents'), timestamp, event = 'subscription_updated' AND timestamp <= t30) AS mrr30Ago,
+  argMaxIf(p.mrrCents, timestamp, event = 'subscription_updated' AND timestamp <= t30) AS mrr30Ago,
   countIf(event = 'seats_updated') AS seatReports,
-  argMaxIf(tuple(JSONExtractInt(properties, 'seatsPurchased'), JSONExtractInt(properties, 'seatsActive')), timestamp, event = 'seats_updated') AS seats,
-  argMaxIf(JSONExtractString(properties, 'segment'), timestamp, event = 'account_updated' AND JSONExtractString(properties, 'segment') != '') AS segment
-FROM events
-PREWHERE event IN {sparseEvents:Array(String)} AND timestamp <= t ${filter}
+  argMaxIf(tuple(p.seatsPurchased, p.seatsActive), timestamp, event = 'seats_updated') AS seats,
+  argMaxIf(p.segment, timestamp, event = 'account_updated' AND p.segment != '') AS segment
+FROM (
+  SELECT account_id, event, timestamp, message_id,
+    JSONExtract(properties, 'Tuple(severity String, sentiment String, csat Int64, score Int64, resolutionMinutes Int64, invoiceId String, nextRetryAt Nullable(Int64), daysLate Int64, mrrCents Int64, renewalDate Int64, status String, seatsPurchased Int64, seatsActive Int64, segment String)') AS p,
+    multiIf(event = 'csat_submitted', p.score, event = 'support_ticket_resolved', p.csat, 0) AS csat
+  FROM events
+  PREWHERE event IN {sparseEvents:Array(String)} AND timestamp <= t ${filter}
+)
 GROUP BY account_id`
 
 // Accounts exist from their first event; the profile's first_seen is kept by a materialized view.
