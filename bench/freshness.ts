@@ -1,26 +1,40 @@
-// End-to-end freshness at a steady event rate: time from the gateway's 202 to the event being queryable in
-// ClickHouse, and to its account's score reaching a graphql-ws subscriber. The whole platform runs in this
-// process (embedded chDB can only be queried from the process that owns it), so the load generator and the
-// probes share its event loop: these are upper bounds.
+// End-to-end freshness at a steady event rate, sustained: time from the gateway's 202 to the event being
+// queryable in ClickHouse, and to its account's updated score reaching a graphql-ws subscriber; every 30 s a
+// line with the window's latencies and the RSS of Pulse, the Kafka JVM and redis-server, so a pipeline that
+// slowly falls behind shows it.
+//
+// One process (default): the whole platform runs in this process (embedded chDB can only be queried from the
+// process that owns it), so the load generator and the probes share its event loop: upper bounds.
+// BENCH_SPLIT=1: this process runs the registry and gateway (and the load); a `pulse dev` child runs the
+// processors, scoring and GraphQL (PULSE_COMPONENTS=processor,scoring,graphql) with its own embedded chDB.
+// Queryability is then not probed (only that process can query its chDB); the subscriber figure is.
+//
 // Run: node --import tsx bench/freshness.ts [eventsPerSecond=5000] [seconds=20]
+//   BENCH_ACCOUNTS=1000 accounts the load is spread over (plus one new account per batch, the probes)
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { createClient as createWsClient } from 'graphql-ws'
 import WebSocket from 'ws'
-import { createClickHouse } from '../runtime/clickhouse.js'
+import { createClickHouse, type ClickHouseClient } from '../runtime/clickhouse.js'
 import { loadConfig } from '../platform/config.js'
 import { createLogger } from '../runtime/logger.js'
 import { startPlatform } from '../platform/index.js'
 
 const rate = Number(process.argv[2] ?? 5000)
 const seconds = Number(process.argv[3] ?? 20)
+const split = process.env.BENCH_SPLIT === '1'
+const accounts = Number(process.env.BENCH_ACCOUNTS ?? 1000)
 const TICK_MS = 100
+const REPORT_MS = 30_000
 const perTick = Math.round((rate * TICK_MS) / 1000)
 const KEY = 'freshness-bench-key'
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-fresh-'))
+const passThrough = Object.fromEntries(['PULSE_PROCESSOR_BATCH_BYTES', 'PULSE_PROCESSOR_BATCH_WAIT', 'PULSE_SCORING_DEBOUNCE_MS', 'PULSE_COMPONENTS'].filter((k) => process.env[k]).map((k) => [k, process.env[k]!]))
 const config = loadConfig({
   PULSE_DATA_DIR: dataDir,
   PULSE_API_KEYS: `bench:${KEY}`,
@@ -29,51 +43,95 @@ const config = loadConfig({
   PULSE_GRAPHQL_PORT: '0',
   PULSE_RATE_LIMIT: '1000000/1s',
   PULSE_LOG_LEVEL: 'error',
-  ...(process.env.PULSE_PROCESSOR_BATCH_BYTES ? { PULSE_PROCESSOR_BATCH_BYTES: process.env.PULSE_PROCESSOR_BATCH_BYTES } : {}),
-  ...(process.env.PULSE_PROCESSOR_BATCH_WAIT ? { PULSE_PROCESSOR_BATCH_WAIT: process.env.PULSE_PROCESSOR_BATCH_WAIT } : {}),
+  ...(split ? { PULSE_COMPONENTS: 'registry,gateway' } : {}),
+  ...passThrough,
 })
 const platform = await startPlatform(config, createLogger(config.logLevel))
-const clickhouse = createClickHouse({ dataDir })
+let child: ChildProcess | undefined
+let graphqlWs = platform.endpoints.graphqlWs
+let clickhouse: ClickHouseClient | undefined
+if (split) {
+  const childDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-fresh-proc-'))
+  child = spawn(process.execPath, [fileURLToPath(new URL('../bin/pulse.mjs', import.meta.url)), 'dev'], {
+    env: {
+      ...process.env,
+      ...passThrough,
+      PULSE_COMPONENTS: 'processor,scoring,graphql',
+      PULSE_DATA_DIR: childDir,
+      PULSE_GRAPHQL_PORT: '0',
+      PULSE_REGISTRY_URL: platform.endpoints.registry,
+      PULSE_KAFKA_BROKERS: platform.endpoints.kafka.join(','),
+      PULSE_REDIS_URL: platform.endpoints.redis,
+      PULSE_LOG_LEVEL: 'error',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  graphqlWs = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    child!.stdout!.on('data', (d) => {
+      out += d
+      const m = /subscriptions: (ws:\/\/\S+)\)/.exec(out)
+      if (m) resolve(m[1])
+    })
+    child!.on('exit', (code) => reject(new Error(`the processing process exited (${code}) before it was up:\n${out}`)))
+  })
+} else clickhouse = createClickHouse({ dataDir })
 
 // One marker event per tick, for an account of its own, so its first score is always pushed.
-const acked = new Map<string, { at: number; account: string }>()
-const queryable: number[] = []
-const pushed: number[] = []
-const accountOf = new Map<string, string>()
-const ws = createWsClient({ url: platform.endpoints.graphqlWs, webSocketImpl: WebSocket })
+interface Probe { at: number; pushedMs?: number; queryableMs?: number }
+const probes = new Map<string, Probe>()
+const byAccount = new Map<string, Probe>()
+const ws = createWsClient({ url: graphqlWs, webSocketImpl: WebSocket })
 ws.subscribe(
   { query: 'subscription { healthScoreChanged { accountId } }' },
   {
     next: (m: any) => {
-      const marker = accountOf.get(m.data?.healthScoreChanged?.accountId)
-      const a = marker && acked.get(marker)
-      if (a && !(a as any).pushed) {
-        ;(a as any).pushed = true
-        pushed.push(Date.now() - a.at)
-      }
+      const p = byAccount.get(m.data?.healthScoreChanged?.accountId)
+      if (p && p.pushedMs === undefined) p.pushedMs = Date.now() - p.at
     },
-    error: () => {},
+    error: (err) => console.error('subscription error', err),
     complete: () => {},
   },
 )
-await new Promise((r) => setTimeout(r, 500))
+await new Promise((r) => setTimeout(r, 1000))
+
+// RSS of this process, the processing child (split), the Kafka JVM (found by its data dir) and redis-server (by its port).
+const rssOf = (pid: number | undefined) => {
+  if (!pid) return NaN
+  try {
+    return Math.round(Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024)
+  } catch {
+    return NaN
+  }
+}
+const pidMatching = (needle: RegExp, token: string) => {
+  const ps = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+  const line = ps.split('\n').find((l) => l.includes(token) && needle.test(l))
+  return line ? Number(line.trim().split(/\s+/)[0]) : undefined
+}
+const kafkaPid = pidMatching(/java/, dataDir)
+const redisPid = pidMatching(/redis-server/, `:${new URL(platform.endpoints.redis).port}`)
 
 let sending = true
 let sent = 0
 let refused = 0
+const started = Date.now()
 const generator = (async () => {
   let next = Date.now()
+  let tick = 0
   while (sending) {
     const markerId = crypto.randomUUID()
     const markerAccount = `fresh_${markerId.slice(0, 8)}`
     const now = new Date().toISOString()
     const batch = Array.from({ length: perTick }, (_, i) => ({
-      event: 'feature_used',
+      event: i % 3 === 0 ? 'user_login' : 'feature_used',
       messageId: i === 0 ? markerId : crypto.randomUUID(),
-      accountId: i === 0 ? markerAccount : `acct_${i % 200}`,
+      accountId: i === 0 ? markerAccount : `acct_${(tick * perTick + i) % accounts}`,
+      userId: `u_${i % 7}`,
       timestamp: now,
-      properties: { feature: 'reports.export' },
+      properties: i % 3 === 0 ? { method: 'SSO', mfa: false } : { feature: `f${i % 9}`, durationMs: null },
     }))
+    tick++
     void fetch(`${platform.endpoints.gateway}/v1/batch`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
@@ -83,55 +141,92 @@ const generator = (async () => {
       sent += body.accepted ?? 0
       if (res.status !== 200) refused += perTick
       else {
-        acked.set(markerId, { at: Date.now(), account: markerAccount })
-        accountOf.set(markerAccount, markerId)
+        const probe = { at: Date.now() }
+        probes.set(markerId, probe)
+        byAccount.set(markerAccount, probe)
       }
-    })
+    }, () => (refused += perTick))
     next += TICK_MS
     await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())))
   }
 })()
 
 const poller = (async () => {
-  while (sending || [...acked.keys()].some((id) => !(acked.get(id) as any).seen)) {
-    const pending = [...acked.entries()].filter(([, a]) => !(a as any).seen).map(([id]) => id)
+  if (!clickhouse) return
+  while (sending || [...probes.values()].some((p) => p.queryableMs === undefined)) {
+    const pending = [...probes.entries()].filter(([, p]) => p.queryableMs === undefined).map(([id]) => id)
     if (pending.length) {
       const rs = await clickhouse.query({ query: 'SELECT message_id FROM events WHERE message_id IN {ids:Array(String)}', query_params: { ids: pending }, format: 'JSONEachRow' })
       const now = Date.now()
       for (const { message_id } of await rs.json<{ message_id: string }>()) {
-        const a = acked.get(message_id)!
-        if (!(a as any).seen) {
-          ;(a as any).seen = true
-          queryable.push(now - a.at)
-        }
+        const p = probes.get(message_id)!
+        if (p.queryableMs === undefined) p.queryableMs = now - p.at
       }
     }
-    await new Promise((r) => setTimeout(r, 50))
+    // Every 200 ms: the probe's own queries share embedded chDB's one query lane with the pipeline.
+    await new Promise((r) => setTimeout(r, 200))
   }
 })()
-
-await new Promise((r) => setTimeout(r, seconds * 1000))
-sending = false
-await generator
-await Promise.race([poller, new Promise((r) => setTimeout(r, 15_000))])
-await new Promise((r) => setTimeout(r, 3000)) // let the last scores arrive
-await ws.dispose()
-// Rows of one processor batch share their received_at (formatted once per batch): rows per insert.
-const inserts = await clickhouse.query({ query: 'SELECT count() AS rows, uniqExact(received_at) AS batches FROM events', format: 'JSONEachRow' })
-const { rows, batches } = (await inserts.json<{ rows: string; batches: string }>())[0]
-await clickhouse.close()
-await platform.stop()
-fs.rmSync(dataDir, { recursive: true, force: true })
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN
 }
-const row = (name: string, xs: number[]) => `| ${name} | ${xs.length} | ${pct(xs, 50)} | ${pct(xs, 95)} | ${pct(xs, 99)} |`
-console.log(`offered ${rate} events/s for ${seconds} s: ${sent} accepted (${Math.round(sent / seconds)}/s), ${refused} not accepted
-processor batches: ${batches} for ${rows} rows (${Math.round(Number(rows) / Number(batches))} rows per insert; PULSE_PROCESSOR_BATCH_BYTES=${config.processorBatch.minBytes}, PULSE_PROCESSOR_BATCH_WAIT=${config.processorBatch.maxWaitMs} ms)
+// Each window reports the probes sent in it; a probe not pushed yet counts as its age so far (a lower bound),
+// so a backlog shows in the window it builds in rather than after the run.
+const windows: string[] = []
+const samples: { t: number; pulse: number; child: number; kafka: number; redis: number }[] = []
+let windowStart = started
+const report = () => {
+  const now = Date.now()
+  const inWindow = [...probes.values()].filter((p) => p.at >= windowStart - 1000 && p.at < now - 5000)
+  const pushed = inWindow.map((p) => p.pushedMs ?? now - p.at)
+  const missing = inWindow.filter((p) => p.pushedMs === undefined).length
+  const queryable = inWindow.map((p) => p.queryableMs ?? now - p.at)
+  const rss = { t: Math.round((now - started) / 1000), pulse: rssOf(process.pid), child: rssOf(child?.pid), kafka: rssOf(kafkaPid), redis: rssOf(redisPid) }
+  samples.push(rss)
+  const line = `| ${rss.t} | ${Math.round(sent / ((now - started) / 1000))} | ${clickhouse ? pct(queryable, 95) : '–'} | ${pct(pushed, 50)} | ${pct(pushed, 95)} | ${missing} | ${rss.pulse}${split ? ` + ${rss.child}` : ''} | ${rss.kafka} | ${rss.redis} |`
+  windows.push(line)
+  console.error(line)
+  windowStart = now - 5000
+}
+console.error('| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB |')
+const reporter = setInterval(report, REPORT_MS)
+
+await new Promise((r) => setTimeout(r, seconds * 1000))
+sending = false
+clearInterval(reporter)
+await generator
+await Promise.race([poller, new Promise((r) => setTimeout(r, 15_000))])
+await new Promise((r) => setTimeout(r, 5000)) // let the last scores arrive
+await ws.dispose()
+let batches = ''
+if (clickhouse) {
+  // Rows of one processor batch share their received_at (formatted once per batch): rows per insert.
+  const inserts = await clickhouse.query({ query: 'SELECT count() AS rows, uniqExact(received_at) AS batches FROM events', format: 'JSONEachRow' })
+  const { rows, batches: n } = (await inserts.json<{ rows: string; batches: string }>())[0]
+  batches = `processor batches: ${n} for ${rows} rows (${Math.round(Number(rows) / Number(n))} rows per insert)\n`
+  await clickhouse.close()
+}
+if (child) {
+  // Before the platform stops the Kafka and Redis the child uses.
+  child.kill('SIGTERM')
+  await new Promise((r) => child!.once('exit', r))
+}
+await platform.stop()
+fs.rmSync(dataDir, { recursive: true, force: true })
+
+const all = [...probes.values()]
+const row = (name: string, xs: number[]) => `| ${name} | ${xs.length} of ${all.length} | ${pct(xs, 50)} | ${pct(xs, 95)} | ${pct(xs, 99)} |`
+const peak = (k: 'pulse' | 'child' | 'kafka' | 'redis') => Math.max(...samples.map((s) => s[k]).filter((x) => !Number.isNaN(x)))
+console.log(`${split ? 'split: gateway+registry here, processor+scoring+graphql in a child' : 'one process'}; ${accounts} accounts; offered ${rate} events/s for ${seconds} s: ${sent} accepted (${Math.round(sent / seconds)}/s), ${refused} not accepted
+${batches}
+| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${windows.join('\n')}
+
 | from the 202 to… | samples | p50 ms | p95 ms | p99 ms |
 | --- | ---: | ---: | ---: | ---: |
-${row('row queryable in ClickHouse', queryable)}
-${row('score pushed to a graphql-ws subscriber', pushed)}`)
+${clickhouse ? row('row queryable in ClickHouse', all.flatMap((p) => (p.queryableMs === undefined ? [] : [p.queryableMs]))) + '\n' : ''}${row('score pushed to a graphql-ws subscriber', all.flatMap((p) => (p.pushedMs === undefined ? [] : [p.pushedMs])))}
+peak RSS MB: Pulse ${peak('pulse')}${split ? `, processing child ${peak('child')}` : ''}, Kafka ${peak('kafka')}, Redis ${peak('redis')}`)
 process.exit(0)

@@ -34,6 +34,9 @@ export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promis
   const log = deps.logger?.child({ component: 'scoring' })
   const now = deps.now ?? Date.now
   await registerScorecard(deps.clickhouse, deps.scorecard)
+  // Passes over every account run one at a time across all processes (BullMQ global concurrency): two at
+  // once would read the same history and both write, e.g. a sweep and a re-score after a scorecard change.
+  await deps.sweepQueue.setGlobalConcurrency(1)
   await scheduleSweep(deps.sweepQueue, deps.sweepEveryMs)
   const stale = await countScoredWithOther(deps.clickhouse, deps.scorecard.version)
   if (stale) {
@@ -66,7 +69,9 @@ export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promis
     SWEEP_QUEUE,
     async (job: Job<SweepJob>) => {
       const due = dueTime(job)
-      const run: ScoringRun = await scoreAccounts(deps, { all: true }, Math.max(due, now()), job.data.trigger, { live: true, dueAt: due })
+      // A re-score is for accounts not yet on this scorecard: one the sweep already moved over is left alone.
+      const dueAt = job.data.trigger === 'rescore' ? 0 : due
+      const run: ScoringRun = await scoreAccounts(deps, { all: true }, Math.max(due, now()), job.data.trigger, { live: true, dueAt })
       const summary = { trigger: job.data.trigger, scored: run.records.length, skipped: run.skipped, published: run.published, ms: run.ms }
       log?.info(summary, `${job.data.trigger} done`)
       return summary

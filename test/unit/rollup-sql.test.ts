@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { MIGRATIONS_DIR } from '../../migrations/runner.js'
-import { USAGE_COLUMNS } from '../../processors/scoring/measure-query.js'
+import { SPARSE_EVENTS, USAGE_COLUMNS } from '../../processors/scoring/measure-query.js'
 
 const flat = (sql: string) => sql.replace(/--.*$/gm, '').replace(/\s+/g, ' ').trim()
 const migration = (name: string) => flat(fs.readFileSync(path.join(MIGRATIONS_DIR, name), 'utf8'))
@@ -17,11 +17,17 @@ describe('rollup SQL written more than once', () => {
     expect(sql.split(columns).length - 1).toBe(2)
   })
 
+  it('keeps in account_facts exactly the events the sparse measures read', () => {
+    const list = SPARSE_EVENTS.map((e) => `'${e}'`).join(', ')
+    expect(migration('008_account_facts.sql').split(`WHERE event IN (${list})`).length - 1).toBe(2)
+  })
+
   it('backfills each view with exactly its own SELECT', () => {
     for (const [file, view, table] of [
       ['005_account_daily.sql', 'account_daily_mv', 'account_daily'],
       ['005_account_daily.sql', 'event_kinds_daily_mv', 'event_kinds_daily'],
       ['006_account_profiles.sql', 'account_profile_mv', 'account_profile_state'],
+      ['008_account_facts.sql', 'account_facts_mv', 'account_facts'],
     ]) {
       const sql = migration(file)
       const viewSelect = sql.split(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${view} TO ${table} AS `)[1].split(';')[0]
