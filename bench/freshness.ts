@@ -29,7 +29,7 @@ const seconds = Number(process.argv[3] ?? 20)
 const split = process.env.BENCH_SPLIT === '1'
 const accounts = Number(process.env.BENCH_ACCOUNTS ?? 1000)
 const TICK_MS = 100
-const REPORT_MS = 30_000
+const REPORT_MS = Number(process.env.BENCH_REPORT_MS ?? 30_000)
 const perTick = Math.round((rate * TICK_MS) / 1000)
 const KEY = 'freshness-bench-key'
 

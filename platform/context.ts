@@ -12,7 +12,14 @@ import type { PulseConfig } from './config.js'
 export interface PlatformContext {
   config: PulseConfig
   logger: Logger
+  /** The platform's own client (migrations, health checks). Components take one of their own: `clickhouseFor`. */
   clickhouse: ClickHouseClient
+  /**
+   * A ClickHouse client for one component. Embedded chDB runs one query at a time per connection, so each
+   * component gets a connection of its own to the same data: the scoring worker's reads do not queue behind
+   * the processor's inserts. With a ClickHouse server, the shared client (its HTTP pool serves everyone).
+   */
+  clickhouseFor(component: string): ClickHouseClient
   kafka: Kafka
   admin: Admin
   brokers: string[]

@@ -129,7 +129,13 @@ async function start(config: PulseConfig, logger: Logger, onStop: PlatformContex
   const [bullConnection, publishClient, subscribeClient] = await Promise.all([redis('bullmq', shared), redis('publish', shared), redis('subscribe', shared)])
   const scoreEvents = createScoreEvents({ publishClient, subscribeClient, channel: `${config.redisPrefix}:health-score-changed` })
 
-  const ctx: PlatformContext = { config, logger, clickhouse, kafka, admin, brokers, redisUrl, registryUrl, registry: new SchemaRegistry({ host: registryUrl }), bullConnection, scoreEvents, redis, onStop, listen }
+  const clickhouseFor = (component: string) => {
+    if (config.clickhouseUrl) return clickhouse
+    const own = createClickHouse({ dataDir: config.dataDir })
+    onStop(`${component} clickhouse connection`, () => own.close())
+    return own
+  }
+  const ctx: PlatformContext = { config, logger, clickhouse, clickhouseFor, kafka, admin, brokers, redisUrl, registryUrl, registry: new SchemaRegistry({ host: registryUrl }), bullConnection, scoreEvents, redis, onStop, listen }
   const started: ComponentStarted = {}
   for (const [name, startComponent] of COMPONENTS) if (runs(name)) Object.assign(started, await startComponent(ctx))
 

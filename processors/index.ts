@@ -9,7 +9,7 @@ import { describeFailure, isPoison } from './failure-kinds.js'
 import { chTime } from './clickhouse-time.js'
 import { toEventRow, type EventRow } from './event-row.js'
 import { typedRow, type TypedTables } from './typed-tables.js'
-import { enqueueScoring, type ScoringJob } from './scoring/scoring-queue.js'
+import { markForScoring, type ScoringQueue } from './scoring/scoring-queue.js'
 
 export { startDriftProcessor } from './drift-processor.js'
 export { TypedTables } from './typed-tables.js'
@@ -21,7 +21,7 @@ export interface EventProcessorDeps {
   groupId: string
   registry: SchemaRegistry
   clickhouse: ClickHouseClient
-  scoringQueue: Queue<ScoringJob>
+  scoringQueue: ScoringQueue
   scoringDebounceMs: number
   /** Where records that can never be stored go, with the reason in their headers. */
   dlqTopic: string
@@ -82,7 +82,7 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ c
         await deps.dlqProducer.send({ topic: deps.dlqTopic, acks: -1, messages: deadLetters })
         log?.warn({ partition: batch.partition, count: deadLetters.length, reason: deadLetters[0].headers?.pulse_dlq_reason }, 'records sent to the dead-letter topic')
       }
-      if (stored.length) await enqueueScoring(deps.scoringQueue, stored.map((e) => e.row.account_id), deps.scoringDebounceMs)
+      if (stored.length) await markForScoring(deps.scoringQueue, stored.map((e) => e.row.account_id), deps.scoringDebounceMs)
       log?.debug({ partition: batch.partition, rows: stored.length }, 'batch stored')
     },
   })

@@ -11,15 +11,16 @@ export async function startProcessor(ctx: PlatformContext): Promise<ComponentSta
   // reconnect would hold the batch without heartbeats; failing lets the partition pause and retry instead.
   const queueRedis = await ctx.redis('scoring queue', { maxRetriesPerRequest: 1, enableOfflineQueue: false })
   const scoringQueue = createScoringQueue(queueRedis, config.redisPrefix)
-  scoringQueue.on('error', (err) => logger.warn({ err: err.message }, 'scoring queue error'))
+  scoringQueue.queue.on('error', (err) => logger.warn({ err: err.message }, 'scoring queue error'))
   ctx.onStop('scoring queue', () => scoringQueue.close())
   const dlqProducer = ctx.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
   await dlqProducer.connect()
   ctx.onStop('dead-letter producer', () => dlqProducer.disconnect())
   const registryCall = registryRest(ctx.registryUrl)
+  const clickhouse = ctx.clickhouseFor('processor')
   const processor = await startEventProcessor({
     typedTables: new TypedTables(
-      (sql) => ctx.clickhouse.command({ query: sql }),
+      (sql) => clickhouse.command({ query: sql }),
       async (id) => {
         const res = await registryCall('GET', `/schemas/ids/${id}`)
         if (res.status !== 200) throw new Error(`registry answered ${res.status} for schema ${id}`)
@@ -32,14 +33,14 @@ export async function startProcessor(ctx: PlatformContext): Promise<ComponentSta
     topic: config.eventsTopic,
     groupId: config.consumerGroup,
     registry: ctx.registry,
-    clickhouse: ctx.clickhouse,
+    clickhouse,
     scoringQueue,
     scoringDebounceMs: config.scoringDebounceMs,
     batch: config.processorBatch,
     logger,
   })
   ctx.onStop('event processor', () => processor.stop())
-  const drift = await startDriftProcessor({ kafka: ctx.kafka, topic: config.driftTopic, groupId: `${config.consumerGroup}.drift`, clickhouse: ctx.clickhouse, logger })
+  const drift = await startDriftProcessor({ kafka: ctx.kafka, topic: config.driftTopic, groupId: `${config.consumerGroup}.drift`, clickhouse, logger })
   ctx.onStop('drift processor', () => drift.stop())
   return { pausedPartitions: processor.paused }
 }

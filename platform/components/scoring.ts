@@ -8,7 +8,7 @@ export async function startScoring(ctx: PlatformContext): Promise<ComponentStart
   const workers = await startScoringWorkers({
     connection: ctx.bullConnection,
     prefix: ctx.config.redisPrefix,
-    clickhouse: ctx.clickhouse,
+    clickhouse: ctx.clickhouseFor('scoring'),
     scorecard: ctx.config.scorecard,
     sweepQueue,
     sweepEveryMs: ctx.config.sweepEveryMs,

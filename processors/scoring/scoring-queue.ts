@@ -1,12 +1,15 @@
 import { Queue, type ConnectionOptions, type Job } from 'bullmq'
+import type { Redis } from 'ioredis'
 
 export const SCORING_QUEUE = 'pulse-scoring'
 export const SWEEP_QUEUE = 'pulse-scoring-sweep'
 const SWEEP_SCHEDULER = 'health-sweep'
 
-export interface ScoringJob {
-  accountId: string
-}
+/**
+ * A scoring job names no account: the accounts waiting to be scored are members of a Redis sorted set (see
+ * `markForScoring`), and whichever worker runs the job takes them.
+ */
+export type ScoringJob = Record<string, never>
 
 /** A pass over every account: the scheduled sweep, or a re-score after the scorecard changed. */
 export interface SweepJob {
@@ -14,9 +17,17 @@ export interface SweepJob {
   scorecardVersion?: string
 }
 
-export function createScoringQueue(connection: ConnectionOptions, prefix: string): Queue<ScoringJob> {
-  return new Queue<ScoringJob>(SCORING_QUEUE, {
-    connection,
+/** The scoring queue and the pending set beside it, on one Redis connection. */
+export interface ScoringQueue {
+  queue: Queue<ScoringJob>
+  redis: Redis
+  pendingKey: string
+  close(): Promise<void>
+}
+
+export function createScoringQueue(redis: Redis, prefix: string): ScoringQueue {
+  const queue = new Queue<ScoringJob>(SCORING_QUEUE, {
+    connection: redis,
     prefix,
     defaultJobOptions: {
       attempts: 5,
@@ -25,6 +36,7 @@ export function createScoringQueue(connection: ConnectionOptions, prefix: string
       removeOnFail: 1000,
     },
   })
+  return { queue, redis, pendingKey: `${prefix}:${SCORING_QUEUE}:pending`, close: () => queue.close() }
 }
 
 export function createSweepQueue(connection: ConnectionOptions, prefix: string): Queue<SweepJob> {
@@ -36,20 +48,35 @@ export function createSweepQueue(connection: ConnectionOptions, prefix: string):
 }
 
 /**
- * One pending scoring job per account, whatever the burst: BullMQ's deduplication (throttle mode) drops
- * adds for an account while its job waits out `debounceMs`. The job is delayed by the same window and the
- * dedup key expires with it, so an event stored while the job already runs gets a job of its own and is
- * never left out of the score.
+ * Marks accounts as needing a score and makes sure a scoring job will run within `debounceMs`. Each account
+ * is one member of a sorted set, its score the time it was first marked (ZADD NX keeps it), however many
+ * events arrive: a burst for one account, or thousands of accounts in one processor batch, costs one
+ * round trip and at most one BullMQ job per window (deduplication, throttle mode). One job per account
+ * instead made BullMQ the bottleneck at a few thousand active accounts (docs/BENCHMARKS.md).
  */
-export async function enqueueScoring(queue: Queue<ScoringJob>, accountIds: Iterable<string>, debounceMs: number): Promise<void> {
+export async function markForScoring(scoring: ScoringQueue, accountIds: Iterable<string>, debounceMs: number, now = Date.now()): Promise<void> {
+  const ids = [...new Set(accountIds)]
+  if (!ids.length) return
+  await scoring.redis.zadd(scoring.pendingKey, 'NX', ...ids.flatMap((id) => [now, id]))
   const window = Math.max(1, debounceMs)
-  await queue.addBulk(
-    [...new Set(accountIds)].map((accountId) => ({
-      name: 'score-account',
-      data: { accountId },
-      opts: { delay: window, deduplication: { id: accountId, ttl: window } },
-    })),
-  )
+  await scoring.queue.add('score-pending', {}, { delay: window, deduplication: { id: 'pending', ttl: window } })
+}
+
+/**
+ * Takes up to `max` waiting accounts with the time each was marked. Atomic (ZPOPMIN), so several workers
+ * never take the same account; an account marked again while it is being scored is a new member.
+ */
+export async function takePending(scoring: ScoringQueue, max: number): Promise<Map<string, number>> {
+  const flat = await scoring.redis.zpopmin(scoring.pendingKey, max)
+  const taken = new Map<string, number>()
+  for (let i = 0; i < flat.length; i += 2) taken.set(flat[i], Number(flat[i + 1]))
+  return taken
+}
+
+/** Puts accounts back after a failed pass, each with its original time, unless marked again meanwhile. */
+export async function returnPending(scoring: ScoringQueue, taken: Map<string, number>): Promise<void> {
+  if (!taken.size) return
+  await scoring.redis.zadd(scoring.pendingKey, 'LT', ...[...taken].flatMap(([id, at]) => [at, id]))
 }
 
 /**

@@ -1,22 +1,22 @@
 import type { Queue } from 'bullmq'
-import { Worker, type ConnectionOptions, type Job } from 'bullmq'
+import { Worker, type Job } from 'bullmq'
+import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
-import { coalesce } from './coalesce.js'
 import { portfolioReader } from './measure-query.js'
 import { scoreAccounts, type ScoringDeps, type ScoringRun } from './score-accounts.js'
 import { countScoredWithOther, registerScorecard } from './score-store.js'
-import { dueTime, requestRescore, scheduleSweep, SCORING_QUEUE, SWEEP_QUEUE, type ScoringJob, type SweepJob } from './scoring-queue.js'
+import { createScoringQueue, dueTime, requestRescore, returnPending, scheduleSweep, SCORING_QUEUE, SWEEP_QUEUE, takePending, type ScoringJob, type SweepJob } from './scoring-queue.js'
 
 export interface ScoringWorkerDeps extends ScoringDeps {
-  connection: ConnectionOptions
+  connection: Redis
   prefix: string
   /** Queue of sweep jobs, for the schedule and re-score requests. */
   sweepQueue: Queue<SweepJob>
   /** Cadence of the sweep over every account. */
   sweepEveryMs: number
   logger?: Logger
-  /** Scoring jobs run at once (their accounts are scored together). @defaultValue 500 */
-  concurrency?: number
+  /** Most accounts scored in one pass of a scoring job. @defaultValue 2000 */
+  passSize?: number
 }
 
 export interface ScoringWorkers {
@@ -24,8 +24,8 @@ export interface ScoringWorkers {
 }
 
 /**
- * The scoring worker: one BullMQ job per account touched by events, scored together with the accounts of
- * the jobs active at the same time (a burst of hundreds costs a few queries), and a sweep worker that
+ * The scoring worker: the accounts touched by events wait in a pending set and a debounced BullMQ job scores
+ * them in passes of thousands (a few queries each), and a sweep worker that
  * re-scores every account on the scheduled cadence, so silent accounts decay, and once more whenever the
  * scorecard changed.
  */
@@ -44,25 +44,31 @@ export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promis
     await requestRescore(deps.sweepQueue, deps.scorecard.version)
   }
 
-  // Accounts of concurrently active jobs are scored together, live (as of now, every stored event); a job
-  // processed again finds its account scored as of its due time or later and adds nothing.
-  const score = coalesce(
-    async (jobs: { accountId: string; due: number }[]) => {
-      const due = new Map<string, number>()
-      for (const j of jobs) due.set(j.accountId, Math.max(j.due, due.get(j.accountId) ?? 0))
-      const accountIds = [...due.keys()]
-      await scoreAccounts(deps, { accountIds }, Math.max(now(), ...due.values()), 'event', { live: true, dueAt: due })
-      return new Map(accountIds.map((id) => [id, undefined]))
+  // A scoring job scores every account waiting in the pending set, in passes of up to `passSize`, as of now
+  // and from every stored event; an account already scored since it was marked (by a sweep) is skipped.
+  const scoringQueue = createScoringQueue(deps.connection, deps.prefix)
+  const passSize = deps.passSize ?? 2000
+  const scoring = new Worker<ScoringJob>(
+    SCORING_QUEUE,
+    async () => {
+      let scored = 0
+      for (;;) {
+        const due = await takePending(scoringQueue, passSize)
+        if (!due.size) break
+        try {
+          const run = await scoreAccounts(deps, { accountIds: [...due.keys()] }, Math.max(now(), ...due.values()), 'event', { live: true, dueAt: due })
+          scored += run.records.length
+        } catch (err) {
+          await returnPending(scoringQueue, due)
+          throw err
+        }
+        if (due.size < passSize) break
+      }
+      return { scored }
     },
-    (j) => j.accountId,
-    { maxBatch: 500, lingerMs: 20 },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: 1 },
   )
-  const scoring = new Worker<ScoringJob>(SCORING_QUEUE, async (job: Job<ScoringJob>) => score({ accountId: job.data.accountId, due: dueTime(job) }), {
-    connection: deps.connection,
-    prefix: deps.prefix,
-    concurrency: deps.concurrency ?? 500,
-  })
-  scoring.on('failed', (job, err) => log?.warn({ err, accountId: job?.data.accountId }, 'scoring job failed'))
+  scoring.on('failed', (_job, err) => log?.warn({ err }, 'scoring pass failed; its accounts wait for the retry'))
   scoring.on('error', (err) => log?.error({ err }, 'scoring worker error'))
 
   const sweep = new Worker<SweepJob>(
@@ -84,6 +90,7 @@ export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promis
   return {
     async close() {
       await Promise.all([scoring.close(), sweep.close()])
+      await scoringQueue.close()
     },
   }
 }
