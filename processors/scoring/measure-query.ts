@@ -177,23 +177,14 @@ export function portfolioReader(clickhouse: ClickHouseClient): (asOf: Date, core
     }
     return core
   }
-  // Which sources the portfolio sends changes when a new kind of event first arrives: a minute late is fine,
-  // and each scoring pass is spared a query (embedded chDB runs one query at a time, ~25 ms even for this).
-  const sourcesByDay = new Map<string, { at: number; sources: Promise<Set<string>> }>()
-  const sources = (asOf: Date) => {
-    const key = asOf.toISOString().slice(0, 10)
-    const cached = sourcesByDay.get(key)
-    if (cached && Date.now() - cached.at < SOURCES_TTL_MS) return cached.sources
-    const read = queryRows<{ events: string[] }>(clickhouse, SOURCES_SQL, { asOf: chTime(asOf) }).then(([r]) => new Set(r?.events ?? []))
-    read.catch(() => sourcesByDay.delete(key))
-    if (sourcesByDay.size >= 7) sourcesByDay.delete(sourcesByDay.keys().next().value!)
-    sourcesByDay.set(key, { at: Date.now(), sources: read })
-    return read
-  }
+  // Which sources the portfolio sends is read on every pass, not cached: a cached list made a source that
+  // first arrived after the cache was filled count as "not sent", and the accounts scored meanwhile kept
+  // scores without that component until their next event (the demo showed it).
   return async (asOf, coreFeatures) => {
-    const [sourceSet, core] = await Promise.all([sources(asOf), Array.isArray(coreFeatures) ? coreFeatures : autoCore(asOf, coreFeatures.auto)])
-    return { sources: sourceSet, coreFeatures: core }
+    const [[sources], core] = await Promise.all([
+      queryRows<{ events: string[] }>(clickhouse, SOURCES_SQL, { asOf: chTime(asOf) }),
+      Array.isArray(coreFeatures) ? coreFeatures : autoCore(asOf, coreFeatures.auto),
+    ])
+    return { sources: new Set(sources?.events ?? []), coreFeatures: core }
   }
 }
-
-const SOURCES_TTL_MS = 60_000

@@ -3,7 +3,7 @@ import { migrate } from '../../migrations/runner.js'
 import { queryRows } from '../../processors/clickhouse-rows.js'
 import { dryRunScorecard, loadScorecard, scoreAccounts, type HealthScoreChanged } from '../../processors/scoring/index.js'
 import { computeScore } from '../../processors/scoring/score.js'
-import { readAccountInputs } from '../../processors/scoring/measure-query.js'
+import { portfolioReader, readAccountInputs } from '../../processors/scoring/measure-query.js'
 import { resolveScorecard, readYaml } from '../../processors/scoring/scorecard-file.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
 import { activity, insertEvents } from '../support/event-rows.js'
@@ -153,5 +153,18 @@ describe('health scoring on the real ClickHouse engine', () => {
     // As of a past time, only the exact read leaves out what came later.
     const earlier = await readAccountInputs(clickhouse, { accountIds: ['acct_today'] }, new Date(now - 2 * DAY + 3_600_000), false)
     expect(earlier[0].usage).toMatchObject({ activeDays7: 1 })
+  })
+
+  it('counts a source the portfolio starts sending between two passes of one worker', async () => {
+    // One reader for both passes, as the worker keeps one: nothing it remembers may hide the new source.
+    const portfolio = portfolioReader(clickhouse)
+    const now = Date.now()
+    await insertEvents(clickhouse, activity('acct_sources', { end: now - 120_000, days: 2, users: 2, features: ['reports.export'] }))
+    const first = await scoreAccounts({ ...deps, portfolio, now: () => now }, { accountIds: ['acct_sources'] }, now, 'event', { live: true })
+    // No account has logged a CSM touch yet: the measure has no data rather than "never touched".
+    expect(first.records[0].measures.days_since_csm_touch).toBeNull()
+    await insertEvents(clickhouse, [{ event: 'csm_activity_logged', accountId: 'acct_other', at: now - 60_000, properties: { csmId: 'csm_1', activity: 'CALL', note: null } }])
+    const second = await scoreAccounts({ ...deps, portfolio, now: () => now + 1000 }, { accountIds: ['acct_sources'] }, now + 1000, 'event', { live: true })
+    expect(second.records[0].measures.days_since_csm_touch).toBe(1)
   })
 })
