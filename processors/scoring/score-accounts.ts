@@ -29,6 +29,8 @@ export interface ScoringRun {
   /** Accounts whose latest score is already as of this time (or later) with this scorecard. */
   skipped: number
   published: number
+  /** The kinds of event the portfolio sends, as this pass read them. */
+  sources: Set<string>
   ms: { read: number; compute: number; insert: number }
 }
 
@@ -107,7 +109,7 @@ export async function scoreAccounts(deps: ScoringDeps, selection: AccountSelecti
   const inserted = now()
   const changes = records.filter((r) => r.changed)
   for (const r of changes) deps.publish(toScoreChange(r))
-  return { records, skipped, published: changes.length, ms: { read: read - began, compute: computed - read, insert: inserted - computed } }
+  return { records, skipped, published: changes.length, sources: inputs.portfolio.sources, ms: { read: read - began, compute: computed - read, insert: inserted - computed } }
 }
 
 export interface DryRun extends DryRunComparison {

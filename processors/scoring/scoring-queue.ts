@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import { Queue, type ConnectionOptions, type Job } from 'bullmq'
 import type { Redis } from 'ioredis'
 
@@ -90,6 +91,11 @@ export async function scheduleSweep(queue: Queue<SweepJob>, everyMs: number): Pr
 /** A re-score of every account with a new scorecard; one job per version however many processes ask. */
 export async function requestRescore(queue: Queue<SweepJob>, scorecardVersion: string): Promise<void> {
   await queue.add('rescore', { trigger: 'rescore', scorecardVersion }, { jobId: `rescore-${scorecardVersion}` })
+}
+
+/** A sweep now, outside the schedule; one per `reason` however many processes ask. */
+export async function requestSweep(queue: Queue<SweepJob>, reason: string): Promise<void> {
+  await queue.add('sweep', { trigger: 'sweep' }, { jobId: `sweep-${crypto.createHash('sha256').update(reason).digest('hex').slice(0, 16)}` })
 }
 
 /** When a job was meant to run; retries keep it, so a retried job scores as of the same time. */

@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import { portfolioReader } from './measure-query.js'
 import { scoreAccounts, type ScoringDeps, type ScoringRun } from './score-accounts.js'
 import { countScoredWithOther, registerScorecard } from './score-store.js'
-import { createScoringQueue, dueTime, requestRescore, returnPending, scheduleSweep, SCORING_QUEUE, SWEEP_QUEUE, takePending, type ScoringJob, type SweepJob } from './scoring-queue.js'
+import { createScoringQueue, dueTime, requestRescore, requestSweep, returnPending, scheduleSweep, SCORING_QUEUE, SWEEP_QUEUE, takePending, type ScoringJob, type SweepJob } from './scoring-queue.js'
 
 export interface ScoringWorkerDeps extends ScoringDeps {
   connection: Redis
@@ -48,6 +48,20 @@ export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promis
   // and from every stored event; an account already scored since it was marked (by a sweep) is skipped.
   const scoringQueue = createScoringQueue(deps.connection, deps.prefix)
   const passSize = deps.passSize ?? 2000
+  // Whether an account's measure has no data or is 0 depends on which kinds of event the portfolio sends
+  // (no ticket from anyone: support unknown; tickets from others: none for this account). When a kind is
+  // sent for the first time, every account is re-scored by a sweep, not only those with new events. The
+  // kinds seen are kept in Redis, so every process agrees on what is new.
+  const sourcesKey = `${deps.prefix}:${SCORING_QUEUE}:sources`
+  const noticeSources = async (sources: Set<string>) => {
+    if (!sources.size) return
+    const added = await deps.connection.sadd(sourcesKey, ...sources)
+    if (added > 0) {
+      log?.info({ sources: [...sources] }, 'the portfolio sends new kinds of event: re-scoring every account')
+      await requestSweep(deps.sweepQueue, `sources-${[...sources].sort().join(',')}`)
+    }
+  }
+
   const scoring = new Worker<ScoringJob>(
     SCORING_QUEUE,
     async () => {
@@ -58,6 +72,7 @@ export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promis
         try {
           const run = await scoreAccounts(deps, { accountIds: [...due.keys()] }, Math.max(now(), ...due.values()), 'event', { live: true, dueAt: due })
           scored += run.records.length
+          await noticeSources(run.sources)
         } catch (err) {
           await returnPending(scoringQueue, due)
           throw err

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { migrate } from '../../migrations/runner.js'
 import { queryRows } from '../../processors/clickhouse-rows.js'
-import { createSweepQueue, loadScorecard, startScoringWorkers, type ScoringWorkers } from '../../processors/scoring/index.js'
+import { createScoringQueue, createSweepQueue, loadScorecard, markForScoring, startScoringWorkers, type ScoringWorkers } from '../../processors/scoring/index.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
 import { activity, insertEvents } from '../support/event-rows.js'
 import { eventually, tempDir, uniqueName } from '../support/fixtures.js'
@@ -32,6 +32,7 @@ describe('scheduled sweeps and re-scores through BullMQ', () => {
   afterAll(async () => {
     await Promise.all(running.map((w) => w.close()))
     await sweepQueue.obliterate({ force: true })
+    await connection.del(`${prefix}:pulse-scoring:sources`)
     await sweepQueue.close()
     connection.disconnect()
     await clickhouse.close()
@@ -64,5 +65,32 @@ describe('scheduled sweeps and re-scores through BullMQ', () => {
     const once = await rows(`SELECT account_id, count() AS n FROM health_scores WHERE scorecard_version = '${pillars.version}' GROUP BY account_id ORDER BY account_id`)
     expect(once.map((r) => Number(r.n))).toEqual([1, 1])
     expect((await sweepQueue.getJobScheduler('health-sweep'))?.every).toBe(3_600_000)
+  })
+
+  it('scores marked accounts, and re-scores everyone when the portfolio sends a new kind of event', async () => {
+    const scoring = createScoringQueue(connection, prefix)
+    try {
+      await start('pillars-3', 3_600_000) // the scorecard of the test before: no re-score
+      const now = Date.now()
+      await insertEvents(clickhouse, activity('acct_c', { end: now - 60_000, days: 3, users: 2, features: ['reports.export'] }))
+      await markForScoring(scoring, ['acct_c'], 50)
+      const first = await eventually('acct_c scored on its events', async () => {
+        const [r] = await rows("SELECT trigger, measures FROM health_scores_latest FINAL WHERE account_id = 'acct_c'")
+        return r
+      })
+      expect(['event', 'sweep']).toContain(first.trigger) // the first kinds ever seen also ask for a sweep
+      expect(JSON.parse(first.measures).days_since_csm_touch).toBeNull() // nobody logs CSM touches yet
+      // Another account's CSM touch: acct_c has no new event, yet its measure now has data.
+      await insertEvents(clickhouse, [{ event: 'csm_activity_logged', accountId: 'acct_d', at: now - 30_000, properties: { csmId: 'csm_1', activity: 'CALL', note: null } }])
+      await markForScoring(scoring, ['acct_d'], 50)
+      const after = await eventually('acct_c re-scored by the sweep the new source asked for', async () => {
+        const [r] = await rows("SELECT trigger, measures FROM health_scores_latest FINAL WHERE account_id = 'acct_c'")
+        return r && JSON.parse(r.measures).days_since_csm_touch !== null ? r : undefined
+      })
+      expect(after.trigger).toBe('sweep')
+    } finally {
+      await scoring.queue.obliterate({ force: true })
+      await scoring.close()
+    }
   })
 })
