@@ -1,20 +1,22 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { Redis } from 'ioredis'
-import { ApiKeys } from '../gateway/api-keys.js'
+import { ApiKeys, parseScopes, scopesOf } from '../gateway/api-keys.js'
 import { readEndpoints } from '../runtime/endpoints-file.js'
 
 export const KEYS_USAGE = `usage: pulse keys <command>
 
-  create NAME [--events e1,e2]   make a key (allowed to send only those events, if given); prints its secret once
-  list                           name, allowed events and creation time of every key
+  create NAME [--events e1,e2] [--scopes track+backfill]
+                                 make a key (allowed to send only those events, if given; scopes: track, the
+                                 default, sends live events, backfill events of any age); prints its secret once
+  list                           name, allowed events, scopes and creation time of every key
   revoke NAME                    the key stops working within 5 seconds
 
   Keys live in Redis: PULSE_REDIS_URL, or the Redis of the \`pulse dev\` running on PULSE_DATA_DIR.
 `
 
 export async function keysCommand(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { events: { type: 'string' } } })
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { events: { type: 'string' }, scopes: { type: 'string' } } })
   const [command, name] = positionals
   if (!['create', 'list', 'revoke'].includes(command) || (command !== 'list' && !name)) {
     console.error(KEYS_USAGE)
@@ -29,13 +31,15 @@ export async function keysCommand(argv: string[]): Promise<number> {
     switch (command) {
       case 'create': {
         const events = values.events ? values.events.split(',').map((e) => e.trim()).filter(Boolean) : null
-        const { key, secret } = await keys.create(name, events)
-        console.log(`created key "${key.name}" (${key.events ? `events: ${key.events.join(', ')}` : 'all events'})\nsecret: ${secret}\n(shown once; only its SHA-256 digest is stored)`)
+        const scopes = parseScopes(values.scopes ?? 'track')
+        if ('error' in scopes) throw new Error(`--scopes: ${scopes.error}`)
+        const { key, secret } = await keys.create(name, events, scopes.scopes)
+        console.log(`created key "${key.name}" (${key.events ? `events: ${key.events.join(', ')}` : 'all events'}; scopes: ${scopesOf(key).join('+')})\nsecret: ${secret}\n(shown once; only its SHA-256 digest is stored)`)
         return 0
       }
       case 'list': {
         const all = await keys.list()
-        console.table(all.map((k) => ({ name: k.name, events: k.events?.join(', ') ?? '(all)', created: k.createdAt || '(PULSE_API_KEYS)' })))
+        console.table(all.map((k) => ({ name: k.name, events: k.events?.join(', ') ?? '(all)', scopes: scopesOf(k).join('+'), created: k.createdAt || '(PULSE_API_KEYS)' })))
         return 0
       }
       default: {

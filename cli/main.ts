@@ -103,7 +103,7 @@ async function serve(opts: { demo: boolean }): Promise<number> {
 
 async function runDemo(platform: Platform, config: PulseConfig): Promise<void> {
   const { sendDemoEvents, waitForScores } = await import('./demo.js')
-  const key = platform.generatedApiKey?.secret ?? [...(config.apiKeys?.values() ?? [])][0]
+  const key = platform.generatedApiKey?.secret ?? [...(config.apiKeys?.values() ?? [])][0]?.secret
   const accounts = await sendDemoEvents(platform.endpoints.gateway, key)
   const scores = await waitForScores(platform.endpoints.graphql, accounts)
   console.log('\nHealth scores computed from the demo events (queried through GraphQL):')

@@ -1,17 +1,44 @@
 import crypto from 'node:crypto'
 import type { Redis } from 'ioredis'
 
+/**
+ * What a key may do: `track` sends live events (timestamps within the gateway's window), `backfill` sends
+ * events of any age (history for the churn model, `pulse import`). Validation is the same for both.
+ */
+export const SCOPES = ['track', 'backfill'] as const
+export type ApiKeyScope = (typeof SCOPES)[number]
+
 export interface ApiKey {
   name: string
   /** Event subjects this key may send; null allows every event. */
   events: string[] | null
+  /** Absent on keys stored before scopes existed: those track. */
+  scopes?: ApiKeyScope[]
   createdAt: string
+}
+
+/** A key from PULSE_API_KEYS. */
+export interface ConfiguredKey {
+  secret: string
+  scopes: ApiKeyScope[]
+}
+
+export function scopesOf(key: ApiKey): ApiKeyScope[] {
+  return key.scopes ?? ['track']
+}
+
+/** `track+backfill` → the scopes, or a message saying what is wrong. */
+export function parseScopes(text: string): { scopes: ApiKeyScope[] } | { error: string } {
+  const parts = text.split('+').map((p) => p.trim())
+  const unknown = parts.filter((p) => !(SCOPES as readonly string[]).includes(p))
+  if (!parts.length || unknown.length) return { error: `unknown scope${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u)).join(', ')}; scopes are ${SCOPES.join(', ')}, joined with + (e.g. track+backfill)` }
+  return { scopes: [...new Set(parts)] as ApiKeyScope[] }
 }
 
 /**
  * API keys, stored as SHA-256 digests (the secrets are 144-bit random, so a fast hash is enough: there
  * is nothing to brute-force), in Redis so every gateway and the CLI share them. Keys from PULSE_API_KEYS
- * are checked first and may send every event. Lookups are cached for `cacheMs`, so a revoked key stops
+ * are checked first and may send every event, with their scopes (track unless named). Lookups are cached for `cacheMs`, so a revoked key stops
  * working within that time.
  */
 export class ApiKeys {
@@ -21,10 +48,10 @@ export class ApiKeys {
   constructor(
     private readonly redis: Redis | undefined,
     private readonly prefix: string,
-    configured: Map<string, string> = new Map(),
+    configured: Map<string, ConfiguredKey> = new Map(),
     private readonly cacheMs = 5_000,
   ) {
-    this.configured = [...configured].map(([name, secret]) => ({ digest: sha256(secret), key: { name, events: null, createdAt: '' } }))
+    this.configured = [...configured].map(([name, { secret, scopes }]) => ({ digest: sha256(secret), key: { name, events: null, scopes, createdAt: '' } }))
   }
 
   private get hashKey() {
@@ -54,12 +81,13 @@ export class ApiKeys {
   }
 
   /** Makes a key; the secret is returned once and never stored. */
-  async create(name: string, events: string[] | null): Promise<{ key: ApiKey; secret: string }> {
+  async create(name: string, events: string[] | null, scopes: ApiKeyScope[] = ['track']): Promise<{ key: ApiKey; secret: string }> {
     if (!this.redis) throw new Error('API keys need Redis')
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new Error(`key names are 1-64 letters, digits, ".", "_" or "-"; got "${name}"`)
     if (this.configured.some((c) => c.key.name === name)) throw new Error(`"${name}" is already a key from PULSE_API_KEYS`)
     const { secret } = generateApiKey(name)
-    const key: ApiKey = { name, events, createdAt: new Date().toISOString() }
+    if (!scopes.length) throw new Error('a key needs at least one scope: track, backfill')
+    const key: ApiKey = { name, events, scopes, createdAt: new Date().toISOString() }
     const id = sha256(secret).toString('hex')
     const taken = await this.redis.hsetnx(this.nameKey, name, id)
     if (!taken) throw new Error(`a key named "${name}" exists; revoke it first`)

@@ -10,7 +10,7 @@ import crypto from 'node:crypto'
 import rateLimit from '@fastify/rate-limit'
 import type { Redis } from 'ioredis'
 import type { Message } from 'kafkajs'
-import { mayTrack, type ApiKey, type ApiKeys } from './api-keys.js'
+import { mayTrack, scopesOf, type ApiKey, type ApiKeys } from './api-keys.js'
 import { redact, type DriftCollector } from './drift.js'
 import type { MessageIds } from './message-ids.js'
 import type { GatewayMetrics } from './metrics.js'
@@ -69,6 +69,8 @@ const RETRY_AFTER_SECONDS = 5
 /** The tracking gateway: authenticates, validates against the event's registered schema, and writes to Kafka. */
 export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance> {
   const limits = deps.limits ?? DEFAULT_LIMITS
+  // A backfill key sends history: any age, validated otherwise exactly like live events.
+  const backfillLimits: EnvelopeLimits = { ...limits, maxPastMs: Number.POSITIVE_INFINITY }
   const maxBatch = deps.maxBatchEvents ?? 500
   const app = Fastify({ ...httpServerOptions(deps.logger, 'gateway'), bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024 })
   hangUpWhenClosing(app)
@@ -115,9 +117,13 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
 
   /** Validates and encodes one event; the Kafka write is left to the caller so a batch shares requests. */
   const prepare = async (body: unknown, key: ApiKey): Promise<EventResult | ValidEvent> => {
-    const parsed = parseTrackRequest(body, limits)
+    const backfill = scopesOf(key).includes('backfill')
+    const parsed = parseTrackRequest(body, backfill ? backfillLimits : limits)
     const messageId = typeof (body as { messageId?: unknown })?.messageId === 'string' ? (body as { messageId: string }).messageId : undefined
-    if (!parsed.ok) return { status: 'rejected', messageId, error: parsed.error, message: parsed.reason }
+    if (!parsed.ok) {
+      const hint = parsed.error === 'timestamp_out_of_range' && !backfill ? ` (API key "${key.name}" has the track scope; a key with the backfill scope may send older events)` : ''
+      return { status: 'rejected', messageId, error: parsed.error, message: parsed.reason + hint }
+    }
     const event = parsed.event
     if (!mayTrack(key, event.event)) {
       return { status: 'rejected', messageId, error: 'forbidden', message: `API key "${key.name}" may not send "${event.event}"; it may send ${key.events!.join(', ') || 'no events'}` }

@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { parseScopes, type ConfiguredKey } from '../gateway/api-keys.js'
 import { DEFAULT_LIMITS, type EnvelopeLimits } from '../gateway/track-request.js'
 import { loadScorecard, ScorecardError, type LoadedScorecard } from '../processors/scoring/index.js'
 import { parseDuration } from '../runtime/duration.js'
@@ -23,8 +24,8 @@ export interface PulseConfig {
   clickhouseUrl?: string
   /** Unset: the built-in registry on `ports.registry`. */
   registryUrl?: string
-  /** name → secret. Unset: `pulse dev` makes one key and prints it. */
-  apiKeys?: Map<string, string>
+  /** name → secret and scopes. Unset: `pulse dev` makes one key and prints it. */
+  apiKeys?: Map<string, ConfiguredKey>
   eventsTopic: string
   /** Kafka topic of aggregated drift records (gateway refusals). */
   driftTopic: string
@@ -130,19 +131,26 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): PulseCo
     }
   }
 
-  let apiKeys: Map<string, string> | undefined
+  let apiKeys: Map<string, ConfiguredKey> | undefined
   if (env.PULSE_API_KEYS) {
     apiKeys = new Map()
     for (const entry of env.PULSE_API_KEYS.split(',').map((e) => e.trim()).filter(Boolean)) {
-      const i = entry.indexOf(':')
-      const name = entry.slice(0, i)
-      const secret = entry.slice(i + 1)
-      if (i <= 0 || secret.length < 8) {
-        problems.push(`PULSE_API_KEYS entries must be name:secret with a secret of at least 8 characters, got "${i > 0 ? `${name}:…` : entry}"`)
+      // name:secret or name:secret:scope+scope; a secret may itself hold ':', so scopes are only the last
+      // part when it reads as scopes.
+      const parts = entry.split(':')
+      const name = parts[0]
+      const last = parts.length > 2 ? parts.at(-1)! : undefined
+      const scoped = last !== undefined && /^[a-z]+(\+[a-z]+)*$/.test(last)
+      const secret = parts.slice(1, scoped ? -1 : undefined).join(':')
+      const scopes = scoped ? parseScopes(last!) : { scopes: ['track' as const] }
+      if (parts.length < 2 || !name || secret.length < 8) {
+        problems.push(`PULSE_API_KEYS entries must be name:secret or name:secret:scopes with a secret of at least 8 characters, got "${name && parts.length > 1 ? `${name}:…` : entry}"`)
+      } else if ('error' in scopes) {
+        problems.push(`PULSE_API_KEYS entry "${name}:…:${last}": ${scopes.error}`)
       } else if (apiKeys.has(name)) {
         problems.push(`PULSE_API_KEYS names key "${name}" twice`)
       } else {
-        apiKeys.set(name, secret)
+        apiKeys.set(name, { secret, scopes: scopes.scopes })
       }
     }
   }

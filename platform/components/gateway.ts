@@ -27,7 +27,8 @@ export async function startGateway(ctx: PlatformContext): Promise<ComponentStart
   let generatedApiKey: ComponentStarted['generatedApiKey']
   if (!apiKeys?.size) {
     generatedApiKey = generateApiKey()
-    apiKeys = new Map([[generatedApiKey.name, generatedApiKey.secret]])
+    // The development key may also backfill, so `pulse import` works against `pulse dev` as it comes.
+    apiKeys = new Map([[generatedApiKey.name, { secret: generatedApiKey.secret, scopes: ['track', 'backfill'] }]])
   }
   const gateway = await createGateway({
     registry: ctx.registry,

@@ -450,6 +450,20 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     expect(await other.json()).toEqual({ error: 'forbidden', message: 'API key "billing" may not send "feature_used"; it may send invoice_paid' })
     expect((await runPulse(['keys', 'list'], env)).out).toContain('billing')
 
+    // Scopes: a track key is held to the live window; a backfill key sends history, validated alike.
+    const old = { ...invoice, messageId: crypto.randomUUID(), timestamp: new Date(Date.now() - 90 * 86_400_000).toISOString() }
+    const live = await track(old)
+    expect(live.status).toBe(400)
+    expect((await live.json()).message).toContain('API key "e2e" has the track scope; a key with the backfill scope may send older events')
+    const made = await runPulse(['keys', 'create', 'history', '--scopes', 'backfill'], env)
+    expect(made.out).toContain('scopes: backfill')
+    const history = /secret: (\S+)/.exec(made.out)![1]
+    expect((await track(old, history)).status).toBe(202)
+    const drifting = await track({ ...old, messageId: crypto.randomUUID(), properties: { ...old.properties, amountCents: 'ten' } }, history)
+    expect(drifting.status).toBe(422)
+    expect((await runPulse(['keys', 'list'], env)).out).toMatch(/history.*backfill/)
+    expect((await runPulse(['keys', 'create', 'bad', '--scopes', 'track+history'], env)).out).toContain('--scopes: unknown scope "history"')
+
     // The rate limit is per key: a second key floods, and only it is refused.
     const flooder = /secret: (\S+)/.exec((await runPulse(['keys', 'create', 'flooder'], env)).out)![1]
     const burst = await Promise.all(Array.from({ length: 150 }, () => track({ ...invoice, messageId: crypto.randomUUID() }, flooder)))

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, inject, it } from 'vitest'
-import { ApiKeys, mayTrack } from '../../gateway/api-keys.js'
+import { ApiKeys, mayTrack, scopesOf } from '../../gateway/api-keys.js'
 import { uniqueName } from '../support/fixtures.js'
 
 describe('API keys on real Redis', () => {
@@ -9,7 +9,7 @@ describe('API keys on real Redis', () => {
 
   it('creates, authenticates, lists and revokes keys, storing only digests', async () => {
     const prefix = uniqueName('keys')
-    const keys = new ApiKeys(redis, prefix, new Map([['boot', 'boot-secret-1']]), 0)
+    const keys = new ApiKeys(redis, prefix, new Map([['boot', { secret: 'boot-secret-1', scopes: ['track' as const, 'backfill' as const] }]]), 0)
     const { key, secret } = await keys.create('billing', ['invoice_paid', 'payment_failed'])
     expect(key).toMatchObject({ name: 'billing', events: ['invoice_paid', 'payment_failed'] })
 
@@ -17,7 +17,17 @@ describe('API keys on real Redis', () => {
     expect(found?.name).toBe('billing')
     expect(mayTrack(found!, 'invoice_paid')).toBe(true)
     expect(mayTrack(found!, 'feature_used')).toBe(false)
-    expect((await keys.authenticate('Bearer boot-secret-1'))?.name).toBe('boot')
+    expect(await keys.authenticate('Bearer boot-secret-1')).toMatchObject({ name: 'boot', scopes: ['track', 'backfill'] })
+    expect(scopesOf(found!)).toEqual(['track'])
+    const { secret: history } = await keys.create('history', null, ['backfill'])
+    expect(scopesOf((await keys.authenticate(`Bearer ${history}`))!)).toEqual(['backfill'])
+    // A key stored before scopes existed tracks live events, as it always did.
+    const legacy = await keys.create('legacy', null)
+    const id = (await redis.hget(`${prefix}:apikey-names`, 'legacy'))!
+    await redis.hset(`${prefix}:apikeys`, id, JSON.stringify({ name: 'legacy', events: null, createdAt: legacy.key.createdAt }))
+    expect(scopesOf((await keys.authenticate(`Bearer ${legacy.secret}`))!)).toEqual(['track'])
+    await keys.revoke('history')
+    await keys.revoke('legacy')
     expect(await keys.authenticate('Bearer nope')).toBeUndefined()
     expect(await keys.authenticate(secret)).toBeUndefined()
 

@@ -41,7 +41,10 @@ describe('loadConfig', () => {
 
   it('reads API keys and brokers', () => {
     const c = loadConfig({ PULSE_API_KEYS: 'billing:secret-one1,web:secret-two2', PULSE_KAFKA_BROKERS: 'a:9092, b:9093' })
-    expect([...c.apiKeys!]).toEqual([['billing', 'secret-one1'], ['web', 'secret-two2']])
+    expect([...c.apiKeys!]).toEqual([['billing', { secret: 'secret-one1', scopes: ['track'] }], ['web', { secret: 'secret-two2', scopes: ['track'] }]])
+    const scoped = loadConfig({ PULSE_API_KEYS: 'importer:secret-three:track+backfill,odd:pass:word:2024' })
+    expect([...scoped.apiKeys!]).toEqual([['importer', { secret: 'secret-three', scopes: ['track', 'backfill'] }], ['odd', { secret: 'pass:word:2024', scopes: ['track'] }]])
+    expect(() => loadConfig({ PULSE_API_KEYS: 'importer:secret-three:track+history' })).toThrow('PULSE_API_KEYS entry "importer:…:track+history": unknown scope "history"; scopes are track, backfill, joined with + (e.g. track+backfill)')
     expect(c.kafkaBrokers).toEqual(['a:9092', 'b:9093'])
   })
 
