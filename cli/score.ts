@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { DEFAULT_PRESET, DEFAULT_SCORECARD_FILE, loadScorecard, PRESETS_DIR, presetNames } from '../processors/scoring/scorecard-file.js'
+import { DEFAULT_SCORECARD_FILE, readYaml, resolveScorecard, scorecardFile, sourceLabel } from '../processors/scoring/scorecard-file.js'
 import type { DryRun } from '../processors/scoring/index.js'
 import { readEndpoints } from '../runtime/endpoints-file.js'
 
@@ -46,11 +46,10 @@ export async function scoreCommand(argv: string[], env = process.env): Promise<n
 
   // Validated here first, so a broken file fails with its line before anything is asked of the server.
   const config = values.config ?? env.PULSE_SCORING_CONFIG
-  loadScorecard({ config, env })
-  const preset = config && presetNames().includes(config) ? config : !config && !fs.existsSync(DEFAULT_SCORECARD_FILE) ? DEFAULT_PRESET : undefined
-  const file = preset ? path.join(PRESETS_DIR, `${preset}.yaml`) : path.resolve(config ?? DEFAULT_SCORECARD_FILE)
+  const file = scorecardFile(config)
   const text = fs.readFileSync(file, 'utf8')
-  const fileName = preset ? `preset ${preset}` : path.relative(process.cwd(), file)
+  const fileName = sourceLabel(file)
+  resolveScorecard(readYaml(file, text), env)
   const weights = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('PULSE_SCORING_WEIGHT_') && v))
 
   const url = values.graphql ?? env.PULSE_GRAPHQL_URL ?? readEndpoints(path.resolve(env.PULSE_DATA_DIR || './.pulse'))?.graphql

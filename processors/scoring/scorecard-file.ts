@@ -40,16 +40,24 @@ export function presetNames(): string[] {
  * default preset.
  */
 export function loadScorecard(opts: { config?: string; cwd?: string; env?: Record<string, string | undefined> } = {}): LoadedScorecard {
-  const cwd = opts.cwd ?? process.cwd()
-  const env = opts.env ?? {}
-  let file: string
-  if (opts.config && presetNames().includes(opts.config)) file = presetFile(opts.config)
-  else if (opts.config) {
-    file = path.resolve(cwd, opts.config)
-    if (!fs.existsSync(file)) throw new ScorecardError([`PULSE_SCORING_CONFIG names "${opts.config}", which is neither a file nor a preset (${presetNames().join(', ')})`])
-  } else if (fs.existsSync(path.join(cwd, DEFAULT_SCORECARD_FILE))) file = path.join(cwd, DEFAULT_SCORECARD_FILE)
-  else file = presetFile(DEFAULT_PRESET)
-  return resolveScorecard(readYaml(file), env)
+  return resolveScorecard(readYaml(scorecardFile(opts.config, opts.cwd)), opts.env ?? {})
+}
+
+/** The file `config` (a path or a preset name) stands for; without one, `./pulse.scoring.yaml` or the default preset. */
+export function scorecardFile(config: string | undefined, cwd = process.cwd()): string {
+  if (config && presetNames().includes(config)) return presetFile(config)
+  if (config) {
+    const file = path.resolve(cwd, config)
+    if (!fs.existsSync(file)) throw new ScorecardError([`PULSE_SCORING_CONFIG names "${config}", which is neither a file nor a preset (${presetNames().join(', ')})`])
+    return file
+  }
+  const local = path.join(cwd, DEFAULT_SCORECARD_FILE)
+  return fs.existsSync(local) ? local : presetFile(DEFAULT_PRESET)
+}
+
+/** How problems name a scorecard file: `preset pulse`, or its path from the working directory. */
+export function sourceLabel(file: string): string {
+  return file.startsWith(PRESETS_DIR) ? `preset ${path.basename(file, '.yaml')}` : path.relative(process.cwd(), file) || file
 }
 
 /** Pure apart from reading a base preset: turns a parsed file into a scorecard with its version. */
@@ -129,7 +137,7 @@ export interface YamlSource {
 }
 
 export function readYaml(file: string, text = fs.readFileSync(file, 'utf8')): YamlSource {
-  const label = file.startsWith(PRESETS_DIR) ? `preset ${path.basename(file, '.yaml')}` : path.relative(process.cwd(), file) || file
+  const label = sourceLabel(file)
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { lineCounter, prettyErrors: false })
   if (doc.errors.length) {
