@@ -109,6 +109,7 @@ async function runDemo(platform: Platform, config: PulseConfig): Promise<void> {
   console.log('\nHealth scores computed from the demo events (queried through GraphQL):')
   console.table(scores)
   console.log(`Try: curl -s ${platform.endpoints.graphql} -H 'content-type: application/json' -d '{"query":"{ account(id: \\"${accounts[0]}\\") { profile { name plan seatsPurchased } healthScore { score tier coverage components { name value points maxPoints } drivers { text } trend { direction } } } }"}'`)
+  console.log('And: npx pulse score --dry-run --config points-5   (what another scorecard would change; writes nothing)')
   console.log('Serving until Ctrl-C.')
 }
 
