@@ -9,7 +9,7 @@
  * Each account is simulated twice from the same seed: once without its usage events, to learn its hazard path
  * (and so the portfolio's base hazard and its cancellation day), then again emitting everything up to that day.
  */
-import { seededRandom, type Random } from './random.js'
+import { seededRandom, type Random } from '../../runtime/seeded-random.js'
 
 export const DAY = 86_400_000
 
