@@ -49,7 +49,7 @@ export interface AccountTruth {
 type Segment = 'ENTERPRISE' | 'MID_MARKET' | 'SMB'
 
 // The hidden hazard: log-hazard contributions of each driver (declining usage is 1 − engagement, 0..0.85).
-export const HAZARD = { decline: 2.2, unpaidPayment: 1.3, recentP1: 1.0, detractor: 1.0 }
+export const HAZARD = { decline: 3.2, unpaidPayment: 1.8, recentP1: 1.4, detractor: 1.4 }
 
 const FEATURES = ['dashboards.view', 'reports.export', 'alerts.create', 'dashboards.share', 'api.keys', 'integrations.slack', 'sso.configure', 'billing.view']
 const SEVERITIES = ['P1', 'P2', 'P3', 'P4'] as const
@@ -225,10 +225,12 @@ function simulateAccount(p: Profile, opts: Required<Omit<SimulationOptions, 'noS
     logRisk[d] = logRiskOf(p, d, f, opts.noSignal)
 
     if (emit) {
-      // Usage: each seat holder is active with probability activity × engagement; active users log in and use features.
-      const pActive = Math.min(0.95, p.activity * m)
+      // Usage: as engagement falls, users drop out (the account's user base shrinks) and those left log in
+      // less often; each remaining user is active on a day with probability activity × (0.6 + 0.4 × engagement).
+      const users = Math.max(1, Math.round(p.seats * m))
+      const pActive = Math.min(0.95, p.activity * (0.6 + 0.4 * m))
       let active = 0
-      for (let u = 0; u < p.seats; u++) {
+      for (let u = 0; u < users; u++) {
         if (!usage.chance(pActive)) continue
         active++
         const userId = `${p.accountId}_u${u}`
@@ -238,7 +240,7 @@ function simulateAccount(p: Profile, opts: Required<Omit<SimulationOptions, 'noS
       }
       if (usage.chance(0.08 * m)) add('email_engaged', at(d, usage), { emailId: `em_${d}`, campaignId: null, engagement: usage.pick(['OPEN', 'CLICK']) }, `${p.accountId}_u0`)
       if ((d - firstDay) % 30 === 0) {
-        add('seats_updated', at(d, usage), { seatsPurchased: p.seats, seatsActive: Math.max(active, Math.round(p.seats * Math.min(1, pActive * 1.8))), previousSeatsPurchased: null, previousSeatsActive: null })
+        add('seats_updated', at(d, usage), { seatsPurchased: p.seats, seatsActive: Math.max(active, users), previousSeatsPurchased: null, previousSeatsActive: null })
       }
     }
   }

@@ -9,7 +9,8 @@ export interface Standardizer {
   deviations: number[]
 }
 
-export function fitStandardizer(features: string[], rows: (number | null)[][]): Standardizer {
+/** Rows hold NaN (or null) where a value is unknown. */
+export function fitStandardizer(features: string[], rows: ArrayLike<number | null>[]): Standardizer {
   const means: number[] = []
   const deviations: number[] = []
   for (let j = 0; j < features.length; j++) {
@@ -32,7 +33,7 @@ export function fitStandardizer(features: string[], rows: (number | null)[][]): 
   return { features, means, deviations }
 }
 
-export function standardizeRow(s: Standardizer, row: (number | null)[]): Float64Array {
+export function standardizeRow(s: Standardizer, row: ArrayLike<number | null>): Float64Array {
   const out = new Float64Array(s.features.length)
   for (let j = 0; j < out.length; j++) {
     const v = row[j]

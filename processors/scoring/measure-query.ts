@@ -118,9 +118,12 @@ WHERE 1 ${filter}
 GROUP BY account_id
 HAVING min(first_seen) <= {asOf:DateTime64(3, 'UTC')}`
 
+// The as-of day counts only when the as-of time is past its midnight: a snapshot at midnight (churn training)
+// must not learn of a source from events of the day after it.
 const SOURCES_SQL = `
+WITH {asOf:DateTime64(3, 'UTC')} AS t, toDate(t) AS d
 SELECT groupUniqArray(event) AS events FROM event_kinds_daily
-WHERE day > toDate({asOf:DateTime64(3, 'UTC')}) - 180 AND day <= toDate({asOf:DateTime64(3, 'UTC')})`
+WHERE day > d - 180 AND (day < d OR (day = d AND t > toStartOfDay(t)))`
 
 // The features most accounts used over the 30 complete days before the as-of day: stable for a whole day.
 const CORE_FEATURES_SQL = `
