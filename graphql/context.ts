@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client'
+import type { TrainingRun } from '../processors/churn/index.js'
 import type { LoadedScorecard } from '../processors/scoring/index.js'
 
 export interface GraphQLContext {
@@ -7,6 +8,8 @@ export interface GraphQLContext {
   scoreTopic: string
   /** The scorecard this installation scores with; older versions are read from ClickHouse. */
   scorecard: LoadedScorecard
+  /** Trains the churn model on the churn worker and waits for it; absent when this server has no queue. */
+  trainChurn?: (horizonDays?: number) => Promise<TrainingRun>
 }
 
 /** ClickHouse DateTime64 text (UTC) as a Date. */

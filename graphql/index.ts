@@ -10,6 +10,7 @@ import { buildSchema } from 'type-graphql'
 import { WebSocketServer } from 'ws'
 import type { LoadedScorecard, ScoreEvents } from '../processors/scoring/index.js'
 import { AccountResolver } from './account.js'
+import { AccountChurnResolver, ChurnModelResolver } from './churn.js'
 import type { GraphQLContext } from './context.js'
 import { DriftResolver } from './drift.js'
 import { HealthScoreResolver, HealthScoreSubscriptionResolver } from './health-score.js'
@@ -21,11 +22,12 @@ export interface GraphQLServerDeps {
   scoreEvents: ScoreEvents
   scorecard: LoadedScorecard
   logger?: Logger
+  trainChurn?: GraphQLContext['trainChurn']
 }
 
 export async function buildPulseSchema(scoreEvents: ScoreEvents): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AccountResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver],
+    resolvers: [AccountResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver],
     pubSub: scoreEvents.pubSub as never,
     validate: false,
   })
@@ -44,7 +46,7 @@ export interface GraphQLServer {
  */
 export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<GraphQLServer> {
   const schema = await buildPulseSchema(deps.scoreEvents)
-  const context = (): GraphQLContext => ({ clickhouse: deps.clickhouse, scoreTopic: deps.scoreEvents.channel, scorecard: deps.scorecard })
+  const context = (): GraphQLContext => ({ clickhouse: deps.clickhouse, scoreTopic: deps.scoreEvents.channel, scorecard: deps.scorecard, trainChurn: deps.trainChurn })
   const app = Fastify(httpServerOptions(deps.logger, 'graphql'))
   logRequests(app)
 

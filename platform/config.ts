@@ -7,7 +7,7 @@ import { parseDuration } from '../runtime/duration.js'
 export { parseDuration }
 
 /** Everything Pulse reads from its environment, validated once at start-up. */
-export const COMPONENTS = ['registry', 'gateway', 'processor', 'scoring', 'graphql'] as const
+export const COMPONENTS = ['registry', 'gateway', 'processor', 'scoring', 'churn', 'graphql'] as const
 export type Component = (typeof COMPONENTS)[number]
 
 export interface PulseConfig {
@@ -44,6 +44,8 @@ export interface PulseConfig {
   scorecard: LoadedScorecard
   /** Cadence of the sweep that re-scores every account, so silent accounts decay. */
   sweepEveryMs: number
+  /** Churn model: the horizon it predicts over and the cadence of its scheduled training. */
+  churn: { horizonDays: number; trainEveryMs: number }
   /** A processor batch is handed over once this many bytes are waiting or `maxWaitMs` passed, whichever first. */
   processorBatch: { minBytes: number; maxWaitMs: number }
   /** Event subjects whose undeclared properties are accepted and reported as drift instead of refused. */
@@ -204,6 +206,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): PulseCo
     scoringDebounceMs: positiveInt('PULSE_SCORING_DEBOUNCE_MS', 250),
     scorecard: scorecard!,
     sweepEveryMs: duration('PULSE_SCORING_SWEEP_EVERY', 3_600_000),
+    churn: { horizonDays: Math.round(duration('PULSE_CHURN_HORIZON', 90 * 86_400_000) / 86_400_000), trainEveryMs: duration('PULSE_CHURN_TRAIN_EVERY', 7 * 86_400_000) },
     processorBatch: { minBytes: positiveInt('PULSE_PROCESSOR_BATCH_BYTES', 256 * 1024), maxWaitMs: duration('PULSE_PROCESSOR_BATCH_WAIT', 100) },
     rateLimit: rateLimit(),
     lenientSubjects: new Set((env.PULSE_LENIENT_SUBJECTS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
@@ -214,6 +217,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): PulseCo
     },
   }
   if (config.sweepEveryMs < 1000) problems.push(`PULSE_SCORING_SWEEP_EVERY must be at least 1s, got "${env.PULSE_SCORING_SWEEP_EVERY}"`)
+  if (config.churn.horizonDays < 1) problems.push(`PULSE_CHURN_HORIZON must be at least 1d, got "${env.PULSE_CHURN_HORIZON}"`)
+  if (config.churn.trainEveryMs < 60_000) problems.push(`PULSE_CHURN_TRAIN_EVERY must be at least 1m, got "${env.PULSE_CHURN_TRAIN_EVERY}"`)
   if (problems.length) throw new ConfigError(problems)
   return config
 }

@@ -20,6 +20,7 @@ import { startGateway } from './components/gateway.js'
 import { startGraphQL } from './components/graphql.js'
 import { startProcessor } from './components/processor.js'
 import { startScoring } from './components/scoring.js'
+import { startChurn } from './components/churn.js'
 
 /**
  * The components after the shared infrastructure, in start order: consumers before the servers that feed
@@ -27,6 +28,7 @@ import { startScoring } from './components/scoring.js'
  */
 const COMPONENTS: [Exclude<Component, 'registry'>, (ctx: PlatformContext) => Promise<ComponentStarted>][] = [
   ['scoring', startScoring],
+  ['churn', startChurn],
   ['processor', startProcessor],
   ['graphql', startGraphQL],
   ['gateway', startGateway],

@@ -1,3 +1,4 @@
+import { createPredictQueue, markForPrediction } from '../../processors/churn/index.js'
 import { createSweepQueue, startScoringWorkers } from '../../processors/scoring/index.js'
 import type { ComponentStarted, PlatformContext } from '../context.js'
 
@@ -5,6 +6,9 @@ import type { ComponentStarted, PlatformContext } from '../context.js'
 export async function startScoring(ctx: PlatformContext): Promise<ComponentStarted> {
   const sweepQueue = createSweepQueue(ctx.bullConnection, ctx.config.redisPrefix)
   ctx.onStop('sweep queue', () => sweepQueue.close())
+  // Every account a pass scored gets its churn risk predicted again (by the churn component, wherever it runs).
+  const predictQueue = createPredictQueue(ctx.bullConnection, ctx.config.redisPrefix)
+  ctx.onStop('churn prediction queue', () => predictQueue.close())
   const workers = await startScoringWorkers({
     connection: ctx.bullConnection,
     prefix: ctx.config.redisPrefix,
@@ -14,6 +18,7 @@ export async function startScoring(ctx: PlatformContext): Promise<ComponentStart
     sweepEveryMs: ctx.config.sweepEveryMs,
     publish: ctx.scoreEvents.publish,
     logger: ctx.logger,
+    onScored: (accountIds) => markForPrediction(predictQueue, accountIds, ctx.config.scoringDebounceMs),
   })
   ctx.onStop('scoring workers', () => workers.close())
   ctx.logger.info({ scorecard: ctx.config.scorecard.source, version: ctx.config.scorecard.version }, 'scoring with scorecard')

@@ -5,16 +5,20 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { queryRows } from '../clickhouse-rows.js'
 
-const CHURNS_SQL = `
+const churnsSql = (filter: string) => `
 SELECT account_id, toUnixTimestamp64Milli(min(timestamp)) AS churnedAt
 FROM events
-WHERE event = 'subscription_canceled'
-   OR (event = 'subscription_updated' AND JSONExtractString(properties, 'status') = 'CANCELED')
+WHERE (event = 'subscription_canceled'
+   OR (event = 'subscription_updated' AND JSONExtractString(properties, 'status') = 'CANCELED')) ${filter}
 GROUP BY account_id`
 
-/** Epoch ms of each churned account's first cancellation. */
-export async function readChurns(clickhouse: ClickHouseClient): Promise<Map<string, number>> {
-  const rows = await queryRows<{ account_id: string; churnedAt: string }>(clickhouse, CHURNS_SQL)
+/** Epoch ms of each churned account's first cancellation (of the listed accounts, or of all). */
+export async function readChurns(clickhouse: ClickHouseClient, accountIds?: string[]): Promise<Map<string, number>> {
+  const rows = await queryRows<{ account_id: string; churnedAt: string }>(
+    clickhouse,
+    churnsSql(accountIds ? 'AND account_id IN {ids:Array(String)}' : ''),
+    accountIds ? { ids: accountIds } : {},
+  )
   return new Map(rows.map((r) => [r.account_id, Number(r.churnedAt)]))
 }
 

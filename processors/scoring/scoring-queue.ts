@@ -27,7 +27,12 @@ export interface ScoringQueue {
 }
 
 export function createScoringQueue(redis: Redis, prefix: string): ScoringQueue {
-  const queue = new Queue<ScoringJob>(SCORING_QUEUE, {
+  return createPendingQueue(redis, prefix, SCORING_QUEUE)
+}
+
+/** A queue of accounts waiting for work (scoring, churn prediction): a pending set and the debounced job that drains it. */
+export function createPendingQueue(redis: Redis, prefix: string, name: string): ScoringQueue {
+  const queue = new Queue<ScoringJob>(name, {
     connection: redis,
     prefix,
     defaultJobOptions: {
@@ -37,7 +42,7 @@ export function createScoringQueue(redis: Redis, prefix: string): ScoringQueue {
       removeOnFail: 1000,
     },
   })
-  return { queue, redis, pendingKey: `${prefix}:${SCORING_QUEUE}:pending`, close: () => queue.close() }
+  return { queue, redis, pendingKey: `${prefix}:${name}:pending`, close: () => queue.close() }
 }
 
 export function createSweepQueue(connection: ConnectionOptions, prefix: string): Queue<SweepJob> {

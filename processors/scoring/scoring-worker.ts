@@ -17,6 +17,8 @@ export interface ScoringWorkerDeps extends ScoringDeps {
   logger?: Logger
   /** Most accounts scored in one pass of a scoring job. @defaultValue 2000 */
   passSize?: number
+  /** Told of the accounts every pass scored (event passes and sweeps), e.g. to re-predict their churn risk. */
+  onScored?: (accountIds: string[]) => Promise<void>
 }
 
 export interface ScoringWorkers {
@@ -73,6 +75,7 @@ export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promis
           const run = await scoreAccounts(deps, { accountIds: [...due.keys()] }, Math.max(now(), ...due.values()), 'event', { live: true, dueAt: due })
           scored += run.records.length
           await noticeSources(run.sources)
+          await deps.onScored?.(run.records.map((r) => r.accountId))
         } catch (err) {
           await returnPending(scoringQueue, due)
           throw err
@@ -93,6 +96,7 @@ export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promis
       // A re-score is for accounts not yet on this scorecard: one the sweep already moved over is left alone.
       const dueAt = job.data.trigger === 'rescore' ? 0 : due
       const run: ScoringRun = await scoreAccounts(deps, { all: true }, Math.max(due, now()), job.data.trigger, { live: true, dueAt })
+      await deps.onScored?.(run.records.map((r) => r.accountId))
       const summary = { trigger: job.data.trigger, scored: run.records.length, skipped: run.skipped, published: run.published, ms: run.ms }
       log?.info(summary, `${job.data.trigger} done`)
       return summary

@@ -1,0 +1,43 @@
+/**
+ * Serving: the churn probability, drivers and revenue at risk of accounts as of now, from the model in
+ * force, written to `churn_predictions`. Features come from the same reader as the training snapshots, so a
+ * prediction sees what a snapshot would have seen.
+ */
+import { queryRows } from '../clickhouse-rows.js'
+import { activeAt, readChurns } from './labels.js'
+import { predictChurn, type ChurnModel } from './model.js'
+import { insertPredictions, type PredictionRecord } from './model-store.js'
+import { MIN_HISTORY_DAYS, readMeasuresAt, snapshotFeatures, type SnapshotDeps } from './snapshots.js'
+
+const DAY = 86_400_000
+
+export async function predictAccounts(
+  deps: SnapshotDeps & { now?: () => number },
+  model: ChurnModel,
+  accountIds: string[] | 'all',
+  asOf: number,
+): Promise<PredictionRecord[]> {
+  const ids = accountIds === 'all' ? undefined : accountIds
+  if (ids && !ids.length) return []
+  const [[first], churns] = await Promise.all([
+    queryRows<{ first: string | null }>(deps.clickhouse, 'SELECT toUnixTimestamp64Milli(min(first_seen)) AS first FROM account_profile_state HAVING count() > 0'),
+    readChurns(deps.clickhouse, ids),
+  ])
+  const trendFrom = asOf - 28 * DAY
+  const [now, before] = await Promise.all([
+    readMeasuresAt(deps, asOf, ids, true),
+    first?.first && trendFrom >= Number(first.first) + MIN_HISTORY_DAYS * DAY ? readMeasuresAt(deps, trendFrom, ids) : undefined,
+  ])
+  const computedAt = (deps.now ?? Date.now)()
+  const records: PredictionRecord[] = []
+  for (const a of now.values()) {
+    if (!activeAt(a.firstSeen, churns.get(a.accountId), asOf)) continue
+    const { x } = snapshotFeatures(deps.card, a, before?.get(a.accountId))
+    const { probability, drivers } = predictChurn(model, x)
+    const mrr = a.values.mrr_cents
+    records.push({ accountId: a.accountId, asOf, computedAt, modelVersion: model.version, horizonDays: model.horizonDays, probability, mrrCents: mrr === null || mrr === undefined ? null : Number(mrr), drivers })
+  }
+  await insertPredictions(deps.clickhouse, records)
+  return records
+}
+
