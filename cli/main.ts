@@ -12,6 +12,7 @@ const USAGE = `usage: pulse <command>
   drift report    what the gateway refused, by event, field and source (pulse drift help)
   keys …          create, list and revoke API keys (pulse keys help)
   score --dry-run what a candidate scorecard would change, per account and tier (pulse score --help)
+  import FILE|-   send NDJSON event history through the gateway with a backfill key (pulse import --help)
   churn …         train the churn model and print its backtest (pulse churn help)
   simulate        generate a simulated portfolio's event history with its churn truth (pulse simulate --help)
   dlq replay      send dead-lettered records back through the processor (pulse dlq help)
@@ -37,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./keys.js')).keysCommand(argv.slice(1))
     case 'score':
       return (await import('./score.js')).scoreCommand(argv.slice(1))
+    case 'import':
+      return (await import('./import.js')).importCommand(argv.slice(1))
     case 'churn':
       return (await import('./churn.js')).churnCommand(argv.slice(1))
     case 'simulate':

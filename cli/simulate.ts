@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import { parseArgs } from 'node:util'
-import { DAY, simulatePortfolio } from './simulate/portfolio.js'
+import { DAY, simulateEvents, type SimulationResult } from './simulate/portfolio.js'
 
 export const SIMULATE_USAGE = `usage: pulse simulate --accounts N --days D [--seed S] [--churn-rate R] [--no-signal]
                      [--out FILE|-] [--truth FILE] [--end YYYY-MM-DD] [--horizon 90]
@@ -53,36 +53,36 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   const truthFile = values.truth ?? (out === '-' ? 'simulated-truth.ndjson' : `${out.replace(/\.ndjson$|\.jsonl$/, '')}.truth.ndjson`)
 
   const sink = out === '-' ? process.stdout : fs.createWriteStream(out)
-  let buffered: string[] = []
-  let events = 0
-  const pending: Promise<void>[] = []
-  const flush = () => {
-    if (!buffered.length) return
-    const chunk = buffered.join('')
-    buffered = []
-    // Respect back-pressure: a simulated file can be gigabytes.
-    if (!sink.write(chunk)) pending.push(new Promise((resolve) => sink.once('drain', () => resolve())))
-  }
   const started = Date.now()
-  const { truth } = simulatePortfolio(
-    {
-      accounts: whole('accounts', values.accounts, 1),
-      days: whole('days', values.days, 30),
-      seed: whole('seed', values.seed, 0),
-      churnRate,
-      noSignal: values['no-signal'],
-      endDay,
-      horizonDays: whole('horizon', values.horizon, 1),
-    },
-    (e) => {
-      events++
-      buffered.push(JSON.stringify(e) + '\n')
-      if (buffered.length >= 5000) flush()
-    },
-  )
-  flush()
-  await Promise.all(pending)
+  const generator = simulateEvents({
+    accounts: whole('accounts', values.accounts, 1),
+    days: whole('days', values.days, 30),
+    seed: whole('seed', values.seed, 0),
+    churnRate,
+    noSignal: values['no-signal'],
+    endDay,
+    horizonDays: whole('horizon', values.horizon, 1),
+  })
+  let events = 0
+  let buffered: string[] = []
+  let result: SimulationResult
+  for (;;) {
+    const next = generator.next()
+    if (next.done) {
+      result = next.value
+      break
+    }
+    events++
+    buffered.push(JSON.stringify(next.value) + '\n')
+    if (buffered.length >= 5000) {
+      // Respect back-pressure: a simulated file can be gigabytes.
+      if (!sink.write(buffered.join(''))) await new Promise<void>((resolve) => sink.once('drain', () => resolve()))
+      buffered = []
+    }
+  }
+  if (buffered.length) sink.write(buffered.join(''))
   if (sink !== process.stdout) await new Promise<void>((resolve, reject) => (sink as fs.WriteStream).end((err?: Error | null) => (err ? reject(err) : resolve())))
+  const { truth } = result
   fs.writeFileSync(truthFile, truth.map((t) => JSON.stringify(t)).join('\n') + '\n')
   const churned = truth.filter((t) => t.churnedAt).length
   console.error(

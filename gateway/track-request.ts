@@ -71,7 +71,9 @@ export function parseTrackRequest(body: unknown, limits: EnvelopeLimits = DEFAUL
     return {
       ok: false,
       error: 'timestamp_out_of_range',
-      reason: `"timestamp" ${timestamp} is outside the accepted window: at most ${duration(limits.maxPastMs)} in the past and ${duration(limits.maxFutureMs)} in the future`,
+      reason: Number.isFinite(limits.maxPastMs)
+        ? `"timestamp" ${timestamp} is outside the accepted window: at most ${duration(limits.maxPastMs)} in the past and ${duration(limits.maxFutureMs)} in the future`
+        : `"timestamp" ${timestamp} is more than ${duration(limits.maxFutureMs)} in the future`,
     }
   }
   const version = b.schemaVersion

@@ -144,7 +144,10 @@ function simulateAccount(p: Profile, opts: Required<Omit<SimulationOptions, 'noS
   const lastDay = churnDay ?? D - 1
   const dayMs = (d: number) => (opts.endDay - D + d) * DAY
   const at = (d: number, r: Random) => dayMs(d) + (8 * 3600 + Math.floor(r.next() * 12 * 3600)) * 1000 + Math.floor(r.next() * 1000)
+  const end = opts.endDay * DAY
+  // What would happen after the history ends (a ticket resolved tomorrow) has not happened yet.
   const add = (event: string, time: number, properties: Record<string, unknown>, userId?: string) =>
+    time < end &&
     emit?.({ event, messageId: ids.uuid(), accountId: p.accountId, ...(userId ? { userId } : {}), timestamp: new Date(time).toISOString(), properties })
   const epochDay = (d: number) => opts.endDay - D + d
 
@@ -270,7 +273,22 @@ function baseHazardFor(rate: number, totals: number[]): number {
  * Simulates the portfolio: calls `emit` with every event, account by account (each account's events in time
  * order), and returns the truth. Deterministic for given options.
  */
-export function simulatePortfolio(options: SimulationOptions, emit: (e: SimulatedEvent) => void): { truth: AccountTruth[]; baseHazard: number } {
+export function simulatePortfolio(options: SimulationOptions, emit: (e: SimulatedEvent) => void): SimulationResult {
+  const events = simulateEvents(options)
+  for (;;) {
+    const next = events.next()
+    if (next.done) return next.value
+    emit(next.value)
+  }
+}
+
+export interface SimulationResult {
+  truth: AccountTruth[]
+  baseHazard: number
+}
+
+/** The same, as a generator: a consumer writing to a slow sink can wait between events. Returns the truth. */
+export function* simulateEvents(options: SimulationOptions): Generator<SimulatedEvent, SimulationResult> {
   const opts = {
     ...options,
     churnRate: options.churnRate ?? 0.2,
@@ -302,7 +320,9 @@ export function simulatePortfolio(options: SimulationOptions, emit: (e: Simulate
     const cum = cumulative[p.index]
     let churnDay: number | null = null
     for (let d = Math.max(0, p.signupDay); d < opts.days; d++) if (cum[d] >= threshold) { churnDay = d; break }
-    simulateAccount(p, opts, rng, churnDay, emit)
+    const events: SimulatedEvent[] = []
+    simulateAccount(p, opts, rng, churnDay, (e) => events.push(e))
+    yield* events
 
     // Truth as of the start of each day, every 7 days back from the end: the hazard the account's state on
     // that day implies over the horizon (its decline continuing as it had begun, its flags as they stood).
