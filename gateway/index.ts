@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis'
 import type { Message } from 'kafkajs'
 import { mayTrack, scopesOf, type ApiKey, type ApiKeys } from './api-keys.js'
 import { redact, type DriftCollector } from './drift.js'
-import type { MessageIds } from './message-ids.js'
+import { VERIFY_HEADER, type MessageIds } from './message-ids.js'
 import type { GatewayMetrics } from './metrics.js'
 import { OPENAPI } from './openapi.js'
 import { findViolations, type Violation } from './violations.js'
@@ -60,6 +60,8 @@ interface ValidEvent {
   schemaId: number
   schemaVersion: number
   message: Message
+  /** Epoch ms of the event's timestamp. */
+  at: number
   /** Undeclared properties of a lenient subject: accepted (and dropped from the Avro record), reported. */
   warnings?: Violation[]
 }
@@ -153,6 +155,7 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
       schemaId: schema.id,
       schemaVersion: schema.version,
       message: { key: event.accountId, value, headers },
+      at: Date.parse(event.timestamp),
       ...(warnings.length ? { warnings } : {}),
     }
   }
@@ -173,12 +176,17 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
         if (p.status !== 'valid') return p
         const accepted = { status: 'accepted' as const, messageId: p.messageId, schemaId: p.schemaId, schemaVersion: p.schemaVersion, ...(p.warnings ? { warnings: p.warnings } : {}) }
         const claim = claimOf.get(p)
-        if (claim === 'done') return { ...accepted, duplicate: true }
         if (claim === 'in_flight') {
           return { status: 'failed', messageId: p.messageId, error: 'in_flight', message: 'an event with this messageId is being written right now; retry shortly' }
         }
+        // The processor checks the store before inserting an event marked for verification: one whose
+        // fingerprint was seen (a duplicate, or rarely a collision), and one older than the dedup window,
+        // whose first copy may have come before the window (a re-run backfill). Exact beyond the window.
+        const seen = claim === 'seen'
+        const verify = seen || (deps.messageIds !== undefined && p.at < Date.now() - deps.messageIds.ttlMs)
         try {
-          await deps.producer.send(p.message)
+          await deps.producer.send(verify ? { ...p.message, headers: { ...p.message.headers, [VERIFY_HEADER]: '1' } } : p.message)
+          if (seen) return { ...accepted, duplicate: true }
           done.push(p.messageId)
           return accepted
         } catch (err) {

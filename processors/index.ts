@@ -5,6 +5,7 @@ import type { Consumer, Kafka, KafkaMessage, Message, Producer } from 'kafkajs'
 import type { Logger } from 'pino'
 import { startBatchConsumer, type PausedPartition, type RetryPolicy } from './batch-consumer.js'
 import { storeEvents, type DecodedEvent } from './event-store.js'
+import { dropStoredDuplicates } from './stored-duplicates.js'
 import { describeFailure, isPoison } from './failure-kinds.js'
 import { chTime } from './clickhouse-time.js'
 import { toEventRow, type EventRow } from './event-row.js'
@@ -74,7 +75,9 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ c
         const envelope = { messageId: row.message_id, accountId: row.account_id, userId: row.user_id, timestamp: row.timestamp, receivedAt: row.received_at, schemaId: row.schema_id }
         decoded.push({ message, row, typed: target && { table: target.table, row: typedRow(envelope, target.schema, properties) } })
       }
-      const { stored, refused } = await storeEvents(deps.clickhouse, decoded, batch)
+      const { fresh, duplicates } = await dropStoredDuplicates(deps.clickhouse, decoded)
+      if (duplicates) log?.debug({ partition: batch.partition, duplicates }, 'events already stored were dropped')
+      const { stored, refused } = await storeEvents(deps.clickhouse, fresh, batch)
       for (const { event, error } of refused) {
         deadLetters.push(deadLetter(event.message, batch.topic, batch.partition, new Error(`ClickHouse refused the row: ${describeFailure(error)}`)))
       }
