@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import { DAY, simulateEvents, type SimulationResult } from './simulate/portfolio.js'
 
 export const SIMULATE_USAGE = `usage: pulse simulate --accounts N --days D [--seed S] [--churn-rate R] [--no-signal]
-                     [--out FILE|-] [--truth FILE] [--end YYYY-MM-DD] [--horizon 90]
+                     [--out FILE|-] [--truth FILE] [--end YYYY-MM-DD] [--horizon 90] [--omit EVENT,…]
 
   generates the event histories of a simulated portfolio for the whole catalog, as newline-delimited JSON
   envelopes ready for \`pulse import\`. Cancellations follow a hidden hazard driven by declining usage, unpaid
@@ -14,6 +14,7 @@ export const SIMULATE_USAGE = `usage: pulse simulate --accounts N --days D [--se
 
   --churn-rate   share of accounts that cancel within the simulated days (default 0.2)
   --end          the day after the last simulated day (default today, UTC)
+  --omit         kinds of event the portfolio does not send, e.g. email_engaged,csm_activity_logged
 `
 
 export async function simulateCommand(argv: string[]): Promise<number> {
@@ -29,6 +30,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
       truth: { type: 'string' },
       end: { type: 'string' },
       horizon: { type: 'string', default: '90' },
+      omit: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   })
@@ -62,6 +64,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     noSignal: values['no-signal'],
     endDay,
     horizonDays: whole('horizon', values.horizon, 1),
+    omitEvents: values.omit?.split(',').map((e) => e.trim()).filter(Boolean),
   })
   let events = 0
   let buffered: string[] = []

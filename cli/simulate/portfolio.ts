@@ -25,6 +25,8 @@ export interface SimulationOptions {
   endDay?: number
   /** Horizon of the ground-truth probabilities, in days. @defaultValue 90 */
   horizonDays?: number
+  /** Kinds of event the portfolio does not send (a company without a billing integration, say). */
+  omitEvents?: string[]
 }
 
 export interface SimulatedEvent {
@@ -133,7 +135,7 @@ const logRiskOf = (p: Profile, d: number, flags: number, noSignal: boolean, know
  * too, up to `churnDay` (exclusive of anything after the cancellation). Returns its daily risk path.
  * Usage draws come from their own stream, so pass 1 (no usage) and pass 2 see the same sparse history.
  */
-function simulateAccount(p: Profile, opts: Required<Omit<SimulationOptions, 'noSignal'>> & { noSignal: boolean }, rng: Random, churnDay: number | null, emit?: (e: SimulatedEvent) => void): RiskPath {
+function simulateAccount(p: Profile, opts: Required<Omit<SimulationOptions, 'noSignal' | 'omitEvents'>> & Pick<SimulationOptions, 'omitEvents'> & { noSignal: boolean }, rng: Random, churnDay: number | null, emit?: (e: SimulatedEvent) => void): RiskPath {
   const D = opts.days
   const events = rng.fork('events')
   const usage = rng.fork('usage')
@@ -145,9 +147,11 @@ function simulateAccount(p: Profile, opts: Required<Omit<SimulationOptions, 'noS
   const dayMs = (d: number) => (opts.endDay - D + d) * DAY
   const at = (d: number, r: Random) => dayMs(d) + (8 * 3600 + Math.floor(r.next() * 12 * 3600)) * 1000 + Math.floor(r.next() * 1000)
   const end = opts.endDay * DAY
+  const omitted = new Set(opts.omitEvents)
   // What would happen after the history ends (a ticket resolved tomorrow) has not happened yet.
   const add = (event: string, time: number, properties: Record<string, unknown>, userId?: string) =>
     time < end &&
+    !omitted.has(event) &&
     emit?.({ event, messageId: ids.uuid(), accountId: p.accountId, ...(userId ? { userId } : {}), timestamp: new Date(time).toISOString(), properties })
   const epochDay = (d: number) => opts.endDay - D + d
 
