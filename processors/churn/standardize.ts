@@ -1,43 +1,53 @@
 /**
  * Pure: features on one scale, so one L2 penalty treats them alike and a coefficient reads as "log-odds per
- * standard deviation". Missing values (null) become the training mean — 0 after standardizing — so an
- * account that never answered an NPS survey is scored as an average one on that feature, not as a 0.
+ * standard deviation". Values are first clipped to the training data's 1st–99th percentiles: counts such as
+ * logins or resolution hours have long tails, and a handful of extreme accounts would otherwise set a
+ * coefficient. Missing values (NaN or null) become the training mean — 0 after standardizing — so an account
+ * that never answered an NPS survey is scored as an average one on that feature, not as a 0.
  */
 export interface Standardizer {
   features: string[]
+  /** Clip bounds per feature (the training data's 1st and 99th percentiles). */
+  low: number[]
+  high: number[]
   means: number[]
   deviations: number[]
 }
 
-/** Rows hold NaN (or null) where a value is unknown. */
+const known = (v: number | null | undefined): v is number => v !== null && v !== undefined && Number.isFinite(v)
+
 export function fitStandardizer(features: string[], rows: ArrayLike<number | null>[]): Standardizer {
-  const means: number[] = []
-  const deviations: number[] = []
+  const s: Standardizer = { features, low: [], high: [], means: [], deviations: [] }
   for (let j = 0; j < features.length; j++) {
-    let n = 0
+    const values: number[] = []
+    for (const row of rows) if (known(row[j])) values.push(row[j] as number)
+    values.sort((a, b) => a - b)
+    const at = (q: number) => (values.length ? values[Math.min(values.length - 1, Math.floor(q * (values.length - 1)))] : 0)
+    const low = at(0.01)
+    const high = at(0.99)
     let sum = 0
     let squares = 0
-    for (const row of rows) {
-      const v = row[j]
-      if (v === null || !Number.isFinite(v)) continue
-      n++
-      sum += v
-      squares += v * v
+    for (const v of values) {
+      const c = Math.min(high, Math.max(low, v))
+      sum += c
+      squares += c * c
     }
-    const mean = n ? sum / n : 0
-    const variance = n ? squares / n - mean * mean : 0
-    means.push(mean)
+    const mean = values.length ? sum / values.length : 0
+    const variance = values.length ? squares / values.length - mean * mean : 0
+    s.low.push(low)
+    s.high.push(high)
+    s.means.push(mean)
     // A constant feature carries nothing; a deviation of 1 leaves it at 0 instead of dividing by zero.
-    deviations.push(variance > 1e-12 ? Math.sqrt(variance) : 1)
+    s.deviations.push(variance > 1e-12 ? Math.sqrt(variance) : 1)
   }
-  return { features, means, deviations }
+  return s
 }
 
 export function standardizeRow(s: Standardizer, row: ArrayLike<number | null>): Float64Array {
   const out = new Float64Array(s.features.length)
   for (let j = 0; j < out.length; j++) {
     const v = row[j]
-    out[j] = v === null || !Number.isFinite(v) ? 0 : (v - s.means[j]) / s.deviations[j]
+    out[j] = known(v) ? (Math.min(s.high[j], Math.max(s.low[j], v)) - s.means[j]) / s.deviations[j] : 0
   }
   return out
 }
