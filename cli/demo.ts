@@ -111,3 +111,92 @@ async function accountScore(graphqlUrl: string, id: string): Promise<Record<stri
     'next tier': s?.nextTier?.actions?.[0]?.text ?? '',
   }
 }
+
+/** The demo portfolio: enough accounts and months for a backtest that means something, small enough to import in well under a minute. */
+export const DEMO_PORTFOLIO = { accounts: 400, days: 180, seed: 1, churnRate: 0.4 }
+
+/**
+ * The churn half of the demo: simulate six months of a portfolio, import it through the gateway with the
+ * backfill-scoped development key (as `pulse import` does), train the churn model and print its backtest and
+ * the accounts with the most revenue at risk.
+ */
+export async function runChurnDemo(opts: { gatewayUrl: string; graphqlUrl: string; apiKey: string; dataDir: string; horizonDays: number }): Promise<void> {
+  const fs = await import('node:fs')
+  const path = await import('node:path')
+  const { simulatePortfolio } = await import('./simulate/portfolio.js')
+  const { formatBacktest } = await import('./churn.js')
+  const { createClickHouse } = await import('../runtime/clickhouse.js')
+  const { queryRows } = await import('../processors/clickhouse-rows.js')
+
+  const file = path.join(opts.dataDir, 'demo-history.ndjson')
+  const out = fs.openSync(file, 'w')
+  let lines: string[] = []
+  let accepted = 0
+  const { truth } = simulatePortfolio(DEMO_PORTFOLIO, (e) => {
+    accepted++
+    lines.push(JSON.stringify(e))
+    if (lines.length >= 10_000) {
+      fs.writeSync(out, lines.join('\n') + '\n')
+      lines = []
+    }
+  })
+  if (lines.length) fs.writeSync(out, lines.join('\n') + '\n')
+  fs.closeSync(out)
+  console.log(`\nSimulated ${DEMO_PORTFOLIO.accounts} accounts over ${DEMO_PORTFOLIO.days} days (${truth.filter((t) => t.churnedAt).length} canceled): importing ${file} through the gateway with a backfill key…`)
+  // `pulse import` in a process of its own, as a user would run it: it then has a core to itself rather than
+  // sharing this process's event loop with the gateway it sends to.
+  const { spawn } = await import('node:child_process')
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn(process.execPath, [new URL('../bin/pulse.mjs', import.meta.url).pathname, 'import', file, '--url', opts.gatewayUrl, '--concurrency', '4'], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, PULSE_API_KEY: opts.apiKey },
+    })
+    child.on('close', resolve)
+  })
+  if (code !== 0) throw new Error(`pulse import exited with ${code}`)
+  // The processor stores behind the gateway: train once every imported event is in ClickHouse.
+  const clickhouse = createClickHouse({ dataDir: opts.dataDir })
+  try {
+    const deadline = Date.now() + 120_000
+    for (;;) {
+      const [r] = await queryRows<{ n: string }>(clickhouse, "SELECT uniqExact(message_id) AS n FROM events WHERE startsWith(account_id, 'acct_sim1_')")
+      if (Number(r.n) >= accepted || Date.now() > deadline) break
+      await sleep(500)
+    }
+    const { trainChurnModel } = await graphql<{ trainChurnModel: Parameters<typeof formatBacktest>[0] }>(
+      opts.graphqlUrl,
+      `mutation($h: Int) { trainChurnModel(horizonDays: $h) { status reason version horizonDays trainedAt accounts churnEvents snapshots baseRate brierBaseRate calibrationMethod
+        backtest { rows accounts churnEvents auc aucLow aucHigh brier logLoss calibrationError top10Precision top10Recall calibration { predicted observed accounts } }
+        healthScoreBacktest { rows accounts churnEvents auc aucLow aucHigh brier logLoss calibrationError top10Precision top10Recall calibration { predicted observed accounts } }
+        topDrivers { feature description coefficient } } }`,
+      { h: opts.horizonDays },
+    )
+    console.log(`\n${formatBacktest(trainChurnModel)}`)
+    if (trainChurnModel.status !== 'READY') return
+    const top = await queryRows<{ account_id: string }>(clickhouse, 'SELECT account_id FROM churn_predictions FINAL ORDER BY probability * ifNull(mrr_cents, 0) DESC LIMIT 5')
+    const rows = []
+    for (const { account_id: id } of top) {
+      const { account } = await graphql<{ account: { churnRisk: { probability: number; revenueAtRisk: number; drivers: { description: string; value: number | null; contribution: number }[] } } }>(
+        opts.graphqlUrl,
+        'query($id: ID!) { account(id: $id) { churnRisk { probability revenueAtRisk drivers { description value contribution } } } }',
+        { id },
+      )
+      const r = account.churnRisk
+      const value = (v: number | null) => (v === null ? 'unknown' : Number.isInteger(v) ? String(v) : v.toFixed(2))
+      const reasons = r.drivers.filter((d) => d.contribution > 0).slice(0, 2).map((d) => `${d.description}: ${value(d.value)}`)
+      rows.push({ account: id, [`churn within ${opts.horizonDays} d`]: `${Math.round(r.probability * 100)} %`, 'revenue at risk / month': `$${Math.round(r.revenueAtRisk).toLocaleString('en-US')}`, 'what raises it': reasons.join('; ') })
+    }
+    console.log('\nMost revenue at risk (churnRisk through GraphQL):')
+    console.table(rows)
+    console.log('Then: npx pulse churn backtest --format markdown   (the report above, for a pull request or a wiki)')
+  } finally {
+    await clickhouse.close()
+  }
+}
+
+async function graphql<T>(url: string, query: string, variables: Record<string, unknown>): Promise<T> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) })
+  const body = (await res.json()) as { data?: T; errors?: { message: string }[] }
+  if (!body.data) throw new Error(`GraphQL answered: ${body.errors?.map((e) => e.message).join('; ')}`)
+  return body.data
+}

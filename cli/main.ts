@@ -65,6 +65,8 @@ async function serve(opts: { demo: boolean }): Promise<number> {
   const env = { ...process.env }
   // The demo's output is the scores; keep routine logs out of the way unless asked for.
   if (opts.demo && !env.PULSE_LOG_LEVEL) env.PULSE_LOG_LEVEL = 'warn'
+  // Six months of demo history leave room for a 60-day horizon's backtest, not a 90-day one's.
+  if (opts.demo && !env.PULSE_CHURN_HORIZON) env.PULSE_CHURN_HORIZON = '60d'
   const config = loadConfig(env)
   const { createLogger } = await import('../runtime/logger.js')
   const { startPlatform } = await import('../platform/index.js')
@@ -111,7 +113,7 @@ async function serve(opts: { demo: boolean }): Promise<number> {
 }
 
 async function runDemo(platform: Platform, config: PulseConfig): Promise<void> {
-  const { sendDemoEvents, waitForScores } = await import('./demo.js')
+  const { runChurnDemo, sendDemoEvents, waitForScores } = await import('./demo.js')
   const key = platform.generatedApiKey?.secret ?? [...(config.apiKeys?.values() ?? [])][0]?.secret
   const accounts = await sendDemoEvents(platform.endpoints.gateway, key)
   const scores = await waitForScores(platform.endpoints.graphql, accounts)
@@ -119,6 +121,9 @@ async function runDemo(platform: Platform, config: PulseConfig): Promise<void> {
   console.table(scores)
   console.log(`Try: curl -s ${platform.endpoints.graphql} -H 'content-type: application/json' -d '{"query":"{ account(id: \\"${accounts[0]}\\") { profile { name plan seatsPurchased } healthScore { score tier coverage components { name value points maxPoints } drivers { text } trend { direction } } } }"}'`)
   console.log('And: npx pulse score --dry-run --config points-5   (what another scorecard would change; writes nothing)')
+  const backfillKey = platform.generatedApiKey?.secret ?? [...(config.apiKeys?.values() ?? [])].find((k) => k.scopes.includes('backfill'))?.secret
+  if (backfillKey) await runChurnDemo({ gatewayUrl: platform.endpoints.gateway, graphqlUrl: platform.endpoints.graphql, apiKey: backfillKey, dataDir: config.dataDir, horizonDays: config.churn.horizonDays })
+  else console.log('\n(No API key with the backfill scope in PULSE_API_KEYS: skipping the churn demo, which imports six months of history.)')
   console.log('Serving until Ctrl-C.')
 }
 
