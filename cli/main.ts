@@ -12,6 +12,7 @@ const USAGE = `usage: pulse <command>
   drift report    what the gateway refused, by event, field and source (pulse drift help)
   keys …          create, list and revoke API keys (pulse keys help)
   score --dry-run what a candidate scorecard would change, per account and tier (pulse score --help)
+  score suggest   how predictive each scorecard component is, and the weights the churn history suggests
   import FILE|-   send NDJSON event history through the gateway with a backfill key (pulse import --help)
   churn …         train the churn model and print its backtest (pulse churn help)
   simulate        generate a simulated portfolio's event history with its churn truth (pulse simulate --help)

@@ -6,6 +6,7 @@ import type { DryRun } from '../processors/scoring/index.js'
 import { readEndpoints } from '../runtime/endpoints-file.js'
 
 export const SCORE_USAGE = `usage: pulse score --dry-run [--config FILE|PRESET] [--account ID]… [--limit 20] [--format text|json] [--graphql URL]
+       pulse score suggest [--format text|markdown|json] [--graphql URL]   (weights the churn history suggests; see pulse score suggest --help)
 
   scores every account (or the --account ones) now with the running scorecard and with a candidate, and
   prints what would move: per account and as a tier-change matrix. Writes nothing.
@@ -24,6 +25,7 @@ const DRY_RUN_QUERY = `query($scorecard: String!, $fileName: String!, $weights: 
 type DryRunAnswer = Omit<DryRun, 'asOf'> & { asOf: string }
 
 export async function scoreCommand(argv: string[], env = process.env): Promise<number> {
+  if (argv[0] === 'suggest') return (await import('./score-suggest.js')).scoreSuggestCommand(argv.slice(1), env)
   const { values } = parseArgs({
     args: argv,
     options: {

@@ -124,6 +124,60 @@ export class BacktestEvaluation {
   calibration!: CalibrationBin[]
 }
 
+@ObjectType({ description: 'One scorecard component as the churn history sees it.' })
+export class ScorecardComponentSuggestion {
+  @Field(() => String, { description: 'Path in the scorecard, e.g. product.adoption.' })
+  name!: string
+
+  @Field(() => String)
+  measure!: string
+
+  @Field(() => Float, { description: 'Configured share of the score, in %.' })
+  currentWeight!: number
+
+  @Field(() => Int, { description: 'Suggested share of the score, in % (the suggestions add up to 100).' })
+  suggestedWeight!: number
+
+  @Field(() => Float, { nullable: true, description: 'AUC of the component alone (its shortfall as the risk) where it has data.' })
+  auc!: number | null
+
+  @Field(() => Float, { description: 'Share of account snapshots where the component has data.' })
+  coverage!: number
+}
+
+@ObjectType({ description: 'A scorecard judged as a churn predictor on the held-out accounts of the latest snapshots.' })
+export class ScorecardBacktest {
+  @Field(() => Float)
+  auc!: number
+
+  @Field(() => Float)
+  aucLow!: number
+
+  @Field(() => Float)
+  aucHigh!: number
+
+  @Field(() => Float, { description: 'Brier score once the score is calibrated to a probability (Platt, on the calibration weeks).' })
+  brier!: number
+}
+
+@ObjectType({ description: 'How predictive each scorecard component is, the weights the churn history suggests, and the backtest of both scorecards.' })
+export class ScorecardSuggestion {
+  @Field(() => [ScorecardComponentSuggestion])
+  components!: ScorecardComponentSuggestion[]
+
+  @Field(() => ScorecardBacktest, { nullable: true })
+  current!: ScorecardBacktest | null
+
+  @Field(() => ScorecardBacktest, { nullable: true })
+  suggested!: ScorecardBacktest | null
+
+  @Field(() => Int, { description: 'Account snapshots the weights were fitted on.' })
+  trainRows!: number
+
+  @Field(() => Int, { description: 'Held-out account snapshots both scorecards were judged on.' })
+  testRows!: number
+}
+
 @ObjectType({ description: 'The churn model in force: its state, its backtest and what drives it.' })
 export class ChurnModel {
   @Field(() => ChurnModelStatus)
@@ -185,6 +239,9 @@ export class ChurnModel {
 
   @Field(() => [ModelDriver])
   topDrivers!: ModelDriver[]
+
+  @Field(() => ScorecardSuggestion, { nullable: true, description: 'The running scorecard against the same history (pulse score suggest).' })
+  scorecardSuggestion!: ScorecardSuggestion | null
 }
 
 const evaluation = (e: EvaluationRecord | null | undefined): BacktestEvaluation | null =>
@@ -213,6 +270,9 @@ export function toChurnModel(t: StoredTraining): ChurnModel {
     backtest: evaluation(m),
     healthScoreBacktest: evaluation(t.backtest?.healthScore),
     topDrivers: t.topDrivers,
+    scorecardSuggestion: t.scorecardSuggestion
+      ? { ...t.scorecardSuggestion, trainRows: t.scorecardSuggestion.rows.train, testRows: t.scorecardSuggestion.rows.test }
+      : null,
   }
 }
 

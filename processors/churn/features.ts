@@ -97,3 +97,19 @@ export function featureRow(input: FeatureInput): (number | null)[] {
     return v === null || !Number.isFinite(v) ? null : v
   })
 }
+
+/**
+ * The running scorecard's components as features too: each component's share of its points (its rule's
+ * bands and ranges applied to a measure) is a shaped version of the measure that the raw value alone may not
+ * give a linear model. Named `component:<path>`; unknown when the component has no data.
+ */
+export const COMPONENT_FEATURE_PREFIX = 'component:'
+
+export function featureNames(components: { name: string }[]): string[] {
+  return [...FEATURE_NAMES, ...components.map((c) => `${COMPONENT_FEATURE_PREFIX}${c.name}`)]
+}
+
+export function describeFeature(name: string): string {
+  if (name.startsWith(COMPONENT_FEATURE_PREFIX)) return `Share of its points the scorecard component ${name.slice(COMPONENT_FEATURE_PREFIX.length)} earned`
+  return FEATURES.find((f) => f.name === name)?.description ?? name
+}

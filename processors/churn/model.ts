@@ -3,7 +3,7 @@
  * within the horizon, and the features that push it up or down.
  */
 import { calibrate, type Calibration } from './calibration.js'
-import { FEATURES } from './features.js'
+import { describeFeature } from './features.js'
 import { logOdds } from './logistic-regression.js'
 import { standardizeRow, type Standardizer } from './standardize.js'
 
@@ -34,7 +34,6 @@ export interface ChurnPrediction {
   drivers: Driver[]
 }
 
-const DESCRIPTIONS = new Map(FEATURES.map((f) => [f.name, f.description]))
 
 /** Raw log-odds of one feature row (NaN = unknown). */
 export function modelScore(model: ChurnModel, row: ArrayLike<number>): number {
@@ -49,7 +48,7 @@ export function predictChurn(model: ChurnModel, row: ArrayLike<number>, top = 5)
   const z = standardizeRow(model.standardizer, row)
   const drivers: Driver[] = model.standardizer.features.map((feature, j) => ({
     feature,
-    description: DESCRIPTIONS.get(feature) ?? feature,
+    description: describeFeature(feature),
     value: Number.isFinite(row[j]) ? row[j] : null,
     contribution: model.coefficients[j] * z[j],
   }))

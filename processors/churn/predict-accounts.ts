@@ -7,7 +7,8 @@ import { queryRows } from '../clickhouse-rows.js'
 import { activeAt, readChurns } from './labels.js'
 import { predictChurn, type ChurnModel } from './model.js'
 import { insertPredictions, type PredictionRecord } from './model-store.js'
-import { MIN_HISTORY_DAYS, readMeasuresAt, snapshotFeatures, type SnapshotDeps } from './snapshots.js'
+import { featureNames } from './features.js'
+import { MIN_HISTORY_DAYS, readMeasuresAt, scorecardComponents, snapshotFeatures, type SnapshotDeps } from './snapshots.js'
 
 const DAY = 86_400_000
 
@@ -29,10 +30,17 @@ export async function predictAccounts(
     first?.first && trendFrom >= Number(first.first) + MIN_HISTORY_DAYS * DAY ? readMeasuresAt(deps, trendFrom, ids) : undefined,
   ])
   const computedAt = (deps.now ?? Date.now)()
+  // Columns as the model knows them: a scorecard changed since training leaves its new components out and
+  // its removed ones unknown (scored as average) until the next training.
+  const components = scorecardComponents(deps.card)
+  const names = featureNames(components)
+  const column = new Map(names.map((n, i) => [n, i]))
+  const pick = model.standardizer.features.map((f) => column.get(f) ?? -1)
   const records: PredictionRecord[] = []
   for (const a of now.values()) {
     if (!activeAt(a.firstSeen, churns.get(a.accountId), asOf)) continue
-    const { x } = snapshotFeatures(deps.card, a, before?.get(a.accountId))
+    const features = snapshotFeatures(deps.card, a, before?.get(a.accountId), components).x
+    const x = Float64Array.from(pick, (i) => (i < 0 ? NaN : features[i]))
     const { probability, drivers } = predictChurn(model, x)
     const mrr = a.values.mrr_cents
     records.push({ accountId: a.accountId, asOf, computedAt, modelVersion: model.version, horizonDays: model.horizonDays, probability, mrrCents: mrr === null || mrr === undefined ? null : Number(mrr), drivers })

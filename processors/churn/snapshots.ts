@@ -13,6 +13,7 @@ import { computeScore } from '../scoring/score.js'
 import type { Scorecard } from '../scoring/scorecard.js'
 import { featureRow } from './features.js'
 import { activeAt, churnedWithin, readChurns } from './labels.js'
+import type { ComponentInfo } from './scorecard-suggestion.js'
 import type { TrainingRow } from './train.js'
 
 const DAY = 86_400_000
@@ -51,11 +52,24 @@ export async function readMeasuresAt(deps: SnapshotDeps, t: number, accountIds?:
   return out
 }
 
-/** Pure: the feature row of an account as of a snapshot, with its measures four weeks earlier for the trends. */
-export function snapshotFeatures(card: Scorecard, now: AccountSnapshot, before: AccountSnapshot | undefined): { x: Float64Array; healthScore: number | null } {
-  const healthScore = computeScore(card, now.values, now.segment).score
-  const row = featureRow({ values: now.values, before: before?.values ?? null, segment: now.segment, healthScore })
-  return { x: Float64Array.from(row, (v) => (v === null ? NaN : v)), healthScore }
+/** The scorecard's components (leaves), in the order `snapshotFeatures` reports their fractions. */
+export function scorecardComponents(card: Scorecard): ComponentInfo[] {
+  return computeScore(card, {}, null).components.map((c) => ({ name: c.name, measure: c.measure, weight: c.weight }))
+}
+
+/**
+ * Pure: the feature row of an account as of a snapshot, with its measures four weeks earlier for the trends;
+ * and its raw health score and each component's share of points earned (NaN without data).
+ */
+export function snapshotFeatures(card: Scorecard, now: AccountSnapshot, before: AccountSnapshot | undefined, components = scorecardComponents(card)): { x: Float64Array; healthScore: number | null; components: Float64Array } {
+  const raw = computeScore(card, now.values, now.segment)
+  const row = featureRow({ values: now.values, before: before?.values ?? null, segment: now.segment, healthScore: raw.score })
+  const fraction = new Map(raw.components.map((c) => [c.name, c.fraction]))
+  const shares = Float64Array.from(components, (c) => fraction.get(c.name) ?? NaN)
+  const x = new Float64Array(row.length + shares.length)
+  row.forEach((v, i) => (x[i] = v === null ? NaN : v))
+  x.set(shares, row.length)
+  return { x, healthScore: raw.score, components: shares }
 }
 
 /**
@@ -74,6 +88,8 @@ export function snapshotDates(firstEvent: number, now: number, opts: { horizonDa
 
 export interface TrainingSet {
   rows: TrainingRow[]
+  /** The running scorecard's components, in the order of each row's `components`. */
+  components: ComponentInfo[]
   dates: number[]
   /** Epoch ms of the first event in the store, null when it is empty. */
   firstEvent: number | null
@@ -96,7 +112,7 @@ export async function readTrainingSet(deps: SnapshotDeps, opts: TrainingSetOptio
     readChurns(deps.clickhouse),
   ])
   const firstEvent = first?.first ? Number(first.first) : null
-  if (firstEvent === null) return { rows: [], dates: [], firstEvent, ms: { features: 0 } }
+  if (firstEvent === null) return { rows: [], components: scorecardComponents(deps.card), dates: [], firstEvent, ms: { features: 0 } }
   const dates = snapshotDates(firstEvent, opts.now, { horizonDays: opts.horizonDays, intervalDays: opts.intervalDays ?? 7, maxSnapshots: opts.maxSnapshots ?? 104 })
   const deps2 = { ...deps, portfolio: deps.portfolio ?? portfolioReader(deps.clickhouse) }
   // Measures by date, kept only while a later snapshot still needs them for its four-week trend.
@@ -107,15 +123,16 @@ export async function readTrainingSet(deps: SnapshotDeps, opts: TrainingSetOptio
     return m
   }
   const rows: TrainingRow[] = []
+  const components = scorecardComponents(deps.card)
   for (const t of dates) {
     const [now, before] = await Promise.all([measuresAt(t), t - TREND_DAYS * DAY >= firstEvent + MIN_HISTORY_DAYS * DAY ? measuresAt(t - TREND_DAYS * DAY) : undefined])
     for (const a of now.values()) {
       const churnedAt = churns.get(a.accountId)
       if (!activeAt(a.firstSeen, churnedAt, t)) continue
-      const { x, healthScore } = snapshotFeatures(deps.card, a, before?.get(a.accountId))
-      rows.push({ accountId: a.accountId, asOf: t, x, healthScore, label: churnedWithin(churnedAt, t, opts.horizonDays * DAY) })
+      const f = snapshotFeatures(deps.card, a, before?.get(a.accountId), components)
+      rows.push({ accountId: a.accountId, asOf: t, x: f.x, healthScore: f.healthScore, components: f.components, label: churnedWithin(churnedAt, t, opts.horizonDays * DAY) })
     }
     for (const d of cache.keys()) if (d <= t - TREND_DAYS * DAY) cache.delete(d)
   }
-  return { rows, dates, firstEvent, ms: { features: Date.now() - began } }
+  return { rows, components, dates, firstEvent, ms: { features: Date.now() - began } }
 }

@@ -25,7 +25,7 @@ export async function trainAndPredict(deps: ChurnDeps, opts: Omit<TrainOptions, 
   const now = (deps.now ?? Date.now)()
   const set = await readTrainingSet(deps, { horizonDays: opts.horizonDays, intervalDays: opts.intervalDays, now })
   const fitStart = Date.now()
-  const training = trainChurnModel(set.rows, { ...opts, now })
+  const training = trainChurnModel(set.rows, { ...opts, now, components: set.components })
   const fit = Date.now() - fitStart
   const stored = await insertTraining(deps.clickhouse, training)
   const predictStart = Date.now()

@@ -8,10 +8,11 @@
  */
 import crypto from 'node:crypto'
 import { calibrate, fitIsotonic, fitPlatt, type Calibration } from './calibration.js'
-import { FEATURE_NAMES, FEATURES } from './features.js'
+import { describeFeature, featureNames } from './features.js'
 import { fitLogisticRegression, logOdds, sigmoid } from './logistic-regression.js'
 import { auc, aucInterval, brier, expectedCalibrationError, logLoss, reliabilityTable, topShare, type ReliabilityBin } from './metrics.js'
 import type { ChurnModel } from './model.js'
+import { suggestScorecard, type ComponentInfo, type ScorecardSuggestion } from './scorecard-suggestion.js'
 import { fitStandardizer, standardizeRow } from './standardize.js'
 
 /** One account at one snapshot: its features as of then (NaN = unknown) and whether it churned within the horizon. */
@@ -22,6 +23,8 @@ export interface TrainingRow {
   label: 0 | 1
   /** Raw health score as of the snapshot, null when the scorecard had too little data. */
   healthScore: number | null
+  /** Share of points each scorecard component earned (NaN without data), for `pulse score suggest`. */
+  components?: Float64Array
 }
 
 export type ModelStatus = 'INSUFFICIENT_DATA' | 'NO_SIGNAL' | 'READY'
@@ -42,6 +45,11 @@ export interface TrainOptions {
   bootstrapResamples?: number
   seed?: number
   now: number
+  /**
+   * The running scorecard's components, in the order of the rows' `components` (and of the feature columns
+   * after the measure features): adds a scorecard suggestion. Without it rows hold the measure features only.
+   */
+  components?: ComponentInfo[]
 }
 
 export interface Evaluation {
@@ -94,6 +102,8 @@ export interface ChurnTraining {
   model: ChurnModel | null
   /** The serving model's coefficients by size: log-odds per standard deviation. */
   topDrivers: { feature: string; description: string; coefficient: number }[]
+  /** What the same history says about the scorecard's weights (absent without enough data). */
+  scorecardSuggestion: ScorecardSuggestion | null
 }
 
 const FOLD_SHARES = [0.6, 0.2, 0.2]
@@ -156,7 +166,7 @@ function choosePenalty(z: Float64Array[], y: number[], accounts: string[], opts:
 }
 
 function fitModel(train: TrainingRow[], cal: TrainingRow[], opts: TrainOptions): Fitted & { l2: number } {
-  const standardizer = fitStandardizer(FEATURE_NAMES, train.map((r) => r.x))
+  const standardizer = fitStandardizer(featureNames(opts.components ?? []), train.map((r) => r.x))
   const z = train.map((r) => standardizeRow(standardizer, r.x))
   const y = train.map((r) => r.label)
   const l2 = choosePenalty(z, y, train.map((r) => r.accountId), opts)
@@ -213,6 +223,7 @@ export function trainChurnModel(rows: TrainingRow[], opts: TrainOptions): ChurnT
     churnEvents,
     baseRate,
     topDrivers: [],
+    scorecardSuggestion: null,
   }
   const insufficient = (reason: string): ChurnTraining => ({ ...base, status: 'INSUFFICIENT_DATA', reason, backtest: null, model: null })
   if (dates.length < minSnapshots) {
@@ -246,11 +257,13 @@ export function trainChurnModel(rows: TrainingRow[], opts: TrainOptions): ChurnT
     predictions: test.map((r, i) => ({ accountId: r.accountId, asOf: r.asOf, probability: probabilities[i], label: r.label })),
   }
 
+  const scorecardSuggestion = opts.components?.length ? suggestScorecard(opts.components, { train, calibrate: cal, test }) : null
+
   // The serving model: every account, fitted on the first 80 % of dates and calibrated on the rest.
   const [fitDates, lastDates] = splitDates(dates, [0.8, 0.2]).map((d) => new Set(d))
   const { model } = fitModel(rows.filter((r) => fitDates.has(r.asOf)), rows.filter((r) => lastDates.has(r.asOf)), opts)
   const topDrivers = model.coefficients
-    .map((coefficient, j) => ({ feature: FEATURE_NAMES[j], description: FEATURES[j].description, coefficient }))
+    .map((coefficient, j) => ({ feature: model.standardizer.features[j], description: describeFeature(model.standardizer.features[j]), coefficient }))
     .sort((a, b) => Math.abs(b.coefficient) - Math.abs(a.coefficient))
     .slice(0, 10)
 
@@ -265,7 +278,8 @@ export function trainChurnModel(rows: TrainingRow[], opts: TrainOptions): ChurnT
       backtest,
       model,
       topDrivers,
+      scorecardSuggestion,
     }
   }
-  return { ...base, status: 'READY', reason: `backtested on held-out accounts of the latest snapshots: ${figures}`, backtest, model, topDrivers }
+  return { ...base, status: 'READY', reason: `backtested on held-out accounts of the latest snapshots: ${figures}`, backtest, model, topDrivers, scorecardSuggestion }
 }

@@ -89,6 +89,19 @@ describe('churn prediction through the running platform: worker, GraphQL, CLI, r
     expect(run.stdout).toContain('### Calibration by decile of predicted risk')
   })
 
+  it('pulse score suggest reports each component against churn and suggests weights adding up to 100', async () => {
+    const run = await runPulse(['score', 'suggest', '--graphql', platform.endpoints.graphql, '--format', 'json'])
+    expect(run.code, run.out).toBe(0)
+    const s = JSON.parse(run.stdout).scorecardSuggestion
+    expect(s.components.length).toBeGreaterThan(5)
+    expect(s.components.reduce((sum: number, c: { suggestedWeight: number }) => sum + c.suggestedWeight, 0)).toBe(100)
+    expect(s.current.auc).toBeGreaterThan(0.5)
+    expect(s.suggested.auc).toBeGreaterThan(0.5)
+    const text = await runPulse(['score', 'suggest', '--graphql', platform.endpoints.graphql])
+    expect(text.stdout).toMatch(/Current scorecard: AUC 0\.\d{3}/)
+    expect(text.stdout).toMatch(/Suggested weights: AUC 0\.\d{3}/)
+  })
+
   it('gives an active account a probability, drivers and revenue at risk; a canceled one none', async () => {
     const active = truth.find((t) => t.churnedAt === null)!.accountId
     const { account } = await graphql(RISK, { id: active })

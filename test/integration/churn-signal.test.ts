@@ -27,7 +27,7 @@ describe('churn model on a simulated portfolio with signal (real ClickHouse engi
     await migrate(clickhouse)
     ;({ truth } = await insertSimulated(clickhouse, { accounts: 1500, days: 270, seed: 11, churnRate: 0.3, endDay: END_DAY, horizonDays: HORIZON }))
     const set = await readTrainingSet({ clickhouse, card }, { horizonDays: HORIZON, now: NOW })
-    training = trainChurnModel(set.rows, { horizonDays: HORIZON, now: NOW })
+    training = trainChurnModel(set.rows, { horizonDays: HORIZON, now: NOW, components: set.components })
   }, 240_000)
   afterAll(() => clickhouse.close())
 
@@ -66,6 +66,16 @@ describe('churn model on a simulated portfolio with signal (real ClickHouse engi
     expect(hs.rows).toBeGreaterThan(0)
     expect(hs.auc).toBeGreaterThan(0.5)
     expect(training.backtest!.model.auc).toBeGreaterThanOrEqual(hs.auc - 0.02)
+  })
+
+  it('suggests scorecard weights from the same history that rank churners at least as well as the current ones', () => {
+    const s = training.scorecardSuggestion!
+    expect(s.components.reduce((sum, c) => sum + c.suggestedWeight, 0)).toBe(100)
+    // The simulator's hazard runs through adoption and seats: those components predict on their own.
+    const byMeasure = new Map(s.components.map((c) => [c.measure, c]))
+    expect(byMeasure.get('seat_utilization')!.auc).toBeGreaterThan(0.6)
+    expect(byMeasure.get('seat_utilization')!.suggestedWeight).toBeGreaterThan(byMeasure.get('seat_utilization')!.currentWeight)
+    expect(s.suggested!.auc).toBeGreaterThanOrEqual(s.current!.auc - 0.01)
   })
 
   it("computes the same AUC as ClickHouse's arrayAUC", async () => {

@@ -35,7 +35,7 @@ describe('point-in-time churn snapshots (real ClickHouse engine)', () => {
 
   it('says INSUFFICIENT_DATA when the history is too short for the horizon, naming the snapshots needed', async () => {
     const set = await readTrainingSet(deps, { horizonDays: 160, now: NOW })
-    const t = trainChurnModel(set.rows, { horizonDays: 160, now: NOW })
+    const t = trainChurnModel(set.rows, { horizonDays: 160, now: NOW, components: set.components })
     expect(t.status).toBe('INSUFFICIENT_DATA')
     expect(t.reason).toMatch(/^\d snapshot dates? with a complete 160-day outcome; 5 are needed/)
   })
