@@ -27,6 +27,8 @@ export interface SimulationOptions {
   horizonDays?: number
   /** Kinds of event the portfolio does not send (a company without a billing integration, say). */
   omitEvents?: string[]
+  /** Scales every account's seats (at least 1): fewer usage events for the big benches. @defaultValue 1 */
+  seatScale?: number
 }
 
 export interface SimulatedEvent {
@@ -88,7 +90,7 @@ function profileOf(index: number, opts: SimulationOptions, rng: Random): Profile
   const r = rng.fork('profile')
   const u = r.next()
   const segment: Segment = u < 0.15 ? 'ENTERPRISE' : u < 0.5 ? 'MID_MARKET' : 'SMB'
-  const seats = segment === 'ENTERPRISE' ? r.int(12, 30) : segment === 'MID_MARKET' ? r.int(5, 12) : r.int(2, 5)
+  const seats = Math.max(1, Math.round((segment === 'ENTERPRISE' ? r.int(12, 30) : segment === 'MID_MARKET' ? r.int(5, 12) : r.int(2, 5)) * (opts.seatScale ?? 1)))
   const perSeat = segment === 'ENTERPRISE' ? 9_000 : segment === 'MID_MARKET' ? 6_000 : 4_000
   const signupDay = r.chance(0.12) ? r.int(0, Math.max(0, opts.days - 45)) : -r.int(30, 900)
   const declining = r.chance(0.35)
@@ -135,7 +137,7 @@ const logRiskOf = (p: Profile, d: number, flags: number, noSignal: boolean, know
  * too, up to `churnDay` (exclusive of anything after the cancellation). Returns its daily risk path.
  * Usage draws come from their own stream, so pass 1 (no usage) and pass 2 see the same sparse history.
  */
-function simulateAccount(p: Profile, opts: Required<Omit<SimulationOptions, 'noSignal' | 'omitEvents'>> & Pick<SimulationOptions, 'omitEvents'> & { noSignal: boolean }, rng: Random, churnDay: number | null, emit?: (e: SimulatedEvent) => void): RiskPath {
+function simulateAccount(p: Profile, opts: Required<Omit<SimulationOptions, 'noSignal' | 'omitEvents' | 'seatScale'>> & Pick<SimulationOptions, 'omitEvents'> & { noSignal: boolean }, rng: Random, churnDay: number | null, emit?: (e: SimulatedEvent) => void): RiskPath {
   const D = opts.days
   const events = rng.fork('events')
   const usage = rng.fork('usage')

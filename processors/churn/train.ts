@@ -45,6 +45,8 @@ export interface TrainOptions {
   bootstrapResamples?: number
   seed?: number
   now: number
+  /** Where the time went, in ms, added up over the backtest and the serving fit (for bench/churn-training.ts). */
+  timings?: { penalty: number; fit: number; calibrate: number; evaluate: number; suggest: number }
   /**
    * The running scorecard's components, in the order of the rows' `components` (and of the feature columns
    * after the measure features): adds a scorecard suggestion. Without it rows hold the measure features only.
@@ -169,10 +171,18 @@ function fitModel(train: TrainingRow[], cal: TrainingRow[], opts: TrainOptions):
   const standardizer = fitStandardizer(featureNames(opts.components ?? []), train.map((r) => r.x))
   const z = train.map((r) => standardizeRow(standardizer, r.x))
   const y = train.map((r) => r.label)
+  const t0 = performance.now()
   const l2 = choosePenalty(z, y, train.map((r) => r.accountId), opts)
+  const t1 = performance.now()
   const fit = fitLogisticRegression(z, y, { l2 })
+  const t2 = performance.now()
   const scores = cal.map((r) => logOdds(fit, standardizeRow(standardizer, r.x)))
   const calibration = fitCalibration(scores, cal.map((r) => r.label))
+  if (opts.timings) {
+    opts.timings.penalty += t1 - t0
+    opts.timings.fit += t2 - t1
+    opts.timings.calibrate += performance.now() - t2
+  }
   const body = { horizonDays: opts.horizonDays, l2, standardizer, intercept: fit.intercept, coefficients: fit.coefficients, calibration }
   const version = `${opts.horizonDays}d-${crypto.createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 12)}`
   return { model: { version, trainedAt: opts.now, ...body }, l2 }
@@ -205,6 +215,15 @@ function evaluateHealthScore(cal: TrainingRow[], test: TrainingRow[], opts: Trai
   const risk = (r: TrainingRow) => (100 - r.healthScore!) / 10
   const platt = fitPlatt(c.map(risk), c.map((r) => r.label))
   return evaluate(t.map((r) => calibrate(platt, risk(r))), t, opts, t.map(risk))
+}
+
+function timed<T>(opts: TrainOptions, what: keyof NonNullable<TrainOptions['timings']>, run: () => T): T {
+  const start = performance.now()
+  try {
+    return run()
+  } finally {
+    if (opts.timings) opts.timings[what] += performance.now() - start
+  }
 }
 
 export function trainChurnModel(rows: TrainingRow[], opts: TrainOptions): ChurnTraining {
@@ -252,12 +271,12 @@ export function trainChurnModel(rows: TrainingRow[], opts: TrainOptions): ChurnT
     calibrationMethod: backtested.calibration.method,
     baseRate: trainRate,
     brierBaseRate: brier(test.map(() => trainRate), test.map((r) => r.label)),
-    model: evaluate(probabilities, test, opts),
-    healthScore: evaluateHealthScore(cal, test, opts),
+    model: timed(opts, 'evaluate', () => evaluate(probabilities, test, opts)),
+    healthScore: timed(opts, 'evaluate', () => evaluateHealthScore(cal, test, opts)),
     predictions: test.map((r, i) => ({ accountId: r.accountId, asOf: r.asOf, probability: probabilities[i], label: r.label })),
   }
 
-  const scorecardSuggestion = opts.components?.length ? suggestScorecard(opts.components, { train, calibrate: cal, test }) : null
+  const scorecardSuggestion = opts.components?.length ? timed(opts, 'suggest', () => suggestScorecard(opts.components!, { train, calibrate: cal, test })) : null
 
   // The serving model: every account, fitted on the first 80 % of dates and calibrated on the rest.
   const [fitDates, lastDates] = splitDates(dates, [0.8, 0.2]).map((d) => new Set(d))
