@@ -147,8 +147,18 @@ interface Fitted {
 export const L2_GRID = [1, 10, 100, 1000, 10000]
 const CV_FOLDS = 3
 
-function choosePenalty(z: Float64Array[], y: number[], accounts: string[], opts: TrainOptions): number {
+/** Rows the penalty search looks at, at most: a sample of whole accounts beyond that (the search fits 15 models). */
+const CV_MAX_ROWS = 60_000
+
+function choosePenalty(allZ: Float64Array[], allY: number[], allAccounts: string[], opts: TrainOptions): number {
   if (opts.l2 !== undefined) return opts.l2
+  // On a sample of accounts the penalty is scaled back up to the full data (the loss is a sum over rows).
+  const keep = Math.min(1, CV_MAX_ROWS / allZ.length)
+  const sampled = allAccounts.map((a) => keep >= 1 || accountShare(`cv-sample:${a}`) < keep)
+  const z = allZ.filter((_, i) => sampled[i])
+  const y = allY.filter((_, i) => sampled[i])
+  const accounts = allAccounts.filter((_, i) => sampled[i])
+  const scale = allZ.length / Math.max(1, z.length)
   const fold = accounts.map((a) => Math.floor(accountShare(`cv:${a}`) * CV_FOLDS))
   let best = { l2: L2_GRID[0], loss: Infinity }
   for (const l2 of L2_GRID) {
@@ -164,7 +174,7 @@ function choosePenalty(z: Float64Array[], y: number[], accounts: string[], opts:
     }
     if (loss < best.loss) best = { l2, loss }
   }
-  return best.l2
+  return best.l2 * scale
 }
 
 function fitModel(train: TrainingRow[], cal: TrainingRow[], opts: TrainOptions): Fitted & { l2: number } {
@@ -280,7 +290,9 @@ export function trainChurnModel(rows: TrainingRow[], opts: TrainOptions): ChurnT
 
   // The serving model: every account, fitted on the first 80 % of dates and calibrated on the rest.
   const [fitDates, lastDates] = splitDates(dates, [0.8, 0.2]).map((d) => new Set(d))
-  const { model } = fitModel(rows.filter((r) => fitDates.has(r.asOf)), rows.filter((r) => lastDates.has(r.asOf)), opts)
+  // The penalty found for the backtest, scaled to the serving fit's rows, rather than a second search.
+  const fitRows = rows.filter((r) => fitDates.has(r.asOf))
+  const { model } = fitModel(fitRows, rows.filter((r) => lastDates.has(r.asOf)), { ...opts, l2: opts.l2 ?? (backtested.l2 * fitRows.length) / train.length })
   const topDrivers = model.coefficients
     .map((coefficient, j) => ({ feature: model.standardizer.features[j], description: describeFeature(model.standardizer.features[j]), coefficient }))
     .sort((a, b) => Math.abs(b.coefficient) - Math.abs(a.coefficient))

@@ -69,6 +69,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PULSE_PROCESSOR_BATCH_BYTES: 'lots' })).toThrow(/PULSE_PROCESSOR_BATCH_BYTES must be a whole number/)
   })
 
+  it('reads the churn horizon and training cadence, and refuses nonsense', () => {
+    expect(loadConfig({}).churn).toEqual({ horizonDays: 90, trainEveryMs: 7 * 86_400_000 })
+    expect(loadConfig({ PULSE_CHURN_HORIZON: '30d', PULSE_CHURN_TRAIN_EVERY: '1d' }).churn).toEqual({ horizonDays: 30, trainEveryMs: 86_400_000 })
+    expect(() => loadConfig({ PULSE_CHURN_HORIZON: '1h', PULSE_CHURN_TRAIN_EVERY: '5s' })).toThrow(/PULSE_CHURN_HORIZON must be at least 1d[\s\S]*PULSE_CHURN_TRAIN_EVERY must be at least 1m/)
+    expect(loadConfig({}).components.has('churn')).toBe(true)
+  })
+
   it('rejects a duplicated key name', () => {
     expect(() => loadConfig({ PULSE_API_KEYS: 'a:12345678,a:87654321' })).toThrow(/names key "a" twice/)
   })
