@@ -1,7 +1,6 @@
-import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseDuration } from '../runtime/duration.js'
-import { readEndpoints } from '../runtime/endpoints-file.js'
+import { runningGraphqlUrl } from '../runtime/endpoints-file.js'
 
 export const CHURN_USAGE = `usage: pulse churn train [--horizon 90d] [--format text|markdown|json] [--graphql URL]
        pulse churn backtest [--format text|markdown|json] [--graphql URL]
@@ -80,8 +79,7 @@ export async function churnCommand(argv: string[], env = process.env): Promise<n
     if (ms === undefined || ms < 86_400_000 || ms % 86_400_000 !== 0) throw new Error(`--horizon must be a whole number of days such as 30d or 90d, got "${values.horizon}"`)
     horizonDays = ms / 86_400_000
   }
-  const url = values.graphql ?? env.PULSE_GRAPHQL_URL ?? readEndpoints(path.resolve(env.PULSE_DATA_DIR || './.pulse'))?.graphql
-  if (!url) throw new Error('no running Pulse found: start `pulse dev` (same PULSE_DATA_DIR), or pass --graphql URL or set PULSE_GRAPHQL_URL')
+  const url = runningGraphqlUrl(values.graphql, env)
   const query =
     sub === 'train'
       ? `mutation($horizonDays: Int) { trainChurnModel(horizonDays: $horizonDays) { ${MODEL_FIELDS} } }`

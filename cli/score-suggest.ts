@@ -1,6 +1,5 @@
-import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { readEndpoints } from '../runtime/endpoints-file.js'
+import { runningGraphqlUrl } from '../runtime/endpoints-file.js'
 
 export const SUGGEST_USAGE = `usage: pulse score suggest [--format text|markdown|json] [--graphql URL]
 
@@ -42,8 +41,7 @@ export async function scoreSuggestCommand(argv: string[], env = process.env): Pr
     return 0
   }
   if (!['text', 'markdown', 'json'].includes(values.format!)) throw new Error(`--format must be text, markdown or json, got "${values.format}"`)
-  const url = values.graphql ?? env.PULSE_GRAPHQL_URL ?? readEndpoints(path.resolve(env.PULSE_DATA_DIR || './.pulse'))?.graphql
-  if (!url) throw new Error('no running Pulse found: start `pulse dev` (same PULSE_DATA_DIR), or pass --graphql URL or set PULSE_GRAPHQL_URL')
+  const url = runningGraphqlUrl(values.graphql, env)
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY }) })
   const body = (await res.json()) as { data?: { churnModel: SuggestionAnswer | null }; errors?: { message: string }[] }
   if (body.errors?.length) throw new Error(`GraphQL at ${url} answered: ${body.errors.map((e) => e.message).join('; ')}`)

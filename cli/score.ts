@@ -1,9 +1,8 @@
 import fs from 'node:fs'
-import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { DEFAULT_SCORECARD_FILE, readYaml, resolveScorecard, scorecardFile, sourceLabel } from '../processors/scoring/scorecard-file.js'
 import type { DryRun } from '../processors/scoring/index.js'
-import { readEndpoints } from '../runtime/endpoints-file.js'
+import { runningGraphqlUrl } from '../runtime/endpoints-file.js'
 
 export const SCORE_USAGE = `usage: pulse score --dry-run [--config FILE|PRESET] [--account ID]… [--limit 20] [--format text|json] [--graphql URL]
        pulse score suggest [--format text|markdown|json] [--graphql URL]   (weights the churn history suggests; see pulse score suggest --help)
@@ -54,8 +53,7 @@ export async function scoreCommand(argv: string[], env = process.env): Promise<n
   resolveScorecard(readYaml(file, text), env)
   const weights = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('PULSE_SCORING_WEIGHT_') && v))
 
-  const url = values.graphql ?? env.PULSE_GRAPHQL_URL ?? readEndpoints(path.resolve(env.PULSE_DATA_DIR || './.pulse'))?.graphql
-  if (!url) throw new Error('no running Pulse found: start `pulse dev` (same PULSE_DATA_DIR), or pass --graphql URL or set PULSE_GRAPHQL_URL')
+  const url = runningGraphqlUrl(values.graphql, env)
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

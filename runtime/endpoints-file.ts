@@ -28,3 +28,13 @@ export function readEndpoints(dataDir: string): RunningEndpoints | undefined {
     return undefined
   }
 }
+
+/**
+ * The GraphQL endpoint a CLI command talks to: its `--graphql` flag, else PULSE_GRAPHQL_URL, else the running
+ * `pulse dev` of PULSE_DATA_DIR. Throws with what to do when none is found.
+ */
+export function runningGraphqlUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const url = flag ?? env.PULSE_GRAPHQL_URL ?? readEndpoints(path.resolve(env.PULSE_DATA_DIR || './.pulse'))?.graphql
+  if (!url) throw new Error('no running Pulse found: start `pulse dev` (same PULSE_DATA_DIR), or pass --graphql URL or set PULSE_GRAPHQL_URL')
+  return url
+}
