@@ -7,9 +7,8 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client'
 import { queryRows } from './clickhouse-rows.js'
+import { VERIFY_HEADER } from '../gateway/message-ids.js'
 import type { DecodedEvent } from './event-store.js'
-
-const VERIFY_HEADER = 'pulse_verify' // gateway/message-ids.ts; a lower stage cannot import the gateway's constant
 
 const marked = (e: DecodedEvent) => e.message.headers?.[VERIFY_HEADER] !== undefined
 
