@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { splitApiKeyEntry } from '../gateway/api-keys.js'
 import { readEndpoints } from '../runtime/endpoints-file.js'
 import { importEvents } from './import/importer.js'
 import { duration, progressBar, progressLine, type ImportProgress } from './import/progress.js'
@@ -24,9 +25,8 @@ export const IMPORT_USAGE = `usage: pulse import FILE|- [--url URL] [--key KEY] 
 /** The first backfill-scoped secret of PULSE_API_KEYS (name:secret:scope+scope entries). */
 export function backfillKeyFrom(apiKeys: string | undefined): string | undefined {
   for (const entry of (apiKeys ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
-    const parts = entry.split(':')
-    const last = parts.length > 2 ? parts.at(-1)! : ''
-    if (/^[a-z]+(\+[a-z]+)*$/.test(last) && last.split('+').includes('backfill')) return parts.slice(1, -1).join(':')
+    const { secret, scopes } = splitApiKeyEntry(entry)
+    if (scopes?.split('+').includes('backfill')) return secret
   }
   return undefined
 }

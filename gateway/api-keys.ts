@@ -27,6 +27,17 @@ export function scopesOf(key: ApiKey): ApiKeyScope[] {
   return key.scopes ?? ['track']
 }
 
+/**
+ * One PULSE_API_KEYS entry, `name:secret` or `name:secret:scope+scope`, split into its parts (unvalidated). A
+ * secret may itself hold ':', so the last part is read as scopes only when it looks like them.
+ */
+export function splitApiKeyEntry(entry: string): { name: string; secret: string; scopes?: string; parts: number } {
+  const parts = entry.split(':')
+  const last = parts.length > 2 ? parts.at(-1)! : undefined
+  const scoped = last !== undefined && /^[a-z]+(\+[a-z]+)*$/.test(last)
+  return { name: parts[0], secret: parts.slice(1, scoped ? -1 : undefined).join(':'), scopes: scoped ? last : undefined, parts: parts.length }
+}
+
 /** `track+backfill` → the scopes, or a message saying what is wrong. */
 export function parseScopes(text: string): { scopes: ApiKeyScope[] } | { error: string } {
   const parts = text.split('+').map((p) => p.trim())

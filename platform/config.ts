@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { parseScopes, type ConfiguredKey } from '../gateway/api-keys.js'
+import { parseScopes, splitApiKeyEntry, type ConfiguredKey } from '../gateway/api-keys.js'
 import { DEFAULT_LIMITS, type EnvelopeLimits } from '../gateway/track-request.js'
 import { loadScorecard, ScorecardError, type LoadedScorecard } from '../processors/scoring/index.js'
 import { parseDuration } from '../runtime/duration.js'
@@ -137,16 +137,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): PulseCo
   if (env.PULSE_API_KEYS) {
     apiKeys = new Map()
     for (const entry of env.PULSE_API_KEYS.split(',').map((e) => e.trim()).filter(Boolean)) {
-      // name:secret or name:secret:scope+scope; a secret may itself hold ':', so scopes are only the last
-      // part when it reads as scopes.
-      const parts = entry.split(':')
-      const name = parts[0]
-      const last = parts.length > 2 ? parts.at(-1)! : undefined
-      const scoped = last !== undefined && /^[a-z]+(\+[a-z]+)*$/.test(last)
-      const secret = parts.slice(1, scoped ? -1 : undefined).join(':')
-      const scopes = scoped ? parseScopes(last!) : { scopes: ['track' as const] }
-      if (parts.length < 2 || !name || secret.length < 8) {
-        problems.push(`PULSE_API_KEYS entries must be name:secret or name:secret:scopes with a secret of at least 8 characters, got "${name && parts.length > 1 ? `${name}:…` : entry}"`)
+      const { name, secret, scopes: last, parts } = splitApiKeyEntry(entry)
+      const scopes = last ? parseScopes(last) : { scopes: ['track' as const] }
+      if (parts < 2 || !name || secret.length < 8) {
+        problems.push(`PULSE_API_KEYS entries must be name:secret or name:secret:scopes with a secret of at least 8 characters, got "${name && parts > 1 ? `${name}:…` : entry}"`)
       } else if ('error' in scopes) {
         problems.push(`PULSE_API_KEYS entry "${name}:…:${last}": ${scopes.error}`)
       } else if (apiKeys.has(name)) {
