@@ -8,23 +8,10 @@ import { seededRandom } from '../../runtime/seeded-random.js'
 
 /** Area under the ROC curve: the probability that a random positive outranks a random negative (ties count half). */
 export function auc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
-  const order = Array.from(scores, (_, i) => i).sort((i, j) => scores[i] - scores[j])
-  let positives = 0
-  let rankSum = 0
-  for (let i = 0; i < order.length; ) {
-    let j = i
-    while (j + 1 < order.length && scores[order[j + 1]] === scores[order[i]]) j++
-    const midRank = (i + j) / 2 + 1
-    for (let m = i; m <= j; m++) if (labels[order[m]]) {
-      positives++
-      rankSum += midRank
-    }
-    i = j + 1
-  }
-  const negatives = order.length - positives
-  if (!positives || !negatives) return NaN
-  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives)
+  return weightedAuc(scores, labels, sortedByScore(scores), () => 1)
 }
+
+const sortedByScore = (scores: ArrayLike<number>) => Array.from(scores, (_, i) => i).sort((i, j) => scores[i] - scores[j])
 
 export function brier(probabilities: ArrayLike<number>, labels: ArrayLike<number>): number {
   let sum = 0
@@ -115,7 +102,7 @@ export function aucInterval(scores: ArrayLike<number>, labels: ArrayLike<number>
     if (c === undefined) clusterOf.set(groups[i], (c = clusterOf.size))
     cluster[i] = c
   }
-  const order = Array.from(scores, (_, i) => i).sort((i, j) => scores[i] - scores[j])
+  const order = sortedByScore(scores)
   const rng = seededRandom(seed)
   const draws = new Float64Array(clusterOf.size)
   const values: number[] = []

@@ -135,10 +135,6 @@ function fitCalibration(scores: number[], labels: number[]): Calibration {
   return labels.length >= 5000 && positives >= 250 && labels.length - positives >= 250 ? fitIsotonic(scores, labels) : fitPlatt(scores, labels)
 }
 
-interface Fitted {
-  model: ChurnModel
-}
-
 /**
  * Penalties tried when none is configured. Weekly snapshots of one account are near copies, so the data hold
  * far fewer independent rows than they seem to, and the right strength varies with the portfolio: it is
@@ -184,7 +180,7 @@ function choosePenalty(allZ: Float64Array[], allY: number[], allAccounts: string
  */
 const FIT_MAX_ROWS = 250_000
 
-function fitModel(allTrain: TrainingRow[], cal: TrainingRow[], opts: TrainOptions): Fitted & { l2: number; rows: number } {
+function fitModel(allTrain: TrainingRow[], cal: TrainingRow[], opts: TrainOptions): { model: ChurnModel; rows: number } {
   const keep = Math.min(1, FIT_MAX_ROWS / allTrain.length)
   const train = keep >= 1 ? allTrain : allTrain.filter((r) => accountShare(`fit-sample:${r.accountId}`) < keep)
   if (opts.l2 !== undefined && keep < 1) opts = { ...opts, l2: (opts.l2 * train.length) / allTrain.length }
@@ -205,7 +201,7 @@ function fitModel(allTrain: TrainingRow[], cal: TrainingRow[], opts: TrainOption
   }
   const body = { horizonDays: opts.horizonDays, l2, standardizer, intercept: fit.intercept, coefficients: fit.coefficients, calibration }
   const version = `${opts.horizonDays}d-${crypto.createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 12)}`
-  return { model: { version, trainedAt: opts.now, ...body }, l2, rows: train.length }
+  return { model: { version, trainedAt: opts.now, ...body }, rows: train.length }
 }
 
 function evaluate(probabilities: number[], rows: TrainingRow[], opts: TrainOptions, rank: number[] = probabilities): Evaluation {
