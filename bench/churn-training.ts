@@ -7,14 +7,13 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { simulateEvents } from '../cli/simulate/portfolio.js'
 import { migrate } from '../migrations/runner.js'
 import { readTrainingSet } from '../processors/churn/snapshots.js'
 import { trainChurnModel } from '../processors/churn/train.js'
 import { queryRows } from '../processors/clickhouse-rows.js'
 import { loadScorecard } from '../processors/scoring/index.js'
 import { createClickHouse } from '../runtime/clickhouse.js'
-import { eventRow } from '../test/support/simulated.js'
+import { insertSimulated } from '../test/support/simulated.js'
 
 const accounts = Number(process.argv[2] ?? 50_000)
 const days = Number(process.argv[3] ?? 250)
@@ -38,20 +37,10 @@ if (Number(n) > 0 && fs.existsSync(stamp)) {
   console.log(`using ${Number(n).toLocaleString('en-US')} events loaded earlier in ${dataDir}`)
 } else {
   const started = Date.now()
-  let batch: ReturnType<typeof eventRow>[] = []
-  let total = 0
-  const events = simulateEvents({ accounts, days, seed: 7, churnRate: 0.3, endDay, seatScale })
-  for (let next = events.next(); !next.done; next = events.next()) {
-    batch.push(eventRow(next.value))
-    if (batch.length >= 200_000) {
-      await clickhouse.insert({ table: 'events', format: 'JSONEachRow', values: batch })
-      total += batch.length
-      batch = []
-      process.stdout.write(`\rloading: ${total.toLocaleString('en-US')} events, ${seconds(Date.now() - started)}, RSS ${mb()} MB`)
-    }
-  }
-  await clickhouse.insert({ table: 'events', format: 'JSONEachRow', values: batch })
-  total += batch.length
+  const { events: total } = await insertSimulated(clickhouse, { accounts, days, seed: 7, churnRate: 0.3, endDay, seatScale }, {
+    batchSize: 200_000,
+    onInserted: (n) => process.stdout.write(`\rloading: ${n.toLocaleString('en-US')} events, ${seconds(Date.now() - started)}, RSS ${mb()} MB`),
+  })
   fs.writeFileSync(stamp, String(endDay))
   console.log(`\nloaded ${total.toLocaleString('en-US')} events of ${accounts} accounts over ${days} days in ${seconds(Date.now() - started)}`)
 }
