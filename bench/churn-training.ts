@@ -67,7 +67,10 @@ const training = trainChurnModel(set.rows, { horizonDays, now, components: set.c
 const train = Date.now() - t1
 clearInterval(sampler)
 
-console.log(`snapshots: ${set.dates.length} weekly, ${set.rows.length.toLocaleString('en-US')} account snapshots of ${new Set(set.rows.map((r) => r.accountId)).size.toLocaleString('en-US')} accounts, ${set.rows[0]?.x.length} features`)
+console.log(
+  `snapshots: ${set.dates.length} weekly, ${set.rows.length.toLocaleString('en-US')} account snapshots of ${new Set(set.rows.map((r) => r.accountId)).size.toLocaleString('en-US')} accounts ` +
+    `(a ${(100 * set.sampled).toFixed(1)} % sample of ${set.accounts.toLocaleString('en-US')}), ${set.rows[0]?.x.length} features`,
+)
 console.log(`bare scan of every event (GROUP BY account_id, median of 3): ${scan} ms`)
 console.log(`feature extraction: ${seconds(extract)} = ${(extract / scan).toFixed(1)}× the bare scan (${Math.round(extract / set.dates.length)} ms per snapshot)`)
 console.log(`training: ${seconds(train)} — penalty search ${seconds(timings.penalty)}, fits ${seconds(timings.fit)}, calibration ${seconds(timings.calibrate)}, evaluation ${seconds(timings.evaluate)}, scorecard suggestion ${seconds(timings.suggest)}`)

@@ -104,7 +104,7 @@ for (let round = 0; round < rounds; round++) {
   sweeps.push({ ms, ...run.ms, scored: run.records.length, published })
   // The read phase's parts, each alone (in the sweep they run concurrently).
   parts.accounts.push((await timed(() => readAccountInputs(clickhouse, { all: true }, new Date(t), true)))[0])
-  const params = { asOf: chTime(new Date(t)) }
+  const params = { asOfs: [chTime(new Date(t))] }
   parts.usage.push((await timed(() => queryRows(clickhouse, usageSql('', true), params)))[0])
   parts.sparse.push((await timed(() => queryRows(clickhouse, sparseSql(''), params)))[0])
   parts.list.push((await timed(() => queryRows(clickhouse, accountsSql(''), params)))[0])

@@ -7,14 +7,14 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { queryRows } from '../clickhouse-rows.js'
 import type { MeasureValues, Segment } from '../scoring/index.js'
-import { portfolioReader, readAccountInputs } from '../scoring/measure-query.js'
+import { portfolioReader, readAccountInputsAt, type AccountSelection } from '../scoring/measure-query.js'
 import { measureValues } from '../scoring/measure-values.js'
 import { computeScore } from '../scoring/score.js'
 import type { Scorecard } from '../scoring/scorecard.js'
 import { featureRow } from './features.js'
 import { activeAt, churnedWithin, readChurns } from './labels.js'
 import type { ComponentInfo } from './scorecard-suggestion.js'
-import type { TrainingRow } from './train.js'
+import { FIT_MAX_ROWS, type TrainingRow } from './train.js'
 
 const DAY = 86_400_000
 const TREND_DAYS = 28
@@ -41,15 +41,26 @@ export interface AccountSnapshot {
 
 /** Every account's measures as of `t` (epoch ms), from events before it only. */
 export async function readMeasuresAt(deps: SnapshotDeps, t: number, accountIds?: string[], live = false): Promise<Map<string, AccountSnapshot>> {
+  return (await readMeasuresAtEach(deps, [t], accountIds ? { accountIds } : { all: true }, live)).get(t)!
+}
+
+/** The selected accounts' measures as of each time of `ts` (epoch ms), read in one pass. */
+export async function readMeasuresAtEach(deps: SnapshotDeps, ts: number[], selection: AccountSelection, live = false): Promise<Map<number, Map<string, AccountSnapshot>>> {
   const portfolio = deps.portfolio ?? portfolioReader(deps.clickhouse)
-  const selection = accountIds ? { accountIds } : ({ all: true } as const)
-  const [inputs, p] = await Promise.all([readAccountInputs(deps.clickhouse, selection, new Date(t), live), portfolio(new Date(t), deps.card.coreFeatures)])
-  const out = new Map<string, AccountSnapshot>()
-  for (const a of inputs) {
-    const { values, segment } = measureValues(a, p, t)
-    out.set(a.accountId, { accountId: a.accountId, firstSeen: a.firstSeen, values, segment })
-  }
-  return out
+  const [inputs, portfolios] = await Promise.all([
+    readAccountInputsAt(deps.clickhouse, selection, ts, live),
+    Promise.all(ts.map((t) => portfolio(new Date(t), deps.card.coreFeatures))),
+  ])
+  return new Map(
+    ts.map((t, i) => {
+      const out = new Map<string, AccountSnapshot>()
+      for (const a of inputs.get(t) ?? []) {
+        const { values, segment } = measureValues(a, portfolios[i], t)
+        out.set(a.accountId, { accountId: a.accountId, firstSeen: a.firstSeen, values, segment })
+      }
+      return [t, out]
+    }),
+  )
 }
 
 /** The scorecard's components (leaves), in the order `snapshotFeatures` reports their fractions. */
@@ -93,6 +104,9 @@ export interface TrainingSet {
   dates: number[]
   /** Epoch ms of the first event in the store, null when it is empty. */
   firstEvent: number | null
+  /** Accounts in the store, and the share of them whose snapshots were read (1 unless `maxRows` capped it). */
+  accounts: number
+  sampled: number
   ms: { features: number }
 }
 
@@ -102,37 +116,62 @@ export interface TrainingSetOptions {
   intervalDays?: number
   /** @defaultValue 104 */
   maxSnapshots?: number
+  /**
+   * Account snapshots to read at most (accounts × snapshot dates): beyond that, every snapshot of a stable
+   * sample of whole accounts. The fit uses no more rows than this anyway (FIT_MAX_ROWS: weekly snapshots of
+   * one account are near copies, and a quarter of 50,000 accounts fit the same coefficients within noise), so
+   * reading more would only feed the backtest's test fold, at a minute of extraction per 250,000 more rows.
+   * @defaultValue FIT_MAX_ROWS (250,000)
+   */
+  maxRows?: number
   now: number
 }
+
+/** Snapshot dates read together in one pass: each pass returns a row per account and date, so this bounds its memory. */
+const DATES_PER_PASS = 8
 
 export async function readTrainingSet(deps: SnapshotDeps, opts: TrainingSetOptions): Promise<TrainingSet> {
   const began = Date.now()
   const [[first], churns] = await Promise.all([
-    queryRows<{ first: string | null }>(deps.clickhouse, 'SELECT toUnixTimestamp64Milli(min(first_seen)) AS first FROM account_profile_state HAVING count() > 0'),
+    queryRows<{ first: string | null; accounts: string }>(
+      deps.clickhouse,
+      'SELECT toUnixTimestamp64Milli(min(first_seen)) AS first, uniqExact(account_id) AS accounts FROM account_profile_state HAVING count() > 0',
+    ),
     readChurns(deps.clickhouse),
   ])
   const firstEvent = first?.first ? Number(first.first) : null
-  if (firstEvent === null) return { rows: [], components: scorecardComponents(deps.card), dates: [], firstEvent, ms: { features: 0 } }
-  const dates = snapshotDates(firstEvent, opts.now, { horizonDays: opts.horizonDays, intervalDays: opts.intervalDays ?? 7, maxSnapshots: opts.maxSnapshots ?? 104 })
-  const deps2 = { ...deps, portfolio: deps.portfolio ?? portfolioReader(deps.clickhouse) }
-  // Measures by date, kept only while a later snapshot still needs them for its four-week trend.
-  const cache = new Map<number, Promise<Map<string, AccountSnapshot>>>()
-  const measuresAt = (t: number) => {
-    let m = cache.get(t)
-    if (!m) cache.set(t, (m = readMeasuresAt(deps2, t)))
-    return m
-  }
-  const rows: TrainingRow[] = []
+  const accounts = Number(first?.accounts ?? 0)
   const components = scorecardComponents(deps.card)
-  for (const t of dates) {
-    const [now, before] = await Promise.all([measuresAt(t), t - TREND_DAYS * DAY >= firstEvent + MIN_HISTORY_DAYS * DAY ? measuresAt(t - TREND_DAYS * DAY) : undefined])
-    for (const a of now.values()) {
-      const churnedAt = churns.get(a.accountId)
-      if (!activeAt(a.firstSeen, churnedAt, t)) continue
-      const f = snapshotFeatures(deps.card, a, before?.get(a.accountId), components)
-      rows.push({ accountId: a.accountId, asOf: t, x: f.x, healthScore: f.healthScore, components: f.components, label: churnedWithin(churnedAt, t, opts.horizonDays * DAY) })
+  if (firstEvent === null) return { rows: [], components, dates: [], firstEvent, accounts, sampled: 1, ms: { features: 0 } }
+  const dates = snapshotDates(firstEvent, opts.now, { horizonDays: opts.horizonDays, intervalDays: opts.intervalDays ?? 7, maxSnapshots: opts.maxSnapshots ?? 104 })
+  const sampled = Math.min(1, (opts.maxRows ?? FIT_MAX_ROWS) / Math.max(1, accounts * dates.length))
+  const selection: AccountSelection = sampled < 1 ? { sample: sampled } : { all: true }
+  const deps2 = { ...deps, portfolio: deps.portfolio ?? portfolioReader(deps.clickhouse) }
+
+  // Every date read: the snapshots and, for their four-week trends, the dates four weeks before them that
+  // have enough history (on a weekly grid mostly snapshots themselves). Read oldest first, a few per pass;
+  // measures are kept only while a later snapshot still needs them for its trend.
+  const trendFrom = (t: number) => (t - TREND_DAYS * DAY >= firstEvent + MIN_HISTORY_DAYS * DAY ? t - TREND_DAYS * DAY : undefined)
+  const reads = [...new Set([...dates, ...dates.map(trendFrom).filter((t) => t !== undefined)])].sort((a, b) => a - b)
+  const snapshotsAt = new Set(dates)
+  const measures = new Map<number, Map<string, AccountSnapshot>>()
+  const rows: TrainingRow[] = []
+  for (let i = 0; i < reads.length; i += DATES_PER_PASS) {
+    const pass = reads.slice(i, i + DATES_PER_PASS)
+    for (const [t, m] of await readMeasuresAtEach(deps2, pass, selection)) measures.set(t, m)
+    for (const t of pass) {
+      if (!snapshotsAt.has(t)) continue
+      const from = trendFrom(t)
+      const before = from === undefined ? undefined : measures.get(from)
+      for (const a of measures.get(t)!.values()) {
+        const churnedAt = churns.get(a.accountId)
+        if (!activeAt(a.firstSeen, churnedAt, t)) continue
+        const f = snapshotFeatures(deps.card, a, before?.get(a.accountId), components)
+        rows.push({ accountId: a.accountId, asOf: t, x: f.x, healthScore: f.healthScore, components: f.components, label: churnedWithin(churnedAt, t, opts.horizonDays * DAY) })
+      }
     }
-    for (const d of cache.keys()) if (d <= t - TREND_DAYS * DAY) cache.delete(d)
+    const last = pass[pass.length - 1]
+    for (const d of measures.keys()) if (d <= last - TREND_DAYS * DAY) measures.delete(d)
   }
-  return { rows, components, dates, firstEvent, ms: { features: Date.now() - began } }
+  return { rows, components, dates, firstEvent, accounts, sampled, ms: { features: Date.now() - began } }
 }

@@ -23,23 +23,25 @@ export function fitStandardizer(features: string[], rows: ArrayLike<number | nul
   // Percentiles from an evenly strided sample: sorting every column of a million rows costs seconds each.
   const stride = Math.max(1, Math.floor(rows.length / QUANTILE_SAMPLE))
   for (let j = 0; j < features.length; j++) {
-    const sample: number[] = []
-    for (let i = 0; i < rows.length; i += stride) if (known(rows[i][j])) sample.push(rows[i][j] as number)
-    sample.sort((a, b) => a - b)
-    const values: number[] = []
-    for (const row of rows) if (known(row[j])) values.push(row[j] as number)
+    const picked: number[] = []
+    for (let i = 0; i < rows.length; i += stride) if (known(rows[i][j])) picked.push(rows[i][j] as number)
+    const sample = Float64Array.from(picked).sort() // a typed array sorts numerically without a comparator call per pair
     const at = (q: number) => (sample.length ? sample[Math.min(sample.length - 1, Math.floor(q * (sample.length - 1)))] : 0)
     const low = at(0.01)
     const high = at(0.99)
+    let count = 0
     let sum = 0
     let squares = 0
-    for (const v of values) {
+    for (let i = 0; i < rows.length; i++) {
+      const v = rows[i][j]
+      if (!known(v)) continue
       const c = Math.min(high, Math.max(low, v))
+      count++
       sum += c
       squares += c * c
     }
-    const mean = values.length ? sum / values.length : 0
-    const variance = values.length ? squares / values.length - mean * mean : 0
+    const mean = count ? sum / count : 0
+    const variance = count ? squares / count - mean * mean : 0
     s.low.push(low)
     s.high.push(high)
     s.means.push(mean)

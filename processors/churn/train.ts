@@ -9,7 +9,7 @@
 import crypto from 'node:crypto'
 import { calibrate, fitIsotonic, fitPlatt, type Calibration } from './calibration.js'
 import { describeFeature, featureNames } from './features.js'
-import { fitLogisticRegression, logOdds, sigmoid } from './logistic-regression.js'
+import { fitLogisticRegression, logOdds, sigmoid, type LogisticModel } from './logistic-regression.js'
 import { auc, aucInterval, brier, expectedCalibrationError, logLoss, reliabilityTable, topShare, type ReliabilityBin } from './metrics.js'
 import type { ChurnModel } from './model.js'
 import { suggestScorecard, type ComponentInfo, type ScorecardSuggestion } from './scorecard-suggestion.js'
@@ -113,8 +113,16 @@ const TEST_ACCOUNT_SHARE = 0.3
 
 /** A stable hash of an account id into [0, 1): which accounts are held out does not change between trainings. */
 function accountShare(accountId: string): number {
-  return crypto.createHash('sha1').update(accountId).digest().readUInt32BE(0) / 0x100000000
+  let share = shares.get(accountId)
+  if (share === undefined) {
+    share = crypto.createHash('sha1').update(accountId).digest().readUInt32BE(0) / 0x100000000
+    // Every row of an account asks again (a million times in a large training): remember a bounded number.
+    if (shares.size >= 1_000_000) shares.clear()
+    shares.set(accountId, share)
+  }
+  return share
 }
+const shares = new Map<string, number>()
 
 function splitDates(dates: number[], shares: number[]): number[][] {
   const out: number[][] = []
@@ -144,7 +152,7 @@ export const L2_GRID = [1, 10, 100, 1000, 10000]
 const CV_FOLDS = 3
 
 /** Rows the penalty search looks at, at most: a sample of whole accounts beyond that (the search fits 15 models). */
-const CV_MAX_ROWS = 60_000
+const CV_MAX_ROWS = 40_000
 
 function choosePenalty(allZ: Float64Array[], allY: number[], allAccounts: string[], opts: TrainOptions): number {
   if (opts.l2 !== undefined) return opts.l2
@@ -156,17 +164,18 @@ function choosePenalty(allZ: Float64Array[], allY: number[], allAccounts: string
   const accounts = allAccounts.filter((_, i) => sampled[i])
   const scale = allZ.length / Math.max(1, z.length)
   const fold = accounts.map((a) => Math.floor(accountShare(`cv:${a}`) * CV_FOLDS))
+  const folds = Array.from({ length: CV_FOLDS }, (_, f) => {
+    const fitIdx = fold.flatMap((g, i) => (g !== f ? [i] : []))
+    const heldIdx = fold.flatMap((g, i) => (g === f ? [i] : []))
+    return { x: fitIdx.map((i) => z[i]), y: fitIdx.map((i) => y[i]), heldX: heldIdx.map((i) => z[i]), heldY: heldIdx.map((i) => y[i]), previous: undefined as LogisticModel | undefined }
+  }).filter((f) => f.heldX.length && f.y.some((v) => v) && !f.y.every((v) => v))
   let best = { l2: L2_GRID[0], loss: Infinity }
-  for (const l2 of L2_GRID) {
+  // Strongest penalty first: each fold's fit starts from its fit at the next stronger penalty, a few steps away.
+  for (const l2 of [...L2_GRID].sort((a, b) => b - a)) {
     let loss = 0
-    for (let f = 0; f < CV_FOLDS; f++) {
-      const inFit = (i: number) => fold[i] !== f
-      const idx = z.map((_, i) => i)
-      const fitIdx = idx.filter(inFit)
-      const heldIdx = idx.filter((i) => !inFit(i))
-      if (!heldIdx.length || !fitIdx.some((i) => y[i]) || fitIdx.every((i) => y[i])) continue
-      const fit = fitLogisticRegression(fitIdx.map((i) => z[i]), fitIdx.map((i) => y[i]), { l2: (l2 * fitIdx.length) / z.length })
-      loss += logLoss(heldIdx.map((i) => sigmoid(logOdds(fit, z[i]))), heldIdx.map((i) => y[i])) * heldIdx.length
+    for (const f of folds) {
+      const fit = (f.previous = fitLogisticRegression(f.x, f.y, { l2: (l2 * f.x.length) / z.length, start: f.previous }))
+      loss += logLoss(f.heldX.map((row) => sigmoid(logOdds(fit, row))), f.heldY) * f.heldY.length
     }
     if (loss < best.loss) best = { l2, loss }
   }
@@ -178,9 +187,9 @@ function choosePenalty(allZ: Float64Array[], allY: number[], allAccounts: string
  * accounts are a million near-duplicate rows; a quarter of them fit the same coefficients within noise at a
  * quarter of the cost, and the calibration on the later fold restores the probabilities' scale either way.
  */
-const FIT_MAX_ROWS = 250_000
+export const FIT_MAX_ROWS = 250_000
 
-function fitModel(allTrain: TrainingRow[], cal: TrainingRow[], opts: TrainOptions): { model: ChurnModel; rows: number } {
+function fitModel(allTrain: TrainingRow[], cal: TrainingRow[], opts: TrainOptions, start?: ChurnModel): { model: ChurnModel; rows: number } {
   const keep = Math.min(1, FIT_MAX_ROWS / allTrain.length)
   const train = keep >= 1 ? allTrain : allTrain.filter((r) => accountShare(`fit-sample:${r.accountId}`) < keep)
   if (opts.l2 !== undefined && keep < 1) opts = { ...opts, l2: (opts.l2 * train.length) / allTrain.length }
@@ -190,7 +199,7 @@ function fitModel(allTrain: TrainingRow[], cal: TrainingRow[], opts: TrainOption
   const t0 = performance.now()
   const l2 = choosePenalty(z, y, train.map((r) => r.accountId), opts)
   const t1 = performance.now()
-  const fit = fitLogisticRegression(z, y, { l2 })
+  const fit = fitLogisticRegression(z, y, { l2, start })
   const t2 = performance.now()
   const scores = cal.map((r) => logOdds(fit, standardizeRow(standardizer, r.x)))
   const calibration = fitCalibration(scores, cal.map((r) => r.label))
@@ -296,9 +305,10 @@ export function trainChurnModel(rows: TrainingRow[], opts: TrainOptions): ChurnT
 
   // The serving model: every account, fitted on the first 80 % of dates and calibrated on the rest.
   const [fitDates, lastDates] = splitDates(dates, [0.8, 0.2]).map((d) => new Set(d))
-  // The penalty found for the backtest, scaled to the serving fit's rows, rather than a second search.
+  // The penalty found for the backtest, scaled to the serving fit's rows, rather than a second search; and its
+  // coefficients as the start (the same features standardized over similar rows: a few steps away).
   const fitRows = rows.filter((r) => fitDates.has(r.asOf))
-  const { model } = fitModel(fitRows, rows.filter((r) => lastDates.has(r.asOf)), { ...opts, l2: opts.l2 ?? (backtested.l2 * fitRows.length) / backtestRows })
+  const { model } = fitModel(fitRows, rows.filter((r) => lastDates.has(r.asOf)), { ...opts, l2: opts.l2 ?? (backtested.l2 * fitRows.length) / backtestRows }, backtested)
   const topDrivers = model.coefficients
     .map((coefficient, j) => ({ feature: model.standardizer.features[j], description: describeFeature(model.standardizer.features[j]), coefficient }))
     .sort((a, b) => Math.abs(b.coefficient) - Math.abs(a.coefficient))

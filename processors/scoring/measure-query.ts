@@ -6,16 +6,23 @@
  * (and a churn snapshot) as of a past time sees exactly what was known then.
  */
 import type { ClickHouseClient } from '@clickhouse/client'
-import { queryRows } from '../clickhouse-rows.js'
+import { queryRows, queryWideRows } from '../clickhouse-rows.js'
 import { chTime } from '../clickhouse-time.js'
 import type { AccountInputs, PortfolioInputs } from './measure-values.js'
 
-/** Which accounts: the listed ones, or every account seen by the as-of time. */
-export type AccountSelection = { accountIds: string[] } | { all: true }
+/**
+ * Which accounts: the listed ones, every account seen by the as-of time, or a stable sample of them (a share
+ * in (0, 1], by a hash of the account id: the same accounts at every as-of time and in every query).
+ */
+export type AccountSelection = { accountIds: string[] } | { all: true } | { sample: number }
 
 /** The SQL condition (to follow a WHERE) and parameters that restrict a query to the selection. */
-export function selectionFilter(selection: AccountSelection): { filter: string; params: { accountIds?: string[] }; none: boolean } {
+export function selectionFilter(selection: AccountSelection): { filter: string; params: { accountIds?: string[]; samplePerMillion?: number }; none: boolean } {
   if ('all' in selection) return { filter: '', params: {}, none: false }
+  if ('sample' in selection) {
+    const samplePerMillion = Math.round(selection.sample * 1_000_000)
+    return { filter: 'AND cityHash64(account_id) % 1000000 < {samplePerMillion:UInt32}', params: { samplePerMillion }, none: samplePerMillion <= 0 }
+  }
   return { filter: 'AND account_id IN {accountIds:Array(String)}', params: { accountIds: selection.accountIds }, none: !selection.accountIds.length }
 }
 
@@ -27,14 +34,20 @@ export const USAGE_COLUMNS = `
   groupUniqArrayIfState(JSONExtractString(properties, 'feature'), event = 'feature_used') AS features,
   uniqIfState(message_id, event = 'email_engaged') AS email_engagements`
 
+// Every query below answers for a list of as-of times at once (`{asOfs}`: one for a score, a batch of churn
+// snapshot dates for training), one row per account and as-of time: each row is copied by `arrayJoin` to
+// the as-of times it counts for, so one scan serves them all.
+const AS_OFS = "{asOfs:Array(DateTime64(3, 'UTC'))}"
+
 // Complete days come from the rollup; the as-of day from the events themselves, up to the as-of time. A live
 // read (as of now) takes the as-of day from the rollup too: the raw events since midnight grow all day (at
 // 5,000 events/s, millions by the evening) while the rollup holds a row per account and day; the two differ
 // only by events timestamped after now, which only producers' clock skew can store.
 export const usageSql = (filter: string, live = false) => `
-WITH {asOf:DateTime64(3, 'UTC')} AS t, toDate(t) AS d
+WITH toDate(t) AS d
 SELECT
   account_id,
+  toUnixTimestamp64Milli(t) AS asOf,
   uniqExactIf(day, active = 1 AND day > d - 7) AS activeDays7,
   uniqExactIf(day, active = 1 AND day > d - 30) AS activeDays30,
   uniqMergeIf(active_users, day > d - 30) AS activeUsers30,
@@ -44,16 +57,20 @@ SELECT
   groupUniqArrayMergeIf(features, day > d - 30) AS features30,
   uniqMergeIf(email_engagements, day > d - 30) AS emailEngagements30
 FROM (
-  SELECT account_id, day, active, active_users, logins, features, email_engagements
+  SELECT account_id, day, active, active_users, logins, features, email_engagements,
+    arrayJoin(arrayFilter(x -> day > toDate(x) - 35 AND day ${live ? '<=' : '<'} toDate(x), ${AS_OFS})) AS t
   FROM account_daily
-  WHERE day > d - 35 AND day ${live ? '<=' : '<'} d ${filter}
+  WHERE day > toDate(arrayMin(${AS_OFS})) - 35 AND day <= toDate(arrayMax(${AS_OFS})) ${filter}
   ${live ? '' : `UNION ALL
-  SELECT account_id, toDate(timestamp) AS day, ${USAGE_COLUMNS}
-  FROM events
-  WHERE timestamp >= toStartOfDay(t) AND timestamp <= t ${filter}
-  GROUP BY account_id, day`}
+  SELECT account_id, toDate(timestamp) AS day, ${USAGE_COLUMNS}, t
+  FROM (
+    SELECT *, arrayJoin(arrayFilter(x -> timestamp >= toStartOfDay(x) AND timestamp <= x, ${AS_OFS})) AS t
+    FROM events
+    WHERE timestamp >= toStartOfDay(arrayMin(${AS_OFS})) AND timestamp <= arrayMax(${AS_OFS}) ${filter}
+  )
+  GROUP BY account_id, day, t`}
 )
-GROUP BY account_id`
+GROUP BY account_id, t`
 
 // The events `account_facts` keeps (migration 008; a test holds the lists equal).
 export const SPARSE_EVENTS = [
@@ -64,11 +81,14 @@ export const SPARSE_EVENTS = [
 // Counts are distinct message ids and the latest values argMax by time, so an event stored twice before
 // the ReplacingMergeTree merges it counts once and FINAL is not needed. Each event's properties are parsed
 // once, into one named tuple of every field read (absent fields take their type's default), rather than
-// once per field and aggregate.
+// once per field and aggregate — and before the row is copied to its as-of times. Invoices are matched here
+// (a failed one counts until an invoice_paid of the same id), so no list of ids travels to the caller.
 export const sparseSql = (filter: string) => `
-WITH {asOf:DateTime64(3, 'UTC')} AS t, t - INTERVAL 30 DAY AS t30, t - INTERVAL 90 DAY AS t90, t - INTERVAL 180 DAY AS t180
+WITH t - INTERVAL 30 DAY AS t30, t - INTERVAL 90 DAY AS t90, t - INTERVAL 180 DAY AS t180,
+  groupUniqArrayIf(p.invoiceId, event = 'invoice_paid') AS paid
 SELECT
   account_id,
+  toUnixTimestamp64Milli(t) AS asOf,
   uniqExactIf(message_id, event = 'support_ticket_opened' AND timestamp > t30) AS ticketsOpened30,
   uniqExactIf(message_id, event = 'support_ticket_opened' AND timestamp > t30 AND p.severity = 'P1') AS ticketsP1_30,
   uniqExactIf(message_id, event = 'support_ticket_opened' AND timestamp > t30 AND p.severity = 'P2') AS ticketsP2_30,
@@ -89,10 +109,9 @@ SELECT
   countIf(event = 'nps_submitted' AND timestamp > t180 AND timestamp <= t90 AND p.score >= 9) AS npsPromotersPrev,
   countIf(event = 'nps_submitted' AND timestamp > t180 AND timestamp <= t90 AND p.score <= 6) AS npsDetractorsPrev,
   toUnixTimestamp64Milli(maxIf(timestamp, event = 'csm_activity_logged')) AS lastCsmTouch,
-  groupUniqArrayIf(p.invoiceId, event = 'payment_failed') AS failedInvoices,
-  groupUniqArrayIf(p.invoiceId, event = 'payment_failed' AND p.nextRetryAt IS NULL) AS exhaustedInvoices,
-  groupUniqArrayIf(p.invoiceId, event = 'payment_failed' AND timestamp > t90) AS failedInvoices90,
-  groupUniqArrayIf(p.invoiceId, event = 'invoice_paid') AS paidInvoices,
+  length(arrayFilter(i -> NOT has(paid, i), groupUniqArrayIf(p.invoiceId, event = 'payment_failed'))) AS unpaidInvoices,
+  length(arrayFilter(i -> NOT has(paid, i), groupUniqArrayIf(p.invoiceId, event = 'payment_failed' AND p.nextRetryAt IS NULL))) AS exhaustedInvoices,
+  arrayExists(i -> has(paid, i), groupUniqArrayIf(p.invoiceId, event = 'payment_failed' AND timestamp > t90)) AS failedThenPaid90,
   maxIf(p.daysLate, event = 'invoice_paid' AND timestamp > t90) AS maxDaysLate90,
   countIf(event = 'subscription_updated') AS subscriptions,
   argMaxIf(tuple(p.mrrCents, p.renewalDate, p.status), timestamp, event = 'subscription_updated') AS subscription,
@@ -102,21 +121,25 @@ SELECT
   argMaxIf(tuple(p.seatsPurchased, p.seatsActive), timestamp, event = 'seats_updated') AS seats,
   argMaxIf(p.segment, timestamp, event = 'account_updated' AND p.segment != '') AS segment
 FROM (
-  SELECT account_id, event, timestamp, message_id,
-    JSONExtract(properties, 'Tuple(severity String, sentiment String, csat Int64, score Int64, resolutionMinutes Int64, invoiceId String, nextRetryAt Nullable(Int64), daysLate Int64, mrrCents Int64, renewalDate Int64, status String, seatsPurchased Int64, seatsActive Int64, segment String)') AS p,
-    multiIf(event = 'csat_submitted', p.score, event = 'support_ticket_resolved', p.csat, 0) AS csat
-  FROM account_facts
-  WHERE timestamp <= t ${filter}
+  SELECT *, arrayJoin(arrayFilter(x -> x >= timestamp, ${AS_OFS})) AS t
+  FROM (
+    SELECT account_id, event, timestamp, message_id,
+      JSONExtract(properties, 'Tuple(severity String, sentiment String, csat Int64, score Int64, resolutionMinutes Int64, invoiceId String, nextRetryAt Nullable(Int64), daysLate Int64, mrrCents Int64, renewalDate Int64, status String, seatsPurchased Int64, seatsActive Int64, segment String)') AS p,
+      multiIf(event = 'csat_submitted', p.score, event = 'support_ticket_resolved', p.csat, 0) AS csat
+    FROM account_facts
+    WHERE timestamp <= arrayMax(${AS_OFS}) ${filter}
+  )
 )
-GROUP BY account_id`
+GROUP BY account_id, t`
 
-// Accounts exist from their first event; the profile's first_seen is kept by a materialized view.
+// Accounts exist from their first event; the profile's first_seen is kept by a materialized view. Read once
+// for the latest as-of time; which accounts existed at each earlier one is decided by the caller.
 export const accountsSql = (filter: string) => `
 SELECT account_id, toUnixTimestamp64Milli(min(first_seen)) AS firstSeen
 FROM account_profile_state
 WHERE 1 ${filter}
 GROUP BY account_id
-HAVING min(first_seen) <= {asOf:DateTime64(3, 'UTC')}`
+HAVING min(first_seen) <= arrayMax(${AS_OFS})`
 
 // The as-of day counts only when the as-of time is past its midnight: a snapshot at midnight (churn training)
 // must not learn of a source from events of the day after it.
@@ -143,22 +166,41 @@ LIMIT {limit:UInt32}`
  * timestamped after the as-of time is, for scores and snapshots as of a past time.
  */
 export async function readAccountInputs(clickhouse: ClickHouseClient, selection: AccountSelection, asOf: Date, live = false): Promise<AccountInputs[]> {
+  return (await readAccountInputsAt(clickhouse, selection, [asOf.getTime()], live)).get(asOf.getTime()) ?? []
+}
+
+/**
+ * Every selected account's inputs at each of several as-of times (epoch ms), in one pass over the tables
+ * rather than one per time: churn training reads its weekly snapshots in batches this way.
+ */
+export async function readAccountInputsAt(clickhouse: ClickHouseClient, selection: AccountSelection, asOfs: number[], live = false): Promise<Map<number, AccountInputs[]>> {
   const { filter, params: ids, none } = selectionFilter(selection)
-  if (none) return []
-  const params = { asOf: chTime(asOf), ...ids }
+  const out = new Map<number, AccountInputs[]>(asOfs.map((t) => [t, []]))
+  if (none || !asOfs.length) return out
+  if (live && asOfs.length > 1) throw new Error('a live read is as of now: one as-of time')
+  const params = { asOfs: asOfs.map((t) => chTime(new Date(t))), ...ids }
   const [accounts, usage, sparse] = await Promise.all([
     queryRows<{ account_id: string; firstSeen: string }>(clickhouse, accountsSql(filter), params),
-    queryRows<Record<string, any>>(clickhouse, usageSql(filter, live), params),
-    queryRows<Record<string, any>>(clickhouse, sparseSql(filter), params),
+    queryWideRows<Record<string, any>>(clickhouse, usageSql(filter, live), params),
+    queryWideRows<Record<string, any>>(clickhouse, sparseSql(filter), params),
   ])
-  const usageOf = new Map(usage.map((u) => [u.account_id as string, u]))
-  const sparseOf = new Map(sparse.map((s) => [s.account_id as string, s]))
-  return accounts.map((a) => ({
-    accountId: a.account_id,
-    firstSeen: Number(a.firstSeen),
-    usage: usageOf.get(a.account_id),
-    sparse: sparseOf.get(a.account_id),
-  }))
+  const byTime = (rows: Record<string, any>[]) => {
+    const m = new Map<number, Map<string, Record<string, any>>>(asOfs.map((t) => [t, new Map()]))
+    for (const r of rows) m.get(Number(r.asOf))?.set(r.account_id, r)
+    return m
+  }
+  const usageAt = byTime(usage)
+  const sparseAt = byTime(sparse)
+  for (const t of asOfs) {
+    const list = out.get(t)!
+    const usageOf = usageAt.get(t)!
+    const sparseOf = sparseAt.get(t)!
+    for (const a of accounts) {
+      const firstSeen = Number(a.firstSeen)
+      if (firstSeen <= t) list.push({ accountId: a.account_id, firstSeen, usage: usageOf.get(a.account_id), sparse: sparseOf.get(a.account_id) })
+    }
+  }
+  return out
 }
 
 /**

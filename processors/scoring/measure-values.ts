@@ -48,10 +48,9 @@ export function measureValues(a: AccountInputs, portfolio: PortfolioInputs, asOf
   const npsPrev = nps(n(s.npsPromotersPrev), n(s.npsDetractorsPrev), n(s.npsCountPrev))
 
   const lastTouch = n(s.lastCsmTouch) > 0 ? n(s.lastCsmTouch) : a.firstSeen
-  const paid = new Set<string>(s.paidInvoices ?? [])
-  const unpaid = ((s.failedInvoices ?? []) as string[]).filter((i) => !paid.has(i))
-  const exhausted = ((s.exhaustedInvoices ?? []) as string[]).filter((i) => !paid.has(i))
-  const failedThenPaid90 = ((s.failedInvoices90 ?? []) as string[]).some((i) => paid.has(i))
+  const unpaid = n(s.unpaidInvoices)
+  const exhausted = n(s.exhaustedInvoices)
+  const failedThenPaid90 = n(s.failedThenPaid90) > 0
 
   const values: MeasureValues = {
     active_days_7d: n(u.activeDays7),
@@ -80,8 +79,8 @@ export function measureValues(a: AccountInputs, portfolio: PortfolioInputs, asOf
     email_engagements_30d: sends(['email_engaged']) ? n(u.emailEngagements30) : null,
     days_since_csm_touch: sends(['csm_activity_logged']) ? days(asOf - lastTouch) : null,
 
-    payment_status: sends(BILLING) || subscribed ? paymentStatus(exhausted.length, unpaid.length, status, n(s.maxDaysLate90), failedThenPaid90) : null,
-    unpaid_failed_invoices: sends(BILLING) ? unpaid.length : null,
+    payment_status: sends(BILLING) || subscribed ? paymentStatus(exhausted, unpaid, status, n(s.maxDaysLate90), failedThenPaid90) : null,
+    unpaid_failed_invoices: sends(BILLING) ? unpaid : null,
     days_late_90d: sends(BILLING) ? n(s.maxDaysLate90) : null,
     days_to_renewal: renewalDay === null ? null : Number(renewalDay) - Math.floor(asOf / DAY),
     seat_utilization: seatsPurchased ? seatsActive! / seatsPurchased : null,

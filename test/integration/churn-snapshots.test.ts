@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrate } from '../../migrations/runner.js'
 import { trainAndPredict } from '../../processors/churn/index.js'
-import { readTrainingSet } from '../../processors/churn/snapshots.js'
+import { readMeasuresAt, readMeasuresAtEach, readTrainingSet } from '../../processors/churn/snapshots.js'
 import { trainChurnModel } from '../../processors/churn/train.js'
 import { loadScorecard } from '../../processors/scoring/index.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
@@ -47,6 +47,39 @@ describe('point-in-time churn snapshots (real ClickHouse engine)', () => {
     expect(set.dates[0]).toBeGreaterThanOrEqual(set.firstEvent! + 35 * DAY)
     expect(set.dates.at(-1)!).toBeLessThanOrEqual(NOW - 90 * DAY)
     expect(set.dates.every((d) => d % DAY === 0)).toBe(true)
+  })
+
+  it('reads several snapshot dates in one pass exactly as it reads each alone', async () => {
+    const set = await readTrainingSet(deps, { horizonDays: 90, now: NOW })
+    const dates = set.dates.slice(-3)
+    const together = await readMeasuresAtEach(deps, dates, { all: true })
+    for (const t of dates) {
+      const alone = await readMeasuresAt(deps, t)
+      expect(together.get(t)!.size).toBe(alone.size)
+      for (const [id, a] of alone) expect(together.get(t)!.get(id), `${id}@${t}`).toEqual(a)
+    }
+  })
+
+  it('beyond maxRows reads every snapshot of a stable sample of whole accounts, with the features of a full read', async () => {
+    const full = await readTrainingSet(deps, { horizonDays: 90, now: NOW })
+    const sampled = await readTrainingSet(deps, { horizonDays: 90, now: NOW, maxRows: Math.round(full.rows.length / 3) })
+    expect(sampled.accounts).toBe(120)
+    expect(sampled.sampled).toBeLessThan(0.5)
+    const byKey = (rows: typeof full.rows) => new Map(rows.map((r) => [`${r.accountId}@${r.asOf}`, r]))
+    const fullRows = byKey(full.rows)
+    const picked = new Set(sampled.rows.map((r) => r.accountId))
+    // Roughly the share asked for, and every row of each picked account, nothing else.
+    expect(picked.size).toBeGreaterThan(10)
+    expect(picked.size).toBeLessThan(70)
+    expect(sampled.rows.length).toBe(full.rows.filter((r) => picked.has(r.accountId)).length)
+    for (const r of sampled.rows) {
+      const f = fullRows.get(`${r.accountId}@${r.asOf}`)!
+      expect(Array.from(r.x)).toEqual(Array.from(f.x))
+      expect(r.label).toBe(f.label)
+    }
+    // The same sample every time.
+    const again = await readTrainingSet(deps, { horizonDays: 90, now: NOW, maxRows: Math.round(full.rows.length / 3) })
+    expect(new Set(again.rows.map((r) => r.accountId))).toEqual(picked)
   })
 
   it('leaks nothing: events after a snapshot change none of its features', async () => {
