@@ -1,5 +1,4 @@
 import { Arg, Ctx, Field, FieldResolver, Float, ID, Int, ObjectType, Query, Resolver, Root } from 'type-graphql'
-import { queryRows } from '../processors/clickhouse-rows.js'
 import { chDate, type GraphQLContext } from './context.js'
 
 // Every @Field names its type explicitly: vitest and tsx compile with esbuild, which emits no decorator metadata.
@@ -109,14 +108,6 @@ export class AccountProfile {
   unpaidInvoices!: string[]
 }
 
-const PROFILE_SQL = `
-SELECT name, segment, industry, csm_id AS csmId, country, signup_date AS signupDate, first_seen AS firstSeen, last_seen AS lastSeen,
-  last_activity AS lastActivity, plan, mrr_cents AS mrrCents, currency, term_months AS termMonths, renewal_date AS renewalDate,
-  auto_renew AS autoRenew, subscription_status AS subscriptionStatus, seats_purchased AS seatsPurchased, seats_active AS seatsActive,
-  canceled_at AS canceledAt, last_csm_touch AS lastCsmTouch, last_csm_touch_by AS lastCsmTouchBy, latest_nps AS latestNps,
-  latest_csat AS latestCsat, open_tickets AS openTickets, unpaid_invoices AS unpaidInvoices
-FROM account_profiles WHERE account_id = {accountId:String}`
-
 @Resolver(() => Account)
 export class AccountResolver {
   @Query(() => Account, { description: 'The account with this id; its fields are empty until its first event is stored.' })
@@ -126,7 +117,7 @@ export class AccountResolver {
 
   @FieldResolver(() => AccountProfile, { nullable: true, description: 'The account 360 profile; null before its first event is stored.' })
   async profile(@Root() account: Account, @Ctx() ctx: GraphQLContext): Promise<AccountProfile | null> {
-    const [r] = await queryRows<Record<string, any>>(ctx.clickhouse, PROFILE_SQL, { accountId: account.id })
+    const r = await ctx.loaders.profile.load(account.id)
     if (!r) return null
     const time = (t: string | null) => (t ? chDate(t) : null)
     const tickets: OpenTicket[] = (r.openTickets as [string, string][]).map(([ticketId, severity]) => ({ ticketId, severity }))

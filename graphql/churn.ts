@@ -1,5 +1,6 @@
+import { GraphQLError } from 'graphql'
 import { Arg, Ctx, Field, FieldResolver, Float, Int, Mutation, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql'
-import { readLatestTraining, readPredictions, type Evaluation as EvaluationRecord, type StoredTraining } from '../processors/churn/index.js'
+import { readLatestTraining, type Evaluation as EvaluationRecord, type StoredTraining } from '../processors/churn/index.js'
 import { Account } from './account.js'
 import type { GraphQLContext } from './context.js'
 
@@ -280,13 +281,13 @@ export function toChurnModel(t: StoredTraining): ChurnModel {
 export class AccountChurnResolver {
   @FieldResolver(() => ChurnRisk, { nullable: true, description: 'Churn risk from the model in force; null before any model was trained.' })
   async churnRisk(@Root() account: Account, @Ctx() ctx: GraphQLContext): Promise<ChurnRisk | null> {
-    const training = await readLatestTraining(ctx.clickhouse)
+    const training = await ctx.loaders.latestTraining()
     if (!training) return null
     const common = { status: training.status as ChurnModelStatus, horizonDays: training.horizonDays, baseRate: training.baseRate, drivers: [] }
     if (training.status !== 'READY') {
       return { ...common, probability: null, revenueAtRisk: null, modelVersion: null, computedAt: null, reason: training.reason }
     }
-    const p = (await readPredictions(ctx.clickhouse, [account.id])).get(account.id)
+    const p = await ctx.loaders.prediction.load(account.id)
     // A prediction from an earlier model is not served: the model in force has not scored this account (yet).
     if (!p || p.modelVersion !== training.version) {
       return { ...common, probability: null, revenueAtRisk: null, modelVersion: training.version, computedAt: null, reason: 'no prediction for this account from the model in force: it is not active (canceled, or no event yet) or not predicted yet' }
@@ -313,8 +314,8 @@ export class ChurnModelResolver {
 
   @Mutation(() => ChurnModel, { description: 'Trains the churn model now (on the churn worker) and returns the outcome, which is then in force.' })
   async trainChurnModel(@Arg('horizonDays', () => Int, { nullable: true }) horizonDays: number | null, @Ctx() ctx: GraphQLContext): Promise<ChurnModel> {
-    if (!ctx.trainChurn) throw new Error('churn training is not available from this GraphQL server (no Redis connection for the churn queue)')
-    if (horizonDays !== null && (horizonDays < 1 || horizonDays > 730)) throw new Error(`horizonDays must be between 1 and 730, got ${horizonDays}`)
+    if (!ctx.trainChurn) throw new GraphQLError('churn training is not available from this GraphQL server (no Redis connection for the churn queue)', { extensions: { code: 'SERVICE_UNAVAILABLE' } })
+    if (horizonDays !== null && (horizonDays < 1 || horizonDays > 730)) throw new GraphQLError(`horizonDays must be between 1 and 730, got ${horizonDays}`, { extensions: { code: 'BAD_USER_INPUT' } })
     const run = await ctx.trainChurn(horizonDays ?? undefined)
     return toChurnModel(run.training)
   }

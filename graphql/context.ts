@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { TrainingRun } from '../processors/churn/index.js'
 import type { LoadedScorecard } from '../processors/scoring/index.js'
+import type { Loaders } from './loaders.js'
 
 export interface GraphQLContext {
   clickhouse: ClickHouseClient
@@ -10,6 +11,8 @@ export interface GraphQLContext {
   scorecard: LoadedScorecard
   /** Trains the churn model on the churn worker and waits for it; absent when this server has no queue. */
   trainChurn?: (horizonDays?: number) => Promise<TrainingRun>
+  /** This request's batching readers (one set per request: nothing cached outlives it). */
+  loaders: Loaders
 }
 
 /** ClickHouse DateTime64 text (UTC) as a Date. */

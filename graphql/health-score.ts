@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql'
 import { GraphQLJSON } from 'graphql-scalars'
 import { Arg, Ctx, Field, FieldResolver, Float, ID, Int, InterfaceType, ObjectType, Resolver, Root, Subscription, registerEnumType } from 'type-graphql'
 import { queryRows } from '../processors/clickhouse-rows.js'
-import { explainScore, readScorecards, type HealthScoreChanged, type MeasureValues, type Segment } from '../processors/scoring/index.js'
+import { explainScore, type HealthScoreChanged, type MeasureValues, type Segment } from '../processors/scoring/index.js'
 import { Account } from './account.js'
 import { chDate, type GraphQLContext } from './context.js'
 
@@ -200,11 +200,6 @@ export class HealthScoreChange extends ScoreSnapshot {
   tierChanged!: boolean
 }
 
-const LATEST_SQL = `
-SELECT toUnixTimestamp64Milli(as_of) AS asOf, toUnixTimestamp64Milli(computed_at) AS computedAt, scorecard_version AS version,
-  segment, status, score, raw_score AS rawScore, tier, coverage, missing, change_7d AS change7d, change_30d AS change30d, direction, measures
-FROM health_scores_latest FINAL WHERE account_id = {accountId:String}`
-
 const HISTORY_SQL: Record<HistoryResolution, string> = {
   ALL: `SELECT toUnixTimestamp64Milli(as_of) AS asOf, score, tier, status, coverage, scorecard_version AS version FROM health_scores FINAL
     WHERE account_id = {accountId:String} AND as_of >= {from:DateTime64(3, 'UTC')} AND as_of <= {to:DateTime64(3, 'UTC')} ORDER BY as_of LIMIT 5000`,
@@ -216,9 +211,9 @@ const HISTORY_SQL: Record<HistoryResolution, string> = {
 export class HealthScoreResolver {
   @FieldResolver(() => HealthScore, { nullable: true, description: 'The latest score, or null before the first one.' })
   async healthScore(@Root() account: Account, @Ctx() ctx: GraphQLContext): Promise<HealthScore | null> {
-    const [r] = await queryRows<Record<string, any>>(ctx.clickhouse, LATEST_SQL, { accountId: account.id })
+    const r = await ctx.loaders.latestScore.load(account.id)
     if (!r) return null
-    const card = r.version === ctx.scorecard.version ? ctx.scorecard.card : (await readScorecards(ctx.clickhouse, [r.version])).get(r.version)
+    const card = r.version === ctx.scorecard.version ? ctx.scorecard.card : await ctx.loaders.scorecard.load(r.version)
     const score = r.score === null ? null : Number(r.score)
     const explained = card ? explainScore(card, JSON.parse(r.measures) as MeasureValues, (r.segment || null) as Segment | null, score) : { components: [], drivers: [], nextTier: null }
     return {

@@ -3,18 +3,21 @@ import { ApolloServer } from '@apollo/server'
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify'
 import type { ClickHouseClient } from '@clickhouse/client'
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { GraphQLSchema } from 'graphql'
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql'
 import { useServer } from 'graphql-ws/use/ws'
 import type { Logger } from 'pino'
 import { buildSchema } from 'type-graphql'
 import { WebSocketServer } from 'ws'
 import type { LoadedScorecard, ScoreEvents } from '../processors/scoring/index.js'
 import { AccountResolver } from './account.js'
+import { AccountListResolver } from './accounts.js'
 import { AccountChurnResolver, ChurnModelResolver } from './churn.js'
 import type { GraphQLContext } from './context.js'
 import { DriftResolver } from './drift.js'
 import { HealthScoreResolver, HealthScoreSubscriptionResolver } from './health-score.js'
 import { ScorecardDryRunResolver } from './scorecard-dry-run.js'
+import { createLoaders } from './loaders.js'
+import { formatError, queryProtection, withQueryTimeout } from './protection.js'
 import { httpServerOptions, logRequests } from '../runtime/http.js'
 
 export interface GraphQLServerDeps {
@@ -23,14 +26,25 @@ export interface GraphQLServerDeps {
   scorecard: LoadedScorecard
   logger?: Logger
   trainChurn?: GraphQLContext['trainChurn']
+  /** The longest a ClickHouse query of a request may run. @defaultValue 10 s */
+  queryTimeoutMs?: number
 }
 
-export async function buildPulseSchema(scoreEvents: ScoreEvents): Promise<GraphQLSchema> {
+/** The API's schema; without score events (printing the SDL) subscriptions are declared but cannot run. */
+export async function buildPulseSchema(scoreEvents?: ScoreEvents): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AccountResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver],
-    pubSub: scoreEvents.pubSub as never,
+    resolvers: [AccountResolver, AccountListResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver],
+    pubSub: (scoreEvents?.pubSub ?? { publish() {}, subscribe: () => (async function* () {})() }) as never,
     validate: false,
   })
+}
+
+/**
+ * The SDL, types in alphabetical order so a change reads as a small diff: `pulse graphql schema` prints it and
+ * docs/schema.graphql holds it (a test fails when they differ, so API changes are reviewed like event schemas).
+ */
+export async function printPulseSchema(): Promise<string> {
+  return `${printSchema(lexicographicSortSchema(await buildPulseSchema()))}\n`
 }
 
 export interface GraphQLServer {
@@ -46,18 +60,30 @@ export interface GraphQLServer {
  */
 export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<GraphQLServer> {
   const schema = await buildPulseSchema(deps.scoreEvents)
-  const context = (): GraphQLContext => ({ clickhouse: deps.clickhouse, scoreTopic: deps.scoreEvents.channel, scorecard: deps.scorecard, trainChurn: deps.trainChurn })
+  const clickhouse = withQueryTimeout(deps.clickhouse, deps.queryTimeoutMs ?? 10_000)
+  const protection = queryProtection()
+  const context = (): GraphQLContext => ({
+    clickhouse,
+    scoreTopic: deps.scoreEvents.channel,
+    scorecard: deps.scorecard,
+    trainChurn: deps.trainChurn,
+    loaders: createLoaders(clickhouse),
+  })
   const app = Fastify(httpServerOptions(deps.logger, 'graphql'))
   logRequests(app)
 
   const wsServer = new WebSocketServer({ server: app.server, path: '/graphql' })
-  const wsCleanup = useServer({ schema, context }, wsServer)
+  const wsCleanup = useServer({ schema, context, validate: protection.validate }, wsServer)
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     // The platform owns shutdown order; Apollo stopping itself on SIGINT would race it.
     stopOnTerminationSignals: false,
+    validationRules: protection.validationRules,
+    includeStacktraceInErrorResponses: false,
+    formatError: formatError((err) => deps.logger?.error({ err }, 'graphql request failed')),
     plugins: [
+      ...protection.plugins,
       // Apollo runs drainServer hooks together: subscriptions end while the drain plugin closes Fastify.
       fastifyApolloDrainPlugin(app),
       {

@@ -16,6 +16,7 @@ export async function startGraphQL(ctx: PlatformContext): Promise<ComponentStart
     scoreEvents: ctx.scoreEvents,
     scorecard: ctx.config.scorecard,
     logger: ctx.logger,
+    queryTimeoutMs: ctx.config.graphql.queryTimeoutMs,
     trainChurn: (horizonDays) => requestTraining(churnQueue, churnEvents, { horizonDays }),
   })
   const url = await ctx.listen(server.app, ctx.config.ports.graphql)

@@ -1,0 +1,56 @@
+/**
+ * Per-request batching (DataLoader): every account field of a page (profile, score, churn risk) is read for
+ * the whole page in one ClickHouse query, not one per account, and what every account shares (the churn model
+ * in force, older scorecards) is read once. A page of 100 accounts thus costs a fixed handful of queries.
+ */
+import type { ClickHouseClient } from '@clickhouse/client'
+import DataLoader from 'dataloader'
+import { readLatestTraining, readPredictions, type PredictionRecord, type StoredTraining } from '../processors/churn/index.js'
+import { queryRows } from '../processors/clickhouse-rows.js'
+import { readScorecards } from '../processors/scoring/index.js'
+import type { Scorecard } from '../processors/scoring/scorecard.js'
+
+export const PROFILE_COLUMNS = `account_id, name, segment, industry, csm_id AS csmId, country, signup_date AS signupDate, first_seen AS firstSeen, last_seen AS lastSeen,
+  last_activity AS lastActivity, plan, mrr_cents AS mrrCents, currency, term_months AS termMonths, renewal_date AS renewalDate,
+  auto_renew AS autoRenew, subscription_status AS subscriptionStatus, seats_purchased AS seatsPurchased, seats_active AS seatsActive,
+  canceled_at AS canceledAt, last_csm_touch AS lastCsmTouch, last_csm_touch_by AS lastCsmTouchBy, latest_nps AS latestNps,
+  latest_csat AS latestCsat, open_tickets AS openTickets, unpaid_invoices AS unpaidInvoices`
+
+const LATEST_SCORE_SQL = `
+SELECT account_id, toUnixTimestamp64Milli(as_of) AS asOf, toUnixTimestamp64Milli(computed_at) AS computedAt, scorecard_version AS version,
+  segment, status, score, raw_score AS rawScore, tier, coverage, missing, change_7d AS change7d, change_30d AS change30d, direction, measures
+FROM health_scores_latest FINAL WHERE account_id IN {ids:Array(String)}`
+
+export interface Loaders {
+  profile: DataLoader<string, Record<string, any> | null>
+  latestScore: DataLoader<string, Record<string, any> | null>
+  prediction: DataLoader<string, PredictionRecord | null>
+  scorecard: DataLoader<string, Scorecard | null>
+  /** The churn model in force (the latest training), read once per request. */
+  latestTraining(): Promise<StoredTraining | null>
+}
+
+/** Rows keyed by account id, in the order DataLoader asked for them (null where there is none). */
+function byId<T>(ids: readonly string[], rows: T[], id: (row: T) => string): (T | null)[] {
+  const m = new Map(rows.map((r) => [id(r), r]))
+  return ids.map((i) => m.get(i) ?? null)
+}
+
+export function createLoaders(clickhouse: ClickHouseClient): Loaders {
+  let training: Promise<StoredTraining | null> | undefined
+  return {
+    profile: new DataLoader(async (ids) =>
+      byId(ids, await queryRows<Record<string, any>>(clickhouse, `SELECT ${PROFILE_COLUMNS} FROM account_profiles WHERE account_id IN {ids:Array(String)}`, { ids }), (r) => r.account_id),
+    ),
+    latestScore: new DataLoader(async (ids) => byId(ids, await queryRows<Record<string, any>>(clickhouse, LATEST_SCORE_SQL, { ids }), (r) => r.account_id)),
+    prediction: new DataLoader(async (ids) => {
+      const found = await readPredictions(clickhouse, [...ids])
+      return ids.map((id) => found.get(id) ?? null)
+    }),
+    scorecard: new DataLoader(async (versions) => {
+      const found = await readScorecards(clickhouse, [...versions])
+      return versions.map((v) => found.get(v) ?? null)
+    }),
+    latestTraining: () => (training ??= readLatestTraining(clickhouse)),
+  }
+}

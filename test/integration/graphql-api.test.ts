@@ -1,0 +1,193 @@
+import { Redis } from 'ioredis'
+import { pino } from 'pino'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import type { ClickHouseClient } from '@clickhouse/client'
+import { createGraphQLServer, type GraphQLServer } from '../../graphql/index.js'
+import { QUERY_LIMITS, withQueryTimeout } from '../../graphql/protection.js'
+import { migrate } from '../../migrations/runner.js'
+import { trainAndPredict } from '../../processors/churn/index.js'
+import { createScoreEvents, loadScorecard, scoreAccounts } from '../../processors/scoring/index.js'
+import { createClickHouse } from '../../runtime/clickhouse.js'
+import { tempDir, uniqueName } from '../support/fixtures.js'
+import { insertSimulated } from '../support/simulated.js'
+
+const DAY = 86_400_000
+const END_DAY = Math.floor(Date.now() / DAY)
+const NOW = END_DAY * DAY + 12 * 3_600_000
+
+/** The engine with every query counted: the N+1 test reads the count. */
+function counting(clickhouse: ClickHouseClient): { client: ClickHouseClient; queries: string[] } {
+  const queries: string[] = []
+  const client = new Proxy(clickhouse, {
+    get(target, prop, receiver) {
+      if (prop !== 'query') return Reflect.get(target, prop, receiver)
+      return (params: { query: string }) => {
+        queries.push(params.query)
+        return target.query(params as never)
+      }
+    },
+  })
+  return { client, queries }
+}
+
+interface Row {
+  id: string
+  profile: { name: string | null; segment: string | null; csmId: string | null; plan: string | null; mrrCents: number | null } | null
+  healthScore: { score: number | null; tier: string | null } | null
+  churnRisk: { probability: number | null; revenueAtRisk: number | null } | null
+}
+
+const NODE = 'id profile { name segment csmId plan mrrCents } healthScore { score tier } churnRisk { probability revenueAtRisk }'
+
+describe('the consumer API on a scored and predicted portfolio (real ClickHouse engine and Redis)', () => {
+  const clickhouse = createClickHouse({ dataDir: tempDir() })
+  const counted = counting(clickhouse)
+  const publishClient = new Redis(inject('redisUrl'))
+  const subscribeClient = new Redis(inject('redisUrl'))
+  let server: GraphQLServer
+  let all: Row[] = []
+
+  const graphql = async (query: string, variables: Record<string, unknown> = {}) => {
+    const res = await server.app.inject({ method: 'POST', url: '/graphql', payload: { query, variables } })
+    return res.json() as { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] }
+  }
+  const page = async (variables: Record<string, unknown> = {}) => {
+    const r = await graphql(`query($after: String, $filter: AccountFilter, $orderBy: AccountOrder, $first: Int!) { accounts(filter: $filter, orderBy: $orderBy, first: $first, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { ${NODE} } } } }`, variables)
+    if (r.errors) throw new Error(r.errors.map((e) => e.message).join('; '))
+    return r.data.accounts as { totalCount: number; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string | null }; edges: { cursor: string; node: Row }[] }
+  }
+  /** Every page, following endCursor. */
+  const walk = async (variables: Record<string, unknown>) => {
+    const rows: Row[] = []
+    let after: string | null = null
+    for (let pages = 0; pages < 100; pages++) {
+      const p = await page({ ...variables, after })
+      rows.push(...p.edges.map((e) => e.node))
+      expect(p.pageInfo.hasPreviousPage).toBe(after !== null)
+      if (!p.pageInfo.hasNextPage) return { rows, total: p.totalCount }
+      after = p.pageInfo.endCursor
+    }
+    throw new Error('more than 100 pages')
+  }
+
+  beforeAll(async () => {
+    await migrate(clickhouse)
+    // The demo's portfolio: enough churn history for a READY model at a 60-day horizon.
+    await insertSimulated(clickhouse, { accounts: 400, days: 180, seed: 1, churnRate: 0.3, endDay: END_DAY })
+    const scorecard = loadScorecard({})
+    await scoreAccounts({ clickhouse, scorecard, publish: () => {}, now: () => NOW }, { all: true }, NOW, 'sweep', { live: true })
+    const run = await trainAndPredict({ clickhouse, card: scorecard.card, now: () => NOW }, { horizonDays: 60 })
+    expect(run.training.status).toBe('READY')
+    const scoreEvents = createScoreEvents({ publishClient, subscribeClient, channel: uniqueName('scores') })
+    server = await createGraphQLServer({ clickhouse: counted.client, scoreEvents, scorecard, logger: pino({ level: 'error' }) })
+    all = (await walk({ first: 100 })).rows
+  }, 240_000)
+  afterAll(async () => {
+    await server?.close()
+    publishClient.disconnect()
+    subscribeClient.disconnect()
+    await clickhouse.close()
+  })
+
+  it('walks every account exactly once, in id order by default, with totalCount on every page', async () => {
+    const first = await page({ first: 7 })
+    expect(first.totalCount).toBe(400)
+    expect(first.edges).toHaveLength(7)
+    expect(all.map((r) => r.id)).toEqual([...all.map((r) => r.id)].sort())
+    expect(new Set(all.map((r) => r.id)).size).toBe(400)
+    expect(all.filter((r) => r.healthScore?.score !== null).length).toBeGreaterThan(300)
+    expect(all.filter((r) => r.churnRisk?.probability !== null).length).toBeGreaterThan(150)
+  })
+
+  it('orders by churn risk, highest first, accounts without a prediction last, and pages stay stable', async () => {
+    const { rows, total } = await walk({ first: 37, orderBy: { field: 'CHURN_RISK', direction: 'DESC' } })
+    expect(rows.map((r) => r.id).sort()).toEqual(all.map((r) => r.id))
+    expect(total).toBe(400)
+    const p = rows.map((r) => r.churnRisk?.probability ?? null)
+    const known = p.filter((x) => x !== null) as number[]
+    expect(p.slice(0, known.length)).toEqual(known)
+    for (let i = 1; i < known.length; i++) expect(known[i]).toBeLessThanOrEqual(known[i - 1])
+    // The same cursor answers the same page.
+    const one = await page({ first: 5, orderBy: { field: 'CHURN_RISK', direction: 'DESC' } })
+    const again = async () => (await page({ first: 5, orderBy: { field: 'CHURN_RISK', direction: 'DESC' }, after: one.pageInfo.endCursor })).edges.map((e) => e.node.id)
+    expect(await again()).toEqual(await again())
+    expect(await again()).toEqual(rows.slice(5, 10).map((r) => r.id))
+  })
+
+  it('orders by revenue at risk and by score ascending', async () => {
+    const byRevenue = (await walk({ first: 100, orderBy: { field: 'REVENUE_AT_RISK', direction: 'DESC' } })).rows
+    const revenue = byRevenue.map((r) => r.churnRisk?.revenueAtRisk ?? null).filter((x) => x !== null) as number[]
+    for (let i = 1; i < revenue.length; i++) expect(revenue[i]).toBeLessThanOrEqual(revenue[i - 1] + 1e-9)
+    const byScore = (await walk({ first: 100, orderBy: { field: 'SCORE', direction: 'ASC' } })).rows
+    const scores = byScore.map((r) => r.healthScore?.score ?? null).filter((x) => x !== null) as number[]
+    for (let i = 1; i < scores.length; i++) expect(scores[i]).toBeGreaterThanOrEqual(scores[i - 1])
+  })
+
+  it('combines filters: tiers, score and churn ranges, segment and text search, as the rows themselves say', async () => {
+    const tier = all.find((r) => r.healthScore?.tier)!.healthScore!.tier!
+    const filter = { tiers: [tier], score: { min: 10, max: 90 }, churnProbability: { min: 0.01 } }
+    const { rows, total } = await walk({ first: 50, filter })
+    const expected = all.filter((r) => r.healthScore?.tier === tier && r.healthScore.score !== null && r.healthScore.score >= 10 && r.healthScore.score <= 90 && (r.churnRisk?.probability ?? -1) >= 0.01)
+    expect(expected.length).toBeGreaterThan(0)
+    expect(rows.map((r) => r.id)).toEqual(expected.map((r) => r.id))
+    expect(total).toBe(expected.length)
+    const needle = all[17].id.slice(-3).toUpperCase()
+    const found = (await walk({ first: 100, filter: { search: needle } })).rows.map((r) => r.id)
+    expect(found).toEqual(all.filter((r) => r.id.toUpperCase().includes(needle) || (r.profile?.name ?? '').toUpperCase().includes(needle)).map((r) => r.id))
+    const segment = all.find((r) => r.profile?.segment)?.profile?.segment
+    if (segment) {
+      const seg = (await walk({ first: 100, filter: { segments: [segment] } })).rows.map((r) => r.id)
+      expect(seg).toEqual(all.filter((r) => r.profile?.segment === segment).map((r) => r.id))
+    }
+  })
+
+  it('reads a page of 100 accounts with profile, score and churn risk in a fixed handful of queries (no N+1)', async () => {
+    const cost = async (first: number) => {
+      counted.queries.length = 0
+      await page({ first })
+      return counted.queries.length
+    }
+    const ten = await cost(10)
+    const hundred = await cost(100)
+    expect(hundred).toBe(ten)
+    expect(hundred).toBeLessThanOrEqual(6)
+  })
+
+  it('refuses bad arguments with BAD_USER_INPUT and says what was expected', async () => {
+    const big = await graphql('{ accounts(first: 500) { totalCount } }')
+    expect(big.errors?.[0]).toMatchObject({ message: 'accounts: first must be 1-100, got 500', extensions: { code: 'BAD_USER_INPUT' } })
+    const range = await graphql('{ accounts(filter: { churnProbability: { min: 0.9, max: 0.2 } }) { totalCount } }')
+    expect(range.errors?.[0].message).toBe('accounts: filter.churnProbability: min 0.9 is above max 0.2')
+    const cursor = await graphql('{ accounts(after: "bm90LWEtY3Vyc29y") { totalCount } }')
+    expect(cursor.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } })
+    expect(cursor.errors?.[0].message).toMatch(/is not a cursor this API returned/)
+    const p = await page({ first: 2, orderBy: { field: 'MRR', direction: 'DESC' } })
+    const mixed = await graphql('query($after: String) { accounts(after: $after) { totalCount } }', { after: p.pageInfo.endCursor })
+    expect(mixed.errors?.[0].message).toMatch(/cursor comes from a list ordered by MRR DESC, this request orders by ID ASC/)
+  })
+
+  it('enforces cost, alias and token limits with clear errors and never sends a stack trace', async () => {
+    const full = `accounts(first: 100) { edges { node { ${NODE} healthScore { components { name points } drivers { component } trend { direction } } } } }`
+    expect((await graphql(`{ ${full} }`)).errors).toBeUndefined()
+    const costly = await graphql(`{ ${Array.from({ length: 5 }, (_, i) => `p${i}: ${full}`).join(' ')} }`)
+    expect(costly.errors?.[0]).toMatchObject({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })
+    expect(costly.errors?.[0].message).toMatch(new RegExp(`Query Cost limit of ${QUERY_LIMITS.maxCost} exceeded, found \\d+`))
+    const aliases = `{ ${Array.from({ length: QUERY_LIMITS.maxAliases + 1 }, (_, i) => `a${i}: account(id: "x") { id }`).join(' ')} }`
+    const manyAliases = await graphql(aliases)
+    expect(manyAliases.errors?.[0].message).toMatch(new RegExp(`Aliases limit of ${QUERY_LIMITS.maxAliases} exceeded`))
+    expect(manyAliases.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED')
+    const tokens = await graphql(`{ ${Array.from({ length: QUERY_LIMITS.maxTokens }, () => 'churnModel { status }').join(' ')} }`)
+    expect(tokens.errors?.[0].message).toMatch(new RegExp(`Token limit of ${QUERY_LIMITS.maxTokens} exceeded`))
+    const unknown = await graphql('{ acount(id: "x") { id } }')
+    expect(unknown.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED')
+    // No "Did you mean …" suggestions that map the schema for a stranger, and no stack trace anywhere.
+    expect(unknown.errors?.[0].message).not.toMatch(/Did you mean/)
+    for (const r of [costly, manyAliases, tokens, unknown]) for (const e of r.errors ?? []) expect(e.extensions?.stacktrace).toBeUndefined()
+  })
+
+  it('stops a ClickHouse query that runs past the time limit and says so with a TIMEOUT code', async () => {
+    const limited = withQueryTimeout(clickhouse, 1000)
+    const slow = limited.query({ query: 'SELECT sleepEachRow(0.5) FROM numbers(20) SETTINGS max_block_size = 1', format: 'JSONEachRow' }).then((rs) => rs.json())
+    await expect(slow).rejects.toMatchObject({ extensions: { code: 'TIMEOUT' } })
+  })
+})
