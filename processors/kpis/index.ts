@@ -1,0 +1,3 @@
+export { DEFAULT_TARGETS, kpis, median, nps, csat, retention, revenueMovement, targetStatus, type KpiInputs, type Kpis, type KpiTargets, type TargetStatus } from './formulas.js'
+export { readKpiInputs, type AccountKpiInputs } from './kpi-inputs.js'
+export { groupKpis, type AccountAttributes, type KpiGroup, type KpiGrouping } from './kpis.js'
