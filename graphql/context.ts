@@ -11,6 +11,8 @@ export interface GraphQLContext {
   scorecard: LoadedScorecard
   /** Trains the churn model on the churn worker and waits for it; absent when this server has no queue. */
   trainChurn?: (horizonDays?: number) => Promise<TrainingRun>
+  /** The onboarding milestone that counts as first value (PULSE_TTV_MILESTONE); absent: any. */
+  ttvMilestone?: string
   /** This request's batching readers (one set per request: nothing cached outlives it). */
   loaders: Loaders
 }

@@ -11,6 +11,7 @@ import { WebSocketServer } from 'ws'
 import type { LoadedScorecard, ScoreEvents } from '../processors/scoring/index.js'
 import { AccountResolver } from './account.js'
 import { AccountListResolver } from './accounts.js'
+import { KpiResolver } from './kpis.js'
 import { AccountChurnResolver, ChurnModelResolver } from './churn.js'
 import type { GraphQLContext } from './context.js'
 import { DriftResolver } from './drift.js'
@@ -26,6 +27,8 @@ export interface GraphQLServerDeps {
   scorecard: LoadedScorecard
   logger?: Logger
   trainChurn?: GraphQLContext['trainChurn']
+  /** The onboarding milestone that counts as first value (time to value); absent: the first of any id. */
+  ttvMilestone?: string
   /** The longest a ClickHouse query of a request may run. @defaultValue 10 s */
   queryTimeoutMs?: number
 }
@@ -33,7 +36,7 @@ export interface GraphQLServerDeps {
 /** The API's schema; without score events (printing the SDL) subscriptions are declared but cannot run. */
 export async function buildPulseSchema(scoreEvents?: ScoreEvents): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AccountResolver, AccountListResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver],
+    resolvers: [AccountResolver, AccountListResolver, KpiResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver],
     pubSub: (scoreEvents?.pubSub ?? { publish() {}, subscribe: () => (async function* () {})() }) as never,
     validate: false,
   })
@@ -67,6 +70,7 @@ export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<Grap
     scoreTopic: deps.scoreEvents.channel,
     scorecard: deps.scorecard,
     trainChurn: deps.trainChurn,
+    ttvMilestone: deps.ttvMilestone,
     loaders: createLoaders(clickhouse),
   })
   const app = Fastify(httpServerOptions(deps.logger, 'graphql'))

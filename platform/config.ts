@@ -47,7 +47,7 @@ export interface PulseConfig {
   /** Churn model: the horizon it predicts over and the cadence of its scheduled training. */
   churn: { horizonDays: number; trainEveryMs: number }
   /** GraphQL API: the longest one ClickHouse query of a request may run before the request gets a TIMEOUT error. */
-  graphql: { queryTimeoutMs: number }
+  graphql: { queryTimeoutMs: number; ttvMilestone?: string }
   /** A processor batch is handed over once this many bytes are waiting or `maxWaitMs` passed, whichever first. */
   processorBatch: { minBytes: number; maxWaitMs: number }
   /** Event subjects whose undeclared properties are accepted and reported as drift instead of refused. */
@@ -203,7 +203,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): PulseCo
     scorecard: scorecard!,
     sweepEveryMs: duration('PULSE_SCORING_SWEEP_EVERY', 3_600_000),
     churn: { horizonDays: Math.round(duration('PULSE_CHURN_HORIZON', 90 * 86_400_000) / 86_400_000), trainEveryMs: duration('PULSE_CHURN_TRAIN_EVERY', 7 * 86_400_000) },
-    graphql: { queryTimeoutMs: duration('PULSE_GRAPHQL_QUERY_TIMEOUT', 10_000) },
+    graphql: { queryTimeoutMs: duration('PULSE_GRAPHQL_QUERY_TIMEOUT', 10_000), ttvMilestone: env.PULSE_TTV_MILESTONE?.trim() || undefined },
     processorBatch: { minBytes: positiveInt('PULSE_PROCESSOR_BATCH_BYTES', 256 * 1024), maxWaitMs: duration('PULSE_PROCESSOR_BATCH_WAIT', 100) },
     rateLimit: rateLimit(),
     lenientSubjects: new Set((env.PULSE_LENIENT_SUBJECTS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),

@@ -17,6 +17,7 @@ export async function startGraphQL(ctx: PlatformContext): Promise<ComponentStart
     scorecard: ctx.config.scorecard,
     logger: ctx.logger,
     queryTimeoutMs: ctx.config.graphql.queryTimeoutMs,
+    ttvMilestone: ctx.config.graphql.ttvMilestone,
     trainChurn: (horizonDays) => requestTraining(churnQueue, churnEvents, { horizonDays }),
   })
   const url = await ctx.listen(server.app, ctx.config.ports.graphql)

@@ -19,6 +19,8 @@ export interface AccountKpiInputs extends KpiInputs {
 const EVENTS_SQL = `
 WITH {from:DateTime64(3, 'UTC')} AS f, {to:DateTime64(3, 'UTC')} AS t,
   JSONExtractInt(properties, 'score') AS score,
+  -- CSAT answers: the survey event's score, and the rating a resolved ticket carries.
+  multiIf(event = 'csat_submitted', score, event = 'support_ticket_resolved', JSONExtractInt(properties, 'csat'), 0) AS rating,
   JSONExtractString(properties, 'status') AS status,
   (event = 'subscription_canceled' OR status = 'CANCELED') AS canceled,
   if(canceled, 0, JSONExtractInt(properties, 'mrrCents')) AS mrr
@@ -27,18 +29,19 @@ SELECT
   uniqExactIf(message_id, event = 'nps_submitted' AND timestamp >= f AND timestamp < t AND score >= 9) AS npsPromoters,
   uniqExactIf(message_id, event = 'nps_submitted' AND timestamp >= f AND timestamp < t AND score BETWEEN 7 AND 8) AS npsPassives,
   uniqExactIf(message_id, event = 'nps_submitted' AND timestamp >= f AND timestamp < t AND score <= 6) AS npsDetractors,
-  uniqExactIf(message_id, event = 'csat_submitted' AND timestamp >= f AND timestamp < t AND score BETWEEN 1 AND 5) AS csatRatings,
-  uniqExactIf(message_id, event = 'csat_submitted' AND timestamp >= f AND timestamp < t AND score BETWEEN 4 AND 5) AS csatSatisfied,
-  sumIf(score, event = 'csat_submitted' AND timestamp >= f AND timestamp < t AND score BETWEEN 1 AND 5) AS csatSum,
+  uniqExactIf(message_id, timestamp >= f AND timestamp < t AND rating BETWEEN 1 AND 5) AS csatRatings,
+  uniqExactIf(message_id, timestamp >= f AND timestamp < t AND rating BETWEEN 4 AND 5) AS csatSatisfied,
+  sumIf(rating, timestamp >= f AND timestamp < t AND rating BETWEEN 1 AND 5) AS csatSum,
   minIf(timestamp, event = 'onboarding_milestone_reached' AND ({milestone:String} = '' OR JSONExtractString(properties, 'milestoneId') = {milestone:String})) AS milestoneAt,
   countIf(event = 'onboarding_milestone_reached' AND ({milestone:String} = '' OR JSONExtractString(properties, 'milestoneId') = {milestone:String})) AS milestones,
-  argMaxIf(JSONExtractString(properties, 'signupDate'), timestamp, event = 'account_updated' AND JSONExtractString(properties, 'signupDate') != '') AS signupDate,
+  argMaxIf(JSONExtract(properties, 'signupDate', 'Nullable(Int32)'), timestamp, event = 'account_updated' AND JSONExtract(properties, 'signupDate', 'Nullable(Int32)') IS NOT NULL) AS signupDay,
+  countIf(event = 'account_updated' AND JSONExtract(properties, 'signupDate', 'Nullable(Int32)') IS NOT NULL) AS signupDates,
   argMaxIf(mrr, timestamp, event IN ('subscription_updated', 'subscription_canceled') AND timestamp < f) AS mrrStart,
   argMaxIf(mrr, timestamp, event IN ('subscription_updated', 'subscription_canceled') AND timestamp < t) AS mrrEnd,
   argMaxIf(canceled, timestamp, event IN ('subscription_updated', 'subscription_canceled') AND timestamp < t) AS canceledAtEnd,
   argMaxIf(JSONExtractInt(properties, 'seatsPurchased'), timestamp, event = 'seats_updated' AND timestamp < t) AS seatsPurchased
 FROM events
-WHERE timestamp < t AND event IN ('nps_submitted', 'csat_submitted', 'onboarding_milestone_reached', 'account_updated', 'subscription_updated', 'subscription_canceled', 'seats_updated')
+WHERE timestamp < t AND event IN ('nps_submitted', 'csat_submitted', 'support_ticket_resolved', 'onboarding_milestone_reached', 'account_updated', 'subscription_updated', 'subscription_canceled', 'seats_updated')
 GROUP BY account_id`
 
 // Active users over the 30 days before the period's end (the adoption rate's numerator).
@@ -67,7 +70,8 @@ export async function readKpiInputs(clickhouse: ClickHouseClient, period: { from
   const time = (t: string) => Date.parse(`${t.replace(' ', 'T')}Z`)
   return accounts.map((a) => {
     const r = factsOf.get(a.account_id) ?? {}
-    const signup = r.signupDate ? Date.parse(`${r.signupDate}T00:00:00Z`) : Number(a.firstSeen)
+    // account_updated's signupDate (days since 1970-01-01), else the first event.
+    const signup = Number(r.signupDates ?? 0) > 0 ? Number(r.signupDay) * DAY : Number(a.firstSeen)
     const milestoneAt = Number(r.milestones ?? 0) > 0 ? time(r.milestoneAt) : null
     const reachedInPeriod = milestoneAt !== null && milestoneAt >= period.from && milestoneAt < period.to
     const activeUsers = activeOf.get(a.account_id) ?? 0

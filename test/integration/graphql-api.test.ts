@@ -46,6 +46,7 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
   const subscribeClient = new Redis(inject('redisUrl'))
   let server: GraphQLServer
   let all: Row[] = []
+  let truth: { accountId: string; segment: string; churnedAt: string | null }[] = []
 
   const graphql = async (query: string, variables: Record<string, unknown> = {}) => {
     const res = await server.app.inject({ method: 'POST', url: '/graphql', payload: { query, variables } })
@@ -73,7 +74,7 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
   beforeAll(async () => {
     await migrate(clickhouse)
     // The demo's portfolio: enough churn history for a READY model at a 60-day horizon.
-    await insertSimulated(clickhouse, { accounts: 400, days: 180, seed: 1, churnRate: 0.3, endDay: END_DAY })
+    truth = (await insertSimulated(clickhouse, { accounts: 400, days: 180, seed: 1, churnRate: 0.3, endDay: END_DAY })).truth
     const scorecard = loadScorecard({})
     await scoreAccounts({ clickhouse, scorecard, publish: () => {}, now: () => NOW }, { all: true }, NOW, 'sweep', { live: true })
     const run = await trainAndPredict({ clickhouse, card: scorecard.card, now: () => NOW }, { horizonDays: 60 })
@@ -183,6 +184,52 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
     // No "Did you mean …" suggestions that map the schema for a stranger, and no stack trace anywhere.
     expect(unknown.errors?.[0].message).not.toMatch(/Did you mean/)
     for (const r of [costly, manyAliases, tokens, unknown]) for (const e of r.errors ?? []) expect(e.extensions?.stacktrace).toBeUndefined()
+  })
+
+  it('computes KPIs over a period for the portfolio, each segment and each CSM, as the stored events say', async () => {
+    // Midnights, so the simulator's cancellation dates compare with the period exactly.
+    const from = new Date((END_DAY - 90) * DAY).toISOString()
+    const to = new Date(END_DAY * DAY).toISOString()
+    const fields = 'key accounts nps npsResponses csat csatAverage csatResponses timeToValueDays adoptionRate expansionRate netRevenueRetention grossRevenueRetention logoChurnRate startAccounts mrrStartCents mrrEndCents expansionCents contractionCents churnedMrrCents churnedAccounts'
+    const r = await graphql(`query($from: DateTimeISO, $to: DateTimeISO) { p: kpis(from: $from, to: $to) { ${fields} } s: kpis(from: $from, to: $to, groupBy: SEGMENT) { ${fields} } c: kpis(from: $from, to: $to, groupBy: CSM) { key accounts npsResponses } }`, { from, to })
+    expect(r.errors).toBeUndefined()
+    const [p] = r.data.p
+    // NPS and CSAT straight from the events, counted here another way.
+    const [raw] = await clickhouse.query({
+      query: `SELECT countIf(event = 'nps_submitted' AND s >= 9) AS pro, countIf(event = 'nps_submitted' AND s <= 6) AS det, countIf(event = 'nps_submitted') AS n,
+        countIf(r BETWEEN 4 AND 5) AS sat, countIf(r BETWEEN 1 AND 5) AS ratings
+        FROM (SELECT event, JSONExtractInt(properties, 'score') AS s, if(event = 'nps_submitted', 0, JSONExtractInt(properties, event = 'csat_submitted' ? 'score' : 'csat')) AS r
+          FROM events FINAL WHERE event IN ('nps_submitted', 'csat_submitted', 'support_ticket_resolved') AND timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')})`,
+      query_params: { from: from.replace('T', ' ').replace('Z', ''), to: to.replace('T', ' ').replace('Z', '') },
+      format: 'JSONEachRow',
+    }).then((rs) => rs.json<Record<string, string>>())
+    expect(Number(raw.n)).toBeGreaterThan(20)
+    expect(Number(raw.ratings)).toBeGreaterThan(20)
+    expect(p.npsResponses).toBe(Number(raw.n))
+    expect(p.nps).toBeCloseTo((100 * (Number(raw.pro) - Number(raw.det))) / Number(raw.n), 10)
+    expect(p.csatResponses).toBe(Number(raw.ratings))
+    expect(p.csat).toBeCloseTo(Number(raw.sat) / Number(raw.ratings), 10)
+    // Revenue adds up, and the accounts that canceled in the period are the simulator's.
+    expect(p.mrrEndCents).toBeCloseTo(p.mrrStartCents + p.expansionCents - p.contractionCents - p.churnedMrrCents, 6)
+    expect(p.netRevenueRetention).toBeCloseTo(p.mrrEndCents / p.mrrStartCents, 10)
+    // Churned accounts are exactly the simulator's cancellations in the period among accounts paying at its start.
+    const perAccount = (await graphql(`query($from: DateTimeISO, $to: DateTimeISO) { kpis(from: $from, to: $to, groupBy: ACCOUNT) { key startAccounts churnedAccounts } }`, { from, to })).data.kpis as { key: string; startAccounts: number; churnedAccounts: number }[]
+    const paying = new Set(perAccount.filter((a) => a.startAccounts === 1).map((a) => a.key))
+    const canceled = truth.filter((t) => t.churnedAt && Date.parse(t.churnedAt) >= Date.parse(from) && Date.parse(t.churnedAt) < Date.parse(to) && paying.has(t.accountId)).map((t) => t.accountId)
+    expect(canceled.length).toBeGreaterThan(5)
+    expect(perAccount.filter((a) => a.churnedAccounts === 1).map((a) => a.key).sort()).toEqual(canceled.sort())
+    expect(p.churnedAccounts).toBe(canceled.length)
+    expect(p.logoChurnRate).toBeCloseTo(canceled.length / p.startAccounts, 10)
+    expect(p.timeToValueDays).not.toBeNull()
+    expect(p.adoptionRate).toBeGreaterThan(0)
+    // Groups partition the portfolio.
+    const sum = (gs: { accounts: number }[]) => gs.reduce((n, g) => n + g.accounts, 0)
+    expect(sum(r.data.s)).toBe(p.accounts)
+    expect(sum(r.data.c)).toBe(p.accounts)
+    expect(r.data.s.map((g: { key: string }) => g.key).sort()).toEqual([...new Set(truth.map((t) => t.segment))].sort())
+    expect(r.data.c.reduce((n: number, g: { npsResponses: number }) => n + g.npsResponses, 0)).toBe(p.npsResponses)
+    const bad = await graphql('{ kpis(from: "2026-05-01T00:00:00Z", to: "2026-04-01T00:00:00Z") { nps } }')
+    expect(bad.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } })
   })
 
   it('stops a ClickHouse query that runs past the time limit and says so with a TIMEOUT code', async () => {
