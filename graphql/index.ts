@@ -12,6 +12,7 @@ import type { LoadedScorecard, ScoreEvents } from '../processors/scoring/index.j
 import { AccountResolver } from './account.js'
 import { AccountListResolver } from './accounts.js'
 import { KpiResolver } from './kpis.js'
+import { PortfolioResolver } from './portfolio.js'
 import { AccountChurnResolver, ChurnModelResolver } from './churn.js'
 import type { GraphQLContext } from './context.js'
 import { DriftResolver } from './drift.js'
@@ -36,7 +37,7 @@ export interface GraphQLServerDeps {
 /** The API's schema; without score events (printing the SDL) subscriptions are declared but cannot run. */
 export async function buildPulseSchema(scoreEvents?: ScoreEvents): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AccountResolver, AccountListResolver, KpiResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver],
+    resolvers: [AccountResolver, AccountListResolver, KpiResolver, PortfolioResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver],
     pubSub: (scoreEvents?.pubSub ?? { publish() {}, subscribe: () => (async function* () {})() }) as never,
     validate: false,
   })

@@ -1,6 +1,5 @@
 import { GraphQLError } from 'graphql'
 import { Arg, Ctx, Field, Float, Int, ObjectType, Query, Resolver, registerEnumType } from 'type-graphql'
-import { queryRows } from '../processors/clickhouse-rows.js'
 import { groupKpis, readKpiInputs, type AccountAttributes } from '../processors/kpis/index.js'
 import type { GraphQLContext } from './context.js'
 
@@ -100,13 +99,8 @@ export class KpiResolver {
     if (end.getTime() - start.getTime() > 3 * 366 * DAY) throw new GraphQLError('kpis: a period may span at most 3 years', { extensions: { code: 'BAD_USER_INPUT' } })
     const [inputs, attributes] = await Promise.all([
       readKpiInputs(ctx.clickhouse, { from: start.getTime(), to: end.getTime() }, { milestone: milestone ?? ctx.ttvMilestone ?? undefined }),
-      groupBy === KpiGrouping.SEGMENT || groupBy === KpiGrouping.CSM ? readAttributes(ctx) : new Map<string, AccountAttributes>(),
+      groupBy === KpiGrouping.SEGMENT || groupBy === KpiGrouping.CSM ? ctx.loaders.attributes() : new Map<string, AccountAttributes>(),
     ])
     return groupKpis(inputs, groupBy, attributes)
   }
-}
-
-async function readAttributes(ctx: GraphQLContext): Promise<Map<string, AccountAttributes>> {
-  const rows = await queryRows<{ account_id: string; segment: string | null; csm_id: string | null }>(ctx.clickhouse, 'SELECT account_id, segment, csm_id FROM account_profiles')
-  return new Map(rows.map((r) => [r.account_id, { segment: r.segment, csmId: r.csm_id }]))
 }

@@ -7,6 +7,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import DataLoader from 'dataloader'
 import { readLatestTraining, readPredictions, type PredictionRecord, type StoredTraining } from '../processors/churn/index.js'
 import { queryRows } from '../processors/clickhouse-rows.js'
+import type { AccountAttributes } from '../processors/kpis/index.js'
 import { readScorecards } from '../processors/scoring/index.js'
 import type { Scorecard } from '../processors/scoring/scorecard.js'
 
@@ -26,6 +27,8 @@ export interface Loaders {
   latestScore: DataLoader<string, Record<string, any> | null>
   prediction: DataLoader<string, PredictionRecord | null>
   scorecard: DataLoader<string, Scorecard | null>
+  /** Every account's segment and CSM (for grouping), read once per request. */
+  attributes(): Promise<Map<string, AccountAttributes>>
   /** The churn model in force (the latest training), read once per request. */
   latestTraining(): Promise<StoredTraining | null>
 }
@@ -38,6 +41,7 @@ function byId<T>(ids: readonly string[], rows: T[], id: (row: T) => string): (T 
 
 export function createLoaders(clickhouse: ClickHouseClient): Loaders {
   let training: Promise<StoredTraining | null> | undefined
+  let attributes: Promise<Map<string, AccountAttributes>> | undefined
   return {
     profile: new DataLoader(async (ids) =>
       byId(ids, await queryRows<Record<string, any>>(clickhouse, `SELECT ${PROFILE_COLUMNS} FROM account_profiles WHERE account_id IN {ids:Array(String)}`, { ids }), (r) => r.account_id),
@@ -52,5 +56,9 @@ export function createLoaders(clickhouse: ClickHouseClient): Loaders {
       return versions.map((v) => found.get(v) ?? null)
     }),
     latestTraining: () => (training ??= readLatestTraining(clickhouse)),
+    attributes: () =>
+      (attributes ??= queryRows<{ account_id: string; segment: string | null; csm_id: string | null }>(clickhouse, 'SELECT account_id, segment, csm_id FROM account_profiles').then(
+        (rows) => new Map(rows.map((r) => [r.account_id, { segment: r.segment, csmId: r.csm_id }])),
+      )),
   }
 }

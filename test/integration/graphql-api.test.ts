@@ -76,6 +76,8 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
     // The demo's portfolio: enough churn history for a READY model at a 60-day horizon.
     truth = (await insertSimulated(clickhouse, { accounts: 400, days: 180, seed: 1, churnRate: 0.3, endDay: END_DAY })).truth
     const scorecard = loadScorecard({})
+    // Sweeps two weeks and one week back, then now: the tier trend has three days of scores.
+    for (const t of [NOW - 14 * DAY, NOW - 7 * DAY]) await scoreAccounts({ clickhouse, scorecard, publish: () => {}, now: () => t }, { all: true }, t, 'sweep')
     await scoreAccounts({ clickhouse, scorecard, publish: () => {}, now: () => NOW }, { all: true }, NOW, 'sweep', { live: true })
     const run = await trainAndPredict({ clickhouse, card: scorecard.card, now: () => NOW }, { horizonDays: 60 })
     expect(run.training.status).toBe('READY')
@@ -230,6 +232,59 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
     expect(r.data.c.reduce((n: number, g: { npsResponses: number }) => n + g.npsResponses, 0)).toBe(p.npsResponses)
     const bad = await graphql('{ kpis(from: "2026-05-01T00:00:00Z", to: "2026-04-01T00:00:00Z") { nps } }')
     expect(bad.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } })
+  })
+
+  it('shows the portfolio: tiers now against the period start, the tier trend, revenue at risk, cohorts and KPIs', async () => {
+    const from = new Date(NOW - 10 * DAY).toISOString()
+    const to = new Date(NOW + 3_600_000).toISOString()
+    const r = await graphql(
+      `query($from: DateTimeISO, $to: DateTimeISO) { portfolio(from: $from, to: $to) {
+        tiers { tier accounts share mrrCents mrrShare previousAccounts previousMrrCents accountsChange mrrChange }
+        tierTrend(resolution: DAY) { at tier accounts share mrrCents }
+        risk { modelVersion horizonDays accounts mrrCents revenueAtRiskCents forecastNetRetention }
+        cohorts { month accounts active averageHealth retained }
+        kpis { nps npsResponses startAccounts }
+      } kpis(from: $from, to: $to) { nps npsResponses startAccounts } }`,
+      { from, to },
+    )
+    expect(r.errors).toBeUndefined()
+    const p = r.data.portfolio
+    // Straight from the score history: each tier's accounts at a scoring time, less those canceled by statusAt.
+    const direct = async (t: number, statusAt = t) => {
+      const rows = await clickhouse.query({
+        query: `SELECT tier, count() AS n FROM health_scores FINAL WHERE as_of = {t:DateTime64(3, 'UTC')} AND tier != '' AND account_id NOT IN (
+            SELECT account_id FROM account_facts WHERE event = 'subscription_updated' AND timestamp <= {statusAt:DateTime64(3, 'UTC')}
+            GROUP BY account_id HAVING argMax(JSONExtractString(properties, 'status'), timestamp) = 'CANCELED')
+          GROUP BY tier ORDER BY tier`,
+        query_params: { t: new Date(t).toISOString().replace('T', ' ').replace('Z', ''), statusAt: new Date(statusAt).toISOString().replace('T', ' ').replace('Z', '') },
+        format: 'JSONEachRow',
+      }).then((rs) => rs.json<{ tier: string; n: string }>())
+      return Object.fromEntries(rows.map((x) => [x.tier, Number(x.n)]))
+    }
+    const counts = (rows: { tier: string; accounts: number }[]) => Object.fromEntries(rows.filter((x) => x.accounts).map((x) => [x.tier, x.accounts]))
+    expect(counts(p.tiers)).toEqual(await direct(NOW))
+    expect(Object.fromEntries(p.tiers.filter((x: any) => x.previousAccounts).map((x: any) => [x.tier, x.previousAccounts]))).toEqual(await direct(NOW - 14 * DAY, NOW - 10 * DAY - 1))
+    expect(p.tiers.reduce((n: number, x: any) => n + x.share, 0)).toBeCloseTo(1, 10)
+    expect(p.tiers.map((x: any) => x.tier).slice(0, 4)).toEqual(loadScorecard({}).card.tiers.map((t) => t.name).slice(0, 4))
+    for (const x of p.tiers) expect(x.accountsChange).toBe(x.accounts - x.previousAccounts)
+    // The trend: one entry per tier for each day with scores (-14 d is before the period), the same as the history says.
+    const days = [...new Set(p.tierTrend.map((x: any) => x.at))] as string[]
+    expect(days).toHaveLength(10 + 1)
+    const at = (t: number) => p.tierTrend.filter((x: any) => Date.parse(x.at) >= t && Date.parse(x.at) < t + DAY)
+    expect(counts(at(NOW - 7 * DAY - 12 * 3_600_000))).toEqual(await direct(NOW - 7 * DAY))
+    expect(counts(at(NOW - 12 * 3_600_000))).toEqual(await direct(NOW))
+    // Revenue at risk is the accounts' own probability × MRR, summed.
+    const perAccount = all.reduce((n, a) => n + (a.churnRisk?.revenueAtRisk ?? 0), 0)
+    expect(p.risk.revenueAtRiskCents / 100).toBeCloseTo(perAccount, 2)
+    expect(p.risk.forecastNetRetention).toBeCloseTo(1 - p.risk.revenueAtRiskCents / p.risk.mrrCents, 10)
+    expect(p.risk.accounts).toBe(all.filter((a) => a.churnRisk?.probability !== null).length)
+    expect(p.cohorts.reduce((n: number, c: any) => n + c.accounts, 0)).toBe(400)
+    for (const c of p.cohorts) expect(c.retained).toBeCloseTo(c.active / c.accounts, 10)
+    expect(p.kpis).toEqual(r.data.kpis[0])
+    const segment = await graphql('query($to: DateTimeISO) { portfolio(to: $to, segment: "SMB") { tiers { accounts } cohorts { accounts } } }', { to })
+    const smb = truth.filter((t) => t.segment === 'SMB').length
+    expect(segment.data.portfolio.cohorts.reduce((n: number, c: any) => n + c.accounts, 0)).toBe(smb)
+    expect(segment.data.portfolio.tiers.reduce((n: number, c: any) => n + c.accounts, 0)).toBeLessThanOrEqual(smb)
   })
 
   it('stops a ClickHouse query that runs past the time limit and says so with a TIMEOUT code', async () => {
