@@ -1,3 +1,4 @@
+import { graphqlRequest } from './graphql-request.js'
 import crypto from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -163,7 +164,7 @@ export async function runChurnDemo(opts: { gatewayUrl: string; graphqlUrl: strin
       if (Number(r.n) >= accepted || Date.now() > deadline) break
       await sleep(500)
     }
-    const { trainChurnModel } = await graphql<{ trainChurnModel: Parameters<typeof formatBacktest>[0] }>(
+    const { trainChurnModel } = await graphqlRequest<{ trainChurnModel: Parameters<typeof formatBacktest>[0] }>(
       opts.graphqlUrl,
       `mutation($h: Int) { trainChurnModel(horizonDays: $h) { status reason version horizonDays trainedAt accounts churnEvents snapshots baseRate brierBaseRate calibrationMethod
         backtest { rows accounts churnEvents auc aucLow aucHigh brier logLoss calibrationError top10Precision top10Recall calibration { predicted observed accounts } }
@@ -176,7 +177,7 @@ export async function runChurnDemo(opts: { gatewayUrl: string; graphqlUrl: strin
     const top = await queryRows<{ account_id: string }>(clickhouse, 'SELECT account_id FROM churn_predictions FINAL ORDER BY probability * ifNull(mrr_cents, 0) DESC LIMIT 5')
     const rows = []
     for (const { account_id: id } of top) {
-      const { account } = await graphql<{ account: { churnRisk: { probability: number; revenueAtRisk: number; drivers: { description: string; value: number | null; contribution: number }[] } } }>(
+      const { account } = await graphqlRequest<{ account: { churnRisk: { probability: number; revenueAtRisk: number; drivers: { description: string; value: number | null; contribution: number }[] } } }>(
         opts.graphqlUrl,
         'query($id: ID!) { account(id: $id) { churnRisk { probability revenueAtRisk drivers { description value contribution } } } }',
         { id },
@@ -194,9 +195,3 @@ export async function runChurnDemo(opts: { gatewayUrl: string; graphqlUrl: strin
   }
 }
 
-async function graphql<T>(url: string, query: string, variables: Record<string, unknown>): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) })
-  const body = (await res.json()) as { data?: T; errors?: { message: string }[] }
-  if (!body.data) throw new Error(`GraphQL answered: ${body.errors?.map((e) => e.message).join('; ')}`)
-  return body.data
-}

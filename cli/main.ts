@@ -17,6 +17,7 @@ const USAGE = `usage: pulse <command>
   churn …         train the churn model and print its backtest (pulse churn help)
   simulate        generate a simulated portfolio's event history with its churn truth (pulse simulate --help)
   dlq replay      send dead-lettered records back through the processor (pulse dlq help)
+  report …        the monthly Customer Health report and metric sheet (pulse report --help)
   graphql schema  print the GraphQL API's schema (SDL); docs/schema.graphql holds the reviewed copy
 `
 
@@ -48,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./simulate.js')).simulateCommand(argv.slice(1))
     case 'drift':
       return (await import('./drift.js')).driftCommand(argv.slice(1))
+    case 'report':
+      return (await import('./report.js')).reportCommand(argv.slice(1))
     case 'graphql':
       return (await import('./graphql.js')).graphqlCommand(argv.slice(1))
     case 'registry':

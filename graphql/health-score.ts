@@ -5,6 +5,7 @@ import { queryRows } from '../processors/clickhouse-rows.js'
 import { explainScore, type HealthScoreChanged, type MeasureValues, type Segment } from '../processors/scoring/index.js'
 import { Account } from './account.js'
 import { chDate, type GraphQLContext } from './context.js'
+import { daysInCurrentTier } from '../processors/scoring/days-in-tier.js'
 
 export enum ScoreStatus {
   OK = 'OK',
@@ -232,6 +233,11 @@ export class HealthScoreResolver {
     }
   }
 
+  @FieldResolver(() => Int, { nullable: true, description: "Days the account's daily score has been in its current tier (the day of the latest score counts as one); null before its first score." })
+  async daysInTier(@Root() account: Account, @Ctx() ctx: GraphQLContext): Promise<number | null> {
+    return daysInCurrentTier(await ctx.loaders.dailyTiers.load(account.id))
+  }
+
   @FieldResolver(() => [HealthScorePoint], { description: 'Scores between from and to (default: the last 30 days), oldest first.' })
   async healthHistory(
     @Root() account: Account,
@@ -267,3 +273,4 @@ export class HealthScoreSubscriptionResolver {
     }
   }
 }
+

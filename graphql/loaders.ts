@@ -27,6 +27,8 @@ export interface Loaders {
   latestScore: DataLoader<string, Record<string, any> | null>
   prediction: DataLoader<string, PredictionRecord | null>
   scorecard: DataLoader<string, Scorecard | null>
+  /** Each account's daily tiers, oldest first (for days in the current tier). */
+  dailyTiers: DataLoader<string, { day: string; tier: string }[]>
   /** Every account's segment and CSM (for grouping), read once per request. */
   attributes(): Promise<Map<string, AccountAttributes>>
   /** The churn model in force (the latest training), read once per request. */
@@ -54,6 +56,16 @@ export function createLoaders(clickhouse: ClickHouseClient): Loaders {
     scorecard: new DataLoader(async (versions) => {
       const found = await readScorecards(clickhouse, [...versions])
       return versions.map((v) => found.get(v) ?? null)
+    }),
+    dailyTiers: new DataLoader(async (ids) => {
+      const rows = await queryRows<{ account_id: string; day: string; tier: string }>(
+        clickhouse,
+        'SELECT account_id, day, argMax(tier, as_of) AS tier FROM health_scores_daily WHERE account_id IN {ids:Array(String)} GROUP BY account_id, day ORDER BY account_id, day',
+        { ids },
+      )
+      const of = new Map<string, { day: string; tier: string }[]>()
+      for (const r of rows) of.set(r.account_id, [...(of.get(r.account_id) ?? []), { day: r.day, tier: r.tier }])
+      return ids.map((id) => of.get(id) ?? [])
     }),
     latestTraining: () => (training ??= readLatestTraining(clickhouse)),
     attributes: () =>

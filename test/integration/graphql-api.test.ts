@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { createGraphQLServer, type GraphQLServer } from '../../graphql/index.js'
 import { QUERY_LIMITS, withQueryTimeout } from '../../graphql/protection.js'
+import { formatHealthReport } from '../../cli/report/health-report.js'
+import { formatMetricsReport } from '../../cli/report/metrics-report.js'
+import { parseTargets, readHealthReport, readMetricsReport } from '../../cli/report/report-data.js'
 import { migrate } from '../../migrations/runner.js'
 import { trainAndPredict } from '../../processors/churn/index.js'
 import { createScoreEvents, loadScorecard, scoreAccounts } from '../../processors/scoring/index.js'
@@ -285,6 +288,30 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
     const smb = truth.filter((t) => t.segment === 'SMB').length
     expect(segment.data.portfolio.cohorts.reduce((n: number, c: any) => n + c.accounts, 0)).toBe(smb)
     expect(segment.data.portfolio.tiers.reduce((n: number, c: any) => n + c.accounts, 0)).toBeLessThanOrEqual(smb)
+  })
+
+  it('builds the monthly health report and metric sheet from the API', async () => {
+    const url = `${await server.app.listen({ port: 0, host: '127.0.0.1' })}/graphql`
+    const month = new Date(NOW).toISOString().slice(0, 7)
+    const now = NOW + 3_600_000
+    const report = await readHealthReport(url, month, now)
+    const tierOf = new Map(all.map((a) => [a.id, a.healthScore?.tier]))
+    expect(report.tiers.map((t) => t.tier)).toEqual(loadScorecard({}).card.tiers.map((t) => t.name))
+    expect(report.atRisk.length + report.critical.length).toBeGreaterThan(0)
+    for (const a of report.atRisk) expect(tierOf.get(a.id)).toBe(report.atRiskTier)
+    for (const a of report.critical) {
+      expect(tierOf.get(a.id)).toBe(report.criticalTier)
+      expect(a.daysInTier).toBeGreaterThanOrEqual(1)
+    }
+    const mrr = report.atRisk.map((a) => a.mrrCents ?? -1)
+    expect(mrr).toEqual([...mrr].sort((x, y) => y - x))
+    const markdown = formatHealthReport(report, 'markdown')
+    for (const heading of ['### Overview', '### At-Risk Accounts', '### Critical Accounts', '### Expansion Ready']) expect(markdown).toContain(heading)
+    const sheet = await readMetricsReport(url, month, now, parseTargets('nps=10'))
+    const from = new Date(`${month}-01T00:00:00Z`).toISOString()
+    const { data } = await graphql('query($from: DateTimeISO, $to: DateTimeISO) { kpis(from: $from, to: $to) { nps adoptionRate netRevenueRetention } }', { from, to: new Date(now).toISOString() })
+    expect(sheet.kpis).toMatchObject(data.kpis[0])
+    expect(formatMetricsReport(sheet, 'markdown')).toMatch(/\| NPS \| .* \| >10 \| (✅|⚠️|❌|—) \|/)
   })
 
   it('stops a ClickHouse query that runs past the time limit and says so with a TIMEOUT code', async () => {
