@@ -5,8 +5,8 @@ import type { Loaders } from './loaders.js'
 
 export interface GraphQLContext {
   clickhouse: ClickHouseClient
-  /** The pub/sub topic score changes are published on. */
-  scoreTopic: string
+  /** The pub/sub topics changes are published on: scores, churn risks, drift. */
+  topics: { score: string; churnRisk: string; drift: string }
   /** The scorecard this installation scores with; older versions are read from ClickHouse. */
   scorecard: LoadedScorecard
   /** Trains the churn model on the churn worker and waits for it; absent when this server has no queue. */

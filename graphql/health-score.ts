@@ -259,18 +259,21 @@ export class HealthScoreResolver {
 export class HealthScoreSubscriptionResolver {
   @Subscription(() => HealthScoreChange, {
     description: 'Scores as they change, with their components and tier change; pass accountId to follow one account.',
-    topics: ({ context }) => (context as GraphQLContext).scoreTopic,
+    topics: ({ context }) => (context as GraphQLContext).topics.score,
     filter: ({ payload, args }) => !args.accountId || (payload as HealthScoreChanged).accountId === args.accountId,
   })
   healthScoreChanged(@Root() change: HealthScoreChanged, @Arg('accountId', () => ID, { nullable: true }) _accountId?: string): HealthScoreChange {
-    return {
-      ...change,
-      status: change.status as ScoreStatus,
-      tierChanged: change.tier !== change.previousTier,
-      asOf: new Date(change.asOf),
-      computedAt: new Date(change.computedAt),
-      trend: { ...change.trend, direction: change.trend.direction as TrendDirection },
-    }
+    return toHealthScoreChange(change)
   }
 }
 
+export function toHealthScoreChange(change: HealthScoreChanged): HealthScoreChange {
+  return {
+    ...change,
+    status: change.status as ScoreStatus,
+    tierChanged: change.tier !== change.previousTier,
+    asOf: new Date(change.asOf),
+    computedAt: new Date(change.computedAt),
+    trend: { ...change.trend, direction: change.trend.direction as TrendDirection },
+  }
+}

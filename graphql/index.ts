@@ -13,6 +13,7 @@ import { AccountResolver } from './account.js'
 import { AccountListResolver } from './accounts.js'
 import { KpiResolver } from './kpis.js'
 import { PortfolioResolver } from './portfolio.js'
+import { ChangeSubscriptionResolver } from './subscriptions.js'
 import { AccountChurnResolver, ChurnModelResolver } from './churn.js'
 import type { GraphQLContext } from './context.js'
 import { DriftResolver } from './drift.js'
@@ -37,7 +38,7 @@ export interface GraphQLServerDeps {
 /** The API's schema; without score events (printing the SDL) subscriptions are declared but cannot run. */
 export async function buildPulseSchema(scoreEvents?: ScoreEvents): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AccountResolver, AccountListResolver, KpiResolver, PortfolioResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver],
+    resolvers: [AccountResolver, AccountListResolver, KpiResolver, PortfolioResolver, ChangeSubscriptionResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver],
     pubSub: (scoreEvents?.pubSub ?? { publish() {}, subscribe: () => (async function* () {})() }) as never,
     validate: false,
   })
@@ -68,7 +69,7 @@ export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<Grap
   const protection = queryProtection()
   const context = (): GraphQLContext => ({
     clickhouse,
-    scoreTopic: deps.scoreEvents.channel,
+    topics: deps.scoreEvents.topics,
     scorecard: deps.scorecard,
     trainChurn: deps.trainChurn,
     ttvMilestone: deps.ttvMilestone,

@@ -3,7 +3,9 @@ import type { Consumer, Kafka } from 'kafkajs'
 import type { Logger } from 'pino'
 import type { DriftRecord } from '../gateway/drift.js'
 import { startBatchConsumer } from './batch-consumer.js'
+import { queryRows } from './clickhouse-rows.js'
 import { chTime } from './clickhouse-time.js'
+import type { DriftDetected } from './scoring/index.js'
 import { describeFailure } from './failure-kinds.js'
 
 /** Moves the gateway's aggregated drift records into ClickHouse `schema_drift`, committing after each insert (pausing and retrying while ClickHouse is away). */
@@ -13,6 +15,8 @@ export async function startDriftProcessor(deps: {
   groupId: string
   clickhouse: ClickHouseClient
   logger?: Logger
+  /** Told of each kind of drift (subject, kind, field path, source) the first time it is stored, for `driftDetected`. */
+  publish?: (drift: DriftDetected) => void
 }): Promise<{ consumer: Consumer; stop: () => Promise<void> }> {
   const log = deps.logger?.child({ component: 'drift-processor' })
   return startBatchConsumer({
@@ -32,7 +36,25 @@ export async function startDriftProcessor(deps: {
           log?.warn({ err, offset: m.offset }, 'skipping an unreadable drift record')
         }
       }
-      if (rows.length) await deps.clickhouse.insert({ table: 'schema_drift', values: rows, format: 'JSONEachRow' })
+      if (!rows.length) return
+      const fresh = deps.publish ? await unseenDrift(deps.clickhouse, rows) : []
+      await deps.clickhouse.insert({ table: 'schema_drift', values: rows, format: 'JSONEachRow' })
+      for (const d of fresh) deps.publish!(d)
     },
   })
+}
+
+const driftKey = (d: Pick<DriftRecord, 'subject' | 'kind' | 'path' | 'source'>) => [d.subject, d.kind, d.path, d.source].join('\u0000')
+
+/** The batch's kinds of drift that `schema_drift` has never stored, one record each (the first in the batch). */
+async function unseenDrift(clickhouse: ClickHouseClient, rows: (DriftRecord & { time: string })[]): Promise<DriftDetected[]> {
+  const first = new Map<string, DriftRecord & { time: string }>()
+  for (const r of rows) if (!first.has(driftKey(r))) first.set(driftKey(r), r)
+  const seen = await queryRows<{ key: string }>(
+    clickhouse,
+    "SELECT DISTINCT concat(subject, '\\0', kind, '\\0', path, '\\0', source) AS key FROM schema_drift WHERE key IN {keys:Array(String)}",
+    { keys: [...first.keys()] },
+  )
+  for (const { key } of seen) first.delete(key)
+  return [...first.values()].map((r) => ({ subject: r.subject, version: r.version, kind: r.kind, path: r.path, expected: r.expected, actual: r.actual, source: r.source, events: r.count, time: new Date(`${r.time.replace(' ', 'T')}Z`).toISOString() }))
 }

@@ -11,6 +11,7 @@ export async function startChurn(ctx: PlatformContext): Promise<ComponentStarted
     horizonDays: ctx.config.churn.horizonDays,
     trainEveryMs: ctx.config.churn.trainEveryMs,
     logger: ctx.logger,
+    publish: ctx.scoreEvents.publishChurnRisk,
   })
   ctx.onStop('churn workers', () => workers.close())
   return {}

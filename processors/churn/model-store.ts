@@ -61,12 +61,12 @@ export async function insertPredictions(clickhouse: ClickHouseClient, records: P
   })
 }
 
-export async function readPredictions(clickhouse: ClickHouseClient, accountIds: string[]): Promise<Map<string, PredictionRecord>> {
+export async function readPredictions(clickhouse: ClickHouseClient, accountIds: string[] | 'all'): Promise<Map<string, PredictionRecord>> {
   const rows = await queryRows<Record<string, any>>(
     clickhouse,
     `SELECT account_id, toUnixTimestamp64Milli(as_of) AS asOf, toUnixTimestamp64Milli(computed_at) AS computedAt, model_version, horizon_days, probability, mrr_cents, drivers
-     FROM churn_predictions FINAL WHERE account_id IN {ids:Array(String)}`,
-    { ids: accountIds },
+     FROM churn_predictions FINAL ${accountIds === 'all' ? '' : 'WHERE account_id IN {ids:Array(String)}'}`,
+    accountIds === 'all' ? {} : { ids: accountIds },
   )
   return new Map(
     rows.map((r) => [

@@ -6,14 +6,18 @@
 import { queryRows } from '../clickhouse-rows.js'
 import { activeAt, readChurns } from './labels.js'
 import { predictChurn, type ChurnModel } from './model.js'
-import { insertPredictions, type PredictionRecord } from './model-store.js'
+import type { ChurnRiskChanged } from '../scoring/index.js'
+import { insertPredictions, readPredictions, type PredictionRecord } from './model-store.js'
 import { featureNames } from './features.js'
 import { MIN_HISTORY_DAYS, readMeasuresAt, scorecardComponents, snapshotFeatures, type SnapshotDeps } from './snapshots.js'
 
 const DAY = 86_400_000
 
+/** A probability has to move by this much (or come from its first prediction) to be announced. */
+export const ANNOUNCED_CHANGE = 0.01
+
 export async function predictAccounts(
-  deps: SnapshotDeps & { now?: () => number },
+  deps: SnapshotDeps & { now?: () => number; publish?: (change: ChurnRiskChanged) => void },
   model: ChurnModel,
   accountIds: string[] | 'all',
   asOf: number,
@@ -45,7 +49,26 @@ export async function predictAccounts(
     const mrr = a.values.mrr_cents
     records.push({ accountId: a.accountId, asOf, computedAt, modelVersion: model.version, horizonDays: model.horizonDays, probability, mrrCents: mrr === null || mrr === undefined ? null : Number(mrr), drivers })
   }
+  const previous = deps.publish && records.length ? await readPredictions(deps.clickhouse, ids ?? 'all') : new Map<string, PredictionRecord>()
   await insertPredictions(deps.clickhouse, records)
+  if (deps.publish) for (const change of riskChanges(records, previous)) deps.publish(change)
   return records
+}
+
+/** Pure: the predictions worth announcing against the previous ones (new, or moved by ANNOUNCED_CHANGE or more). */
+export function riskChanges(records: PredictionRecord[], previous: Map<string, PredictionRecord>): ChurnRiskChanged[] {
+  return records.flatMap((r) => {
+    const before = previous.get(r.accountId)
+    if (before && Math.abs(before.probability - r.probability) < ANNOUNCED_CHANGE) return []
+    return [{
+      accountId: r.accountId,
+      probability: r.probability,
+      previousProbability: before?.probability ?? null,
+      horizonDays: r.horizonDays,
+      revenueAtRisk: r.mrrCents === null ? null : (r.probability * r.mrrCents) / 100,
+      modelVersion: r.modelVersion,
+      computedAt: new Date(r.computedAt).toISOString(),
+    }]
+  })
 }
 

@@ -4,6 +4,7 @@
  * no account gets a probability from it.
  */
 import type { Logger } from 'pino'
+import type { ChurnRiskChanged } from '../scoring/index.js'
 import type { StoredTraining } from './model-store.js'
 import { insertTraining } from './model-store.js'
 import { predictAccounts } from './predict-accounts.js'
@@ -13,6 +14,8 @@ import { trainChurnModel, type TrainOptions } from './train.js'
 export interface ChurnDeps extends SnapshotDeps {
   now?: () => number
   logger?: Logger
+  /** Told of every account whose probability moved by a point or more (for `churnRiskChanged`). */
+  publish?: (change: ChurnRiskChanged) => void
 }
 
 export interface TrainingRun {

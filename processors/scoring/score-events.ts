@@ -44,19 +44,50 @@ export function toScoreChange(r: HealthScoreRecord): HealthScoreChanged {
   }
 }
 
+/** What subscribers of `churnRiskChanged` receive. */
+export interface ChurnRiskChanged {
+  accountId: string
+  probability: number
+  /** The account's previous prediction, null for its first. */
+  previousProbability: number | null
+  horizonDays: number
+  /** probability × MRR, in currency units per month (null without an MRR). */
+  revenueAtRisk: number | null
+  modelVersion: string
+  computedAt: string
+}
+
+/** What subscribers of `driftDetected` receive: a kind of drift from a source not seen before. */
+export interface DriftDetected {
+  subject: string
+  version: number
+  kind: string
+  path: string
+  expected: string
+  actual: string
+  source: string
+  events: number
+  time: string
+}
+
 export type ScoreEvents = ReturnType<typeof createScoreEvents>
 
 /**
- * Score changes travel over Redis pub/sub so that the scoring worker and the GraphQL server need not
- * share a process. `channel` keeps separate Pulse installations on one Redis apart.
+ * Changes travel over Redis pub/sub so that the workers that notice them (scoring, churn prediction, the
+ * drift processor) and the GraphQL server need not share a process. `channel` keeps separate Pulse
+ * installations on one Redis apart; each kind of change has a topic of its own under it.
  */
 export function createScoreEvents(opts: { publishClient: Redis; subscribeClient: Redis; channel: string }) {
-  const pubSub = createPubSub<Record<string, [HealthScoreChanged]>>({
+  const pubSub = createPubSub<Record<string, [HealthScoreChanged | ChurnRiskChanged | DriftDetected]>>({
     eventTarget: createRedisEventTarget({ publishClient: opts.publishClient, subscribeClient: opts.subscribeClient }),
   })
+  const topics = { score: opts.channel, churnRisk: `${opts.channel}:churn-risk`, drift: `${opts.channel}:drift` }
   return {
     channel: opts.channel,
+    topics,
     pubSub,
-    publish: (change: HealthScoreChanged) => pubSub.publish(opts.channel, change),
+    publish: (change: HealthScoreChanged) => pubSub.publish(topics.score, change),
+    publishChurnRisk: (change: ChurnRiskChanged) => pubSub.publish(topics.churnRisk, change),
+    publishDrift: (drift: DriftDetected) => pubSub.publish(topics.drift, drift),
   }
 }

@@ -166,7 +166,7 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
 
     const query = `query($id: ID!) { account(id: $id) { id
       profile { name segment csmId plan mrrCents seatsPurchased seatsActive renewalDate openTicketsBySeverity { severity count } }
-      healthScore { score tier status coverage missing scorecardVersion computedAt
+      healthScore { score tier status coverage missing scorecardVersion computedAt asOf
         components { name measure value points maxPoints weight } drivers { component text lost } trend { change7d change30d direction }
         nextTier { tier pointsNeeded actions { component text } } }
       healthHistory(resolution: ALL) { asOf score tier } } }`
@@ -196,7 +196,11 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     expect(score.drivers[0].lost).toBeGreaterThan(0)
     expect(score.trend).toEqual({ change7d: null, change30d: null, direction: 'STABLE' })
     expect(account.healthHistory.length).toBeGreaterThan(0)
-    expect(account.healthHistory.at(-1)).toMatchObject({ score: score.score, tier: score.tier })
+    // The history holds the score served (read after it: within one request the two reads may straddle a pass).
+    const history = await graphql('query($id: ID!, $from: DateTimeISO, $to: DateTimeISO) { account(id: $id) { healthHistory(resolution: ALL, from: $from, to: $to) { asOf score tier } } }', {
+      id: accountId, from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 3_600_000).toISOString(),
+    })
+    expect(history.data.account.healthHistory.find((h: any) => h.asOf === score.asOf)).toEqual({ asOf: score.asOf, score: score.score, tier: score.tier })
 
     // The stored score may come from a later pass that changed nothing (a sweep asked for by a new kind of
     // event), which is not pushed: the last push must carry the same score, tier and components.
@@ -407,6 +411,18 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
   })
 
   it('turns refusals into aggregated drift records in ClickHouse, reported through GraphQL and the CLI', async () => {
+    // Engineers subscribe to new kinds of drift: each (event, kind, field, source) is pushed once, when first stored.
+    const ws = createWsClient({ url: platform.endpoints.graphqlWs, webSocketImpl: WebSocket, lazy: false })
+    const detected: any[] = []
+    await new Promise<void>((resolve, reject) => {
+      ws.on('connected', () => resolve())
+      ws.on('error', reject)
+    })
+    const unsubscribe = ws.subscribe(
+      { query: 'subscription { driftDetected(subject: "support_ticket_opened") { subject kind path source events } }' },
+      { next: (m) => detected.push(m.data?.driftDetected), error: (e) => detected.push({ error: e }), complete: () => {} },
+    )
+    await new Promise((r) => setTimeout(r, 300))
     const flood = Array.from({ length: 200 }, () => ({
       event: 'support_ticket_opened',
       messageId: crypto.randomUUID(),
@@ -442,6 +458,13 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     expect(cli.out).toContain('::warning file=schemas/support_ticket_opened.avsc,line=1,title=Schema drift in support_ticket_opened::200 events from e2e: properties.severity: type_mismatch (expected enum dev.pulse.events.TicketSeverity {P1, P2, P3, P4, UNKNOWN}, got string)')
     const bad = await graphql('query { driftReport(since: "soon") { subject } }', {})
     expect(bad.errors?.[0]).toMatchObject({ message: 'since must be a duration such as 24h, 7d or 90m; got "soon"' })
+
+    const secret = await eventually('the new kind of drift pushed', async () => detected.find((d) => d?.path === 'properties.secret'))
+    expect(secret).toMatchObject({ subject: 'support_ticket_opened', kind: 'unknown_field', source: 'e2e' })
+    const keys = detected.map((d) => `${d.kind} ${d.path} ${d.source}`)
+    expect(keys.length).toBe(new Set(keys).size)
+    unsubscribe()
+    await ws.dispose()
   })
 
   it('honours keys made with `pulse keys`: allow-lists (403), revocation, and a per-key rate limit (429)', async () => {

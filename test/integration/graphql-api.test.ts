@@ -8,10 +8,13 @@ import { formatHealthReport } from '../../cli/report/health-report.js'
 import { formatMetricsReport } from '../../cli/report/metrics-report.js'
 import { parseTargets, readHealthReport, readMetricsReport } from '../../cli/report/report-data.js'
 import { migrate } from '../../migrations/runner.js'
-import { trainAndPredict } from '../../processors/churn/index.js'
-import { createScoreEvents, loadScorecard, scoreAccounts } from '../../processors/scoring/index.js'
+import { predictAccounts, readLatestTraining, trainAndPredict } from '../../processors/churn/index.js'
+import { createClient as createWsClient } from 'graphql-ws'
+import WebSocket from 'ws'
+import { insertEvents } from '../support/event-rows.js'
+import { createScoreEvents, loadScorecard, scoreAccounts, type ChurnRiskChanged, type HealthScoreChanged, type ScoreEvents } from '../../processors/scoring/index.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
-import { tempDir, uniqueName } from '../support/fixtures.js'
+import { eventually, tempDir, uniqueName } from '../support/fixtures.js'
 import { insertSimulated } from '../support/simulated.js'
 
 const DAY = 86_400_000
@@ -48,6 +51,8 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
   const publishClient = new Redis(inject('redisUrl'))
   const subscribeClient = new Redis(inject('redisUrl'))
   let server: GraphQLServer
+  let scoreEvents: ScoreEvents
+  let url = ''
   let all: Row[] = []
   let truth: { accountId: string; segment: string; churnedAt: string | null }[] = []
 
@@ -84,9 +89,10 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
     await scoreAccounts({ clickhouse, scorecard, publish: () => {}, now: () => NOW }, { all: true }, NOW, 'sweep', { live: true })
     const run = await trainAndPredict({ clickhouse, card: scorecard.card, now: () => NOW }, { horizonDays: 60 })
     expect(run.training.status).toBe('READY')
-    const scoreEvents = createScoreEvents({ publishClient, subscribeClient, channel: uniqueName('scores') })
+    scoreEvents = createScoreEvents({ publishClient, subscribeClient, channel: uniqueName('scores') })
     server = await createGraphQLServer({ clickhouse: counted.client, scoreEvents, scorecard, logger: pino({ level: 'error' }) })
     all = (await walk({ first: 100 })).rows
+    url = `${await server.app.listen({ port: 0, host: '127.0.0.1' })}/graphql`
   }, 240_000)
   afterAll(async () => {
     await server?.close()
@@ -291,7 +297,6 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
   })
 
   it('builds the monthly health report and metric sheet from the API', async () => {
-    const url = `${await server.app.listen({ port: 0, host: '127.0.0.1' })}/graphql`
     const month = new Date(NOW).toISOString().slice(0, 7)
     const now = NOW + 3_600_000
     const report = await readHealthReport(url, month, now)
@@ -312,6 +317,58 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
     const { data } = await graphql('query($from: DateTimeISO, $to: DateTimeISO) { kpis(from: $from, to: $to) { nps adoptionRate netRevenueRetention } }', { from, to: new Date(now).toISOString() })
     expect(sheet.kpis).toMatchObject(data.kpis[0])
     expect(formatMetricsReport(sheet, 'markdown')).toMatch(/\| NPS \| .* \| >10 \| (✅|⚠️|❌|—) \|/)
+  })
+
+  it('pushes tier changes, churn risk changes and filters them as asked (graphql-ws over real Redis pub/sub)', async () => {
+    const ws = createWsClient({ url: url.replace('http', 'ws'), webSocketImpl: WebSocket, lazy: false })
+    await new Promise<void>((resolve, reject) => {
+      ws.on('connected', () => resolve())
+      ws.on('error', reject)
+    })
+    const got: Record<string, any[]> = { critical: [], risky: [], one: [] }
+    const listen = (key: string, query: string) => ws.subscribe({ query }, { next: (m) => got[key].push(m.data ?? m.errors), error: (e) => got[key].push({ error: e }), complete: () => {} })
+    const stops = [
+      listen('critical', 'subscription { tierChanged(tiers: ["Critical"]) { accountId tier previousTier tierChanged } }'),
+      listen('risky', 'subscription { churnRiskChanged(minProbability: 0.5) { accountId probability previousProbability modelVersion } }'),
+      listen('one', `subscription { churnRiskChanged(accountId: "${all[3].id}") { accountId probability } }`),
+    ]
+    await new Promise((r) => setTimeout(r, 300))
+    const score = (accountId: string, previousTier: string, tier: string): HealthScoreChanged => ({
+      accountId, score: 30, tier, previousScore: 50, previousTier, status: 'OK', coverage: 1, missing: [], scorecardVersion: 'v', asOf: new Date(NOW).toISOString(),
+      computedAt: new Date(NOW).toISOString(), trend: { change7d: null, change30d: null, direction: 'STABLE' }, components: [], drivers: [],
+    })
+    const risk = (accountId: string, probability: number): ChurnRiskChanged => ({ accountId, probability, previousProbability: 0.1, horizonDays: 60, revenueAtRisk: null, modelVersion: 'm', computedAt: new Date(NOW).toISOString() })
+    await scoreEvents.publish(score('acct_x', 'At-risk', 'Critical'))
+    await scoreEvents.publish(score('acct_y', 'Critical', 'Critical'))
+    await scoreEvents.publish(score('acct_z', 'Healthy', 'Stable'))
+    await scoreEvents.publishChurnRisk(risk('acct_x', 0.7))
+    await scoreEvents.publishChurnRisk(risk(all[3].id, 0.2))
+    await eventually('the pushes', async () => (got.critical.length && got.risky.length && got.one.length ? true : undefined))
+    await new Promise((r) => setTimeout(r, 300))
+    expect(got.critical).toEqual([{ tierChanged: { accountId: 'acct_x', tier: 'Critical', previousTier: 'At-risk', tierChanged: true } }])
+    expect(got.risky).toEqual([{ churnRiskChanged: { accountId: 'acct_x', probability: 0.7, previousProbability: 0.1, modelVersion: 'm' } }])
+    expect(got.one).toEqual([{ churnRiskChanged: { accountId: all[3].id, probability: 0.2 } }])
+    stops.forEach((stop) => stop())
+    await ws.dispose()
+  })
+
+  it('announces a re-prediction that moved an account’s churn risk, and stays quiet when nothing moved', async () => {
+    const training = await readLatestTraining(clickhouse)
+    const card = loadScorecard({}).card
+    const id = all.find((a) => a.churnRisk?.probability !== null && a.churnRisk!.probability! < 0.5)!.id
+    const announced: ChurnRiskChanged[] = []
+    await predictAccounts({ clickhouse, card, publish: (c) => announced.push(c) }, training!.model!, [id], NOW)
+    expect(announced).toEqual([])
+    // A P1 ticket, an escalation and a failed payment just now: the hidden hazard's drivers.
+    await insertEvents(clickhouse, [
+      { event: 'support_ticket_opened', accountId: id, at: NOW - 60_000, properties: { ticketId: 'late-p1', severity: 'P1', channel: 'EMAIL', category: null } },
+      { event: 'payment_failed', accountId: id, at: NOW - 30_000, properties: { invoiceId: 'late-inv', amountCents: 1, currency: 'USD', reason: 'CARD_DECLINED', attemptNumber: 3, nextRetryAt: null } },
+    ])
+    await predictAccounts({ clickhouse, card, publish: (c) => announced.push(c) }, training!.model!, [id], NOW)
+    expect(announced).toHaveLength(1)
+    const before = all.find((a) => a.id === id)!.churnRisk!.probability!
+    expect(announced[0]).toMatchObject({ accountId: id, previousProbability: before, modelVersion: training!.version })
+    expect(announced[0].probability).toBeGreaterThan(before + 0.01)
   })
 
   it('stops a ClickHouse query that runs past the time limit and says so with a TIMEOUT code', async () => {
