@@ -10,6 +10,7 @@ import { buildSchema } from 'type-graphql'
 import { WebSocketServer } from 'ws'
 import type { LoadedScorecard, ScoreEvents } from '../processors/scoring/index.js'
 import { AccountResolver } from './account.js'
+import { Account360Resolver } from './account-360.js'
 import { AccountListResolver } from './accounts.js'
 import { KpiResolver } from './kpis.js'
 import { PortfolioResolver } from './portfolio.js'
@@ -38,7 +39,7 @@ export interface GraphQLServerDeps {
 /** The API's schema; without score events (printing the SDL) subscriptions are declared but cannot run. */
 export async function buildPulseSchema(scoreEvents?: ScoreEvents): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AccountResolver, AccountListResolver, KpiResolver, PortfolioResolver, ChangeSubscriptionResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver],
+    resolvers: [AccountResolver, Account360Resolver, AccountListResolver, KpiResolver, PortfolioResolver, ChangeSubscriptionResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver],
     pubSub: (scoreEvents?.pubSub ?? { publish() {}, subscribe: () => (async function* () {})() }) as never,
     validate: false,
   })

@@ -41,25 +41,26 @@ SELECT
   argMaxIf(canceled, timestamp, event IN ('subscription_updated', 'subscription_canceled') AND timestamp < t) AS canceledAtEnd,
   argMaxIf(JSONExtractInt(properties, 'seatsPurchased'), timestamp, event = 'seats_updated' AND timestamp < t) AS seatsPurchased
 FROM events
-WHERE timestamp < t AND event IN ('nps_submitted', 'csat_submitted', 'support_ticket_resolved', 'onboarding_milestone_reached', 'account_updated', 'subscription_updated', 'subscription_canceled', 'seats_updated')
+WHERE ({some:UInt8} = 0 OR account_id IN {ids:Array(String)}) AND timestamp < t AND event IN ('nps_submitted', 'csat_submitted', 'support_ticket_resolved', 'onboarding_milestone_reached', 'account_updated', 'subscription_updated', 'subscription_canceled', 'seats_updated')
 GROUP BY account_id`
 
 // Active users over the 30 days before the period's end (the adoption rate's numerator).
 const USAGE_SQL = `
 SELECT account_id, uniqMerge(active_users) AS activeUsers
 FROM account_daily
-WHERE day >= toDate({to:DateTime64(3, 'UTC')}) - 30 AND day < toDate({to:DateTime64(3, 'UTC')})
+WHERE ({some:UInt8} = 0 OR account_id IN {ids:Array(String)}) AND day >= toDate({to:DateTime64(3, 'UTC')}) - 30 AND day < toDate({to:DateTime64(3, 'UTC')})
 GROUP BY account_id`
 
 const ACCOUNTS_SQL = `
 SELECT account_id, toUnixTimestamp64Milli(min(first_seen)) AS firstSeen FROM account_profile_state
+WHERE {some:UInt8} = 0 OR account_id IN {ids:Array(String)}
 GROUP BY account_id HAVING min(first_seen) < {to:DateTime64(3, 'UTC')}`
 
 const DAY = 86_400_000
 
 /** Every account seen before `to`, with its contribution to the period's KPIs. */
-export async function readKpiInputs(clickhouse: ClickHouseClient, period: { from: number; to: number }, opts: { milestone?: string } = {}): Promise<AccountKpiInputs[]> {
-  const params = { from: chTime(new Date(period.from)), to: chTime(new Date(period.to)), milestone: opts.milestone ?? '' }
+export async function readKpiInputs(clickhouse: ClickHouseClient, period: { from: number; to: number }, opts: { milestone?: string; accountIds?: string[] } = {}): Promise<AccountKpiInputs[]> {
+  const params = { from: chTime(new Date(period.from)), to: chTime(new Date(period.to)), milestone: opts.milestone ?? '', ids: opts.accountIds ?? [], some: opts.accountIds ? 1 : 0 }
   const [accounts, rows, usage] = await Promise.all([
     queryWideRows<{ account_id: string; firstSeen: string | number }>(clickhouse, ACCOUNTS_SQL, params),
     queryWideRows<Record<string, any>>(clickhouse, EVENTS_SQL, params),

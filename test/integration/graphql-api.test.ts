@@ -371,6 +371,46 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
     expect(announced[0].probability).toBeGreaterThan(before + 0.01)
   })
 
+  it('serves the account 360: usage series, feature use, CSM activity, KPIs and a paginated timeline of raw events', async () => {
+    const id = all.find((a) => a.healthScore?.score !== null && a.churnRisk?.probability !== null)!.id
+    const to = new Date(NOW).toISOString()
+    const q = `query($id: ID!, $to: DateTimeISO, $after: String) { account(id: $id) {
+      usage(to: $to) { day activeUsers logins features } featureUsage(to: $to) { feature events users }
+      csmActivity(first: 5) { at activity csmId durationMinutes notes } kpis(to: $to) { key accounts npsResponses startAccounts }
+      timeline(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { messageId event timestamp userId properties source schemaId } } } } }`
+    const events: any[] = []
+    let first: any
+    for (let after: string | null = null, pages = 0; pages < 200; pages++) {
+      const r = await graphql(q, { id, to, after })
+      expect(r.errors).toBeUndefined()
+      first ??= r.data.account
+      events.push(...r.data.account.timeline.edges.map((e: any) => e.node))
+      if (!r.data.account.timeline.pageInfo.hasNextPage) break
+      after = r.data.account.timeline.pageInfo.endCursor
+    }
+    const count = async (sql: string) => Number((await (await clickhouse.query({ query: sql, query_params: { id, from: new Date(NOW - 30 * DAY).toISOString().replace('T', ' ').replace('Z', ''), to: to.replace('T', ' ').replace('Z', '') }, format: 'JSONEachRow' })).json<{ n: string }>())[0].n)
+    expect(events.length).toBe(await count('SELECT count() AS n FROM events FINAL WHERE account_id = {id:String}'))
+    expect(new Set(events.map((e) => e.messageId)).size).toBe(events.length)
+    const times = events.map((e) => Date.parse(e.timestamp))
+    expect(times).toEqual([...times].sort((a, b) => b - a))
+    expect(typeof events[0].properties).toBe('object')
+    expect(events.every((e) => typeof e.source === 'string' && e.source.startsWith('/') && e.schemaId >= 0)).toBe(true)
+    const usage = first.usage as { day: string; activeUsers: number }[]
+    expect(usage.length).toBeGreaterThan(10)
+    expect(usage.length).toBeLessThanOrEqual(31)
+    expect(usage.map((u) => u.day)).toEqual([...usage.map((u) => u.day)].sort())
+    const featureEvents = first.featureUsage.reduce((n: number, f: any) => n + f.events, 0)
+    expect(featureEvents).toBe(await count("SELECT count() AS n FROM events FINAL WHERE account_id = {id:String} AND event = 'feature_used' AND timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}"))
+    expect(first.kpis).toMatchObject({ key: id, accounts: 1 })
+    const csm = first.csmActivity as { at: string }[]
+    expect(csm.length).toBe(Math.min(5, await count("SELECT count() AS n FROM events FINAL WHERE account_id = {id:String} AND event = 'csm_activity_logged'")))
+    expect(csm.map((c) => c.at)).toEqual([...csm.map((c) => c.at)].sort().reverse())
+    const filtered = await graphql('query($id: ID!) { account(id: $id) { timeline(first: 100, events: ["nps_submitted"]) { edges { node { event } } } } }', { id })
+    expect(filtered.data.account.timeline.edges.every((e: any) => e.node.event === 'nps_submitted')).toBe(true)
+    const badCursor = await graphql('query($id: ID!) { account(id: $id) { timeline(after: "x") { edges { cursor } } } }', { id })
+    expect(badCursor.errors?.[0]).toMatchObject({ message: 'timeline: after "x" is not a cursor this API returned', extensions: { code: 'BAD_USER_INPUT' } })
+  })
+
   it('stops a ClickHouse query that runs past the time limit and says so with a TIMEOUT code', async () => {
     const limited = withQueryTimeout(clickhouse, 1000)
     const slow = limited.query({ query: 'SELECT sleepEachRow(0.5) FROM numbers(20) SETTINGS max_block_size = 1', format: 'JSONEachRow' }).then((rs) => rs.json())
