@@ -13,6 +13,8 @@ export interface GraphQLContext {
   trainChurn?: (horizonDays?: number) => Promise<TrainingRun>
   /** The onboarding milestone that counts as first value (PULSE_TTV_MILESTONE); absent: any. */
   ttvMilestone?: string
+  /** The schema registry's base URL (read-only `schemas`); absent: that query answers SERVICE_UNAVAILABLE. */
+  registryUrl?: string
   /** This request's batching readers (one set per request: nothing cached outlives it). */
   loaders: Loaders
 }

@@ -14,6 +14,7 @@ import { Account360Resolver } from './account-360.js'
 import { AccountListResolver } from './accounts.js'
 import { KpiResolver } from './kpis.js'
 import { PortfolioResolver } from './portfolio.js'
+import { SchemaResolver } from './schemas.js'
 import { ChangeSubscriptionResolver } from './subscriptions.js'
 import { AccountChurnResolver, ChurnModelResolver } from './churn.js'
 import type { GraphQLContext } from './context.js'
@@ -30,6 +31,8 @@ export interface GraphQLServerDeps {
   scorecard: LoadedScorecard
   logger?: Logger
   trainChurn?: GraphQLContext['trainChurn']
+  /** The schema registry's base URL, for the read-only `schemas` query. */
+  registryUrl?: string
   /** The onboarding milestone that counts as first value (time to value); absent: the first of any id. */
   ttvMilestone?: string
   /** The longest a ClickHouse query of a request may run. @defaultValue 10 s */
@@ -39,7 +42,7 @@ export interface GraphQLServerDeps {
 /** The API's schema; without score events (printing the SDL) subscriptions are declared but cannot run. */
 export async function buildPulseSchema(scoreEvents?: ScoreEvents): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AccountResolver, Account360Resolver, AccountListResolver, KpiResolver, PortfolioResolver, ChangeSubscriptionResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver],
+    resolvers: [AccountResolver, Account360Resolver, AccountListResolver, SchemaResolver, KpiResolver, PortfolioResolver, ChangeSubscriptionResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver],
     pubSub: (scoreEvents?.pubSub ?? { publish() {}, subscribe: () => (async function* () {})() }) as never,
     validate: false,
   })
@@ -74,6 +77,7 @@ export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<Grap
     scorecard: deps.scorecard,
     trainChurn: deps.trainChurn,
     ttvMilestone: deps.ttvMilestone,
+    registryUrl: deps.registryUrl,
     loaders: createLoaders(clickhouse),
   })
   const app = Fastify(httpServerOptions(deps.logger, 'graphql'))

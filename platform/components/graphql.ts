@@ -18,6 +18,7 @@ export async function startGraphQL(ctx: PlatformContext): Promise<ComponentStart
     logger: ctx.logger,
     queryTimeoutMs: ctx.config.graphql.queryTimeoutMs,
     ttvMilestone: ctx.config.graphql.ttvMilestone,
+    registryUrl: ctx.registryUrl,
     trainChurn: (horizonDays) => requestTraining(churnQueue, churnEvents, { horizonDays }),
   })
   const url = await ctx.listen(server.app, ctx.config.ports.graphql)

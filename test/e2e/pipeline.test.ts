@@ -109,6 +109,15 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
   it('registered the catalog at start', async () => {
     const subjects = await (await fetch(`${platform.endpoints.registry}/subjects`)).json()
     expect(subjects).toEqual(expect.arrayContaining(['feature_used', 'user_login']))
+    // The same contracts, read-only, through GraphQL.
+    const r = await graphql('{ schemas { subject versions compatibility latest { version id schema } } one: schemas(subject: "feature_used") { version(version: 1) { id } missing: version(version: 99) { id } } }', {})
+    expect(r.errors).toBeUndefined()
+    expect(r.data.schemas.map((x: any) => x.subject)).toEqual([...subjects].sort())
+    const feature = r.data.schemas.find((x: any) => x.subject === 'feature_used')
+    const { compatibilityLevel } = await (await fetch(`${platform.endpoints.registry}/config/feature_used?defaultToGlobal=true`)).json()
+    expect(feature).toMatchObject({ versions: [1], compatibility: compatibilityLevel, latest: { version: 1 } })
+    expect(JSON.parse(feature.latest.schema)).toMatchObject({ type: 'record', name: 'FeatureUsed' })
+    expect(r.data.one).toEqual([{ version: { id: feature.latest.id }, missing: null }])
   })
 
   let scoredAccount = ''
