@@ -5,7 +5,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client'
 import DataLoader from 'dataloader'
-import { readLatestTraining, readPredictions, type PredictionRecord, type StoredTraining } from '../processors/churn/index.js'
+import { readModelInForce, readPredictions, type ModelInForce, type PredictionRecord } from '../processors/churn/index.js'
 import { queryRows } from '../processors/clickhouse-rows.js'
 import type { AccountAttributes } from '../processors/kpis/index.js'
 import { readScorecards } from '../processors/scoring/index.js'
@@ -31,8 +31,8 @@ export interface Loaders {
   dailyTiers: DataLoader<string, { day: string; tier: string }[]>
   /** Every account's segment and CSM (for grouping), read once per request. */
   attributes(): Promise<Map<string, AccountAttributes>>
-  /** The churn model in force (the latest training), read once per request. */
-  latestTraining(): Promise<StoredTraining | null>
+  /** The churn model in force (the latest training: its version, status and figures), read once per request. */
+  latestTraining(): Promise<ModelInForce | null>
 }
 
 /** Rows keyed by account id, in the order DataLoader asked for them (null where there is none). */
@@ -42,7 +42,7 @@ function byId<T>(ids: readonly string[], rows: T[], id: (row: T) => string): (T 
 }
 
 export function createLoaders(clickhouse: ClickHouseClient): Loaders {
-  let training: Promise<StoredTraining | null> | undefined
+  let training: Promise<ModelInForce | null> | undefined
   let attributes: Promise<Map<string, AccountAttributes>> | undefined
   return {
     profile: new DataLoader(async (ids) =>
@@ -67,7 +67,7 @@ export function createLoaders(clickhouse: ClickHouseClient): Loaders {
       for (const r of rows) of.set(r.account_id, [...(of.get(r.account_id) ?? []), { day: r.day, tier: r.tier }])
       return ids.map((id) => of.get(id) ?? [])
     }),
-    latestTraining: () => (training ??= readLatestTraining(clickhouse)),
+    latestTraining: () => (training ??= readModelInForce(clickhouse)),
     attributes: () =>
       (attributes ??= queryRows<{ account_id: string; segment: string | null; csm_id: string | null }>(clickhouse, 'SELECT account_id, segment, csm_id FROM account_profiles').then(
         (rows) => new Map(rows.map((r) => [r.account_id, { segment: r.segment, csmId: r.csm_id }])),

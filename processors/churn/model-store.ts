@@ -25,6 +25,26 @@ export async function insertTraining(clickhouse: ClickHouseClient, training: Chu
   return stored
 }
 
+/** What the API needs of the training in force, without reading its report and model (a request reads it once). */
+export interface ModelInForce {
+  version: string
+  status: ChurnTraining['status']
+  horizonDays: number
+  reason: string
+  baseRate: number
+  trainedAt: number
+}
+
+export async function readModelInForce(clickhouse: ClickHouseClient): Promise<ModelInForce | null> {
+  const [row] = await queryRows<Record<string, string | number>>(
+    clickhouse,
+    `SELECT version, status, horizon_days AS horizonDays, reason, JSONExtractFloat(report, 'baseRate') AS baseRate, toUnixTimestamp64Milli(trained_at) AS trainedAt
+     FROM churn_models ORDER BY trained_at DESC, version DESC LIMIT 1`,
+  )
+  if (!row) return null
+  return { version: String(row.version), status: row.status as ModelInForce['status'], horizonDays: Number(row.horizonDays), reason: String(row.reason), baseRate: Number(row.baseRate), trainedAt: Number(row.trainedAt) }
+}
+
 /** The training in force: the latest. */
 export async function readLatestTraining(clickhouse: ClickHouseClient): Promise<StoredTraining | null> {
   const [row] = await queryRows<{ report: string; model: string }>(clickhouse, 'SELECT report, model FROM churn_models ORDER BY trained_at DESC, version DESC LIMIT 1')
