@@ -142,29 +142,38 @@ export function filterProblems(f: AccountListFilter): string[] {
   return problems
 }
 
+/**
+ * The page, each row with the total of accounts matching the filter (a window over the filtered rows, taken
+ * before the cursor narrows them): one query instead of a page and a count.
+ */
 export function accountPageQuery(filter: AccountListFilter, order: AccountListOrder, after: Cursor | null, limit: number, modelVersion: string): { sql: string; params: Record<string, unknown> } {
   const { conditions, params } = filterSql(filter)
   const asc = order.direction === 'ASC'
   const key = order.field === 'ID' ? 'CAST(NULL, \'Nullable(Float64)\')' : SORT_EXPRESSIONS[order.field]
+  let position = ''
   if (after) {
     params.afterId = after.id
-    if (order.field === 'ID') conditions.push(`account_id ${asc ? '>' : '<'} {afterId:String}`)
-    else if (after.value === null) conditions.push('(sort_key IS NULL AND account_id > {afterId:String})')
+    if (order.field === 'ID') position = `account_id ${asc ? '>' : '<'} {afterId:String}`
+    else if (after.value === null) position = '(sort_key IS NULL AND account_id > {afterId:String})'
     else {
       // Accounts with a value come first, in the asked direction, then those without, each group by id.
-      conditions.push(`(sort_key IS NULL OR sort_key ${asc ? '>' : '<'} {afterValue:Float64} OR (sort_key = {afterValue:Float64} AND account_id > {afterId:String}))`)
+      position = `(sort_key IS NULL OR sort_key ${asc ? '>' : '<'} {afterValue:Float64} OR (sort_key = {afterValue:Float64} AND account_id > {afterId:String}))`
       params.afterValue = after.value
     }
   }
   const sql = `
-SELECT account_id, ${key} AS sort_key FROM (${accountsSource(needsProfile(filter, order))})
-${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
+SELECT account_id, sort_key, total FROM (
+  SELECT account_id, ${key} AS sort_key, count() OVER () AS total FROM (${accountsSource(needsProfile(filter, order))})
+  ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
+)
+${position ? `WHERE ${position}` : ''}
 ORDER BY ${order.field === 'ID' ? `account_id ${order.direction}` : `sort_key IS NULL, sort_key ${order.direction}, account_id ASC`}
 LIMIT {limit:UInt32}
 SETTINGS join_use_nulls = 1`
   return { sql, params: { ...params, limit, modelVersion } }
 }
 
+/** The total alone, for a page past the last row (which carries no total). */
 export function accountCountQuery(filter: AccountListFilter, modelVersion: string): { sql: string; params: Record<string, unknown> } {
   const { conditions, params } = filterSql(filter)
   const sql = `SELECT count() AS n FROM (${accountsSource(needsProfile(filter))}) ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''} SETTINGS join_use_nulls = 1`

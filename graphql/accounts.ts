@@ -147,16 +147,17 @@ export class AccountListResolver {
     // Probabilities of a model that is not READY are not served, so they neither filter nor order.
     const modelVersion = training?.status === 'READY' ? training.version : ''
     const page = accountPageQuery(filter ?? {}, order, cursor, first + 1, modelVersion)
-    const count = accountCountQuery(filter ?? {}, modelVersion)
-    const [rows, [total]] = await Promise.all([
-      queryRows<{ account_id: string; sort_key: number | null }>(ctx.clickhouse, page.sql, page.params),
-      queryRows<{ n: string }>(ctx.clickhouse, count.sql, count.params),
-    ])
+    const rows = await queryRows<{ account_id: string; sort_key: number | null; total: string | number }>(ctx.clickhouse, page.sql, page.params)
+    let total = Number(rows[0]?.total ?? 0)
+    if (!rows.length && cursor) {
+      const count = accountCountQuery(filter ?? {}, modelVersion)
+      total = Number((await queryRows<{ n: string }>(ctx.clickhouse, count.sql, count.params))[0]?.n ?? 0)
+    }
     const edges = rows.slice(0, first).map((r) => ({ cursor: encodeCursor({ ...order, value: r.sort_key === null ? null : Number(r.sort_key), id: r.account_id }), node: { id: r.account_id } }))
     return {
       edges,
       pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: cursor !== null, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
-      totalCount: Number(total?.n ?? 0),
+      totalCount: total,
     }
   }
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { createGraphQLServer, type GraphQLServer } from '../../graphql/index.js'
 import { QUERY_LIMITS, withQueryTimeout } from '../../graphql/protection.js'
+import { encodeCursor } from '../../graphql/account-list-query.js'
 import { formatHealthReport } from '../../cli/report/health-report.js'
 import { formatMetricsReport } from '../../cli/report/metrics-report.js'
 import { parseTargets, readHealthReport, readMetricsReport } from '../../cli/report/report-data.js'
@@ -108,6 +109,9 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
     expect(all.map((r) => r.id)).toEqual([...all.map((r) => r.id)].sort())
     expect(new Set(all.map((r) => r.id)).size).toBe(400)
     expect(all.filter((r) => r.healthScore?.score !== null).length).toBeGreaterThan(300)
+    // Past the last page: no edges, the total still right.
+    const last = await page({ first: 100, after: encodeCursor({ field: 'ID', direction: 'ASC', value: null, id: all.at(-1)!.id }) })
+    expect(last).toMatchObject({ totalCount: 400, edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: true, endCursor: null } })
     expect(all.filter((r) => r.churnRisk?.probability !== null).length).toBeGreaterThan(150)
   })
 
