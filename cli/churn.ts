@@ -1,3 +1,4 @@
+import { graphqlRequest } from './graphql-request.js'
 import { parseArgs } from 'node:util'
 import { parseDuration } from '../runtime/duration.js'
 import { runningGraphqlUrl } from '../runtime/endpoints-file.js'
@@ -84,10 +85,8 @@ export async function churnCommand(argv: string[], env = process.env): Promise<n
     sub === 'train'
       ? `mutation($horizonDays: Int) { trainChurnModel(horizonDays: $horizonDays) { ${MODEL_FIELDS} } }`
       : `{ churnModel { ${MODEL_FIELDS} } }`
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables: { horizonDays } }) })
-  const body = (await res.json()) as { data?: { trainChurnModel?: ChurnModelAnswer; churnModel?: ChurnModelAnswer | null }; errors?: { message: string }[] }
-  if (body.errors?.length) throw new Error(`GraphQL at ${url} answered: ${body.errors.map((e) => e.message).join('; ')}`)
-  const model = body.data?.trainChurnModel ?? body.data?.churnModel
+  const data = await graphqlRequest<{ trainChurnModel?: ChurnModelAnswer; churnModel?: ChurnModelAnswer | null }>(url, query, { horizonDays })
+  const model = data.trainChurnModel ?? data.churnModel
   if (!model) {
     console.error('No churn model has been trained yet: run `pulse churn train`.')
     return 3

@@ -1,3 +1,4 @@
+import { graphqlRequest } from './graphql-request.js'
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -74,18 +75,12 @@ export async function driftCommand(argv: string[]): Promise<number> {
   const format = values.format as Format
   if (!FORMATS.includes(format)) throw new Error(`--format must be one of ${FORMATS.join(', ')}`)
   const url = values.graphql ?? process.env.PULSE_GRAPHQL_URL ?? 'http://127.0.0.1:4000/graphql'
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      query: `query($since: String!, $subject: String) { driftReport(since: $since, subject: $subject) {
-        subject version kind path expected actual source events firstSeen lastSeen sample } }`,
-      variables: { since: values.since, subject: values.subject ?? null },
-    }),
-  })
-  const body = (await res.json()) as { data?: { driftReport: DriftEntry[] }; errors?: { message: string }[] }
-  if (!body.data) throw new Error(`GraphQL at ${url} answered: ${body.errors?.map((e) => e.message).join('; ') ?? res.status}`)
-  const entries = body.data.driftReport
+  const { driftReport: entries } = await graphqlRequest<{ driftReport: DriftEntry[] }>(
+    url,
+    `query($since: String!, $subject: String) { driftReport(since: $since, subject: $subject) {
+      subject version kind path expected actual source events firstSeen lastSeen sample } }`,
+    { since: values.since, subject: values.subject ?? null },
+  )
   const schemaFile = (subject: string) => {
     const f = path.join(values.dir!, `${subject}.avsc`)
     return fs.existsSync(f) ? f : undefined

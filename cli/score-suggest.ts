@@ -1,3 +1,4 @@
+import { graphqlRequest } from './graphql-request.js'
 import { parseArgs } from 'node:util'
 import { runningGraphqlUrl } from '../runtime/endpoints-file.js'
 
@@ -42,10 +43,7 @@ export async function scoreSuggestCommand(argv: string[], env = process.env): Pr
   }
   if (!['text', 'markdown', 'json'].includes(values.format!)) throw new Error(`--format must be text, markdown or json, got "${values.format}"`)
   const url = runningGraphqlUrl(values.graphql, env)
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY }) })
-  const body = (await res.json()) as { data?: { churnModel: SuggestionAnswer | null }; errors?: { message: string }[] }
-  if (body.errors?.length) throw new Error(`GraphQL at ${url} answered: ${body.errors.map((e) => e.message).join('; ')}`)
-  const model = body.data?.churnModel
+  const model = (await graphqlRequest<{ churnModel: SuggestionAnswer | null }>(url, QUERY)).churnModel
   if (!model?.scorecardSuggestion) {
     console.error(model ? `The last churn training (${model.status}) had too little history to judge the scorecard: see \`pulse churn backtest\`.` : 'No churn model has been trained yet: run `pulse churn train`.')
     return 3

@@ -1,3 +1,4 @@
+import { graphqlRequest } from './graphql-request.js'
 import fs from 'node:fs'
 import { parseArgs } from 'node:util'
 import { DEFAULT_SCORECARD_FILE, readYaml, resolveScorecard, scorecardFile, sourceLabel } from '../processors/scoring/scorecard-file.js'
@@ -54,17 +55,7 @@ export async function scoreCommand(argv: string[], env = process.env): Promise<n
   const weights = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('PULSE_SCORING_WEIGHT_') && v))
 
   const url = runningGraphqlUrl(values.graphql, env)
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      query: DRY_RUN_QUERY,
-      variables: { scorecard: text, fileName, weights, accountIds: values.account ?? null, limit },
-    }),
-  })
-  const body = (await res.json()) as { data?: { scorecardDryRun: DryRunAnswer }; errors?: { message: string }[] }
-  if (!body.data?.scorecardDryRun) throw new Error(`GraphQL at ${url} answered: ${body.errors?.map((e) => e.message).join('; ') ?? res.status}`)
-  const run = body.data.scorecardDryRun
+  const { scorecardDryRun: run } = await graphqlRequest<{ scorecardDryRun: DryRunAnswer }>(url, DRY_RUN_QUERY, { scorecard: text, fileName, weights, accountIds: values.account ?? null, limit })
   console.log(values.format === 'json' ? JSON.stringify(run, null, 2) : formatDryRun(run))
   return 0
 }

@@ -3,8 +3,9 @@ import { Arg, Ctx, Field, Float, Int, ObjectType, Query, Resolver } from 'type-g
 import { parseDuration } from '../runtime/duration.js'
 import { chDate, type GraphQLContext } from './context.js'
 
-@ObjectType({ description: 'One kind of refusal at the gateway over the report window, aggregated.' })
-export class DriftEntry {
+/** What names one kind of drift: the event, the refusal, the field and who sent it (not a schema type of its own: DriftEntry and DriftDetection extend it). */
+@ObjectType()
+export abstract class DriftKind {
   @Field(() => String, { description: 'Event name (schema subject) the producer sent.' })
   subject!: string
 
@@ -25,7 +26,10 @@ export class DriftEntry {
 
   @Field(() => String, { description: 'The API key name that sent the events.' })
   source!: string
+}
 
+@ObjectType({ description: 'One kind of refusal at the gateway over the report window, aggregated.' })
+export class DriftEntry extends DriftKind {
   @Field(() => Float, { description: 'How many refused events this entry stands for.' })
   events!: number
 

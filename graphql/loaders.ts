@@ -64,7 +64,11 @@ export function createLoaders(clickhouse: ClickHouseClient): Loaders {
         { ids },
       )
       const of = new Map<string, { day: string; tier: string }[]>()
-      for (const r of rows) of.set(r.account_id, [...(of.get(r.account_id) ?? []), { day: r.day, tier: r.tier }])
+      for (const r of rows) {
+        const days = of.get(r.account_id)
+        if (days) days.push({ day: r.day, tier: r.tier })
+        else of.set(r.account_id, [{ day: r.day, tier: r.tier }])
+      }
       return ids.map((id) => of.get(id) ?? [])
     }),
     latestTraining: () => (training ??= readModelInForce(clickhouse)),

@@ -182,7 +182,8 @@ export class PortfolioResolver {
   async kpis(@Root() p: Portfolio, @Ctx() ctx: GraphQLContext): Promise<KpiGroup> {
     const inputs = await readKpiInputs(ctx.clickhouse, { from: p.from.getTime(), to: p.to.getTime() }, { milestone: ctx.ttvMilestone })
     if (!p.segment) return groupKpis(inputs, 'PORTFOLIO', new Map())[0]
-    const groups = groupKpis(inputs, 'SEGMENT', await ctx.loaders.attributes())
-    return groups.find((g) => g.key === p.segment) ?? groupKpis([], 'PORTFOLIO', new Map()).map((g) => ({ ...g, key: p.segment! }))[0]
+    const attributes = await ctx.loaders.attributes()
+    const [segment] = groupKpis(inputs.filter((a) => attributes.get(a.accountId)?.segment === p.segment), 'PORTFOLIO', attributes)
+    return { ...segment, key: p.segment }
   }
 }

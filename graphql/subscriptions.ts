@@ -1,6 +1,7 @@
 import { Arg, Field, Float, ID, Int, ObjectType, Resolver, Root, Subscription } from 'type-graphql'
 import type { ChurnRiskChanged, DriftDetected, HealthScoreChanged } from '../processors/scoring/index.js'
 import type { GraphQLContext } from './context.js'
+import { DriftKind } from './drift.js'
 import { HealthScoreChange, toHealthScoreChange } from './health-score.js'
 
 @ObjectType({ description: "An account's churn probability moved by a point or more (or was predicted for the first time)." })
@@ -28,28 +29,7 @@ export class ChurnRiskChange {
 }
 
 @ObjectType({ description: 'A kind of drift (event, kind, field path, source) the gateway refused for the first time.' })
-export class DriftDetection {
-  @Field(() => String)
-  subject!: string
-
-  @Field(() => Int)
-  version!: number
-
-  @Field(() => String)
-  kind!: string
-
-  @Field(() => String)
-  path!: string
-
-  @Field(() => String)
-  expected!: string
-
-  @Field(() => String)
-  actual!: string
-
-  @Field(() => String, { description: 'The API key name that sent it.' })
-  source!: string
-
+export class DriftDetection extends DriftKind {
   @Field(() => Int, { description: 'Refused events in the first record.' })
   events!: number
 

@@ -56,5 +56,5 @@ async function unseenDrift(clickhouse: ClickHouseClient, rows: (DriftRecord & { 
     { keys: [...first.keys()] },
   )
   for (const { key } of seen) first.delete(key)
-  return [...first.values()].map((r) => ({ subject: r.subject, version: r.version, kind: r.kind, path: r.path, expected: r.expected, actual: r.actual, source: r.source, events: r.count, time: new Date(`${r.time.replace(' ', 'T')}Z`).toISOString() }))
+  return [...first.values()].map(({ sample: _sample, count, time, ...kind }) => ({ ...kind, events: count, time: new Date(`${time.replace(' ', 'T')}Z`).toISOString() }))
 }

@@ -2,24 +2,14 @@
  * Pure: the monthly metric tracking sheet of ../shared/domain/004 — the health distribution with its change,
  * the key metrics against their targets with a status mark, and the cohort table.
  */
-import type { KpiTargets } from '../../processors/kpis/formulas.js'
+import type { Kpis, KpiTargets } from '../../processors/kpis/formulas.js'
 import { money, type TierRow } from './health-report.js'
 
 export interface MetricsReportData {
   month: string
   asOf: string
   tiers: (TierRow & { previousMrrCents: number })[]
-  kpis: {
-    nps: number | null
-    npsResponses: number
-    csat: number | null
-    csatAverage: number | null
-    csatResponses: number
-    timeToValueDays: number | null
-    adoptionRate: number | null
-    expansionRate: number | null
-    netRevenueRetention: number | null
-  }
+  kpis: Pick<Kpis, 'nps' | 'npsResponses' | 'csat' | 'csatAverage' | 'csatResponses' | 'timeToValueDays' | 'adoptionRate' | 'expansionRate' | 'netRevenueRetention'>
   targets: KpiTargets
   cohorts: { month: string; accounts: number; active: number; averageHealth: number | null; retained: number }[]
 }

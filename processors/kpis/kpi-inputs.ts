@@ -5,7 +5,7 @@
  * because a group's median time to value is not a sum of its accounts'.
  */
 import type { ClickHouseClient } from '@clickhouse/client'
-import { queryWideRows } from '../clickhouse-rows.js'
+import { queryRows } from '../clickhouse-rows.js'
 import { chTime } from '../clickhouse-time.js'
 import { revenueMovement, type KpiInputs } from './formulas.js'
 
@@ -62,9 +62,9 @@ const DAY = 86_400_000
 export async function readKpiInputs(clickhouse: ClickHouseClient, period: { from: number; to: number }, opts: { milestone?: string; accountIds?: string[] } = {}): Promise<AccountKpiInputs[]> {
   const params = { from: chTime(new Date(period.from)), to: chTime(new Date(period.to)), milestone: opts.milestone ?? '', ids: opts.accountIds ?? [], some: opts.accountIds ? 1 : 0 }
   const [accounts, rows, usage] = await Promise.all([
-    queryWideRows<{ account_id: string; firstSeen: string | number }>(clickhouse, ACCOUNTS_SQL, params),
-    queryWideRows<Record<string, any>>(clickhouse, EVENTS_SQL, params),
-    queryWideRows<{ account_id: string; activeUsers: number | string }>(clickhouse, USAGE_SQL, params),
+    queryRows<{ account_id: string; firstSeen: string | number }>(clickhouse, ACCOUNTS_SQL, params),
+    queryRows<Record<string, any>>(clickhouse, EVENTS_SQL, params),
+    queryRows<{ account_id: string; activeUsers: number | string }>(clickhouse, USAGE_SQL, params),
   ])
   const activeOf = new Map(usage.map((u) => [u.account_id, Number(u.activeUsers)]))
   const factsOf = new Map(rows.map((r) => [r.account_id as string, r]))

@@ -6,7 +6,7 @@
  * (and a churn snapshot) as of a past time sees exactly what was known then.
  */
 import type { ClickHouseClient } from '@clickhouse/client'
-import { queryRows, queryWideRows } from '../clickhouse-rows.js'
+import { queryRows } from '../clickhouse-rows.js'
 import { chTime } from '../clickhouse-time.js'
 import type { AccountInputs, PortfolioInputs } from './measure-values.js'
 
@@ -181,8 +181,8 @@ export async function readAccountInputsAt(clickhouse: ClickHouseClient, selectio
   const params = { asOfs: asOfs.map((t) => chTime(new Date(t))), ...ids }
   const [accounts, usage, sparse] = await Promise.all([
     queryRows<{ account_id: string; firstSeen: string }>(clickhouse, accountsSql(filter), params),
-    queryWideRows<Record<string, any>>(clickhouse, usageSql(filter, live), params),
-    queryWideRows<Record<string, any>>(clickhouse, sparseSql(filter), params),
+    queryRows<Record<string, any>>(clickhouse, usageSql(filter, live), params),
+    queryRows<Record<string, any>>(clickhouse, sparseSql(filter), params),
   ])
   const byTime = (rows: Record<string, any>[]) => {
     const m = new Map<number, Map<string, Record<string, any>>>(asOfs.map((t) => [t, new Map()]))

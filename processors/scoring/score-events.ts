@@ -1,6 +1,7 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target'
 import { createPubSub } from '@graphql-yoga/subscription'
 import type { Redis } from 'ioredis'
+import type { DriftRecord } from '../../gateway/drift.js'
 import type { HealthScoreRecord } from './account-score.js'
 import { driversOf, type Driver } from './explain.js'
 import type { ComponentScore, ScoreStatus } from './score.js'
@@ -57,18 +58,8 @@ export interface ChurnRiskChanged {
   computedAt: string
 }
 
-/** What subscribers of `driftDetected` receive: a kind of drift from a source not seen before. */
-export interface DriftDetected {
-  subject: string
-  version: number
-  kind: string
-  path: string
-  expected: string
-  actual: string
-  source: string
-  events: number
-  time: string
-}
+/** What subscribers of `driftDetected` receive: a kind of drift from a source not seen before (its first record, without the sample). */
+export type DriftDetected = Omit<DriftRecord, 'sample' | 'count'> & { events: number }
 
 export type ScoreEvents = ReturnType<typeof createScoreEvents>
 
