@@ -1,4 +1,6 @@
 import { graphqlRequest } from './graphql-request.js'
+import { formatMetricsReport } from './report/metrics-report.js'
+import { parseTargets, readMetricsReport } from './report/report-data.js'
 import crypto from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -174,22 +176,21 @@ export async function runChurnDemo(opts: { gatewayUrl: string; graphqlUrl: strin
     )
     console.log(`\n${formatBacktest(trainChurnModel)}`)
     if (trainChurnModel.status !== 'READY') return
-    const top = await queryRows<{ account_id: string }>(clickhouse, 'SELECT account_id FROM churn_predictions FINAL ORDER BY probability * ifNull(mrr_cents, 0) DESC LIMIT 5')
-    const rows = []
-    for (const { account_id: id } of top) {
-      const { account } = await graphqlRequest<{ account: { churnRisk: { probability: number; revenueAtRisk: number; drivers: { description: string; value: number | null; contribution: number }[] } } }>(
-        opts.graphqlUrl,
-        'query($id: ID!) { account(id: $id) { churnRisk { probability revenueAtRisk drivers { description value contribution } } } }',
-        { id },
-      )
-      const r = account.churnRisk
-      const value = (v: number | null) => (v === null ? 'unknown' : Number.isInteger(v) ? String(v) : v.toFixed(2))
+    const { accounts } = await graphqlRequest<{ accounts: { edges: { node: { id: string; churnRisk: { probability: number; revenueAtRisk: number; drivers: { description: string; value: number | null; contribution: number }[] } } }[] } }>(
+      opts.graphqlUrl,
+      '{ accounts(first: 5, orderBy: { field: REVENUE_AT_RISK, direction: DESC }) { edges { node { id churnRisk { probability revenueAtRisk drivers { description value contribution } } } } } }',
+    )
+    const value = (v: number | null) => (v === null ? 'unknown' : Number.isInteger(v) ? String(v) : v.toFixed(2))
+    const rows = accounts.edges.map(({ node: { id, churnRisk: r } }) => {
       const reasons = r.drivers.filter((d) => d.contribution > 0).slice(0, 2).map((d) => `${d.description}: ${value(d.value)}`)
-      rows.push({ account: id, [`churn within ${opts.horizonDays} d`]: `${Math.round(r.probability * 100)} %`, 'revenue at risk / month': `$${Math.round(r.revenueAtRisk).toLocaleString('en-US')}`, 'what raises it': reasons.join('; ') })
-    }
-    console.log('\nMost revenue at risk (churnRisk through GraphQL):')
+      return { account: id, [`churn within ${opts.horizonDays} d`]: `${Math.round(r.probability * 100)} %`, 'revenue at risk / month': `$${Math.round(r.revenueAtRisk).toLocaleString('en-US')}`, 'what raises it': reasons.join('; ') }
+    })
+    console.log('\nMost revenue at risk (accounts(orderBy: REVENUE_AT_RISK) through GraphQL):')
     console.table(rows)
-    console.log('Then: npx pulse churn backtest --format markdown   (the report above, for a pull request or a wiki)')
+    const month = new Date().toISOString().slice(0, 7)
+    console.log(`\n${formatMetricsReport(await readMetricsReport(opts.graphqlUrl, month, Date.now(), parseTargets(undefined)), 'markdown')}`)
+    console.log('Then: npx pulse churn backtest --format markdown   (the backtest, for a pull request or a wiki)')
+    console.log('      npx pulse report health                      (this month\'s Customer Health report: at-risk, critical and expansion-ready accounts)')
   } finally {
     await clickhouse.close()
   }
