@@ -60,6 +60,9 @@ if (split) {
       PULSE_DATA_DIR: childDir,
       PULSE_GRAPHQL_PORT: '0',
       PULSE_REGISTRY_URL: platform.endpoints.registry,
+      // The same key: it reads the registry, and the bench's subscription presents it to this GraphQL server.
+      PULSE_API_KEYS: `bench:${KEY}`,
+      PULSE_API_KEY: KEY,
       PULSE_KAFKA_BROKERS: platform.endpoints.kafka.join(','),
       PULSE_REDIS_URL: platform.endpoints.redis,
       PULSE_LOG_LEVEL: 'error',
@@ -81,7 +84,7 @@ if (split) {
 interface Probe { at: number; pushedMs?: number; queryableMs?: number }
 const probes = new Map<string, Probe>()
 const byAccount = new Map<string, Probe>()
-const ws = createWsClient({ url: graphqlWs, webSocketImpl: WebSocket })
+const ws = createWsClient({ url: graphqlWs, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${KEY}` } })
 ws.subscribe(
   { query: 'subscription { healthScoreChanged { accountId } }' },
   {

@@ -11,7 +11,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
+import { schemaRegistryClient } from '../registry/index.js'
 import autocannon from 'autocannon'
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
 
@@ -28,7 +28,7 @@ async function startPulse(env: Record<string, string>, flags: string[] = []) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-bench-'))
   dataDirs.push(dataDir)
   const child = spawn(process.execPath, [...flags, PULSE_BIN, 'dev'], {
-    env: { ...process.env, PULSE_DATA_DIR: dataDir, PULSE_API_KEYS: `bench:${KEY}`, PULSE_GATEWAY_PORT: '0', PULSE_REGISTRY_PORT: '0', PULSE_GRAPHQL_PORT: '0', PULSE_LOG_LEVEL: 'warn', PULSE_RATE_LIMIT: '1000000/1s', ...env },
+    env: { ...process.env, PULSE_DATA_DIR: dataDir, PULSE_API_KEYS: `bench:${KEY}:track+read+admin`, PULSE_GATEWAY_PORT: '0', PULSE_REGISTRY_PORT: '0', PULSE_GRAPHQL_PORT: '0', PULSE_LOG_LEVEL: 'warn', PULSE_RATE_LIMIT: '1000000/1s', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   let out = ''
@@ -76,7 +76,7 @@ const latency = { p50: Math.max(...results.map((r) => r.latency.p50)), p99: Math
 const non2xx = results.reduce((n, r) => n + r.non2xx, 0)
 
 // 2. The ceiling: the same Avro bytes and headers, straight to Kafka with kafkajs, as many requests in flight.
-const registry = new SchemaRegistry({ host: registryUrl })
+const registry = schemaRegistryClient({ url: registryUrl, authorization: `Bearer ${KEY}` })
 const featureId = await registry.getLatestSchemaId('feature_used')
 const loginId = await registry.getLatestSchemaId('user_login')
 const featureBytes = await registry.encode(featureId, { feature: 'reports.export', durationMs: 1200 })

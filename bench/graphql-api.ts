@@ -10,6 +10,7 @@ import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import { createGraphQLServer } from '../graphql/index.js'
+import { ApiKeys, bearer, generateApiKey } from '../runtime/auth/index.js'
 import { migrate } from '../migrations/runner.js'
 import { readLatestTraining, trainAndPredict } from '../processors/churn/index.js'
 import { queryRows } from '../processors/clickhouse-rows.js'
@@ -54,10 +55,13 @@ if ((await readLatestTraining(clickhouse))?.status !== 'READY') {
 const redis = await startRedisServer({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-api-bench-redis-')) })
 const publishClient = new Redis(redis.url)
 const subscribeClient = new Redis(redis.url)
-const server = await createGraphQLServer({ clickhouse, scoreEvents: createScoreEvents({ publishClient, subscribeClient, channel: 'bench' }), scorecard })
+const key = generateApiKey('bench')
+const apiKeys = new ApiKeys(undefined, 'bench', new Map([[key.name, { secret: key.secret, scopes: ['read'] }]]))
+const headers = { 'content-type': 'application/json', authorization: bearer(key.secret) }
+const server = await createGraphQLServer({ apiKeys, clickhouse, scoreEvents: createScoreEvents({ publishClient, subscribeClient, channel: 'bench' }), scorecard })
 const url = `${await server.app.listen({ port: 0, host: '127.0.0.1' })}/graphql`
 const post = async (query: string, variables: Record<string, unknown> = {}) => {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) })
+  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) })
   const body = (await res.json()) as { errors?: { message: string }[] }
   if (body.errors) throw new Error(body.errors.map((e) => e.message).join('; '))
   return body
@@ -105,7 +109,7 @@ const bare = Fastify()
 bare.post('/graphql', async (_req, reply) => reply.type('application/json').send(answer))
 const bareUrl = `${await bare.listen({ port: 0, host: '127.0.0.1' })}/graphql`
 const load = (target: string) =>
-  autocannon({ url: target, connections: 10, duration: seconds, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: small }) })
+  autocannon({ url: target, connections: 10, duration: seconds, method: 'POST', headers, body: JSON.stringify({ query: small }) })
 const bareRun = await load(bareUrl)
 const graphqlRun = await load(url)
 const rps = (r: autocannon.Result) => r['2xx'] / r.duration

@@ -9,7 +9,6 @@ import fs from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import { Redis } from 'ioredis'
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
 import { cloudEventHeaders } from '../gateway/cloudevents.js'
@@ -18,7 +17,7 @@ import { createScoringQueue } from '../processors/scoring/index.js'
 import { startBatchConsumer } from '../processors/batch-consumer.js'
 import { chTime } from '../processors/clickhouse-time.js'
 import { toEventRow } from '../processors/event-row.js'
-import { registryRest } from '../registry/rest-client.js'
+import { registryRest, schemaRegistryClient } from '../registry/index.js'
 import { createClickHouse } from '../runtime/clickhouse.js'
 import { loadConfig } from '../platform/config.js'
 import { createLogger } from '../runtime/logger.js'
@@ -30,7 +29,9 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-proc-bench-'))
 const config = loadConfig({ PULSE_COMPONENTS: 'registry', PULSE_DATA_DIR: dataDir, PULSE_REGISTRY_PORT: '0', PULSE_LOG_LEVEL: 'error' })
 const platform = await startPlatform(config, createLogger(config.logLevel))
 const clickhouse = createClickHouse({ dataDir })
-const registry = new SchemaRegistry({ host: platform.endpoints.registry })
+// The development key (PULSE_API_KEYS unset) may read the registry.
+const registryTarget = { url: platform.endpoints.registry, authorization: `Bearer ${platform.generatedApiKey!.secret}` }
+const registry = schemaRegistryClient(registryTarget)
 const kafka = new Kafka({ brokers: platform.endpoints.kafka, logLevel: logLevel.NOTHING })
 const admin = kafka.admin()
 await admin.connect()
@@ -117,7 +118,7 @@ const insertCpu = meter()
 // 4. The processor: decode, typed tables, `events`, scoring jobs, commit.
 const redis = new Redis(platform.endpoints.redis, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
 const queue = createScoringQueue(redis, `bench-${crypto.randomBytes(3).toString('hex')}`)
-const registryCall = registryRest(platform.endpoints.registry)
+const registryCall = registryRest(registryTarget)
 const dlqProducer = kafka.producer()
 await dlqProducer.connect()
 const groupId = `bench-processor-${crypto.randomBytes(3).toString('hex')}`

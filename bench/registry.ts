@@ -1,9 +1,10 @@
 // Registry costs, as ratios against parsing the same schema with avsc in the same process.
 // Run: node --import tsx bench/registry.ts
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
+import { SchemaType } from '@kafkajs/confluent-schema-registry'
 import avro from 'avsc'
 import { compatibilityReasons } from '../registry/compatibility.js'
-import { createRegistryServer, SchemaStore } from '../registry/index.js'
+import { createRegistryServer, schemaRegistryClient, SchemaStore } from '../registry/index.js'
+import { ApiKeys, bearer, generateApiKey } from '../runtime/auth/index.js'
 
 function record(n: number) {
   return {
@@ -36,10 +37,11 @@ async function time(fn: () => unknown | Promise<unknown>, ms = 1500): Promise<nu
 
 const store = SchemaStore.open()
 for (let v = 0; v < 100; v++) store.register('subscription_updated', JSON.stringify(record(v)))
-const server = createRegistryServer({ store })
+const secret = generateApiKey('bench').secret
+const server = createRegistryServer({ store, access: { apiKeys: new ApiKeys(undefined, 'bench', new Map([['bench', { secret, scopes: ['admin'] }]])) } })
 await server.listen({ host: '127.0.0.1', port: 0 })
 const url = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`
-const client = new SchemaRegistry({ host: url })
+const client = schemaRegistryClient({ url, authorization: bearer(secret) })
 
 const latest = JSON.stringify(record(99))
 const candidate = record(100)
@@ -48,7 +50,7 @@ const latestId = store.version('subscription_updated', 'latest').id
 
 const parse = await time(() => avro.Type.forSchema(candidate as avro.Schema))
 const firstLookup = await (async () => {
-  const fresh = () => new SchemaRegistry({ host: url })
+  const fresh = () => schemaRegistryClient({ url, authorization: bearer(secret) })
   return time(() => fresh().getSchema(latestId), 1000)
 })()
 const cachedLookup = await time(() => client.getSchema(latestId))

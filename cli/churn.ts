@@ -1,10 +1,10 @@
 import { graphqlRequest } from './graphql-request.js'
 import { parseArgs } from 'node:util'
 import { parseDuration } from '../runtime/duration.js'
-import { runningGraphqlUrl } from '../runtime/endpoints-file.js'
+import { graphqlEndpoint } from './credentials.js'
 
-export const CHURN_USAGE = `usage: pulse churn train [--horizon 90d] [--format text|markdown|json] [--graphql URL]
-       pulse churn backtest [--format text|markdown|json] [--graphql URL]
+export const CHURN_USAGE = `usage: pulse churn train [--horizon 90d] [--format text|markdown|json] [--graphql URL] [--key KEY]
+       pulse churn backtest [--format text|markdown|json] [--graphql URL] [--key KEY]
 
   train      trains the churn model now on the running Pulse (point-in-time snapshots of the stored history,
              backtested on held-out accounts), puts the outcome in force and prints its backtest
@@ -60,6 +60,7 @@ export async function churnCommand(argv: string[], env = process.env): Promise<n
       horizon: { type: 'string' },
       format: { type: 'string', default: 'text' },
       graphql: { type: 'string' },
+      key: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   })
@@ -80,12 +81,12 @@ export async function churnCommand(argv: string[], env = process.env): Promise<n
     if (ms === undefined || ms < 86_400_000 || ms % 86_400_000 !== 0) throw new Error(`--horizon must be a whole number of days such as 30d or 90d, got "${values.horizon}"`)
     horizonDays = ms / 86_400_000
   }
-  const url = runningGraphqlUrl(values.graphql, env)
+  const endpoint = graphqlEndpoint(values, sub === 'train' ? 'write' : 'read', env)
   const query =
     sub === 'train'
       ? `mutation($horizonDays: Int) { trainChurnModel(horizonDays: $horizonDays) { ${MODEL_FIELDS} } }`
       : `{ churnModel { ${MODEL_FIELDS} } }`
-  const data = await graphqlRequest<{ trainChurnModel?: ChurnModelAnswer; churnModel?: ChurnModelAnswer | null }>(url, query, { horizonDays })
+  const data = await graphqlRequest<{ trainChurnModel?: ChurnModelAnswer; churnModel?: ChurnModelAnswer | null }>(endpoint, query, { horizonDays })
   const model = data.trainChurnModel ?? data.churnModel
   if (!model) {
     console.error('No churn model has been trained yet: run `pulse churn train`.')

@@ -1,3 +1,4 @@
+import type { GraphQLEndpoint } from './credentials.js'
 import { graphqlRequest } from './graphql-request.js'
 import { formatMetricsReport } from './report/metrics-report.js'
 import { parseTargets, readMetricsReport } from './report/report-data.js'
@@ -79,12 +80,12 @@ export async function sendDemoEvents(gatewayUrl: string, apiKey: string | undefi
 }
 
 /** Polls GraphQL until every account has a score that reflects all its demo events. */
-export async function waitForScores(graphqlUrl: string, accounts: string[], timeoutMs = 60_000): Promise<Record<string, unknown>[]> {
+export async function waitForScores(graphql: GraphQLEndpoint, accounts: string[], timeoutMs = 60_000): Promise<Record<string, unknown>[]> {
   const deadline = Date.now() + timeoutMs
   let last: Record<string, unknown>[] = []
   let stableSince = 0
   while (Date.now() < deadline) {
-    const rows = await Promise.all(accounts.map((id) => accountScore(graphqlUrl, id)))
+    const rows = await Promise.all(accounts.map((id) => accountScore(graphql, id)))
     const same = JSON.stringify(rows.map((r) => [r.score, r.tier])) === JSON.stringify(last.map((r) => [r.score, r.tier]))
     last = rows
     if (rows.every((r) => r.score !== null)) {
@@ -97,10 +98,10 @@ export async function waitForScores(graphqlUrl: string, accounts: string[], time
   return last
 }
 
-async function accountScore(graphqlUrl: string, id: string): Promise<Record<string, unknown>> {
-  const res = await fetch(graphqlUrl, {
+async function accountScore(graphql: GraphQLEndpoint, id: string): Promise<Record<string, unknown>> {
+  const res = await fetch(graphql.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: graphql.authorization },
     body: JSON.stringify({ query: 'query($id: ID!) { account(id: $id) { id healthScore { score tier status coverage computedAt drivers { text } nextTier { actions { text } } } } }', variables: { id } }),
   })
   const body = (await res.json()) as { data?: { account: { id: string; healthScore: any } } }
@@ -123,7 +124,7 @@ export const DEMO_PORTFOLIO = { accounts: 400, days: 180, seed: 1, churnRate: 0.
  * backfill-scoped development key (as `pulse import` does), train the churn model and print its backtest and
  * the accounts with the most revenue at risk.
  */
-export async function runChurnDemo(opts: { gatewayUrl: string; graphqlUrl: string; apiKey: string; dataDir: string; horizonDays: number }): Promise<void> {
+export async function runChurnDemo(opts: { gatewayUrl: string; graphql: GraphQLEndpoint; backfillKey: string; dataDir: string; horizonDays: number }): Promise<void> {
   const fs = await import('node:fs')
   const path = await import('node:path')
   const { simulatePortfolio } = await import('./simulate/portfolio.js')
@@ -152,7 +153,7 @@ export async function runChurnDemo(opts: { gatewayUrl: string; graphqlUrl: strin
   const code = await new Promise<number | null>((resolve) => {
     const child = spawn(process.execPath, [new URL('../bin/pulse.mjs', import.meta.url).pathname, 'import', file, '--url', opts.gatewayUrl, '--concurrency', '4'], {
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, PULSE_API_KEY: opts.apiKey },
+      env: { ...process.env, PULSE_API_KEY: opts.backfillKey },
     })
     child.on('close', resolve)
   })
@@ -167,7 +168,7 @@ export async function runChurnDemo(opts: { gatewayUrl: string; graphqlUrl: strin
       await sleep(500)
     }
     const { trainChurnModel } = await graphqlRequest<{ trainChurnModel: Parameters<typeof formatBacktest>[0] }>(
-      opts.graphqlUrl,
+      opts.graphql,
       `mutation($h: Int) { trainChurnModel(horizonDays: $h) { status reason version horizonDays trainedAt accounts churnEvents snapshots baseRate brierBaseRate calibrationMethod
         backtest { rows accounts churnEvents auc aucLow aucHigh brier logLoss calibrationError top10Precision top10Recall calibration { predicted observed accounts } }
         healthScoreBacktest { rows accounts churnEvents auc aucLow aucHigh brier logLoss calibrationError top10Precision top10Recall calibration { predicted observed accounts } }
@@ -177,7 +178,7 @@ export async function runChurnDemo(opts: { gatewayUrl: string; graphqlUrl: strin
     console.log(`\n${formatBacktest(trainChurnModel)}`)
     if (trainChurnModel.status !== 'READY') return
     const { accounts } = await graphqlRequest<{ accounts: { edges: { node: { id: string; churnRisk: { probability: number; revenueAtRisk: number; drivers: { description: string; value: number | null; contribution: number }[] } } }[] } }>(
-      opts.graphqlUrl,
+      opts.graphql,
       '{ accounts(first: 5, orderBy: { field: REVENUE_AT_RISK, direction: DESC }) { edges { node { id churnRisk { probability revenueAtRisk drivers { description value contribution } } } } } }',
     )
     const value = (v: number | null) => (v === null ? 'unknown' : Number.isInteger(v) ? String(v) : v.toFixed(2))
@@ -188,7 +189,7 @@ export async function runChurnDemo(opts: { gatewayUrl: string; graphqlUrl: strin
     console.log('\nMost revenue at risk (accounts(orderBy: REVENUE_AT_RISK) through GraphQL):')
     console.table(rows)
     const month = new Date().toISOString().slice(0, 7)
-    console.log(`\n${formatMetricsReport(await readMetricsReport(opts.graphqlUrl, month, Date.now(), parseTargets(undefined)), 'markdown')}`)
+    console.log(`\n${formatMetricsReport(await readMetricsReport(opts.graphql, month, Date.now(), parseTargets(undefined)), 'markdown')}`)
     console.log('Then: npx pulse churn backtest --format markdown   (the backtest, for a pull request or a wiki)')
     console.log('      npx pulse report health                      (this month\'s Customer Health report: at-risk, critical and expansion-ready accounts)')
   } finally {

@@ -1,3 +1,4 @@
+import { graphqlEndpoint } from './credentials.js'
 import { graphqlRequest } from './graphql-request.js'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -5,7 +6,7 @@ import { parseArgs } from 'node:util'
 import type { DriftRecord } from '../gateway/drift.js'
 
 export const DRIFT_USAGE = `usage: pulse drift report [--since 24h] [--subject NAME] [--format text|markdown|json|github]
-                         [--graphql URL] [--dir schemas] [--fail-on-drift]
+                         [--graphql URL] [--key KEY] [--dir schemas] [--fail-on-drift]
 
   what producers sent that the gateway refused, grouped by event, kind, field and source, most frequent first
 `
@@ -68,15 +69,16 @@ export async function driftCommand(argv: string[]): Promise<number> {
       subject: { type: 'string' },
       format: { type: 'string', default: 'text' },
       graphql: { type: 'string' },
+      key: { type: 'string' },
       dir: { type: 'string', default: 'schemas' },
       'fail-on-drift': { type: 'boolean', default: false },
     },
   })
   const format = values.format as Format
   if (!FORMATS.includes(format)) throw new Error(`--format must be one of ${FORMATS.join(', ')}`)
-  const url = values.graphql ?? process.env.PULSE_GRAPHQL_URL ?? 'http://127.0.0.1:4000/graphql'
+  const endpoint = graphqlEndpoint(values, 'read')
   const { driftReport: entries } = await graphqlRequest<{ driftReport: DriftEntry[] }>(
-    url,
+    endpoint,
     `query($since: String!, $subject: String) { driftReport(since: $since, subject: $subject) {
       subject version kind path expected actual source events firstSeen lastSeen sample } }`,
     { since: values.since, subject: values.subject ?? null },

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { splitApiKeyEntry } from '../gateway/api-keys.js'
+import { cliApiKey, noKeyMessage } from './credentials.js'
 import { readEndpoints } from '../runtime/endpoints-file.js'
 import { importEvents } from './import/importer.js'
 import { duration, progressBar, progressLine, type ImportProgress } from './import/progress.js'
@@ -13,7 +13,7 @@ export const IMPORT_USAGE = `usage: pulse import FILE|- [--url URL] [--key KEY] 
 
   --url       the gateway (default: PULSE_GATEWAY_URL, else the running \`pulse dev\` of PULSE_DATA_DIR)
   --key       an API key with the backfill scope (default: PULSE_API_KEY, else the first backfill-scoped
-              entry of PULSE_API_KEYS)
+              entry of PULSE_API_KEYS, else the development key of the running \`pulse dev\`)
   --rejects   where rejected lines are listed with their line number and violations, as NDJSON
               (default: FILE.rejects.ndjson, or import-rejects.ndjson for standard input)
   --restart   ignore the checkpoint of an interrupted import of FILE and start from its first line
@@ -21,15 +21,6 @@ export const IMPORT_USAGE = `usage: pulse import FILE|- [--url URL] [--key KEY] 
   An interrupted import (Ctrl-C, a crash) continues from its checkpoint (FILE.import-state.json) when run
   again with the same FILE. Exit code: 0 when every line was accepted, 1 when any was rejected, 130 when interrupted.
 `
-
-/** The first backfill-scoped secret of PULSE_API_KEYS (name:secret:scope+scope entries). */
-export function backfillKeyFrom(apiKeys: string | undefined): string | undefined {
-  for (const entry of (apiKeys ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
-    const { secret, scopes } = splitApiKeyEntry(entry)
-    if (scopes?.split('+').includes('backfill')) return secret
-  }
-  return undefined
-}
 
 export async function importCommand(argv: string[], env = process.env): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -63,8 +54,8 @@ export async function importCommand(argv: string[], env = process.env): Promise<
   const concurrency = whole('concurrency', values.concurrency!, 1, 64)
   const gatewayUrl = (values.url ?? env.PULSE_GATEWAY_URL ?? readEndpoints(path.resolve(env.PULSE_DATA_DIR || './.pulse'))?.gateway)?.replace(/\/+$/, '')
   if (!gatewayUrl) throw new Error('no gateway found: start `pulse dev` (same PULSE_DATA_DIR), or pass --url URL or set PULSE_GATEWAY_URL')
-  const apiKey = values.key ?? env.PULSE_API_KEY ?? backfillKeyFrom(env.PULSE_API_KEYS)
-  if (!apiKey) throw new Error('no API key: pass --key, set PULSE_API_KEY, or give PULSE_API_KEYS an entry with the backfill scope (name:secret:track+backfill); `pulse keys create NAME --scopes track+backfill` makes one')
+  const apiKey = cliApiKey('backfill', values.key, env)
+  if (!apiKey) throw new Error(noKeyMessage('backfill'))
   const base = input === '-' ? 'import' : input.replace(/\.(ndjson|jsonl)$/, '')
   const rejectsFile = values.rejects ?? (input === '-' ? 'import-rejects.ndjson' : `${base}.rejects.ndjson`)
 

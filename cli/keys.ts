@@ -1,14 +1,16 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { Redis } from 'ioredis'
-import { ApiKeys, parseScopes, scopesOf } from '../gateway/api-keys.js'
+import { ApiKeys, parseScopes, scopesOf, UNSCOPED } from '../runtime/auth/index.js'
 import { readEndpoints } from '../runtime/endpoints-file.js'
 
 export const KEYS_USAGE = `usage: pulse keys <command>
 
-  create NAME [--events e1,e2] [--scopes track+backfill]
-                                 make a key (allowed to send only those events, if given; scopes: track, the
-                                 default, sends live events, backfill events of any age); prints its secret once
+  create NAME [--events e1,e2] [--scopes track+read]
+                                 make a key (allowed to send only those events, if given) and print its secret
+                                 once. Scopes, joined with +: track (live events), backfill (events of any age),
+                                 read (GraphQL queries and subscriptions), write (GraphQL mutations), admin
+                                 (registry writes). Default: track+read
   list                           name, allowed events, scopes and creation time of every key
   revoke NAME                    the key stops working within 5 seconds
 
@@ -31,7 +33,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
     switch (command) {
       case 'create': {
         const events = values.events ? values.events.split(',').map((e) => e.trim()).filter(Boolean) : null
-        const scopes = parseScopes(values.scopes ?? 'track')
+        const scopes = parseScopes(values.scopes ?? UNSCOPED.join('+'))
         if ('error' in scopes) throw new Error(`--scopes: ${scopes.error}`)
         const { key, secret } = await keys.create(name, events, scopes.scopes)
         console.log(`created key "${key.name}" (${key.events ? `events: ${key.events.join(', ')}` : 'all events'}; scopes: ${scopesOf(key).join('+')})\nsecret: ${secret}\n(shown once; only its SHA-256 digest is stored)`)

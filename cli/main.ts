@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, type PulseConfig } from '../platform/config.js'
 import { ensureKafkaJars } from '../runtime/kafka-broker.js'
 import type { Platform } from '../platform/index.js'
+import { bearer, type Scope } from '../runtime/auth/index.js'
 
 const USAGE = `usage: pulse <command>
 
@@ -121,16 +122,19 @@ async function serve(opts: { demo: boolean }): Promise<number> {
 
 async function runDemo(platform: Platform, config: PulseConfig): Promise<void> {
   const { runChurnDemo, sendDemoEvents, waitForScores } = await import('./demo.js')
-  const key = platform.generatedApiKey?.secret ?? [...(config.apiKeys?.values() ?? [])][0]?.secret
-  const accounts = await sendDemoEvents(platform.endpoints.gateway, key)
-  const scores = await waitForScores(platform.endpoints.graphql, accounts)
+  // The development key may do everything; from PULSE_API_KEYS, the first key holding every scope a step needs.
+  const keyWith = (...scopes: Scope[]) => platform.generatedApiKey?.secret ?? [...(config.apiKeys?.values() ?? [])].find((k) => scopes.every((s) => k.scopes.includes(s)))?.secret
+  const [trackKey, readKey] = [keyWith('track'), keyWith('read')]
+  if (!trackKey || !readKey) throw new Error('the demo needs PULSE_API_KEYS to hold a key with the track scope and one with read (or leave PULSE_API_KEYS unset for a development key)')
+  const accounts = await sendDemoEvents(platform.endpoints.gateway, trackKey)
+  const scores = await waitForScores({ url: platform.endpoints.graphql, authorization: bearer(readKey) }, accounts)
   console.log('\nHealth scores computed from the demo events (queried through GraphQL):')
   console.table(scores)
-  console.log(`Try: curl -s ${platform.endpoints.graphql} -H 'content-type: application/json' -d '{"query":"{ account(id: \\"${accounts[0]}\\") { profile { name plan seatsPurchased } healthScore { score tier coverage components { name value points maxPoints } drivers { text } trend { direction } } } }"}'`)
+  console.log(`Try: curl -s ${platform.endpoints.graphql} -H 'authorization: Bearer ${readKey}' -H 'content-type: application/json' -d '{"query":"{ account(id: \\"${accounts[0]}\\") { profile { name plan seatsPurchased } healthScore { score tier coverage components { name value points maxPoints } drivers { text } trend { direction } } } }"}'`)
   console.log('And: npx pulse score --dry-run --config points-5   (what another scorecard would change; writes nothing)')
-  const backfillKey = platform.generatedApiKey?.secret ?? [...(config.apiKeys?.values() ?? [])].find((k) => k.scopes.includes('backfill'))?.secret
-  if (backfillKey) await runChurnDemo({ gatewayUrl: platform.endpoints.gateway, graphqlUrl: platform.endpoints.graphql, apiKey: backfillKey, dataDir: config.dataDir, horizonDays: config.churn.horizonDays })
-  else console.log('\n(No API key with the backfill scope in PULSE_API_KEYS: skipping the churn demo, which imports six months of history.)')
+  const [backfillKey, trainKey] = [keyWith('backfill'), keyWith('read', 'write')]
+  if (backfillKey && trainKey) await runChurnDemo({ gatewayUrl: platform.endpoints.gateway, graphql: { url: platform.endpoints.graphql, authorization: bearer(trainKey) }, backfillKey, dataDir: config.dataDir, horizonDays: config.churn.horizonDays })
+  else console.log('\n(PULSE_API_KEYS holds no key with the backfill scope, or none with read+write: skipping the churn demo, which imports six months of history and trains the model.)')
   console.log('Serving until Ctrl-C.')
 }
 
@@ -146,7 +150,7 @@ function printEndpoints(p: Platform, ms: number): void {
     ['schemas', p.registeredSchemas.map((s) => `${s.subject}#${s.id}`).join(', ')],
   ]
   const shown = lines.filter(([, value]) => value).map(([name, value]) => `  ${name.padEnd(12)} ${value}`)
-  if (p.generatedApiKey) shown.push(`  api key      ${p.generatedApiKey.secret}   (generated; set PULSE_API_KEYS=name:secret to choose your own)`)
+  if (p.generatedApiKey) shown.push(`  api key      ${p.generatedApiKey.secret}   (generated, every scope; set PULSE_API_KEYS=name:secret:scopes to choose your own)`)
   // One write: whoever reads this output (a test, a script) sees the whole block at once.
   console.log(`Pulse is up (${(ms / 1000).toFixed(1)} s)\n${shown.join('\n')}`)
 }

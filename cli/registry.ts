@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import { parseArgs } from 'node:util'
-import { registryRest } from '../registry/rest-client.js'
+import { registryRest, type RegistryTarget } from '../registry/rest-client.js'
+import { registryTarget } from './credentials.js'
 import { importOrder, parseRegistryExport, type RegistryExport } from '../registry/transfer.js'
 
 export const REGISTRY_USAGE = `usage: pulse registry <command>
@@ -8,10 +9,13 @@ export const REGISTRY_USAGE = `usage: pulse registry <command>
   export [--registry URL] [--out FILE]           the whole registry (ids, versions, soft-deleted ones, settings) as JSON
   import --file FILE [--registry URL] [--force]  load an export, keeping ids and versions; also reads a list of
                                                  Confluent subject versions or the records of its _schemas topic
+
+  Credentials: --user-info NAME:SECRET (Confluent's basic.auth.user.info; or PULSE_REGISTRY_USER_INFO), else a
+  Pulse key (--key, PULSE_API_KEY, PULSE_API_KEYS, or the running \`pulse dev\`'s; import needs the admin scope).
 `
 
-export async function exportRegistry(url: string): Promise<RegistryExport> {
-  const call = registryRest(url)
+export async function exportRegistry(registry: string | RegistryTarget): Promise<RegistryExport> {
+  const call = registryRest(registry)
   const ok = async (path: string) => {
     const r = await call('GET', path)
     if (r.status !== 200) throw new Error(`GET ${path} answered ${r.status}: ${r.body?.message ?? ''}`)
@@ -40,8 +44,8 @@ export async function exportRegistry(url: string): Promise<RegistryExport> {
 }
 
 /** Loads an export through the REST API in IMPORT mode, so every schema keeps its id and version. */
-export async function importRegistry(url: string, exp: RegistryExport, opts: { force?: boolean; log?: (m: string) => void } = {}): Promise<number> {
-  const call = registryRest(url)
+export async function importRegistry(registry: string | RegistryTarget, exp: RegistryExport, opts: { force?: boolean; log?: (m: string) => void } = {}): Promise<number> {
+  const call = registryRest(registry)
   const must = async (method: string, path: string, body?: unknown) => {
     const r = await call(method, path, body)
     if (r.status !== 200) throw new Error(`${method} ${path} answered ${r.status}: ${r.body?.message ?? JSON.stringify(r.body)}`)
@@ -78,19 +82,18 @@ export async function registryCommand(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   const { values } = parseArgs({
     args: rest,
-    options: { registry: { type: 'string' }, out: { type: 'string' }, file: { type: 'string' }, force: { type: 'boolean', default: false } },
+    options: { registry: { type: 'string' }, key: { type: 'string' }, 'user-info': { type: 'string' }, out: { type: 'string' }, file: { type: 'string' }, force: { type: 'boolean', default: false } },
   })
-  const url = values.registry ?? process.env.PULSE_REGISTRY_URL ?? 'http://127.0.0.1:8081'
   switch (command) {
     case 'export': {
-      const json = JSON.stringify(await exportRegistry(url), null, 2)
+      const json = JSON.stringify(await exportRegistry(registryTarget(values, 'any')), null, 2)
       if (values.out) fs.writeFileSync(values.out, json + '\n')
       else console.log(json)
       return 0
     }
     case 'import': {
       if (!values.file) throw new Error('import needs --file FILE')
-      await importRegistry(url, parseRegistryExport(fs.readFileSync(values.file, 'utf8')), { force: values.force, log: console.log })
+      await importRegistry(registryTarget(values, 'admin'), parseRegistryExport(fs.readFileSync(values.file, 'utf8')), { force: values.force, log: console.log })
       return 0
     }
     default:

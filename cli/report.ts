@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util'
-import { runningGraphqlUrl } from '../runtime/endpoints-file.js'
+import { graphqlEndpoint } from './credentials.js'
 import { formatHealthReport } from './report/health-report.js'
 import { formatMetricsReport } from './report/metrics-report.js'
 import { parseTargets, readHealthReport, readMetricsReport } from './report/report-data.js'
 
-export const REPORT_USAGE = `usage: pulse report health|metrics [--month YYYY-MM] [--format markdown|json] [--graphql URL]
+export const REPORT_USAGE = `usage: pulse report health|metrics [--month YYYY-MM] [--format markdown|json] [--graphql URL] [--key KEY]
                      [--targets nps=50,csat=4.5,ttv=7,adoption=0.8,expansion=0.2,nrr=1]
 
   health    the monthly Customer Health report: tiers with counts, % and MRR; at-risk accounts with their
@@ -19,7 +19,7 @@ export const REPORT_USAGE = `usage: pulse report health|metrics [--month YYYY-MM
 export async function reportCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, now = Date.now()): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { month: { type: 'string' }, format: { type: 'string', default: 'markdown' }, graphql: { type: 'string' }, targets: { type: 'string' }, help: { type: 'boolean' } },
+    options: { month: { type: 'string' }, format: { type: 'string', default: 'markdown' }, graphql: { type: 'string' }, key: { type: 'string' }, targets: { type: 'string' }, help: { type: 'boolean' } },
     allowPositionals: true,
     strict: true,
   })
@@ -32,8 +32,8 @@ export async function reportCommand(argv: string[], env: NodeJS.ProcessEnv = pro
   if (!['markdown', 'json'].includes(format)) throw new Error(`--format must be markdown or json, got "${values.format}"`)
   if (values.targets !== undefined && which !== 'metrics') throw new Error('--targets is for pulse report metrics')
   const month = values.month ?? new Date(now).toISOString().slice(0, 7)
-  const url = runningGraphqlUrl(values.graphql, env)
-  if (which === 'health') console.log(formatHealthReport(await readHealthReport(url, month, now), format))
-  else console.log(formatMetricsReport(await readMetricsReport(url, month, now, parseTargets(values.targets ?? env.PULSE_KPI_TARGETS)), format))
+  const endpoint = graphqlEndpoint(values, 'read', env)
+  if (which === 'health') console.log(formatHealthReport(await readHealthReport(endpoint, month, now), format))
+  else console.log(formatMetricsReport(await readMetricsReport(endpoint, month, now, parseTargets(values.targets ?? env.PULSE_KPI_TARGETS)), format))
   return 0
 }

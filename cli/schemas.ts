@@ -7,6 +7,7 @@ import { baselineFromGit, baselineFromRegistry, checkCatalog } from '../schemas/
 import { formatReport, REPORT_FORMATS, type ReportFormat } from '../schemas/check-report.js'
 import { generateTypes } from '../schemas/codegen.js'
 import { pushCatalog, readCatalog } from '../schemas/index.js'
+import { registryTarget } from './credentials.js'
 
 export const SCHEMAS_USAGE = `usage: pulse schemas <command>
 
@@ -16,6 +17,9 @@ export const SCHEMAS_USAGE = `usage: pulse schemas <command>
   push    [--registry URL] [--dir schemas]      register what changed, idempotently
   docs    [--out docs/EVENTS.md] [--dir schemas] render the catalog as Markdown
   codegen --out DIR [--dir schemas]             TypeScript types and a typed track() for producers
+
+  With --registry: --user-info NAME:SECRET (Confluent's basic.auth.user.info; or PULSE_REGISTRY_USER_INFO), else
+  a Pulse key (--key, PULSE_API_KEY, PULSE_API_KEYS, or the running \`pulse dev\`'s; push needs the admin scope).
 `
 
 /** `pulse schemas …`; returns the process exit code. */
@@ -25,6 +29,8 @@ export async function schemasCommand(argv: string[]): Promise<number> {
     args: rest,
     options: {
       registry: { type: 'string' },
+      key: { type: 'string' },
+      'user-info': { type: 'string' },
       base: { type: 'string' },
       level: { type: 'string', default: 'BACKWARD' },
       format: { type: 'string', default: 'text' },
@@ -43,13 +49,13 @@ export async function schemasCommand(argv: string[]): Promise<number> {
       if (!isCompatibilityLevel(level)) throw new Error(`--level must be a compatibility level such as BACKWARD or FULL_TRANSITIVE, got ${values.level}`)
       if (values.registry && values.base) throw new Error('give either --registry or --base, not both')
       const report = values.registry
-        ? checkCatalog(catalog, await baselineFromRegistry(values.registry, catalog.map((e) => e.subject)), values.registry, level)
+        ? checkCatalog(catalog, await baselineFromRegistry(registryTarget(values, 'any'), catalog.map((e) => e.subject)), values.registry, level)
         : checkCatalog(catalog, baselineFromGit(dir, values.base ?? 'HEAD', level), `git ${values.base ?? 'HEAD'}`, level)
       console.log(formatReport(report, format))
       return report.incompatible > 0 ? 1 : 0
     }
     case 'push': {
-      const results = await pushCatalog(values.registry ?? process.env.PULSE_REGISTRY_URL ?? 'http://127.0.0.1:8081', catalog)
+      const results = await pushCatalog(registryTarget(values, 'admin'), catalog)
       for (const r of results) {
         if (r.status === 'unchanged') console.log(`${r.subject}: unchanged (id ${r.id}, version ${r.version})`)
         else if (r.status === 'registered') console.log(`${r.subject}: registered (id ${r.id})`)

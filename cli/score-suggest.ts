@@ -1,8 +1,8 @@
 import { graphqlRequest } from './graphql-request.js'
 import { parseArgs } from 'node:util'
-import { runningGraphqlUrl } from '../runtime/endpoints-file.js'
+import { graphqlEndpoint } from './credentials.js'
 
-export const SUGGEST_USAGE = `usage: pulse score suggest [--format text|markdown|json] [--graphql URL]
+export const SUGGEST_USAGE = `usage: pulse score suggest [--format text|markdown|json] [--graphql URL] [--key KEY]
 
   what the churn history says about the running scorecard, from the churn model's last training: how well
   each component predicts churn on its own (AUC), the weights the history suggests (each component's share of
@@ -36,14 +36,14 @@ const QUERY = `{ churnModel { version status trainedAt horizonDays scorecardSugg
   components { name measure currentWeight suggestedWeight auc coverage } current { auc aucLow aucHigh brier } suggested { auc aucLow aucHigh brier } trainRows testRows } } }`
 
 export async function scoreSuggestCommand(argv: string[], env = process.env): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { format: { type: 'string', default: 'text' }, graphql: { type: 'string' }, help: { type: 'boolean', default: false } } })
+  const { values } = parseArgs({ args: argv, options: { format: { type: 'string', default: 'text' }, graphql: { type: 'string' }, key: { type: 'string' }, help: { type: 'boolean', default: false } } })
   if (values.help) {
     console.log(SUGGEST_USAGE)
     return 0
   }
   if (!['text', 'markdown', 'json'].includes(values.format!)) throw new Error(`--format must be text, markdown or json, got "${values.format}"`)
-  const url = runningGraphqlUrl(values.graphql, env)
-  const model = (await graphqlRequest<{ churnModel: SuggestionAnswer | null }>(url, QUERY)).churnModel
+  const endpoint = graphqlEndpoint(values, 'read', env)
+  const model = (await graphqlRequest<{ churnModel: SuggestionAnswer | null }>(endpoint, QUERY)).churnModel
   if (!model?.scorecardSuggestion) {
     console.error(model ? `The last churn training (${model.status}) had too little history to judge the scorecard: see \`pulse churn backtest\`.` : 'No churn model has been trained yet: run `pulse churn train`.')
     return 3

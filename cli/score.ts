@@ -3,9 +3,9 @@ import fs from 'node:fs'
 import { parseArgs } from 'node:util'
 import { DEFAULT_SCORECARD_FILE, readYaml, resolveScorecard, scorecardFile, sourceLabel } from '../processors/scoring/scorecard-file.js'
 import type { DryRun } from '../processors/scoring/index.js'
-import { runningGraphqlUrl } from '../runtime/endpoints-file.js'
+import { graphqlEndpoint } from './credentials.js'
 
-export const SCORE_USAGE = `usage: pulse score --dry-run [--config FILE|PRESET] [--account ID]… [--limit 20] [--format text|json] [--graphql URL]
+export const SCORE_USAGE = `usage: pulse score --dry-run [--config FILE|PRESET] [--account ID]… [--limit 20] [--format text|json] [--graphql URL] [--key KEY]
        pulse score suggest [--format text|markdown|json] [--graphql URL]   (weights the churn history suggests; see pulse score suggest --help)
 
   scores every account (or the --account ones) now with the running scorecard and with a candidate, and
@@ -35,6 +35,7 @@ export async function scoreCommand(argv: string[], env = process.env): Promise<n
       limit: { type: 'string', default: '20' },
       format: { type: 'string', default: 'text' },
       graphql: { type: 'string' },
+      key: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   })
@@ -54,8 +55,8 @@ export async function scoreCommand(argv: string[], env = process.env): Promise<n
   resolveScorecard(readYaml(file, text), env)
   const weights = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('PULSE_SCORING_WEIGHT_') && v))
 
-  const url = runningGraphqlUrl(values.graphql, env)
-  const { scorecardDryRun: run } = await graphqlRequest<{ scorecardDryRun: DryRunAnswer }>(url, DRY_RUN_QUERY, { scorecard: text, fileName, weights, accountIds: values.account ?? null, limit })
+  const endpoint = graphqlEndpoint(values, 'read', env)
+  const { scorecardDryRun: run } = await graphqlRequest<{ scorecardDryRun: DryRunAnswer }>(endpoint, DRY_RUN_QUERY, { scorecard: text, fileName, weights, accountIds: values.account ?? null, limit })
   console.log(values.format === 'json' ? JSON.stringify(run, null, 2) : formatDryRun(run))
   return 0
 }

@@ -1,6 +1,6 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import type avro from 'avsc'
-import { registryRest } from '../registry/rest-client.js'
+import { registryRest, type RegistryTarget } from '../registry/rest-client.js'
 import { isUnknownProperties, type UnknownProperties } from '../registry/schema-store.js'
 
 export interface EventSchema {
@@ -20,11 +20,11 @@ export class EventSchemas {
   private readonly rest: ReturnType<typeof registryRest>
 
   constructor(
-    registryUrl: string,
+    target: string | RegistryTarget,
     private readonly registry: SchemaRegistry,
     private readonly latestTtlMs = 5_000,
   ) {
-    this.rest = registryRest(registryUrl)
+    this.rest = registryRest(target)
   }
 
   /** undefined when the subject, or that version of it, does not exist. */

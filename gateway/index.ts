@@ -10,7 +10,7 @@ import crypto from 'node:crypto'
 import rateLimit from '@fastify/rate-limit'
 import type { Redis } from 'ioredis'
 import type { Message } from 'kafkajs'
-import { mayTrack, scopesOf, type ApiKey, type ApiKeys } from './api-keys.js'
+import { authorize, hasScope, mayTrack, type ApiKey, type ApiKeys } from '../runtime/auth/index.js'
 import { redact, type DriftCollector } from './drift.js'
 import { VERIFY_HEADER, type MessageIds } from './message-ids.js'
 import type { GatewayMetrics } from './metrics.js'
@@ -19,7 +19,6 @@ import { findViolations, type Violation } from './violations.js'
 
 export { BatchingProducer } from './event-producer.js'
 export { EventSchemas } from './event-schemas.js'
-export { ApiKeys, generateApiKey } from './api-keys.js'
 export { createGatewayMetrics } from './metrics.js'
 export { MessageIds } from './message-ids.js'
 export { DriftCollector } from './drift.js'
@@ -119,7 +118,7 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
 
   /** Validates and encodes one event; the Kafka write is left to the caller so a batch shares requests. */
   const prepare = async (body: unknown, key: ApiKey): Promise<EventResult | ValidEvent> => {
-    const backfill = scopesOf(key).includes('backfill')
+    const backfill = hasScope(key, 'backfill')
     const parsed = parseTrackRequest(body, backfill ? backfillLimits : limits)
     const messageId = typeof (body as { messageId?: unknown })?.messageId === 'string' ? (body as { messageId: string }).messageId : undefined
     if (!parsed.ok) {
@@ -209,18 +208,16 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
     return results
   }
 
-  /** The request's API key, or undefined after answering 401 (or 503 when the key store is unreachable). */
+  /** The request's API key if it may send events, or undefined after answering 401, 403 or 503. */
   const authenticate = async (authorization: string | undefined, reply: FastifyReply): Promise<ApiKey | undefined> => {
-    let key: ApiKey | undefined
-    try {
-      key = await deps.apiKeys.authenticate(authorization)
-    } catch (err) {
-      reply.log.warn({ err }, 'api key store unreachable')
-      unavailable(reply, 'API keys could not be checked; the event was not accepted, retry later')
-      return undefined
-    }
-    if (!key) reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'send a valid API key as "Authorization: Bearer <key>"' })
-    return key
+    const decided = await authorize(deps.apiKeys, authorization, ['track', 'backfill'])
+    if (decided.ok) return decided.key
+    if (decided.status === 503) {
+      reply.log.warn('api key store unreachable')
+      unavailable(reply, `${decided.message}; the event was not accepted, retry later`)
+    } else if (decided.status === 401) reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: decided.message })
+    else reply.code(403).send({ error: 'forbidden', message: decided.message })
+    return undefined
   }
 
   app.addHook('onResponse', async (req, reply) => {

@@ -23,10 +23,16 @@ import { HealthScoreResolver, HealthScoreSubscriptionResolver } from './health-s
 import { ScorecardDryRunResolver } from './scorecard-dry-run.js'
 import { createLoaders } from './loaders.js'
 import { formatError, queryProtection, withQueryTimeout } from './protection.js'
+import { operationAccessPlugin, readerOf, webSocketAccess, type WsExtra } from './access.js'
+import type { ApiKey, ApiKeys } from '../runtime/auth/index.js'
 import { httpServerOptions, logRequests } from '../runtime/http.js'
 
 export interface GraphQLServerDeps {
   clickhouse: ClickHouseClient
+  /** Who may query: every request needs a key with read (over HTTP and WebSocket); mutations also need write. */
+  apiKeys: ApiKeys
+  /** The Authorization header this server presents to the registry for the `schemas` query. */
+  registryAuthorization?: string
   scoreEvents: ScoreEvents
   scorecard: LoadedScorecard
   logger?: Logger
@@ -71,20 +77,25 @@ export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<Grap
   const schema = await buildPulseSchema(deps.scoreEvents)
   const clickhouse = withQueryTimeout(deps.clickhouse, deps.queryTimeoutMs ?? 10_000)
   const protection = queryProtection()
-  const context = (): GraphQLContext => ({
+  const context = (apiKey: ApiKey): GraphQLContext => ({
+    apiKey,
     clickhouse,
     topics: deps.scoreEvents.topics,
     scorecard: deps.scorecard,
     trainChurn: deps.trainChurn,
     ttvMilestone: deps.ttvMilestone,
     registryUrl: deps.registryUrl,
+    registryAuthorization: deps.registryAuthorization,
     loaders: createLoaders(clickhouse),
   })
   const app = Fastify(httpServerOptions(deps.logger, 'graphql'))
   logRequests(app)
 
   const wsServer = new WebSocketServer({ server: app.server, path: '/graphql' })
-  const wsCleanup = useServer({ schema, context, validate: protection.validate }, wsServer)
+  const wsCleanup = useServer<Record<string, unknown> | undefined, WsExtra>(
+    { schema, context: (ctx) => context(ctx.extra.apiKey!), validate: protection.validate, ...webSocketAccess(deps.apiKeys) },
+    wsServer,
+  )
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -94,6 +105,7 @@ export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<Grap
     includeStacktraceInErrorResponses: false,
     formatError: formatError((err) => deps.logger?.error({ err }, 'graphql request failed')),
     plugins: [
+      operationAccessPlugin(),
       ...protection.plugins,
       // Apollo runs drainServer hooks together: subscriptions end while the drain plugin closes Fastify.
       fastifyApolloDrainPlugin(app),
@@ -110,6 +122,6 @@ export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<Grap
     ],
   })
   await apollo.start()
-  await app.register(fastifyApollo(apollo), { path: '/graphql', context: async () => context() })
+  await app.register(fastifyApollo(apollo), { path: '/graphql', context: async (request) => context(await readerOf(deps.apiKeys, request.headers.authorization)) })
   return { app, close: () => apollo.stop() }
 }

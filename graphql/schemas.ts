@@ -32,7 +32,7 @@ async function registry<T>(ctx: GraphQLContext, path: string): Promise<T> {
   if (!ctx.registryUrl) throw new GraphQLError('the schema registry is not known to this GraphQL server', { extensions: { code: 'SERVICE_UNAVAILABLE' } })
   let res: Response
   try {
-    res = await fetch(`${ctx.registryUrl}${path}`, { headers: { accept: 'application/vnd.schemaregistry.v1+json' }, signal: AbortSignal.timeout(5000) })
+    res = await fetch(`${ctx.registryUrl}${path}`, { headers: { accept: 'application/vnd.schemaregistry.v1+json', ...(ctx.registryAuthorization ? { authorization: ctx.registryAuthorization } : {}) }, signal: AbortSignal.timeout(5000) })
   } catch (err) {
     throw new GraphQLError(`the schema registry at ${ctx.registryUrl} did not answer: ${(err as Error).message}`, { extensions: { code: 'SERVICE_UNAVAILABLE' } })
   }

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { parseScopes, splitApiKeyEntry, type ConfiguredKey } from '../gateway/api-keys.js'
+import { parseScopes, splitApiKeyEntry, UNSCOPED, type ConfiguredKey } from '../runtime/auth/index.js'
 import { DEFAULT_LIMITS, type EnvelopeLimits } from '../gateway/track-request.js'
 import { loadScorecard, ScorecardError, type LoadedScorecard } from '../processors/scoring/index.js'
 import { parseDuration } from '../runtime/duration.js'
@@ -24,8 +24,15 @@ export interface PulseConfig {
   clickhouseUrl?: string
   /** Unset: the built-in registry on `ports.registry`. */
   registryUrl?: string
-  /** name → secret and scopes. Unset: `pulse dev` makes one key and prints it. */
+  /** name → secret and scopes. Unset: `pulse dev` makes one key with every scope and prints it. */
   apiKeys?: Map<string, ConfiguredKey>
+  /**
+   * The secret this process presents to Pulse services it does not run itself (a registry elsewhere). Unset:
+   * its own key when the registry runs here, else the first PULSE_API_KEYS entry with admin (or any entry).
+   */
+  serviceKey?: string
+  /** The registry answers reads (GETs, lookups, compatibility checks) without a key; writes still need admin. */
+  registryOpenReads: boolean
   eventsTopic: string
   /** Kafka topic of aggregated drift records (gateway refusals). */
   driftTopic: string
@@ -140,17 +147,27 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): PulseCo
     apiKeys = new Map()
     for (const entry of env.PULSE_API_KEYS.split(',').map((e) => e.trim()).filter(Boolean)) {
       const { name, secret, scopes: last, parts } = splitApiKeyEntry(entry)
-      const scopes = last ? parseScopes(last) : { scopes: ['track' as const] }
+      const scopes = last ? parseScopes(last) : { scopes: [...UNSCOPED] }
       if (parts < 2 || !name || secret.length < 8) {
         problems.push(`PULSE_API_KEYS entries must be name:secret or name:secret:scopes with a secret of at least 8 characters, got "${name && parts > 1 ? `${name}:…` : entry}"`)
       } else if ('error' in scopes) {
         problems.push(`PULSE_API_KEYS entry "${name}:…:${last}": ${scopes.error}`)
+      } else if (name === 'pulse-internal') {
+        problems.push('PULSE_API_KEYS: the name "pulse-internal" is reserved for the key each Pulse process makes for itself')
       } else if (apiKeys.has(name)) {
         problems.push(`PULSE_API_KEYS names key "${name}" twice`)
       } else {
         apiKeys.set(name, { secret, scopes: scopes.scopes })
       }
     }
+  }
+
+  const flag = (name: string): boolean => {
+    const raw = (env[name] ?? '').trim().toLowerCase()
+    if (raw === '' || raw === 'false' || raw === '0') return false
+    if (raw === 'true' || raw === '1') return true
+    problems.push(`${name} must be true or false, got "${env[name]}"`)
+    return false
   }
 
   const logLevel = env.PULSE_LOG_LEVEL || 'info'
@@ -192,6 +209,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): PulseCo
     clickhouseUrl: url('PULSE_CLICKHOUSE_URL', ['http:', 'https:']),
     registryUrl: url('PULSE_REGISTRY_URL', ['http:', 'https:']),
     apiKeys,
+    serviceKey: env.PULSE_API_KEY?.trim() || undefined,
+    registryOpenReads: flag('PULSE_REGISTRY_OPEN_READS'),
     eventsTopic,
     driftTopic: env.PULSE_DRIFT_TOPIC || `${eventsTopic}.drift`,
     dlqTopic: env.PULSE_DLQ_TOPIC || `${eventsTopic}.dlq`,

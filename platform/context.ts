@@ -2,7 +2,9 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import type { FastifyInstance } from 'fastify'
 import type { Redis, RedisOptions } from 'ioredis'
 import type { Admin, Kafka } from 'kafkajs'
+import type { ApiKeys } from '../runtime/auth/index.js'
 import type { ClickHouseClient } from '../runtime/clickhouse.js'
+import type { RegistryTarget } from '../registry/index.js'
 import type { Logger } from '../runtime/logger.js'
 import type { ScoreEvents } from '../processors/scoring/index.js'
 import type { PausedPartition } from '../processors/index.js'
@@ -25,7 +27,12 @@ export interface PlatformContext {
   brokers: string[]
   redisUrl: string
   registryUrl: string
+  /** The registry with this process's credentials for it. */
+  registryTarget: RegistryTarget
+  /** The kafkajs registry client, presenting those credentials. */
   registry: SchemaRegistry
+  /** Every key this process accepts (PULSE_API_KEYS or the development key, stored keys, its own). */
+  apiKeys: ApiKeys
   /** Shared BullMQ connection (blocking commands allowed, retries forever). */
   bullConnection: Redis
   scoreEvents: ScoreEvents
@@ -40,6 +47,5 @@ export interface PlatformContext {
 export interface ComponentStarted {
   gateway?: string
   graphql?: string
-  generatedApiKey?: { name: string; secret: string }
   pausedPartitions?: () => PausedPartition[]
 }

@@ -1,19 +1,19 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import type { FastifyInstance } from 'fastify'
 import { Redis, type RedisOptions } from 'ioredis'
 import { Kafka } from 'kafkajs'
 import { migrate } from '../migrations/runner.js'
 import type { PausedPartition } from '../processors/index.js'
 import { createScoreEvents } from '../processors/scoring/index.js'
-import { createRegistryServer, SchemaStore } from '../registry/index.js'
+import { createRegistryServer, schemaRegistryClient, SchemaStore, type RegistryTarget } from '../registry/index.js'
 import { pushCatalog } from '../schemas/index.js'
 import { createClickHouse } from '../runtime/clickhouse.js'
 import { startKafkaBroker } from '../runtime/kafka-broker.js'
 import { kafkaLogCreator, type Logger } from '../runtime/logger.js'
 import { startRedisServer } from '../runtime/redis-server.js'
 import { writeEndpoints } from '../runtime/endpoints-file.js'
+import { ApiKeys, bearer, generateApiKey, SCOPES, type ConfiguredKey } from '../runtime/auth/index.js'
 import type { Component, PulseConfig } from './config.js'
 import type { ComponentStarted, PlatformContext } from './context.js'
 import { startGateway } from './components/gateway.js'
@@ -87,6 +87,29 @@ async function start(config: PulseConfig, logger: Logger, onStop: PlatformContex
     redisUrl = redis.url
   }
 
+  const url = redisUrl
+  const redis = async (name: string, options: RedisOptions) => {
+    const client = new Redis(url, { lazyConnect: true, ...options })
+    // ioredis reconnects on its own; while Redis is away each attempt fails, which is worth a log line, not a crash.
+    client.on('error', (err) => logger.warn({ err: err.message }, `${name} redis connection error`))
+    await client.connect()
+    onStop(`${name} redis`, async () => client.disconnect())
+    return client
+  }
+
+  // Every surface but /metrics, /healthz and /readyz needs a key: PULSE_API_KEYS, or a development key with
+  // every scope, printed at start. The process also makes a key of its own, for calls between the components
+  // it runs (pushing the catalog, reading schemas); it never leaves memory.
+  let generatedApiKey: Platform['generatedApiKey']
+  let configuredKeys = config.apiKeys
+  if (!configuredKeys?.size) {
+    generatedApiKey = generateApiKey()
+    configuredKeys = new Map([[generatedApiKey.name, { secret: generatedApiKey.secret, scopes: [...SCOPES] }]])
+  }
+  const own = generateApiKey(OWN_KEY_NAME)
+  // Its own connection, failing fast: while Redis is away a request should get its 503 at once, not queue.
+  const apiKeys = new ApiKeys(await redis('api-keys', { maxRetriesPerRequest: 1, enableOfflineQueue: false }), config.redisPrefix, new Map([...configuredKeys, [own.name, { secret: own.secret, scopes: [...SCOPES] }]]))
+
   const clickhouse = createClickHouse({ url: config.clickhouseUrl, dataDir: config.dataDir })
   onStop('clickhouse client', () => clickhouse.close())
   const applied = await migrate(clickhouse)
@@ -97,16 +120,20 @@ async function start(config: PulseConfig, logger: Logger, onStop: PlatformContex
   if (!registryUrl && runs('registry')) {
     const store = SchemaStore.open(path.join(config.dataDir, 'registry'))
     onStop('registry store', async () => store.close())
-    const registryServer = createRegistryServer({ store, logger })
+    const registryServer = createRegistryServer({ store, logger, access: { apiKeys, openReads: config.registryOpenReads } })
     registryUrl = await listen(registryServer, config.ports.registry)
     onStop('registry server', () => registryServer.close())
   }
   if (!registryUrl) throw new Error('no schema registry: run the registry component or set PULSE_REGISTRY_URL')
+  const registryHere = !config.registryUrl
+  const serviceKey = config.serviceKey ?? (registryHere ? own.secret : firstKeyFor('admin', configuredKeys))
+  const registry: RegistryTarget = { url: registryUrl, authorization: bearer(serviceKey) }
   let registeredSchemas: Platform['registeredSchemas'] = []
   if (runs('registry') || runs('gateway')) {
-    const pushed = await pushCatalog(registryUrl)
+    const pushed = await pushCatalog(registry)
     const refused = pushed.filter((r) => r.status === 'refused')
-    if (refused.length) throw new Error(`the registry refused catalog schemas: ${refused.map((r) => `${r.subject} (${r.message})`).join('; ')}`)
+    const keyHint = refused.some((r) => /^40[13]:/.test(r.message ?? '')) ? ` (the registry at ${registryUrl} needs a key with the admin scope: set PULSE_API_KEY)` : ''
+    if (refused.length) throw new Error(`the registry refused catalog schemas${keyHint}: ${refused.map((r) => `${r.subject} (${r.message})`).join('; ')}`)
     registeredSchemas = pushed.map((r) => ({ subject: r.subject, id: r.id! }))
   }
 
@@ -118,15 +145,6 @@ async function start(config: PulseConfig, logger: Logger, onStop: PlatformContex
   if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true })
   onStop('kafka admin', () => admin.disconnect())
 
-  const url = redisUrl
-  const redis = async (name: string, options: RedisOptions) => {
-    const client = new Redis(url, { lazyConnect: true, ...options })
-    // ioredis reconnects on its own; while Redis is away each attempt fails, which is worth a log line, not a crash.
-    client.on('error', (err) => logger.warn({ err: err.message }, `${name} redis connection error`))
-    await client.connect()
-    onStop(`${name} redis`, async () => client.disconnect())
-    return client
-  }
   const shared = { maxRetriesPerRequest: null }
   const [bullConnection, publishClient, subscribeClient] = await Promise.all([redis('bullmq', shared), redis('publish', shared), redis('subscribe', shared)])
   const scoreEvents = createScoreEvents({ publishClient, subscribeClient, channel: `${config.redisPrefix}:health-score-changed` })
@@ -137,13 +155,13 @@ async function start(config: PulseConfig, logger: Logger, onStop: PlatformContex
     onStop(`${component} clickhouse connection`, () => own.close())
     return own
   }
-  const ctx: PlatformContext = { config, logger, clickhouse, clickhouseFor, kafka, admin, brokers, redisUrl, registryUrl, registry: new SchemaRegistry({ host: registryUrl }), bullConnection, scoreEvents, redis, onStop, listen }
+  const ctx: PlatformContext = { config, logger, clickhouse, clickhouseFor, kafka, admin, brokers, redisUrl, registryUrl, registryTarget: registry, registry: schemaRegistryClient(registry), apiKeys, bullConnection, scoreEvents, redis, onStop, listen }
   const started: ComponentStarted = {}
   for (const [name, startComponent] of COMPONENTS) if (runs(name)) Object.assign(started, await startComponent(ctx))
 
   // Where this running Pulse can be reached, for the CLI's other commands (keys, drift, registry, score).
   const graphql = started.graphql ? `${started.graphql}/graphql` : ''
-  const endpointsFile = writeEndpoints(config.dataDir, { gateway: started.gateway ?? '', registry: registryUrl, graphql, redis: redisUrl, redisPrefix: config.redisPrefix, kafka: brokers })
+  const endpointsFile = writeEndpoints(config.dataDir, { gateway: started.gateway ?? '', registry: registryUrl, graphql, redis: redisUrl, redisPrefix: config.redisPrefix, kafka: brokers, apiKey: generatedApiKey?.secret })
   onStop('endpoints file', async () => fs.rmSync(endpointsFile, { force: true }))
 
   return {
@@ -156,11 +174,20 @@ async function start(config: PulseConfig, logger: Logger, onStop: PlatformContex
       redis: redisUrl,
       clickhouse: config.clickhouseUrl ?? `embedded chDB at ${path.join(config.dataDir, 'clickhouse')}`,
     },
-    generatedApiKey: started.generatedApiKey,
+    generatedApiKey,
     registeredSchemas,
     pausedPartitions: started.pausedPartitions ?? (() => []),
     stop,
   }
+}
+
+/** The name of the key a process makes for itself (PULSE_API_KEYS may not use it). */
+export const OWN_KEY_NAME = 'pulse-internal'
+
+/** The first key with `scope`, else the first key: what a process presents to a registry it does not run. */
+function firstKeyFor(scope: (typeof SCOPES)[number], keys: Map<string, ConfiguredKey>): string {
+  const all = [...keys.values()]
+  return (all.find((k) => k.scopes.includes(scope)) ?? all[0]).secret
 }
 
 async function listenOn(app: FastifyInstance, host: string, port: number): Promise<string> {

@@ -1,11 +1,14 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { authorize, SCOPES, type ApiKeys } from '../runtime/auth/index.js'
 import { hangUpWhenClosing, httpServerOptions, logRequests } from '../runtime/http.js'
 import { isCompatibilityLevel } from './compatibility.js'
 import { errors, RegistryError } from './errors.js'
 import { isMode, isUnknownProperties, SchemaStore, type SchemaReference, type SubjectVersion } from './schema-store.js'
 
 export { SchemaStore }
+export { schemaRegistryClient } from './registry-client.js'
+export { registryRest, type RegistryCall, type RegistryTarget } from './rest-client.js'
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json'
 
@@ -19,21 +22,48 @@ interface SchemaBody {
 
 type Flag = { deleted?: string; permanent?: string; verbose?: string; defaultToGlobal?: string; force?: string }
 
+/** Who may use the registry: writes need a key with admin; reads any valid key, or none when `openReads`. */
+export interface RegistryAccess {
+  apiKeys: ApiKeys
+  openReads?: boolean
+}
+
+/**
+ * Requests that change nothing. Confluent's lookup (`POST /subjects/{subject}`) and compatibility check are
+ * POSTs only because they carry a schema: they read, and its clients call them with read-only credentials.
+ */
+function isRead(method: string, route: string | undefined): boolean {
+  if (method === 'GET' || method === 'HEAD') return true
+  return method === 'POST' && (route === '/subjects/:subject' || route?.startsWith('/compatibility/') === true)
+}
+
 /**
  * Pulse's schema registry: the Confluent Schema Registry REST API over a SchemaStore, so
- * `@kafkajs/confluent-schema-registry` and every other Confluent client work against it unchanged.
+ * `@kafkajs/confluent-schema-registry` and every other Confluent client work against it unchanged, including
+ * their Basic auth (`basic.auth.user.info` = a key's name and secret) and Bearer tokens.
  */
-export function createRegistryServer(opts: { store: SchemaStore; logger?: Logger }): FastifyInstance {
+export function createRegistryServer(opts: { store: SchemaStore; access: RegistryAccess; logger?: Logger }): FastifyInstance {
   const app = Fastify(httpServerOptions(opts.logger, 'registry'))
-  const { store } = opts
+  const { store, access } = opts
 
   hangUpWhenClosing(app)
   logRequests(app)
+  // Confluent's Java client sends its content type on bodiless DELETEs and GETs too: no body is no body, not an error.
+  const json = app.getDefaultJsonParser('error', 'error')
   app.addContentTypeParser(
-    ['application/vnd.schemaregistry.v1+json', 'application/vnd.schemaregistry+json', 'application/octet-stream'],
+    ['application/json', 'application/vnd.schemaregistry.v1+json', 'application/vnd.schemaregistry+json', 'application/octet-stream'],
     { parseAs: 'string' },
-    app.getDefaultJsonParser('error', 'error'),
+    (req, body, done) => (body === '' ? done(null, undefined) : json(req, body as string, done)),
   )
+  app.addHook('onRequest', async (req, reply) => {
+    const read = isRead(req.method, req.routeOptions.url)
+    if (read && access.openReads) return
+    const decided = await authorize(access.apiKeys, req.headers.authorization, read ? SCOPES : ['admin'])
+    if (decided.ok) return
+    if (decided.status === 401) reply.header('www-authenticate', 'Basic realm="pulse-registry", Bearer')
+    const errorCode = decided.status === 403 ? 40301 : decided.status === 401 ? 401 : 50301
+    return reply.code(decided.status).send({ error_code: errorCode, message: decided.status === 503 ? `${decided.message}; retry later` : decided.message })
+  })
   app.addHook('onSend', async (_req, reply, payload) => {
     if (String(reply.getHeader('content-type') ?? '').startsWith('application/json')) reply.header('content-type', CONTENT_TYPE)
     return payload

@@ -9,12 +9,15 @@ export interface RunningEndpoints {
   redis: string
   redisPrefix: string
   kafka: string[]
+  /** The development key `pulse dev` made (PULSE_API_KEYS unset), so the CLI on this machine can use it. */
+  apiKey?: string
 }
 
 export function writeEndpoints(dataDir: string, endpoints: RunningEndpoints): string {
   const file = path.join(dataDir, 'endpoints.json')
   fs.mkdirSync(dataDir, { recursive: true })
-  fs.writeFileSync(file, JSON.stringify({ ...endpoints, pid: process.pid }, null, 2) + '\n')
+  // It may hold the development key: readable by this user only.
+  fs.writeFileSync(file, JSON.stringify({ ...endpoints, pid: process.pid }, null, 2) + '\n', { mode: 0o600 })
   return file
 }
 
@@ -27,14 +30,4 @@ export function readEndpoints(dataDir: string): RunningEndpoints | undefined {
   } catch {
     return undefined
   }
-}
-
-/**
- * The GraphQL endpoint a CLI command talks to: its `--graphql` flag, else PULSE_GRAPHQL_URL, else the running
- * `pulse dev` of PULSE_DATA_DIR. Throws with what to do when none is found.
- */
-export function runningGraphqlUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const url = flag ?? env.PULSE_GRAPHQL_URL ?? readEndpoints(path.resolve(env.PULSE_DATA_DIR || './.pulse'))?.graphql
-  if (!url) throw new Error('no running Pulse found: start `pulse dev` (same PULSE_DATA_DIR), or pass --graphql URL or set PULSE_GRAPHQL_URL')
-  return url
 }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import avro from 'avsc'
 import { compatibilityReasons, isCompatibilityLevel, type CompatibilityLevel } from '../registry/compatibility.js'
-import { registryRest } from '../registry/rest-client.js'
+import { registryRest, type RegistryTarget } from '../registry/rest-client.js'
 import { schemaIdentity } from '../registry/schema-identity.js'
 import type { CatalogEntry } from './index.js'
 import { lintSchema } from './lint.js'
@@ -123,9 +123,14 @@ export function baselineFromGit(dir: string, ref: string, level: CompatibilityLe
 }
 
 /** Every live version and the effective compatibility level of the catalog's subjects, from a registry. */
-export async function baselineFromRegistry(url: string, subjects: string[]): Promise<Baseline> {
-  const call = registryRest(url)
-  const get = (p: string) => call('GET', p)
+export async function baselineFromRegistry(registry: string | RegistryTarget, subjects: string[]): Promise<Baseline> {
+  const call = registryRest(registry)
+  const get = async (p: string) => {
+    const r = await call('GET', p)
+    // A refused key must not read as an empty registry (every schema new, every check passing).
+    if (r.status === 401 || r.status === 403) throw new Error(`the registry refused GET ${p} (${r.status}): ${r.body?.message ?? ''}`)
+    return r
+  }
   const baseline: Baseline = new Map()
   const known = new Set<string>((await get('/subjects')).body)
   for (const subject of subjects.filter((s) => known.has(s))) {

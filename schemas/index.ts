@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { registryRest } from '../registry/rest-client.js'
+import { registryRest, type RegistryTarget } from '../registry/rest-client.js'
 
 export const CATALOG_DIR = path.dirname(fileURLToPath(import.meta.url))
 
@@ -42,8 +42,8 @@ export interface PushResult {
  * Registers what changed in the catalog, idempotently, over the Confluent REST API. Plain REST rather than
  * the kafkajs client, whose register() refuses any subject whose level is not BACKWARD.
  */
-export async function pushCatalog(registryUrl: string, catalog = readCatalog()): Promise<PushResult[]> {
-  const call = registryRest(registryUrl)
+export async function pushCatalog(registry: string | RegistryTarget, catalog = readCatalog()): Promise<PushResult[]> {
+  const call = registryRest(registry)
   const post = (p: string, body: unknown) => call('POST', p, body)
   const results: PushResult[] = []
   for (const e of catalog) {

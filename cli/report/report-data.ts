@@ -1,5 +1,6 @@
 /** Reads what the reports show from a running Pulse's GraphQL API (the reports are views of the public API). */
 import { DEFAULT_TARGETS, type KpiTargets } from '../../processors/kpis/formulas.js'
+import type { GraphQLEndpoint } from '../credentials.js'
 import { graphqlRequest } from '../graphql-request.js'
 import type { HealthReportData, ReportAccount, TierRow } from './health-report.js'
 import type { MetricsReportData } from './metrics-report.js'
@@ -54,15 +55,15 @@ const account = (n: Node): ReportAccount => ({
   mainIssue: n.healthScore?.drivers[0] ? { measure: n.healthScore.drivers[0].measure, text: n.healthScore.drivers[0].text } : null,
 })
 
-export async function readHealthReport(url: string, month: string, now: number): Promise<HealthReportData> {
+export async function readHealthReport(endpoint: GraphQLEndpoint, month: string, now: number): Promise<HealthReportData> {
   const { from, to, asOf } = monthPeriod(month, now)
-  const { portfolio } = await graphqlRequest<{ portfolio: { tiers: (TierRow & { previousMrrCents: number })[] } }>(url, `query($from: DateTimeISO, $to: DateTimeISO) { portfolio(from: $from, to: $to) { tiers { ${TIERS} } } }`, { from, to })
+  const { portfolio } = await graphqlRequest<{ portfolio: { tiers: (TierRow & { previousMrrCents: number })[] } }>(endpoint, `query($from: DateTimeISO, $to: DateTimeISO) { portfolio(from: $from, to: $to) { tiers { ${TIERS} } } }`, { from, to })
   const names = portfolio.tiers.map((t) => t.tier)
   // The scorecard's tiers, best first: the last is Critical, the one before At-risk, the first the healthy one.
   const [topTier, atRiskTier, criticalTier] = [names[0], names[names.length - 2], names[names.length - 1]]
   const list = `edges { node { ${NODE} } }`
   const data = await graphqlRequest<Record<'atRisk' | 'critical' | 'top', { edges: { node: Node }[] }>>(
-    url,
+    endpoint,
     `query($atRisk: [String!], $critical: [String!], $top: [String!]) {
       atRisk: accounts(filter: { tiers: $atRisk }, orderBy: { field: MRR, direction: DESC }, first: 100) { ${list} }
       critical: accounts(filter: { tiers: $critical }, orderBy: { field: MRR, direction: DESC }, first: 100) { ${list} }
@@ -83,10 +84,10 @@ export async function readHealthReport(url: string, month: string, now: number):
   }
 }
 
-export async function readMetricsReport(url: string, month: string, now: number, targets: KpiTargets): Promise<MetricsReportData> {
+export async function readMetricsReport(endpoint: GraphQLEndpoint, month: string, now: number, targets: KpiTargets): Promise<MetricsReportData> {
   const { from, to, asOf } = monthPeriod(month, now)
   const { portfolio } = await graphqlRequest<{ portfolio: Omit<MetricsReportData, 'month' | 'asOf' | 'targets'> }>(
-    url,
+    endpoint,
     `query($from: DateTimeISO, $to: DateTimeISO) { portfolio(from: $from, to: $to) {
       tiers { ${TIERS} }
       kpis { nps npsResponses csat csatAverage csatResponses timeToValueDays adoptionRate expansionRate netRevenueRetention }

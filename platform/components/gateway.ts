@@ -1,8 +1,8 @@
 import { Partitioners } from 'kafkajs'
-import { ApiKeys, BatchingProducer, createGateway, createGatewayMetrics, DriftCollector, EventSchemas, generateApiKey, MessageIds } from '../../gateway/index.js'
+import { BatchingProducer, createGateway, createGatewayMetrics, DriftCollector, EventSchemas, MessageIds } from '../../gateway/index.js'
 import type { ComponentStarted, PlatformContext } from '../context.js'
 
-/** The HTTP gateway: validates and produces events; makes a development key when none is configured. */
+/** The HTTP gateway: validates and produces events. */
 export async function startGateway(ctx: PlatformContext): Promise<ComponentStarted> {
   const { config, logger, admin } = ctx
   // Few, short retries: while Kafka is down a caller should get its 503 within seconds, not hang for kafkajs's
@@ -23,16 +23,9 @@ export async function startGateway(ctx: PlatformContext): Promise<ComponentStart
   // Its own connection, failing fast: while Redis is away a request should get its 503 at once, not queue.
   const gatewayRedis = await ctx.redis('gateway', { maxRetriesPerRequest: 1, enableOfflineQueue: false })
 
-  let apiKeys = config.apiKeys
-  let generatedApiKey: ComponentStarted['generatedApiKey']
-  if (!apiKeys?.size) {
-    generatedApiKey = generateApiKey()
-    // The development key may also backfill, so `pulse import` works against `pulse dev` as it comes.
-    apiKeys = new Map([[generatedApiKey.name, { secret: generatedApiKey.secret, scopes: ['track', 'backfill'] }]])
-  }
   const gateway = await createGateway({
     registry: ctx.registry,
-    schemas: new EventSchemas(ctx.registryUrl, ctx.registry),
+    schemas: new EventSchemas(ctx.registryTarget, ctx.registry),
     limits: config.limits,
     metrics: createGatewayMetrics(async () => {
       const [ends, [group]] = await Promise.all([
@@ -48,12 +41,12 @@ export async function startGateway(ctx: PlatformContext): Promise<ComponentStart
       const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))])
       const [kafkaOk, registryOk] = await Promise.all([
         within(admin.describeCluster()).then((c) => c.brokers.length > 0, () => false),
-        within(fetch(`${ctx.registryUrl}/subjects`)).then((r) => r.ok, () => false),
+        within(fetch(`${ctx.registryUrl}/subjects`, { headers: { authorization: ctx.registryTarget.authorization ?? '' } })).then((r) => r.ok, () => false),
       ])
       return { kafka: kafkaOk, registry: registryOk }
     },
     producer: batching,
-    apiKeys: new ApiKeys(gatewayRedis, config.redisPrefix, apiKeys),
+    apiKeys: ctx.apiKeys,
     rateLimit: config.rateLimit,
     lenientSubjects: config.lenientSubjects,
     rateLimitRedis: gatewayRedis,
@@ -61,5 +54,5 @@ export async function startGateway(ctx: PlatformContext): Promise<ComponentStart
   })
   const url = await ctx.listen(gateway, config.ports.gateway)
   ctx.onStop('gateway', () => gateway.close())
-  return { gateway: url, generatedApiKey }
+  return { gateway: url }
 }

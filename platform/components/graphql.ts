@@ -19,6 +19,8 @@ export async function startGraphQL(ctx: PlatformContext): Promise<ComponentStart
     queryTimeoutMs: ctx.config.graphql.queryTimeoutMs,
     ttvMilestone: ctx.config.graphql.ttvMilestone,
     registryUrl: ctx.registryUrl,
+    registryAuthorization: ctx.registryTarget.authorization,
+    apiKeys: ctx.apiKeys,
     trainChurn: (horizonDays) => requestTraining(churnQueue, churnEvents, { horizonDays }),
   })
   const url = await ctx.listen(server.app, ctx.config.ports.graphql)

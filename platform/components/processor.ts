@@ -16,7 +16,7 @@ export async function startProcessor(ctx: PlatformContext): Promise<ComponentSta
   const dlqProducer = ctx.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
   await dlqProducer.connect()
   ctx.onStop('dead-letter producer', () => dlqProducer.disconnect())
-  const registryCall = registryRest(ctx.registryUrl)
+  const registryCall = registryRest(ctx.registryTarget)
   const clickhouse = ctx.clickhouseFor('processor')
   const processor = await startEventProcessor({
     typedTables: new TypedTables(

@@ -16,7 +16,7 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url))
 
 function runPulse(args: string[]): Promise<{ code: number | null; out: string; stdout: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [PULSE_BIN, ...args], { cwd: REPO, env: process.env })
+    const child = spawn(process.execPath, [PULSE_BIN, ...args], { cwd: REPO, env: { ...process.env, PULSE_API_KEY: API_KEY } })
     let out = ''
     let stdout = ''
     child.stdout.on('data', (d) => ((out += d), (stdout += d)))
@@ -34,7 +34,7 @@ describe('churn prediction through the running platform: worker, GraphQL, CLI, r
   let platform: Platform
   let truth: AccountTruth[]
   const graphql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const res = await fetch(platform.endpoints.graphql, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) })
+    const res = await fetch(platform.endpoints.graphql, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }, body: JSON.stringify({ query, variables }) })
     const body = (await res.json()) as { data?: any; errors?: { message: string }[] }
     if (body.errors) throw new Error(body.errors.map((e) => e.message).join('; '))
     return body.data
@@ -45,7 +45,7 @@ describe('churn prediction through the running platform: worker, GraphQL, CLI, r
       PULSE_DATA_DIR: dataDir,
       PULSE_KAFKA_BROKERS: inject('kafkaBrokers').join(','),
       PULSE_REDIS_URL: inject('redisUrl'),
-      PULSE_API_KEYS: `e2e:${API_KEY}`,
+      PULSE_API_KEYS: `e2e:${API_KEY}:track+backfill+read+write`,
       PULSE_EVENTS_TOPIC: uniqueName('pulse.events.churn'),
       PULSE_CONSUMER_GROUP: uniqueName('processor'),
       PULSE_REDIS_PREFIX: uniqueName('churn'),

@@ -19,7 +19,7 @@ const PULSE_BIN = fileURLToPath(new URL('../../bin/pulse.mjs', import.meta.url))
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 
 /** Runs the CLI without blocking this process, which serves what the CLI talks to. */
-function runPulse(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; out: string }> {
+function runPulse(args: string[], env: NodeJS.ProcessEnv = { ...process.env, PULSE_API_KEY: API_KEY }): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [PULSE_BIN, ...args], { cwd: REPO, env })
     let out = ''
@@ -49,7 +49,7 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
       PULSE_DATA_DIR: dataDir,
       PULSE_KAFKA_BROKERS: inject('kafkaBrokers').join(','),
       PULSE_REDIS_URL: inject('redisUrl'),
-      PULSE_API_KEYS: `e2e:${API_KEY}`,
+      PULSE_API_KEYS: `e2e:${API_KEY}:track+read+write+admin`,
       PULSE_EVENTS_TOPIC: topic,
       PULSE_CONSUMER_GROUP: uniqueName('processor'),
       PULSE_REDIS_PREFIX: redisPrefix,
@@ -75,8 +75,10 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
       headers: { 'content-type': contentType, authorization: `Bearer ${key}` },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     })
+  /** The registry with the test's key (it has admin). */
+  const registryFetch = (url: string, init: RequestInit = {}) => fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${API_KEY}` } })
   const graphql = async (query: string, variables: Record<string, unknown>) => {
-    const res = await fetch(platform.endpoints.graphql, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) })
+    const res = await fetch(platform.endpoints.graphql, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }, body: JSON.stringify({ query, variables }) })
     return (await res.json()) as { data?: any; errors?: unknown[] }
   }
 
@@ -100,21 +102,33 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     const probe = await fetch(`${platform.endpoints.gateway}/healthz`, { headers: { 'x-request-id': 'probe-1' } })
     expect(probe.headers.get('x-request-id')).toBe('probe-1')
     // The other servers share the convention.
-    const registry = await fetch(`${platform.endpoints.registry}/subjects`, { headers: { 'x-request-id': 'reg-1' } })
+    const registry = await registryFetch(`${platform.endpoints.registry}/subjects`, { headers: { 'x-request-id': 'reg-1' } })
     expect(registry.headers.get('x-request-id')).toBe('reg-1')
     expect(await eventually('the registry log line', async () => logLines.find((l) => l.reqId === 'reg-1'))).toMatchObject({ component: 'registry', status: 200 })
     expect(logLines.some((l) => l.reqId === 'probe-1')).toBe(false)
   })
 
+  it('closes every surface but /metrics, /healthz and /readyz to a request without a key', async () => {
+    const refused = await Promise.all([
+      fetch(platform.endpoints.graphql, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ schemas { subject } }' }) }),
+      fetch(`${platform.endpoints.registry}/subjects`),
+      fetch(`${platform.endpoints.registry}/subjects/feature_used/versions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ schema: '"string"' }) }),
+      fetch(`${platform.endpoints.gateway}/v1/track`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
+    ])
+    expect(refused.map((r) => r.status)).toEqual([401, 401, 401, 401])
+    const open = await Promise.all(['/healthz', '/readyz', '/metrics'].map((p) => fetch(`${platform.endpoints.gateway}${p}`)))
+    expect(open.map((r) => r.status)).toEqual([200, 200, 200])
+  })
+
   it('registered the catalog at start', async () => {
-    const subjects = await (await fetch(`${platform.endpoints.registry}/subjects`)).json()
+    const subjects = await (await registryFetch(`${platform.endpoints.registry}/subjects`)).json()
     expect(subjects).toEqual(expect.arrayContaining(['feature_used', 'user_login']))
     // The same contracts, read-only, through GraphQL.
     const r = await graphql('{ schemas { subject versions compatibility latest { version id schema } } one: schemas(subject: "feature_used") { version(version: 1) { id } missing: version(version: 99) { id } } }', {})
     expect(r.errors).toBeUndefined()
     expect(r.data.schemas.map((x: any) => x.subject)).toEqual([...subjects].sort())
     const feature = r.data.schemas.find((x: any) => x.subject === 'feature_used')
-    const { compatibilityLevel } = await (await fetch(`${platform.endpoints.registry}/config/feature_used?defaultToGlobal=true`)).json()
+    const { compatibilityLevel } = await (await registryFetch(`${platform.endpoints.registry}/config/feature_used?defaultToGlobal=true`)).json()
     expect(feature).toMatchObject({ versions: [1], compatibility: compatibilityLevel, latest: { version: 1 } })
     expect(JSON.parse(feature.latest.schema)).toMatchObject({ type: 'record', name: 'FeatureUsed' })
     expect(r.data.one).toEqual([{ version: { id: feature.latest.id }, missing: null }])
@@ -124,7 +138,7 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
   it('tracks → Kafka → ClickHouse → score with components, drivers and trend → GraphQL query and subscription', async () => {
     const accountId = uniqueName('acct')
     scoredAccount = accountId
-    const ws = createWsClient({ url: platform.endpoints.graphqlWs, webSocketImpl: WebSocket, lazy: false })
+    const ws = createWsClient({ url: platform.endpoints.graphqlWs, webSocketImpl: WebSocket, lazy: false, connectionParams: { authorization: `Bearer ${API_KEY}` } })
     const received: any[] = []
     const subscribed = new Promise<void>((resolve, reject) => {
       ws.on('connected', () => resolve())
@@ -331,9 +345,9 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
   })
 
   it('validates against the pinned schemaVersion, and names the version in violations', async () => {
-    const v1 = JSON.parse((await (await fetch(`${platform.endpoints.registry}/subjects/feature_used/versions/1`)).json()).schema)
+    const v1 = JSON.parse((await (await registryFetch(`${platform.endpoints.registry}/subjects/feature_used/versions/1`)).json()).schema)
     const v2 = { ...v1, fields: [...v1.fields, { name: 'plan', type: ['null', 'string'], default: null, doc: 'Plan.' }] }
-    const reg = await fetch(`${platform.endpoints.registry}/subjects/feature_used/versions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ schema: JSON.stringify(v2) }) })
+    const reg = await registryFetch(`${platform.endpoints.registry}/subjects/feature_used/versions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ schema: JSON.stringify(v2) }) })
     const { id: v2Id } = await reg.json()
     const base = { event: 'feature_used', accountId: 'acct_pin', timestamp: new Date().toISOString(), properties: { feature: 'x', plan: 'pro' } }
 
@@ -420,7 +434,7 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
 
   it('turns refusals into aggregated drift records in ClickHouse, reported through GraphQL and the CLI', async () => {
     // Engineers subscribe to new kinds of drift: each (event, kind, field, source) is pushed once, when first stored.
-    const ws = createWsClient({ url: platform.endpoints.graphqlWs, webSocketImpl: WebSocket, lazy: false })
+    const ws = createWsClient({ url: platform.endpoints.graphqlWs, webSocketImpl: WebSocket, lazy: false, connectionParams: { authorization: `Bearer ${API_KEY}` } })
     const detected: any[] = []
     await new Promise<void>((resolve, reject) => {
       ws.on('connected', () => resolve())
@@ -517,7 +531,7 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
 
   it('dead-letters a record it cannot decode, and `pulse dlq replay` brings it back once it can', async () => {
     const post = (path: string, body: unknown) =>
-      fetch(`${platform.endpoints.registry}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json())
+      registryFetch(`${platform.endpoints.registry}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json())
     const probeA = { type: 'record', name: 'ProbeA', fields: [{ name: 'a', type: 'string' }] }
     const probe = { type: 'record', name: 'DlqProbe', fields: [{ name: 'n', type: 'int' }] }
     const { id: known } = await post('/subjects/dlq_probe_a/versions', { schema: JSON.stringify(probeA) })
@@ -573,7 +587,7 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
 
   it("takes a subject's strictness from its registry config, which overrides PULSE_LENIENT_SUBJECTS", async () => {
     const config = (subject: string, method: string, body?: unknown) =>
-      fetch(`${platform.endpoints.registry}/config/${subject}`, { method, ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) })
+      registryFetch(`${platform.endpoints.registry}/config/${subject}`, { method, ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) })
     const send = (event: string, properties: unknown) => track({ event, accountId: 'acct_strict', timestamp: new Date().toISOString(), messageId: crypto.randomUUID(), properties })
     // The gateway re-reads a subject's config at most every 5 s (and this key's rate limit forbids polling).
     const configApplied = () => new Promise((r) => setTimeout(r, 5_200))

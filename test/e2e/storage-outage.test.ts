@@ -31,6 +31,7 @@ describe('ClickHouse and Redis go away under the processor', () => {
       PULSE_COMPONENTS: 'processor,scoring',
       PULSE_DATA_DIR: split.dataDir,
       PULSE_REGISTRY_URL: split.platform.endpoints.registry,
+      PULSE_API_KEY: 'outage-secret',
       PULSE_KAFKA_BROKERS: inject('kafkaBrokers').join(','),
       PULSE_REDIS_URL: redis.url,
       PULSE_EVENTS_TOPIC: split.names.topic,

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, inject, it } from 'vitest'
-import { ApiKeys, mayTrack, scopesOf } from '../../gateway/api-keys.js'
+import { ApiKeys, mayTrack, scopesOf } from '../../runtime/auth/index.js'
 import { uniqueName } from '../support/fixtures.js'
 
 describe('API keys on real Redis', () => {
@@ -18,14 +18,19 @@ describe('API keys on real Redis', () => {
     expect(mayTrack(found!, 'invoice_paid')).toBe(true)
     expect(mayTrack(found!, 'feature_used')).toBe(false)
     expect(await keys.authenticate('Bearer boot-secret-1')).toMatchObject({ name: 'boot', scopes: ['track', 'backfill'] })
-    expect(scopesOf(found!)).toEqual(['track'])
+    expect(scopesOf(found!)).toEqual(['track', 'read'])
+    // Basic auth (Confluent's basic.auth.user.info) names the key: its own name and secret, nothing else.
+    const basic = (userInfo: string) => `Basic ${Buffer.from(userInfo).toString('base64')}`
+    expect((await keys.authenticate(basic(`billing:${secret}`)))?.name).toBe('billing')
+    expect(await keys.authenticate(basic(`boot:${secret}`))).toBeUndefined()
+    expect(await keys.authenticate(basic(secret))).toBeUndefined()
     const { secret: history } = await keys.create('history', null, ['backfill'])
     expect(scopesOf((await keys.authenticate(`Bearer ${history}`))!)).toEqual(['backfill'])
-    // A key stored before scopes existed tracks live events, as it always did.
+    // A key stored before scopes existed tracks live events, as it always did, and reads the API (open before keys guarded it).
     const legacy = await keys.create('legacy', null)
     const id = (await redis.hget(`${prefix}:apikey-names`, 'legacy'))!
     await redis.hset(`${prefix}:apikeys`, id, JSON.stringify({ name: 'legacy', events: null, createdAt: legacy.key.createdAt }))
-    expect(scopesOf((await keys.authenticate(`Bearer ${legacy.secret}`))!)).toEqual(['track'])
+    expect(scopesOf((await keys.authenticate(`Bearer ${legacy.secret}`))!)).toEqual(['track', 'read'])
     await keys.revoke('history')
     await keys.revoke('legacy')
     expect(await keys.authenticate('Bearer nope')).toBeUndefined()

@@ -15,6 +15,7 @@ import WebSocket from 'ws'
 import { insertEvents } from '../support/event-rows.js'
 import { createScoreEvents, loadScorecard, scoreAccounts, type ChurnRiskChanged, type HealthScoreChanged, type ScoreEvents } from '../../processors/scoring/index.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
+import { ApiKeys, basic, bearer } from '../../runtime/auth/index.js'
 import { eventually, tempDir, uniqueName } from '../support/fixtures.js'
 import { insertSimulated } from '../support/simulated.js'
 
@@ -51,16 +52,28 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
   const counted = counting(clickhouse)
   const publishClient = new Redis(inject('redisUrl'))
   const subscribeClient = new Redis(inject('redisUrl'))
+  const keysRedis = new Redis(inject('redisUrl'))
+  // Keys from configuration (one per scope that matters here) and, in Redis, keys made at run time; no lookup cache,
+  // so a revoked key is refused at once.
+  const secrets = { reader: 'reader-secret-1', writer: 'writer-secret-1', tracker: 'tracker-secret-1' }
+  const apiKeys = new ApiKeys(keysRedis, uniqueName('keys'), new Map([
+    ['reader', { secret: secrets.reader, scopes: ['read'] }],
+    ['writer', { secret: secrets.writer, scopes: ['read', 'write'] }],
+    ['tracker', { secret: secrets.tracker, scopes: ['track', 'backfill'] }],
+  ]), 0)
+  const endpoint = () => ({ url, authorization: bearer(secrets.reader) })
   let server: GraphQLServer
   let scoreEvents: ScoreEvents
   let url = ''
   let all: Row[] = []
   let truth: { accountId: string; segment: string; churnedAt: string | null }[] = []
 
-  const graphql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const res = await server.app.inject({ method: 'POST', url: '/graphql', payload: { query, variables } })
-    return res.json() as { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] }
+  /** Over HTTP with the reader's key unless `authorization` says otherwise (null: none). */
+  const request = async (query: string, variables: Record<string, unknown> = {}, authorization: string | null = bearer(secrets.reader)) => {
+    const res = await server.app.inject({ method: 'POST', url: '/graphql', payload: { query, variables }, headers: authorization === null ? {} : { authorization } })
+    return { status: res.statusCode, headers: res.headers, body: res.json() as { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] } }
   }
+  const graphql = async (query: string, variables: Record<string, unknown> = {}) => (await request(query, variables)).body
   const page = async (variables: Record<string, unknown> = {}) => {
     const r = await graphql(`query($after: String, $filter: AccountFilter, $orderBy: AccountOrder, $first: Int!) { accounts(filter: $filter, orderBy: $orderBy, first: $first, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { ${NODE} } } } }`, variables)
     if (r.errors) throw new Error(r.errors.map((e) => e.message).join('; '))
@@ -91,7 +104,7 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
     const run = await trainAndPredict({ clickhouse, card: scorecard.card, now: () => NOW }, { horizonDays: 60 })
     expect(run.training.status).toBe('READY')
     scoreEvents = createScoreEvents({ publishClient, subscribeClient, channel: uniqueName('scores') })
-    server = await createGraphQLServer({ clickhouse: counted.client, scoreEvents, scorecard, logger: pino({ level: 'error' }) })
+    server = await createGraphQLServer({ apiKeys, clickhouse: counted.client, scoreEvents, scorecard, logger: pino({ level: 'error' }) })
     all = (await walk({ first: 100 })).rows
     url = `${await server.app.listen({ port: 0, host: '127.0.0.1' })}/graphql`
   }, 240_000)
@@ -99,6 +112,7 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
     await server?.close()
     publishClient.disconnect()
     subscribeClient.disconnect()
+    keysRedis.disconnect()
     await clickhouse.close()
   })
 
@@ -303,7 +317,7 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
   it('builds the monthly health report and metric sheet from the API', async () => {
     const month = new Date(NOW).toISOString().slice(0, 7)
     const now = NOW + 3_600_000
-    const report = await readHealthReport(url, month, now)
+    const report = await readHealthReport(endpoint(), month, now)
     const tierOf = new Map(all.map((a) => [a.id, a.healthScore?.tier]))
     expect(report.tiers.map((t) => t.tier)).toEqual(loadScorecard({}).card.tiers.map((t) => t.name))
     expect(report.atRisk.length + report.critical.length).toBeGreaterThan(0)
@@ -316,7 +330,7 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
     expect(mrr).toEqual([...mrr].sort((x, y) => y - x))
     const markdown = formatHealthReport(report, 'markdown')
     for (const heading of ['### Overview', '### At-Risk Accounts', '### Critical Accounts', '### Expansion Ready']) expect(markdown).toContain(heading)
-    const sheet = await readMetricsReport(url, month, now, parseTargets('nps=10'))
+    const sheet = await readMetricsReport(endpoint(), month, now, parseTargets('nps=10'))
     const from = new Date(`${month}-01T00:00:00Z`).toISOString()
     const { data } = await graphql('query($from: DateTimeISO, $to: DateTimeISO) { kpis(from: $from, to: $to) { nps adoptionRate netRevenueRetention } }', { from, to: new Date(now).toISOString() })
     expect(sheet.kpis).toMatchObject(data.kpis[0])
@@ -324,7 +338,7 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
   })
 
   it('pushes tier changes, churn risk changes and filters them as asked (graphql-ws over real Redis pub/sub)', async () => {
-    const ws = createWsClient({ url: url.replace('http', 'ws'), webSocketImpl: WebSocket, lazy: false })
+    const ws = createWsClient({ url: url.replace('http', 'ws'), webSocketImpl: WebSocket, lazy: false, connectionParams: { authorization: bearer(secrets.reader) } })
     await new Promise<void>((resolve, reject) => {
       ws.on('connected', () => resolve())
       ws.on('error', reject)
@@ -419,5 +433,93 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
     const limited = withQueryTimeout(clickhouse, 1000)
     const slow = limited.query({ query: 'SELECT sleepEachRow(0.5) FROM numbers(20) SETTINGS max_block_size = 1', format: 'JSONEachRow' }).then((rs) => rs.json())
     await expect(slow).rejects.toMatchObject({ extensions: { code: 'TIMEOUT' } })
+  })
+  describe('access: every request needs a key with read, a mutation one with write', () => {
+    const QUERY = '{ accounts(first: 1) { totalCount } }'
+    const TRAIN = 'mutation { trainChurnModel { status } }'
+
+    it('over HTTP: 401 UNAUTHENTICATED without a key or with an unknown one, 403 FORBIDDEN without the read scope', async () => {
+      for (const authorization of [null, bearer('not-a-key'), basic(`reader:${secrets.writer}`), 'Token reader-secret-1']) {
+        const r = await request(QUERY, {}, authorization)
+        expect(r.status, String(authorization)).toBe(401)
+        expect(r.headers['www-authenticate']).toBe('Bearer')
+        expect(r.body.data).toBeUndefined()
+        expect(r.body.errors![0].extensions!.code).toBe('UNAUTHENTICATED')
+      }
+      const wrongScope = await request(QUERY, {}, bearer(secrets.tracker))
+      expect(wrongScope.status).toBe(403)
+      expect(wrongScope.body.errors![0]).toMatchObject({ message: expect.stringContaining('API key "tracker" may not do this: it needs the read scope'), extensions: { code: 'FORBIDDEN' } })
+      // Basic auth with the key's name and secret, as Confluent clients send it, and Bearer both read.
+      for (const authorization of [bearer(secrets.reader), basic(`reader:${secrets.reader}`)]) {
+        const ok = await request(QUERY, {}, authorization)
+        expect(ok.status).toBe(200)
+        expect(ok.body.data.accounts.totalCount).toBe(400)
+      }
+    })
+
+    it('over HTTP: a mutation needs write (403 FORBIDDEN before anything runs); with write it reaches the resolver', async () => {
+      const refused = await request(TRAIN, {}, bearer(secrets.reader))
+      expect(refused.status).toBe(403)
+      expect(refused.body.errors![0]).toMatchObject({ message: 'API key "reader" may not run a mutation: it needs the write scope', extensions: { code: 'FORBIDDEN' } })
+      // This server has no churn queue: the resolver's own answer shows the access check let it run.
+      const allowed = await request(TRAIN, {}, bearer(secrets.writer))
+      expect(allowed.body.errors![0]).toMatchObject({ message: expect.stringContaining('churn training is not available'), extensions: { code: 'SERVICE_UNAVAILABLE' } })
+    })
+
+    it('takes keys made at run time (stored in Redis) until they are revoked', async () => {
+      const { secret } = await apiKeys.create(uniqueName('analyst'), null, ['read'])
+      expect((await request(QUERY, {}, bearer(secret))).status).toBe(200)
+      const [name] = (await apiKeys.list()).filter((k) => k.name.startsWith('analyst')).map((k) => k.name)
+      expect(await apiKeys.revoke(name)).toBe(true)
+      expect((await request(QUERY, {}, bearer(secret))).status).toBe(401)
+    })
+
+    /** A graphql-ws connection: how it ended (close code and reason) or that it was acknowledged. */
+    const connect = async (opts: { connectionParams?: Record<string, unknown>; header?: string }) => {
+      const Impl = opts.header === undefined ? WebSocket : class extends WebSocket {
+        constructor(address: string, protocols?: string | string[]) {
+          super(address, protocols, { headers: { authorization: opts.header! } })
+        }
+      }
+      const ws = createWsClient({ url: url.replace('http', 'ws'), webSocketImpl: Impl, lazy: false, retryAttempts: 0, onNonLazyError: () => {}, connectionParams: opts.connectionParams })
+      const outcome = await new Promise<{ connected: true } | { code: number; reason: string }>((resolve) => {
+        ws.on('connected', () => resolve({ connected: true }))
+        ws.on('closed', (e) => resolve({ code: (e as { code: number }).code, reason: (e as { reason: string }).reason }))
+      })
+      return { ws, outcome }
+    }
+
+    it('over WebSocket: closes with 4401 without a valid key and 4403 without read; takes the key from connection_init or the upgrade header', async () => {
+      for (const connectionParams of [undefined, { authorization: bearer('not-a-key') }]) {
+        const { ws, outcome } = await connect({ connectionParams })
+        expect(outcome).toMatchObject({ code: 4401, reason: expect.stringContaining('Unauthorized') })
+        await ws.dispose()
+      }
+      const wrongScope = await connect({ connectionParams: { authorization: bearer(secrets.tracker) } })
+      expect(wrongScope.outcome).toMatchObject({ code: 4403, reason: 'Forbidden: the API key needs the read scope' })
+      await wrongScope.ws.dispose()
+      for (const opts of [{ connectionParams: { Authorization: basic(`reader:${secrets.reader}`) } }, { header: bearer(secrets.reader) }]) {
+        const { ws, outcome } = await connect(opts)
+        expect(outcome).toEqual({ connected: true })
+        const result = await new Promise<any>((resolve, reject) => ws.subscribe({ query: QUERY }, { next: resolve, error: reject, complete: () => {} }))
+        expect(result.data.accounts.totalCount).toBe(400)
+        await ws.dispose()
+      }
+    })
+
+    it('over WebSocket: a mutation needs write too', async () => {
+      const run = async (secret: string) => {
+        const { ws } = await connect({ connectionParams: { authorization: bearer(secret) } })
+        try {
+          return await new Promise<any>((resolve) => ws.subscribe({ query: TRAIN }, { next: resolve, error: resolve, complete: () => {} }))
+        } finally {
+          await ws.dispose()
+        }
+      }
+      const refused = await run(secrets.reader)
+      expect(refused[0]).toMatchObject({ message: 'API key "reader" may not run a mutation: it needs the write scope', extensions: { code: 'FORBIDDEN' } })
+      const allowed = await run(secrets.writer)
+      expect(allowed.errors[0]).toMatchObject({ message: expect.stringContaining('churn training is not available'), extensions: { code: 'SERVICE_UNAVAILABLE' } })
+    })
   })
 })

@@ -1,7 +1,7 @@
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createRegistryServer, SchemaStore } from '../../registry/index.js'
+import { createRegistryServer, schemaRegistryClient, SchemaStore } from '../../registry/index.js'
+import { adminAuthorization, adminFetch, testRegistryAccess } from '../support/registry-access.js'
 import { tempDir } from '../support/fixtures.js'
 
 const schemaOf = (name: string, fields: unknown[] = [{ name: 'x', type: 'int' }]) => JSON.stringify({ type: 'record', name, fields })
@@ -12,7 +12,7 @@ describe('registry lifecycle: deletes, modes, references, import', () => {
   let url = ''
   const open = async (dir: string) => {
     store = SchemaStore.open(dir)
-    server = createRegistryServer({ store })
+    server = createRegistryServer({ store, access: testRegistryAccess() })
     await server.listen({ host: '127.0.0.1', port: 0 })
     url = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`
   }
@@ -23,7 +23,7 @@ describe('registry lifecycle: deletes, modes, references, import', () => {
   }
   afterEach(close)
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${url}${path}`, {
+    const res = await adminFetch(`${url}${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/vnd.schemaregistry.v1+json' },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -109,7 +109,7 @@ describe('registry lifecycle: deletes, modes, references, import', () => {
     const blocked = await call('DELETE', '/subjects/address/versions/1')
     expect(blocked.body.error_code).toBe(42206)
 
-    const client = new SchemaRegistry({ host: url })
+    const client = schemaRegistryClient({ url: url, authorization: adminAuthorization })
     const encoded = await client.encode(2, { home: { city: 'Lyon' } })
     expect(await client.decode(encoded)).toEqual({ home: { city: 'Lyon' } })
     // Lookup over REST (the kafkajs client's getRegistryIdBySchema does not send references).
@@ -160,13 +160,13 @@ describe('every compatibility level over REST, on a nested union change', () => 
   for (const [level, compatible] of Object.entries(expected)) {
     it(`${level}: ${compatible ? 'accepts' : 'refuses with reasons'}`, async () => {
       const store = SchemaStore.open()
-      const server = createRegistryServer({ store })
+      const server = createRegistryServer({ store, access: testRegistryAccess() })
       await server.listen({ host: '127.0.0.1', port: 0 })
       const url = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`
       const post = (path: string, body: unknown) =>
-        fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() }))
+        adminFetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() }))
       try {
-        await fetch(`${url}/config/o`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ compatibility: level }) })
+        await adminFetch(`${url}/config/o`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ compatibility: level }) })
         expect((await post('/subjects/o/versions', { schema: v1 })).status).toBe(200)
         expect((await post('/subjects/o/versions', { schema: v2 })).status).toBe(200)
         const check = await post('/compatibility/subjects/o/versions/latest?verbose=true', { schema: v3 })

@@ -2,13 +2,14 @@ import type { FastifyInstance } from 'fastify'
 import { afterAll, describe, expect, it } from 'vitest'
 import { exportRegistry, importRegistry } from '../../cli/registry.js'
 import { createRegistryServer, SchemaStore } from '../../registry/index.js'
+import { adminAuthorization, testRegistryAccess } from '../support/registry-access.js'
 import { parseRegistryExport } from '../../registry/transfer.js'
 import { tempDir } from '../support/fixtures.js'
 
 const servers: { server: FastifyInstance; store: SchemaStore }[] = []
 async function registry() {
   const store = SchemaStore.open(tempDir())
-  const server = createRegistryServer({ store })
+  const server = createRegistryServer({ store, access: testRegistryAccess() })
   await server.listen({ host: '127.0.0.1', port: 0 })
   servers.push({ server, store })
   return { store, url: `http://127.0.0.1:${(server.server.address() as { port: number }).port}` }
@@ -38,14 +39,14 @@ describe('pulse registry export / import', () => {
     a.store.setCompatibility(null, 'FORWARD')
     a.store.setMode('address', 'READONLY')
     a.store.setUnknownProperties('customer', 'REPORT')
-    const exported = await exportRegistry(a.url)
+    const exported = await exportRegistry({ url: a.url, authorization: adminAuthorization })
     expect(exported.subjects.map((s) => s.subject)).toEqual(['address', 'customer', 'seats'])
     expect(exported.subjects[1]).toMatchObject({ subject: 'customer', unknownProperties: 'REPORT' })
     expect(exported.subjects[1]).not.toHaveProperty('compatibility')
 
     const b = await registry()
-    expect(await importRegistry(b.url, exported)).toBe(4)
-    expect(comparable(await exportRegistry(b.url))).toEqual(comparable(exported))
+    expect(await importRegistry({ url: b.url, authorization: adminAuthorization }, exported)).toBe(4)
+    expect(comparable(await exportRegistry({ url: b.url, authorization: adminAuthorization }))).toEqual(comparable(exported))
     // Fresh registrations continue after the highest imported id, never reusing the deleted one (2).
     expect(b.store.register('other', rec('Other', [{ name: 'x', type: 'int' }])).id).toBe(6)
     expect(() => b.store.schemaById(2)).toThrow(/not found/)
@@ -55,8 +56,8 @@ describe('pulse registry export / import', () => {
     const c = await registry()
     c.store.register('x', rec('X', [{ name: 'x', type: 'int' }]))
     const exp = parseRegistryExport(JSON.stringify([{ subject: 'y', version: 1, id: 7, schema: rec('Y', [{ name: 'y', type: 'int' }]) }]))
-    await expect(importRegistry(c.url, exp)).rejects.toThrow(/42205|existing subjects/)
-    expect(await importRegistry(c.url, exp, { force: true })).toBe(1)
+    await expect(importRegistry({ url: c.url, authorization: adminAuthorization }, exp)).rejects.toThrow(/42205|existing subjects/)
+    expect(await importRegistry({ url: c.url, authorization: adminAuthorization }, exp, { force: true })).toBe(1)
     expect(c.store.version('y', '1').id).toBe(7)
     expect(c.store.mode()).toBe('READWRITE')
   })
@@ -81,7 +82,7 @@ describe('pulse registry export / import', () => {
       ] },
     ])
     const d = await registry()
-    await importRegistry(d.url, exp)
+    await importRegistry({ url: d.url, authorization: adminAuthorization }, exp)
     expect(d.store.versions('a')).toEqual([2])
     expect(d.store.versions('a', true)).toEqual([1, 2])
     expect(d.store.compatibility('a')).toBe('FULL')

@@ -1,7 +1,8 @@
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
+import { SchemaType } from '@kafkajs/confluent-schema-registry'
 import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createRegistryServer, SchemaStore } from '../../registry/index.js'
+import { createRegistryServer, schemaRegistryClient, SchemaStore } from '../../registry/index.js'
+import { adminAuthorization, adminFetch, testRegistryAccess } from '../support/registry-access.js'
 import { tempDir } from '../support/fixtures.js'
 
 const v1 = { type: 'record', name: 'SeatsUpdated', namespace: 'dev.pulse.events', fields: [{ name: 'purchased', type: 'int' }] }
@@ -13,10 +14,10 @@ describe('registry with the Confluent client', () => {
   let store: SchemaStore | undefined
   const open = async (dir: string) => {
     store = SchemaStore.open(dir)
-    server = createRegistryServer({ store })
+    server = createRegistryServer({ store, access: testRegistryAccess() })
     await server.listen({ host: '127.0.0.1', port: 0 })
     const { port } = server.server.address() as { port: number }
-    return { url: `http://127.0.0.1:${port}`, client: new SchemaRegistry({ host: `http://127.0.0.1:${port}` }) }
+    return { url: `http://127.0.0.1:${port}`, client: schemaRegistryClient({ url: `http://127.0.0.1:${port}`, authorization: adminAuthorization }) }
   }
   afterEach(async () => {
     await server?.close()
@@ -46,7 +47,7 @@ describe('registry with the Confluent client', () => {
     const { url, client } = await open(tempDir())
     await client.register({ type: SchemaType.AVRO, schema: JSON.stringify(v1) }, { subject: 's' })
     const post = (path: string, body: unknown) =>
-      fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify(body) })
+      adminFetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify(body) })
 
     const conflict = await post('/subjects/s/versions', { schema: JSON.stringify(breaking) })
     expect(conflict.status).toBe(409)
@@ -62,13 +63,13 @@ describe('registry with the Confluent client', () => {
     expect(invalid.status).toBe(422)
     expect((await invalid.json()).error_code).toBe(42201)
 
-    expect((await (await fetch(`${url}/subjects/missing/versions/latest`)).json()).error_code).toBe(40401)
-    expect((await (await fetch(`${url}/subjects/s/versions/9`)).json()).error_code).toBe(40402)
-    expect((await (await fetch(`${url}/subjects/s/versions/zero`)).json()).error_code).toBe(42202)
-    expect((await (await fetch(`${url}/schemas/ids/99`)).json()).error_code).toBe(40403)
-    const bad = await fetch(`${url}/config`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"compatibility":"SIDEWAYS"}' })
+    expect((await (await adminFetch(`${url}/subjects/missing/versions/latest`)).json()).error_code).toBe(40401)
+    expect((await (await adminFetch(`${url}/subjects/s/versions/9`)).json()).error_code).toBe(40402)
+    expect((await (await adminFetch(`${url}/subjects/s/versions/zero`)).json()).error_code).toBe(42202)
+    expect((await (await adminFetch(`${url}/schemas/ids/99`)).json()).error_code).toBe(40403)
+    const bad = await adminFetch(`${url}/config`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"compatibility":"SIDEWAYS"}' })
     expect((await bad.json()).error_code).toBe(42203)
-    const unknownRoute = await fetch(`${url}/no/such/route`)
+    const unknownRoute = await adminFetch(`${url}/no/such/route`)
     expect(unknownRoute.status).toBe(404)
     expect(await unknownRoute.json()).toEqual({ error_code: 404, message: 'HTTP 404 Not Found' })
   })
@@ -78,20 +79,20 @@ describe('registry with the Confluent client', () => {
     let { url, client } = await open(dir)
     await client.register({ type: SchemaType.AVRO, schema: JSON.stringify(v1) }, { subject: 'a' })
     await client.register({ type: SchemaType.AVRO, schema: JSON.stringify(v2) }, { subject: 'a' })
-    await fetch(`${url}/config/a`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"compatibility":"FULL"}' })
-    await fetch(`${url}/config/b`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"unknownProperties":"REPORT"}' })
+    await adminFetch(`${url}/config/a`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"compatibility":"FULL"}' })
+    await adminFetch(`${url}/config/b`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"unknownProperties":"REPORT"}' })
     await server!.close()
     store!.close()
 
     ;({ url, client } = await open(dir))
     expect(await client.getLatestSchemaId('a')).toBe(2)
-    expect(await (await fetch(`${url}/subjects/a/versions`)).json()).toEqual([1, 2])
-    expect(await (await fetch(`${url}/config/a`)).json()).toEqual({ compatibilityLevel: 'FULL' })
-    expect(await (await fetch(`${url}/config/b`)).json()).toEqual({ unknownProperties: 'REPORT' })
+    expect(await (await adminFetch(`${url}/subjects/a/versions`)).json()).toEqual([1, 2])
+    expect(await (await adminFetch(`${url}/config/a`)).json()).toEqual({ compatibilityLevel: 'FULL' })
+    expect(await (await adminFetch(`${url}/config/b`)).json()).toEqual({ unknownProperties: 'REPORT' })
     // The same schema under another subject shares its global id; a new one takes the next id.
-    const other = await fetch(`${url}/subjects/b/versions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ schema: JSON.stringify(v1) }) })
+    const other = await adminFetch(`${url}/subjects/b/versions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ schema: JSON.stringify(v1) }) })
     expect(await other.json()).toEqual({ id: 1 })
-    const fresh = await fetch(`${url}/subjects/c/versions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ schema: '"string"' }) })
+    const fresh = await adminFetch(`${url}/subjects/c/versions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ schema: '"string"' }) })
     expect(await fresh.json()).toEqual({ id: 3 })
   })
 
@@ -100,7 +101,7 @@ describe('registry with the Confluent client', () => {
     const schemas = Array.from({ length: 5 }, (_, i) => JSON.stringify({ type: 'record', name: `R${i}`, fields: [{ name: 'x', type: 'int' }] }))
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        fetch(`${url}/subjects/sub${i % 5}/versions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ schema: schemas[i % 5] }) }).then((r) => r.json()),
+        adminFetch(`${url}/subjects/sub${i % 5}/versions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ schema: schemas[i % 5] }) }).then((r) => r.json()),
       ),
     )
     const idsBySchema = new Map<number, Set<number>>()
@@ -111,21 +112,21 @@ describe('registry with the Confluent client', () => {
 
   it("keeps Pulse's unknownProperties setting in a subject's config, beside Confluent's compatibility level", async () => {
     const { url } = await open(tempDir())
-    const put = (subject: string, body: unknown) => fetch(`${url}/config/${subject}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const put = (subject: string, body: unknown) => adminFetch(`${url}/config/${subject}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
     expect(await (await put('e', { unknownProperties: 'REPORT' })).json()).toEqual({ unknownProperties: 'REPORT' })
-    expect(await (await fetch(`${url}/config/e`)).json()).toEqual({ unknownProperties: 'REPORT' })
-    expect(await (await fetch(`${url}/config/e?defaultToGlobal=true`)).json()).toEqual({ compatibilityLevel: 'BACKWARD', unknownProperties: 'REPORT' })
+    expect(await (await adminFetch(`${url}/config/e`)).json()).toEqual({ unknownProperties: 'REPORT' })
+    expect(await (await adminFetch(`${url}/config/e?defaultToGlobal=true`)).json()).toEqual({ compatibilityLevel: 'BACKWARD', unknownProperties: 'REPORT' })
     // Setting the level leaves the other setting alone, and the other way round.
     expect(await (await put('e', { compatibility: 'FULL' })).json()).toEqual({ compatibility: 'FULL' })
-    expect(await (await fetch(`${url}/config/e`)).json()).toEqual({ compatibilityLevel: 'FULL', unknownProperties: 'REPORT' })
+    expect(await (await adminFetch(`${url}/config/e`)).json()).toEqual({ compatibilityLevel: 'FULL', unknownProperties: 'REPORT' })
     const bad = await put('e', { unknownProperties: 'IGNORE' })
     expect(bad.status).toBe(422)
     expect(await bad.json()).toMatchObject({ error_code: 42203, message: expect.stringContaining('REJECT') })
     expect((await (await put('e', {})).json()).error_code).toBe(42203)
     // Nothing of a refused request was written.
-    expect(await (await fetch(`${url}/config/e`)).json()).toEqual({ compatibilityLevel: 'FULL', unknownProperties: 'REPORT' })
-    const removed = await fetch(`${url}/config/e`, { method: 'DELETE' })
+    expect(await (await adminFetch(`${url}/config/e`)).json()).toEqual({ compatibilityLevel: 'FULL', unknownProperties: 'REPORT' })
+    const removed = await adminFetch(`${url}/config/e`, { method: 'DELETE' })
     expect(await removed.json()).toEqual({ compatibilityLevel: 'FULL', unknownProperties: 'REPORT' })
-    expect((await (await fetch(`${url}/config/e`)).json()).error_code).toBe(40408)
+    expect((await (await adminFetch(`${url}/config/e`)).json()).error_code).toBe(40408)
   })
 })

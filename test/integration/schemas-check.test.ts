@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRegistryServer, SchemaStore } from '../../registry/index.js'
+import { ADMIN, testRegistryAccess } from '../support/registry-access.js'
 import { tempDir } from '../support/fixtures.js'
 
 const PULSE_BIN = fileURLToPath(new URL('../../bin/pulse.mjs', import.meta.url))
@@ -31,7 +32,7 @@ const v2 = {
 /** Runs the CLI without blocking this process, which may be serving the registry the CLI talks to. */
 function pulse(cwd: string, ...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [PULSE_BIN, 'schemas', ...args], { cwd })
+    const child = spawn(process.execPath, [PULSE_BIN, 'schemas', ...args], { cwd, env: { ...process.env, PULSE_API_KEY: ADMIN.secret } })
     let out = ''
     let err = ''
     child.stdout.on('data', (d) => (out += d))
@@ -101,7 +102,7 @@ describe('pulse schemas check', () => {
     let url: string
     beforeAll(async () => {
       store = SchemaStore.open(tempDir())
-      server = createRegistryServer({ store })
+      server = createRegistryServer({ store, access: testRegistryAccess() })
       await server.listen({ host: '127.0.0.1', port: 0 })
       url = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`
       store.register('subscription_updated', JSON.stringify(v1))

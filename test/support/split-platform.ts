@@ -51,6 +51,8 @@ export async function startSplitPlatform(apiKey: string) {
           PULSE_COMPONENTS: components,
           PULSE_DATA_DIR: dataDir,
           PULSE_REGISTRY_URL: platform.endpoints.registry,
+          // The registry's reads need a key: the test's own.
+          PULSE_API_KEY: apiKey,
           PULSE_KAFKA_BROKERS: inject('kafkaBrokers').join(','),
           PULSE_REDIS_URL: inject('redisUrl'),
           PULSE_EVENTS_TOPIC: names.topic,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { formatBacktest, type ChurnModelAnswer } from '../../cli/churn.js'
-import { backfillKeyFrom } from '../../cli/import.js'
+import { keyFromEntries } from '../../cli/credentials.js'
 import { eta, progressBar, progressLine } from '../../cli/import/progress.js'
 import { formatSuggestion } from '../../cli/score-suggest.js'
 import { featureNames, featureRow, FEATURE_NAMES } from '../../processors/churn/features.js'
@@ -95,8 +95,11 @@ describe('scorecard suggestion arithmetic', () => {
 
 describe('CLI output', () => {
   it('finds the first backfill-scoped key of PULSE_API_KEYS', () => {
-    expect(backfillKeyFrom('live:secret123:track,import:s3cr:et:track+backfill')).toBe('s3cr:et')
-    expect(backfillKeyFrom('live:secret123')).toBeUndefined()
+    expect(keyFromEntries('live:secret123:track,import:s3cr:et:track+backfill', 'backfill')).toBe('s3cr:et')
+    expect(keyFromEntries('live:secret123', 'backfill')).toBeUndefined()
+    // An entry without scopes holds track and read.
+    expect(keyFromEntries('admin:secret999:admin,live:secret123', 'read')).toBe('secret123')
+    expect(keyFromEntries('admin:secret999:admin,live:secret123', 'admin')).toBe('secret999')
   })
   it('shows import progress with rate and ETA', () => {
     const p = { lines: 5000, accepted: 4990, duplicates: 5, rejected: 5, bytes: 250, totalBytes: 1000, elapsedMs: 2000 }

@@ -41,10 +41,15 @@ describe('loadConfig', () => {
 
   it('reads API keys and brokers', () => {
     const c = loadConfig({ PULSE_API_KEYS: 'billing:secret-one1,web:secret-two2', PULSE_KAFKA_BROKERS: 'a:9092, b:9093' })
-    expect([...c.apiKeys!]).toEqual([['billing', { secret: 'secret-one1', scopes: ['track'] }], ['web', { secret: 'secret-two2', scopes: ['track'] }]])
+    expect([...c.apiKeys!]).toEqual([['billing', { secret: 'secret-one1', scopes: ['track', 'read'] }], ['web', { secret: 'secret-two2', scopes: ['track', 'read'] }]])
     const scoped = loadConfig({ PULSE_API_KEYS: 'importer:secret-three:track+backfill,odd:pass:word:2024' })
-    expect([...scoped.apiKeys!]).toEqual([['importer', { secret: 'secret-three', scopes: ['track', 'backfill'] }], ['odd', { secret: 'pass:word:2024', scopes: ['track'] }]])
-    expect(() => loadConfig({ PULSE_API_KEYS: 'importer:secret-three:track+history' })).toThrow('PULSE_API_KEYS entry "importer:…:track+history": unknown scope "history"; scopes are track, backfill, joined with + (e.g. track+backfill)')
+    expect([...scoped.apiKeys!]).toEqual([['importer', { secret: 'secret-three', scopes: ['track', 'backfill'] }], ['odd', { secret: 'pass:word:2024', scopes: ['track', 'read'] }]])
+    expect(() => loadConfig({ PULSE_API_KEYS: 'importer:secret-three:track+history' })).toThrow('PULSE_API_KEYS entry "importer:…:track+history": unknown scope "history"; scopes are track, backfill, read, write, admin, joined with + (e.g. track+backfill)')
+    expect([...loadConfig({ PULSE_API_KEYS: 'ops:secret-four:admin+read+write' }).apiKeys!]).toEqual([['ops', { secret: 'secret-four', scopes: ['admin', 'read', 'write'] }]])
+    expect(loadConfig({ PULSE_API_KEY: ' pk_own ', PULSE_REGISTRY_OPEN_READS: 'true' })).toMatchObject({ serviceKey: 'pk_own', registryOpenReads: true })
+    expect(loadConfig({}).registryOpenReads).toBe(false)
+    expect(() => loadConfig({ PULSE_REGISTRY_OPEN_READS: 'yes' })).toThrow('PULSE_REGISTRY_OPEN_READS must be true or false, got "yes"')
+    expect(() => loadConfig({ PULSE_API_KEYS: 'pulse-internal:secret-five' })).toThrow('PULSE_API_KEYS: the name "pulse-internal" is reserved for the key each Pulse process makes for itself')
     expect(c.kafkaBrokers).toEqual(['a:9092', 'b:9093'])
   })
 
