@@ -7,7 +7,7 @@ import { Kafka } from 'kafkajs'
 import { migrate } from '../migrations/runner.js'
 import type { PausedPartition } from '../processors/index.js'
 import { createScoreEvents } from '../processors/scoring/index.js'
-import { createRegistryServer, SchemaStore } from '../registry/index.js'
+import { createRegistryServer, registryClientOptions, SchemaStore } from '../registry/index.js'
 import { pushCatalog } from '../schemas/index.js'
 import { createClickHouse } from '../runtime/clickhouse.js'
 import { startKafkaBroker } from '../runtime/kafka-broker.js'
@@ -137,7 +137,7 @@ async function start(config: PulseConfig, logger: Logger, onStop: PlatformContex
     onStop(`${component} clickhouse connection`, () => own.close())
     return own
   }
-  const ctx: PlatformContext = { config, logger, clickhouse, clickhouseFor, kafka, admin, brokers, redisUrl, registryUrl, registry: new SchemaRegistry({ host: registryUrl }), bullConnection, scoreEvents, redis, onStop, listen }
+  const ctx: PlatformContext = { config, logger, clickhouse, clickhouseFor, kafka, admin, brokers, redisUrl, registryUrl, registry: new SchemaRegistry({ host: registryUrl }, registryClientOptions()), bullConnection, scoreEvents, redis, onStop, listen }
   const started: ComponentStarted = {}
   for (const [name, startComponent] of COMPONENTS) if (runs(name)) Object.assign(started, await startComponent(ctx))
 

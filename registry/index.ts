@@ -1,11 +1,21 @@
+import { SchemaType, type SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { hangUpWhenClosing, httpServerOptions, logRequests } from '../runtime/http.js'
 import { isCompatibilityLevel } from './compatibility.js'
 import { errors, RegistryError } from './errors.js'
 import { isMode, isUnknownProperties, SchemaStore, type SchemaReference, type SubjectVersion } from './schema-store.js'
+import { unionDefaultsHook } from './union-defaults.js'
 
 export { SchemaStore }
+
+/**
+ * Options for a Confluent client (its avsc) to parse every schema this registry accepts: union defaults
+ * on any branch, as Avro 1.12 allows and avsc alone does not.
+ */
+export function registryClientOptions(): ConstructorParameters<typeof SchemaRegistry>[1] {
+  return { [SchemaType.AVRO]: { typeHook: unionDefaultsHook() } }
+}
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json'
 

@@ -1,7 +1,7 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
 import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createRegistryServer, SchemaStore } from '../../registry/index.js'
+import { createRegistryServer, registryClientOptions, SchemaStore } from '../../registry/index.js'
 import { tempDir } from '../support/fixtures.js'
 
 const v1 = { type: 'record', name: 'SeatsUpdated', namespace: 'dev.pulse.events', fields: [{ name: 'purchased', type: 'int' }] }
@@ -16,7 +16,7 @@ describe('registry with the Confluent client', () => {
     server = createRegistryServer({ store })
     await server.listen({ host: '127.0.0.1', port: 0 })
     const { port } = server.server.address() as { port: number }
-    return { url: `http://127.0.0.1:${port}`, client: new SchemaRegistry({ host: `http://127.0.0.1:${port}` }) }
+    return { url: `http://127.0.0.1:${port}`, client: new SchemaRegistry({ host: `http://127.0.0.1:${port}` }, registryClientOptions()) }
   }
   afterEach(async () => {
     await server?.close()
@@ -40,6 +40,14 @@ describe('registry with the Confluent client', () => {
     expect(encoded[0]).toBe(0)
     expect(encoded.readUInt32BE(1)).toBe(2)
     expect(await client.decode(encoded)).toEqual({ purchased: 10, active: 7 })
+  })
+
+  it('takes a union default on a later branch, as Avro 1.12 does, and the client encodes with it', async () => {
+    const { client } = await open(tempDir())
+    await client.register({ type: SchemaType.AVRO, schema: JSON.stringify(v1) }, { subject: 'seats_updated' })
+    const withSeats = { ...v1, fields: [...v1.fields, { name: 'seats', type: ['null', 'int'], default: 5 }, { name: 'plan', type: ['string', 'null'], default: null }] }
+    const { id } = await client.register({ type: SchemaType.AVRO, schema: JSON.stringify(withSeats) }, { subject: 'seats_updated' })
+    expect(await client.decode(await client.encode(id, { purchased: 3, seats: 5, plan: null }))).toEqual({ purchased: 3, seats: 5, plan: null })
   })
 
   it('answers with Confluent error codes and the reason a schema is incompatible', async () => {
