@@ -29,10 +29,15 @@ export function parseAvroSchema(schema: unknown, registry: Record<string, avro.T
   const typeHook = (s: avro.Schema, opts: avro.ForSchemaOptions): avro.Type | undefined => {
     const decimal = typeof s === 'object' && !Array.isArray(s) && !building.has(s) ? decimalSchema(s as Record<string, unknown>) : undefined
     if (!decimal) return unionDefaults(s, opts)
+    // avsc builds the type itself; the hook only has to let this one schema through once.
     building.add(s as object)
-    const type = avro.Type.forSchema(s, opts)
-    decimals.set(type, decimal)
-    return type
+    try {
+      const type = avro.Type.forSchema(s, opts)
+      decimals.set(type, decimal)
+      return type
+    } finally {
+      building.delete(s as object)
+    }
   }
   try {
     return avro.Type.forSchema(schema as avro.Schema, { registry, typeHook })
