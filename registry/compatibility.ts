@@ -1,4 +1,5 @@
 import avro from 'avsc'
+import { decimalOf, type Decimal } from './avro-schema.js'
 
 export const COMPATIBILITY_LEVELS = [
   'NONE',
@@ -27,16 +28,20 @@ export type ResolutionProblem =
   | { kind: 'name_changed'; path: string; reader: string; writer: string }
   | { kind: 'enum_symbols'; path: string; symbols: string[] }
   | { kind: 'fixed_size'; path: string; reader: number; writer: number }
+  | { kind: 'decimal_changed'; path: string; reader: string; writer: string }
   | { kind: 'union_branch'; path: string; branch: string }
 
 /**
  * Pure: every place where `reader` cannot resolve data written with `writer`, following the Avro
- * specification's schema-resolution rules. avsc's own resolver decides the same question but stops at the
- * first problem and names no path, so the walk is ours; the tests hold its verdicts equal to avsc's.
+ * specification's schema-resolution rules as Avro's Java SchemaCompatibility (and so Confluent's registry)
+ * applies them; test/integration/avro-java-compat.test.ts holds the verdicts to Java's. Where the
+ * specification is stricter than Java (decimals), the specification wins. avsc's own resolver stops at the
+ * first problem and names no path, so the walk is ours.
  */
 export function resolutionProblems(reader: avro.Type, writer: avro.Type, path = 'properties', seen = new Set<string>()): ResolutionProblem[] {
   const r = reader as any
   const w = writer as any
+  const resolves = (rb: avro.Type, wb: avro.Type) => resolutionProblems(rb, wb, path, seen).length === 0
 
   if (isUnion(w)) {
     // Every branch the writer may have used must be readable. When the reader has a counterpart for a
@@ -44,19 +49,22 @@ export function resolutionProblems(reader: avro.Type, writer: avro.Type, path = 
     const problems: ResolutionProblem[] = []
     const readerBranches: avro.Type[] = isUnion(r) ? r.types : [reader]
     for (const branch of w.types as avro.Type[]) {
-      if (readerBranches.some((rb) => resolutionProblems(rb, branch, path, seen).length === 0)) continue
-      const counterpart = readerBranches.find((rb) => sameKind(rb, branch) && (!isNamed(rb) || namesMatch(rb, branch)))
+      if (readerBranches.some((rb) => resolves(rb, branch))) continue
+      const counterpart = counterpartOf(readerBranches, branch)
       if (counterpart) problems.push(...resolutionProblems(counterpart, branch, path, seen))
       else problems.push({ kind: 'union_branch', path, branch: typeLabel(branch) })
     }
     return problems
   }
   if (isUnion(r)) {
-    // The first reader branch of the writer's kind decides, as in the specification.
-    const candidates = (r.types as avro.Type[]).filter((rb) => sameKind(rb, writer) || promotes(writer, rb))
-    if (!candidates.length) return [{ kind: 'type_changed', path, reader: typeLabel(reader), writer: typeLabel(writer) }]
-    const named = candidates.find((rb) => !isNamed(rb) || namesMatch(rb, writer)) ?? candidates[0]
-    return resolutionProblems(named, writer, path, seen)
+    // Any reader branch that can read the writer will do, not only the first of its kind: a renamed type
+    // kept beside its alias resolves through the alias. When none can, the problem is told for the
+    // branch the writer most plausibly meant.
+    const branches = r.types as avro.Type[]
+    if (branches.some((rb) => resolves(rb, writer))) return []
+    const meant = counterpartOf(branches, writer) ?? branches.find((rb) => sameKind(rb, writer) || promotes(writer, rb))
+    if (!meant) return [{ kind: 'type_changed', path, reader: typeLabel(reader), writer: typeLabel(writer) }]
+    return resolutionProblems(meant, writer, path, seen)
   }
 
   if (!sameKind(r, w)) {
@@ -87,8 +95,12 @@ export function resolutionProblems(reader: avro.Type, writer: avro.Type, path = 
       const missing = (w.symbols as string[]).filter((s) => !(r.symbols as string[]).includes(s))
       return missing.length && r.default === undefined ? [{ kind: 'enum_symbols', path, symbols: missing }] : []
     }
-    case 'fixed':
-      return r.size === w.size ? [] : [{ kind: 'fixed_size', path, reader: r.size, writer: w.size }]
+    case 'fixed': {
+      const problems: ResolutionProblem[] = r.size === w.size ? [] : [{ kind: 'fixed_size', path, reader: r.size, writer: w.size }]
+      return [...problems, ...decimalProblems(reader, writer, path)]
+    }
+    case 'bytes':
+      return decimalProblems(reader, writer, path)
     case 'array':
       return resolutionProblems(r.itemsType, w.itemsType, `${path}[]`, seen)
     case 'map':
@@ -96,6 +108,26 @@ export function resolutionProblems(reader: avro.Type, writer: avro.Type, path = 
     default:
       return []
   }
+}
+
+/**
+ * Two decimals match only if their precisions and scales match (Specification, Logical Types, Decimal).
+ * Java's SchemaCompatibility ignores logical types and would let every value be read off by powers of ten;
+ * here Pulse is stricter than Confluent, on purpose. A decimal and plain bytes still match.
+ */
+function decimalProblems(reader: avro.Type, writer: avro.Type, path: string): ResolutionProblem[] {
+  const rd = decimalOf(reader)
+  const wd = decimalOf(writer)
+  if (!rd || !wd || (rd.precision === wd.precision && rd.scale === wd.scale)) return []
+  return [{ kind: 'decimal_changed', path, reader: decimalLabel(rd), writer: decimalLabel(wd) }]
+}
+
+/** The reader branch that stands for `writer`: same kind and, for named types, the same name or an alias of it. */
+function counterpartOf(branches: avro.Type[], writer: avro.Type): avro.Type | undefined {
+  const ofKind = branches.filter((rb) => sameKind(rb, writer))
+  if (!isNamed(writer)) return ofKind[0]
+  const w = writer as any
+  return ofKind.find((rb: any) => rb.name === w.name) ?? ofKind.find((rb) => namesMatch(rb, writer))
 }
 
 /**
@@ -135,13 +167,17 @@ function describeChange(p: ResolutionProblem, direction: 'backward' | 'forward',
     case 'type_changed':
       return `type changed from ${p[oldSide]} to ${p[newSide]}`
     case 'name_changed':
-      return `renamed from ${p[oldSide]} to ${p[newSide]} (keep the name, or add the old one to "aliases")`
+      // Only the reader's aliases count: a new schema can alias the old name; old readers cannot learn the new one.
+      if (direction === 'forward') return `renamed from ${p.reader} to ${p.writer}, and version ${version} has no alias for the new name`
+      return `renamed from ${p.writer} to ${p.reader} (${aliasHint(p.reader, p.writer)})`
     case 'enum_symbols':
       return direction === 'backward'
         ? `enum symbol${p.symbols.length > 1 ? 's' : ''} ${p.symbols.join(', ')} removed, and the new schema has no enum default`
         : `enum symbol${p.symbols.length > 1 ? 's' : ''} ${p.symbols.join(', ')} added, and version ${version} has no enum default`
     case 'fixed_size':
       return `fixed size changed from ${p[oldSide]} to ${p[newSide]}`
+    case 'decimal_changed':
+      return `decimal changed from ${p[oldSide]} to ${p[newSide]} (decimals resolve only with the same precision and scale)`
     case 'union_branch':
       return direction === 'backward' ? `union branch ${p.branch} removed` : `union branch ${p.branch} added`
   }
@@ -172,9 +208,28 @@ function sameKind(a: any, b: any): boolean {
   return kind(a) === kind(b)
 }
 
-/** Names match when equal, or when the reader lists the writer's name among its aliases. */
+/**
+ * Named types match by their unqualified names (Specification, Schema Resolution: "the same (unqualified)
+ * name"), so a namespace may change; or when the reader lists the writer's full name among its aliases.
+ */
 function namesMatch(reader: any, writer: any): boolean {
-  return reader.name === writer.name || (reader.aliases as string[] | undefined)?.includes(writer.name) === true
+  return shortName(reader.name) === shortName(writer.name) || (reader.aliases as string[] | undefined)?.includes(writer.name) === true
+}
+
+/**
+ * How the reader could name the writer among its aliases. An alias without a dot is taken in the reader's
+ * namespace, so a name in no namespace cannot be an alias of a namespaced type.
+ */
+function aliasHint(reader: string, writer: string): string {
+  return writer.includes('.') || !reader.includes('.') ? `keep the name, or add "${writer}" to "aliases"` : 'keep the name'
+}
+
+function shortName(fullName: string): string {
+  return fullName.slice(fullName.lastIndexOf('.') + 1)
+}
+
+function decimalLabel(d: Decimal): string {
+  return `decimal(${d.precision},${d.scale})`
 }
 
 function typeLabel(t: avro.Type): string {
@@ -183,5 +238,6 @@ function typeLabel(t: avro.Type): string {
   if (x.typeName === 'array') return `array<${typeLabel(x.itemsType)}>`
   if (x.typeName === 'map') return `map<${typeLabel(x.valuesType)}>`
   if (isUnion(x)) return (x.types as avro.Type[]).map(typeLabel).join(' | ')
-  return x.typeName
+  const decimal = decimalOf(t)
+  return decimal ? decimalLabel(decimal) : x.typeName
 }

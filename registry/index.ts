@@ -7,7 +7,7 @@ import { errors, RegistryError } from './errors.js'
 import { isMode, isUnknownProperties, SchemaStore, type SchemaReference, type SubjectVersion } from './schema-store.js'
 
 export { SchemaStore }
-export { schemaRegistryClient } from './registry-client.js'
+export { registryClientOptions, schemaRegistryClient } from './registry-client.js'
 export { registryRest, type RegistryCall, type RegistryTarget } from './rest-client.js'
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json'

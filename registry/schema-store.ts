@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import avro from 'avsc'
+import { parseAvroSchema } from './avro-schema.js'
 import { compatibilityReasons, type CompatibilityLevel } from './compatibility.js'
 import { errors } from './errors.js'
 import { schemaIdentity } from './schema-identity.js'
@@ -210,7 +211,7 @@ export class SchemaStore {
         if (!stored) throw errors.invalidSchema(`reference ${ref.name} points at ${ref.subject} version ${ref.version}, which does not exist`)
         load(stored.references, depth + 1)
         try {
-          avro.Type.forSchema(JSON.parse(stored.schema), { registry })
+          parseAvroSchema(JSON.parse(stored.schema), registry)
         } catch (err) {
           throw errors.invalidSchema(`referenced schema ${ref.subject} version ${ref.version}: ${(err as Error).message}`)
         }
@@ -218,7 +219,7 @@ export class SchemaStore {
     }
     load(references, 0)
     try {
-      return { parsed, type: avro.Type.forSchema(parsed as avro.Schema, { registry }) }
+      return { parsed, type: parseAvroSchema(parsed, registry) }
     } catch (err) {
       throw errors.invalidSchema((err as Error).message)
     }

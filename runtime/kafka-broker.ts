@@ -1,49 +1,27 @@
 import { execFile } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { Kafka, logLevel } from 'kafkajs'
 import { freePort, startChildService, type ChildService } from './child-service.js'
+import { cachedLibDir, ensureMavenJars, pomProperty } from './maven-jars.js'
 
 const run = promisify(execFile)
 const POM = fileURLToPath(new URL('./kafka/pom.xml', import.meta.url))
 
 export function kafkaVersion(): string {
-  const m = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(fs.readFileSync(POM, 'utf8'))
-  if (!m) throw new Error(`no <kafka.version> in ${POM}`)
-  return m[1]
+  return pomProperty(POM, 'kafka.version')
 }
 
-/** Jars live in the user's cache, not the repo, so every clone and data dir shares one download. */
 export function kafkaLibDir(): string {
-  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache')
-  return path.join(cache, 'pulse', `kafka-${kafkaVersion()}`, 'libs')
+  return cachedLibDir(`kafka-${kafkaVersion()}`)
 }
 
 /** Fetches the broker's jars from Maven Central with mvn, once. Returns the folder that holds them. */
-export async function ensureKafkaJars(log: (msg: string) => void = () => {}): Promise<string> {
-  const libDir = kafkaLibDir()
-  const marker = path.join(libDir, '.complete')
-  if (fs.existsSync(marker)) return libDir
-  log(`fetching Apache Kafka ${kafkaVersion()} jars from Maven Central into ${libDir}`)
-  const staging = `${libDir}.partial-${process.pid}`
-  fs.rmSync(staging, { recursive: true, force: true })
-  try {
-    await run('mvn', ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${staging}`, '-DincludeScope=runtime'], {
-      maxBuffer: 64 * 1024 * 1024,
-    })
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; message: string }
-    throw new Error(`mvn could not fetch the Kafka jars: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`)
-  }
-  fs.writeFileSync(path.join(staging, '.complete'), new Date().toISOString())
-  fs.rmSync(libDir, { recursive: true, force: true })
-  fs.mkdirSync(path.dirname(libDir), { recursive: true })
-  fs.renameSync(staging, libDir)
-  return libDir
+export function ensureKafkaJars(log: (msg: string) => void = () => {}): Promise<string> {
+  return ensureMavenJars(POM, kafkaLibDir(), `Apache Kafka ${kafkaVersion()}`, log)
 }
 
 export interface KafkaBroker extends ChildService {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import avro from 'avsc'
 import { compatibilityReasons, isCompatibilityLevel, type CompatibilityLevel } from '../registry/compatibility.js'
+import { parseAvroSchema } from '../registry/avro-schema.js'
 import { registryRest, type RegistryTarget } from '../registry/rest-client.js'
 import { schemaIdentity } from '../registry/schema-identity.js'
 import type { CatalogEntry } from './index.js'
@@ -49,7 +50,7 @@ export function checkCatalog(entries: CatalogEntry[], baseline: Baseline, baseli
     let type: avro.Type
     try {
       parsed = JSON.parse(entry.schema)
-      type = avro.Type.forSchema(parsed as avro.Schema)
+      type = parseAvroSchema(parsed)
     } catch (err) {
       checks.push({ subject: entry.subject, file: entry.file, status: 'invalid', level, against: [], findings: [{ severity: 'error', path: 'schema', message: `not a valid Avro schema: ${(err as Error).message}`, line: 1 }] })
       continue
@@ -59,7 +60,7 @@ export function checkCatalog(entries: CatalogEntry[], baseline: Baseline, baseli
       checks.push({ subject: entry.subject, file: entry.file, status: 'unchanged', level, against: [], findings: [] })
       continue
     }
-    const history = (before?.versions ?? []).map((v) => ({ version: v.version, type: avro.Type.forSchema(JSON.parse(v.schema)) }))
+    const history = (before?.versions ?? []).map((v) => ({ version: v.version, type: parseAvroSchema(JSON.parse(v.schema)) }))
     const against = !history.length || level === 'NONE' ? [] : level.endsWith('_TRANSITIVE') ? history.map((h) => h.version) : [history.at(-1)!.version]
     const findings: Finding[] = compatibilityReasons(level, type, history).map((reason) => {
       const p = reason.slice(0, reason.indexOf(':'))

@@ -43,6 +43,14 @@ describe('registry with the Confluent client', () => {
     expect(await client.decode(encoded)).toEqual({ purchased: 10, active: 7 })
   })
 
+  it('takes a union default on a later branch, as Avro 1.12 does, and the client encodes with it', async () => {
+    const { client } = await open(tempDir())
+    await client.register({ type: SchemaType.AVRO, schema: JSON.stringify(v1) }, { subject: 'seats_updated' })
+    const withSeats = { ...v1, fields: [...v1.fields, { name: 'seats', type: ['null', 'int'], default: 5 }, { name: 'plan', type: ['string', 'null'], default: null }] }
+    const { id } = await client.register({ type: SchemaType.AVRO, schema: JSON.stringify(withSeats) }, { subject: 'seats_updated' })
+    expect(await client.decode(await client.encode(id, { purchased: 3, seats: 5, plan: null }))).toEqual({ purchased: 3, seats: 5, plan: null })
+  })
+
   it('answers with Confluent error codes and the reason a schema is incompatible', async () => {
     const { url, client } = await open(tempDir())
     await client.register({ type: SchemaType.AVRO, schema: JSON.stringify(v1) }, { subject: 's' })

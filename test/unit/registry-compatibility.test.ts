@@ -1,13 +1,15 @@
 import avro from 'avsc'
 import { describe, expect, it } from 'vitest'
+import { parseAvroSchema } from '../../registry/avro-schema.js'
 import { compatibilityReasons, resolutionProblems } from '../../registry/compatibility.js'
+import { SchemaStore } from '../../registry/schema-store.js'
 import { schemaIdentity } from '../../registry/schema-identity.js'
 
 const v1 = { type: 'record', name: 'Sub', fields: [{ name: 'plan', type: 'string' }] }
 const withDefaulted = { ...v1, fields: [...v1.fields, { name: 'seats', type: 'int', default: 1 }] }
 const withRequired = { ...v1, fields: [...v1.fields, { name: 'seats', type: 'int' }] }
 const dropped = { ...v1, fields: [{ name: 'seats', type: 'int', default: 1 }] }
-const t = (s: unknown) => avro.Type.forSchema(s as avro.Schema)
+const t = (s: unknown) => parseAvroSchema(s)
 
 describe('schemaIdentity', () => {
   it('ignores whitespace, key order and doc', () => {
@@ -141,7 +143,7 @@ const CASES: { name: string; old: unknown; next: unknown; backward: string[]; fo
     old: record('Old', [{ name: 'x', type: 'int' }]),
     next: record('New', [{ name: 'x', type: 'int' }], { aliases: ['Old'] }),
     backward: [],
-    forward: ['properties: renamed from Old to New (keep the name, or add the old one to "aliases")'],
+    forward: ['properties: renamed from Old to New, and version 1 has no alias for the new name'],
   },
   {
     name: 'field renamed with an alias',
@@ -175,5 +177,115 @@ describe('compatibility reasons for nested and union changes', () => {
         expect(resolutionProblems(t(reader), t(writer)).length === 0, `${c.name}`).toBe(avscOk)
       }
     }
+  })
+})
+
+/**
+ * Where Pulse used to be stricter than Avro's Java implementation (and so Confluent's registry):
+ * test/integration/avro-java-compat.test.ts checks the verdicts against Java; these pin the messages.
+ */
+describe('verdicts as Avro 1.12 gives them', () => {
+  const reasons = (level: 'BACKWARD' | 'FORWARD' | 'FULL', next: unknown, old: unknown) =>
+    compatibilityReasons(level, t(next), [{ version: 1, type: t(old) }])
+  const plan = (extra: Record<string, unknown>, fields: unknown[] = [{ name: 'code', type: 'string' }]) => record('Plan', fields, extra)
+  const withTier = [{ name: 'code', type: 'string' }, { name: 'tier', type: 'int' }]
+
+  describe('named types match by their unqualified name', () => {
+    it('a record, enum or fixed may change or drop its namespace', () => {
+      expect(reasons('FULL', plan({ namespace: 'billing' }), plan({ namespace: 'acme' }))).toEqual([])
+      expect(reasons('FULL', plan({}), plan({ namespace: 'acme' }))).toEqual([])
+      expect(reasons('FULL', { type: 'enum', name: 'billing.Tier', symbols: ['FREE'] }, { type: 'enum', name: 'acme.Tier', symbols: ['FREE'] })).toEqual([])
+      expect(reasons('FULL', { type: 'fixed', name: 'billing.Hash', size: 16 }, { type: 'fixed', name: 'acme.Hash', size: 16 })).toEqual([])
+    })
+
+    it('so may a union branch, and a nested type that inherits the namespace', () => {
+      expect(reasons('FULL', ['null', plan({ namespace: 'billing' })], ['null', plan({ namespace: 'acme' })])).toEqual([])
+      const sub = (namespace: string) => record('Sub', [{ name: 'plan', type: plan({}) }], { namespace })
+      expect(reasons('FULL', sub('billing'), sub('acme'))).toEqual([])
+    })
+
+    it('what changes inside is still told with its path', () => {
+      expect(reasons('BACKWARD', ['null', plan({ namespace: 'billing' }, withTier)], ['null', plan({ namespace: 'acme' })])).toEqual([
+        'properties.tier: field added without a default — the new schema cannot read events written with version 1',
+      ])
+    })
+
+    it('a new short name still needs the old full name among the aliases', () => {
+      const renamed = record('PricePlan', [{ name: 'code', type: 'string' }], { namespace: 'billing', aliases: ['Plan'] })
+      expect(reasons('BACKWARD', renamed, plan({ namespace: 'acme' }))).toEqual([
+        'properties: renamed from acme.Plan to billing.PricePlan (keep the name, or add "acme.Plan" to "aliases") — the new schema cannot read events written with version 1',
+      ])
+      expect(reasons('BACKWARD', { ...renamed, aliases: ['acme.Plan'] }, plan({ namespace: 'acme' }))).toEqual([])
+    })
+  })
+
+  describe('a union default may be a value of any branch, the first it fits', () => {
+    const old = record('Sub', [{ name: 'plan', type: 'string' }])
+    const coupon = record('Sub', [{ name: 'plan', type: 'string' }, { name: 'coupon', type: ['string', 'null'], default: null }])
+    const seats = record('Sub', [{ name: 'plan', type: 'string' }, { name: 'seats', type: ['null', 'int'], default: 5 }])
+
+    it('accepts null on ["string","null"] and 5 on ["null","int"], and reads old events with them', () => {
+      expect(reasons('FULL', coupon, old)).toEqual([])
+      expect(reasons('FULL', seats, old)).toEqual([])
+      const written = t(old).toBuffer({ plan: 'pro' })
+      const readAs = (reader: avro.Type) => reader.fromBuffer(written, reader.createResolver(t(old)))
+      expect(readAs(t(coupon))).toMatchObject({ plan: 'pro', coupon: null })
+      expect(readAs(t(seats))).toMatchObject({ plan: 'pro', seats: 5 })
+    })
+
+    it('takes the first branch the default fits, in wrapped unions too', () => {
+      const ambiguous = t(record('R', [{ name: 'n', type: ['null', 'int', 'long'], default: 7 }]))
+      expect((ambiguous as any).fields[0].type.typeName).toBe('union:wrapped')
+      expect((ambiguous as any).fields[0].defaultValue()).toEqual({ int: 7 })
+    })
+
+    it('refuses a default that fits no branch, naming the field', () => {
+      const bad = record('Sub', [{ name: 'plan', type: 'string' }, { name: 'seats', type: ['null', 'int'], default: 'five' }])
+      expect(() => t(bad)).toThrow('the default of field seats of record Sub, "five", fits no branch of its union ["null", "int"]')
+      const store = SchemaStore.open()
+      expect(() => store.register('sub', JSON.stringify(bad))).toThrow(
+        'Invalid schema: the default of field seats of record Sub, "five", fits no branch of its union ["null", "int"]',
+      )
+      store.close()
+    })
+
+    it('still refuses bad defaults that are not unions, and unions inside defaults that fit nothing', () => {
+      expect(() => t(record('Sub', [{ name: 'seats', type: 'int', default: 'five' }]))).toThrow('incompatible field default "five"')
+      const marks = record('Sub', [{ name: 'marks', type: { type: 'array', items: ['null', 'int'] }, default: [null, 'x'] }])
+      expect(() => t(marks)).toThrow('"x" in a default fits no branch of the union ["null", "int"]')
+    })
+  })
+
+  describe('a reader union reads with any branch that fits', () => {
+    const legacy = record('LegacyPlan', [{ name: 'code', type: 'string' }], { aliases: ['Plan'] })
+
+    it('the aliased branch reads the writer where the same-named one cannot', () => {
+      expect(reasons('BACKWARD', [plan({}, withTier), legacy], plan({}))).toEqual([])
+      expect(reasons('BACKWARD', ['null', plan({}, withTier), legacy], ['null', plan({})])).toEqual([])
+    })
+
+    it('when no branch fits, the same-named branch tells why', () => {
+      const broken = { ...legacy, fields: [{ name: 'code', type: 'long' }] }
+      expect(reasons('BACKWARD', [plan({}, withTier), broken], plan({}))).toEqual([
+        'properties.tier: field added without a default — the new schema cannot read events written with version 1',
+      ])
+    })
+  })
+
+  describe('decimals follow the specification, stricter than Java', () => {
+    const amount = (precision: number, scale: number) => record('Invoice', [{ name: 'amount', type: { type: 'bytes', logicalType: 'decimal', precision, scale } }])
+
+    it('refuses a changed precision or scale, both ways', () => {
+      expect(reasons('FULL', amount(10, 2), amount(8, 2))).toEqual([
+        'properties.amount: decimal changed from decimal(8,2) to decimal(10,2) (decimals resolve only with the same precision and scale) — the new schema cannot read events written with version 1',
+        'properties.amount: decimal changed from decimal(8,2) to decimal(10,2) (decimals resolve only with the same precision and scale) — consumers on version 1 can no longer read new events',
+      ])
+      expect(reasons('FULL', amount(8, 2), amount(8, 2))).toEqual([])
+    })
+
+    it('lets a decimal and plain bytes resolve, and ignores an invalid decimal', () => {
+      expect(reasons('FULL', amount(8, 2), record('Invoice', [{ name: 'amount', type: 'bytes' }]))).toEqual([])
+      expect(reasons('FULL', amount(4, 6), amount(8, 2))).toEqual([])
+    })
   })
 })
