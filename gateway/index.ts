@@ -1,5 +1,5 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import { hangUpWhenClosing, httpServerOptions, logRequests } from '../runtime/http.js'
 import { cloudEventHeaders } from './cloudevents.js'
@@ -14,7 +14,7 @@ import { mayTrack, scopesOf, type ApiKey, type ApiKeys } from './api-keys.js'
 import { redact, type DriftCollector } from './drift.js'
 import { VERIFY_HEADER, type MessageIds } from './message-ids.js'
 import type { GatewayMetrics } from './metrics.js'
-import { OPENAPI } from './openapi.js'
+import { buildOpenApi, type CatalogEvent } from './openapi.js'
 import { findViolations, type Violation } from './violations.js'
 
 export { BatchingProducer } from './event-producer.js'
@@ -102,15 +102,37 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
       reply.log.error({ err }, 'gateway error')
       return reply.code(500).send({ error: 'internal_error', message: 'internal error' })
     }
+    if (err.code === 'FST_ERR_ROUTE_MISSING_CONTENT_TYPE') {
+      return reply.code(415).send({ error: 'unsupported_media_type', message: 'the body has no Content-Type header; send it as application/json' })
+    }
     const error =
       err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported_media_type'
       : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large'
+      : err.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' ? 'bad_request'
       : status === 400 ? 'invalid_json'
       : status === 429 ? 'rate_limited'
       : 'bad_request'
     return reply.code(status).send({ error, message: err.message })
   })
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` }))
+  // A path the gateway serves, asked with another method: 405 and the methods it takes (RFC 9110), not 404.
+  const methodsByPath = new Map<string, Set<string>>()
+  app.addHook('onRoute', (route) => {
+    const methods = methodsByPath.get(route.url) ?? new Set<string>()
+    for (const m of [route.method].flat()) methods.add(m)
+    methodsByPath.set(route.url, methods)
+  })
+  const notRouted = (req: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const path = req.url.split('?')[0]
+    const methods = methodsByPath.get(path)
+    if (!methods) return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${path}; the API is described at GET /openapi.json` })
+    const allow = [...methods].sort().join(', ')
+    return reply.code(405).header('allow', allow).send({ error: 'method_not_allowed', message: `${path} does not take ${req.method}; it takes ${allow}` })
+  }
+  // Answered before the body is read, so that a body-carrying method gets its 404 or 405, not a parsing error.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.is404) return notRouted(req, reply)
+  })
+  app.setNotFoundHandler(notRouted)
 
   const isLenient = async (subject: string): Promise<boolean> => {
     const policy = await deps.schemas.unknownProperties(subject)
@@ -237,7 +259,24 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
     if (!deps.metrics) return reply.code(404).send({ error: 'not_found', message: 'metrics are not enabled' })
     return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics())
   })
-  app.get('/openapi.json', async () => OPENAPI)
+  // Built from the registry's catalog when asked (its lookups are cached); the last one built stands in while the registry is away.
+  let lastOpenApi: unknown
+  app.get('/openapi.json', async (req, reply) => {
+    try {
+      const catalog = await Promise.all(
+        (await deps.schemas.catalog()).map(async ({ subject, versions }): Promise<CatalogEvent> => {
+          const [schemas, lenient] = await Promise.all([Promise.all(versions.map((v) => deps.schemas.get(subject, v))), isLenient(subject)])
+          return { subject, versions: schemas.filter((x) => x !== undefined).map((x) => ({ version: x.version, type: x.type })), lenient }
+        }),
+      )
+      const events = catalog.filter((e) => e.versions.length > 0)
+      lastOpenApi = buildOpenApi(events, { limits, maxBatchEvents: maxBatch, bodyLimitBytes: app.initialConfig.bodyLimit ?? 1024 * 1024, metrics: deps.metrics !== undefined, now: Date.now() })
+    } catch (err) {
+      req.log.warn({ err }, 'schema registry unreachable for the OpenAPI catalog')
+      if (lastOpenApi === undefined) return unavailable(reply, 'the schema registry could not be reached for the event catalog; retry later')
+    }
+    return lastOpenApi
+  })
 
   app.post('/v1/track', { config: limited }, async (req, reply) => {
     const key = await authenticate(req.headers.authorization, reply)
@@ -270,7 +309,7 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
     const batch = (req.body as { batch?: unknown } | null)?.batch
     if (!Array.isArray(batch)) return reply.code(400).send({ error: 'invalid_batch', message: 'the body must be {"batch": [ …events… ]}' })
     if (batch.length === 0) return reply.code(400).send({ error: 'invalid_batch', message: '"batch" is empty' })
-    if (batch.length > maxBatch) return reply.code(413).send({ error: 'batch_too_large', message: `"batch" holds ${batch.length} events; the limit is ${maxBatch}` })
+    if (batch.length > maxBatch) return reply.code(400).send({ error: 'batch_too_large', message: `"batch" holds ${batch.length} events; the limit is ${maxBatch}` })
     const extra = Object.keys(req.body as object).filter((k) => k !== 'batch')
     if (extra.length) return reply.code(400).send({ error: 'invalid_batch', message: `unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')} next to "batch"` })
     let results: EventResult[]
