@@ -98,5 +98,19 @@ export function avroToJsonSchema(type: avro.Type, options: PropertiesSchemaOptio
 export function jsonValueSchema(depth: number, limits: PropertiesSchemaOptions['limits'], ref: (depth: number) => string): JsonSchema {
   const scalars: JsonSchema[] = [{ type: 'string', maxLength: limits.maxStringLength }, { type: 'number' }, { type: 'boolean' }, { type: 'null' }]
   if (depth > limits.maxDepth) return { anyOf: scalars }
-  return { anyOf: [...scalars, { type: 'array', items: { $ref: ref(depth + 1) } }, { type: 'object', additionalProperties: { $ref: ref(depth + 1) } }] }
+  return { anyOf: [...scalars, { type: 'array', items: { $ref: ref(depth + 1) } }, jsonObjectSchema({ $ref: ref(depth + 1) })] }
+}
+
+/**
+ * A JSON object whose values are `value`, as the gateway's JSON parser takes it: it refuses a body with a
+ * `__proto__` key, or a `constructor` key holding an object with a `prototype` key, anywhere (prototype
+ * poisoning), with 400 invalid_json.
+ */
+export function jsonObjectSchema(value: JsonSchema): JsonSchema {
+  return {
+    type: 'object',
+    propertyNames: { not: { const: '__proto__' } },
+    properties: { constructor: { allOf: [value, { not: { type: 'object', required: ['prototype'] } }] } },
+    additionalProperties: value,
+  }
 }

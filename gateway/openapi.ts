@@ -1,5 +1,5 @@
 import type avro from 'avsc'
-import { avroToJsonSchema, jsonValueSchema, type JsonSchema } from './avro-json-schema.js'
+import { avroToJsonSchema, jsonObjectSchema, jsonValueSchema, type JsonSchema } from './avro-json-schema.js'
 import type { EnvelopeLimits } from './track-request.js'
 
 /**
@@ -80,6 +80,11 @@ const batchResults = {
     failed: { type: 'integer', minimum: 0 },
     results: { type: 'array', items: { $ref: '#/components/schemas/EventResult' } },
   },
+}
+
+/** Any JSON value the gateway's parser takes (see jsonObjectSchema). */
+const anyJson = {
+  anyOf: [{ type: ['string', 'number', 'boolean', 'null'] }, { type: 'array', items: { $ref: '#/components/schemas/AnyJson' } }, jsonObjectSchema({ $ref: '#/components/schemas/AnyJson' })],
 }
 
 const retryAfter = { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } } }
@@ -192,7 +197,7 @@ export function buildOpenApi(catalog: CatalogEvent[], opts: OpenApiOptions) {
     },
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from PULSE_API_KEYS or `pulse keys create`' } },
-      schemas: { Event: event, ...variants, ...valueDefs, Violation: violation, EventResult: eventResult, BatchResults: batchResults },
+      schemas: { Event: event, ...variants, ...valueDefs, Violation: violation, EventResult: eventResult, BatchResults: batchResults, AnyJson: anyJson },
       parameters: {
         RequestId: {
           name: 'X-Request-Id',
@@ -277,7 +282,10 @@ export function buildOpenApi(catalog: CatalogEvent[], opts: OpenApiOptions) {
                       minItems: 1,
                       maxItems: maxBatchEvents,
                       // Any item is taken: one that is not a valid Event is refused in its result, not the batch.
-                      items: { description: 'An Event (#/components/schemas/Event); any other value gets a rejected result, the rest of the batch is still accepted' },
+                      items: {
+                        $ref: '#/components/schemas/AnyJson',
+                        description: 'An Event (#/components/schemas/Event); any other value gets a rejected result, the rest of the batch is still accepted',
+                      },
                     },
                   },
                 },

@@ -39,6 +39,8 @@ describe('the OpenAPI document is what the gateway does (Schemathesis)', () => {
       PULSE_REDIS_URL: inject('redisUrl'),
       // A plain key: the track scope, so the timestamp window is the live one.
       PULSE_API_KEYS: `contract:${API_KEY}`,
+      // One lenient event: its undeclared properties are accepted within the envelope limits, and the document says so.
+      PULSE_LENIENT_SUBJECTS: 'email_engaged',
       PULSE_EVENTS_TOPIC: uniqueName('pulse.events.contract'),
       PULSE_CONSUMER_GROUP: uniqueName('processor'),
       PULSE_REDIS_PREFIX: uniqueName('contract'),

@@ -324,9 +324,10 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     })
     expect(stored).toEqual([batch[0].messageId, batch[4].messageId].sort())
 
-    for (const [payload, status] of [[{ batch: [] }, 400], [{ events: [] }, 400], [{ batch: Array(501).fill(batch[0]) }, 413]] as const) {
+    for (const [payload, status, error] of [[{ batch: [] }, 400, 'invalid_batch'], [{ events: [] }, 400, 'invalid_batch'], [{ batch: Array(501).fill(batch[0]) }, 400, 'batch_too_large']] as const) {
       const r = await fetch(`${platform.endpoints.gateway}/v1/batch`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }, body: JSON.stringify(payload) })
       expect(r.status).toBe(status)
+      expect((await r.json()).error).toBe(error)
     }
   })
 
@@ -631,6 +632,14 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
 
     const wrongType = await track('event=user_login', API_KEY, 'application/x-www-form-urlencoded')
     expect(wrongType.status).toBe(415)
+
+    // A method a path does not serve: 405 and what it takes, before any body is read.
+    const wrongMethod = await fetch(`${platform.endpoints.gateway}/v1/track`, { method: 'PUT', headers: { authorization: `Bearer ${API_KEY}` }, body: 'x' })
+    expect(wrongMethod.status).toBe(405)
+    expect(wrongMethod.headers.get('allow')).toBe('POST')
+    expect(await wrongMethod.json()).toEqual({ error: 'method_not_allowed', message: '/v1/track does not take PUT; it takes POST' })
+    expect((await fetch(`${platform.endpoints.gateway}/healthz`, { method: 'DELETE' })).headers.get('allow')).toBe('GET, HEAD')
+    expect((await fetch(`${platform.endpoints.gateway}/v2/track`, { method: 'POST' })).status).toBe(404)
 
     expect((await track(ok)).status).toBe(202)
   })
