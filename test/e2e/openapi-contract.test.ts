@@ -80,6 +80,7 @@ describe('the OpenAPI document is what the gateway does (Schemathesis)', () => {
     const [, generated, passed] = /(\d+) generated, (\d+) passed/.exec(out) ?? []
     expect(Number(generated), summary).toBeGreaterThan(1000)
     expect(passed, summary).toBe(generated)
+    console.log(`Schemathesis (seed ${SEED}, ${MAX_EXAMPLES} examples, ${seconds} s): ${/Operations:\s+(\d+ selected \/ \d+ total)/.exec(out)?.[1]} operations; test cases ${/\d+ generated, \d+ passed[^\n]*/.exec(out)?.[0]}`)
     const metrics = await (await fetch(`${platform.endpoints.gateway}/metrics`)).text()
     const accepted = [...metrics.matchAll(/^pulse_events_accepted_total\{subject="([^"]+)"\} (\d+)$/gm)]
     expect(new Set(accepted.map((m) => m[1])).size, 'events of several subjects accepted').toBeGreaterThan(5)

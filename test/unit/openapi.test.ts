@@ -1,4 +1,4 @@
-import Ajv2020 from 'ajv/dist/2020.js'
+import { Ajv2020 } from 'ajv/dist/2020.js'
 import avro from 'avsc'
 import { describe, expect, it } from 'vitest'
 import { buildOpenApi, type CatalogEvent } from '../../gateway/openapi.js'
