@@ -1,7 +1,7 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
-import { hangUpWhenClosing, httpServerOptions, logRequests } from '../runtime/http.js'
+import { answerUnrouted, hangUpWhenClosing, httpServerOptions, logRequests } from '../runtime/http.js'
 import { cloudEventHeaders } from './cloudevents.js'
 import type { BatchingProducer } from './event-producer.js'
 import type { EventSchemas } from './event-schemas.js'
@@ -14,7 +14,7 @@ import { mayTrack, scopesOf, type ApiKey, type ApiKeys } from './api-keys.js'
 import { redact, type DriftCollector } from './drift.js'
 import { VERIFY_HEADER, type MessageIds } from './message-ids.js'
 import type { GatewayMetrics } from './metrics.js'
-import { buildOpenApi, type CatalogEvent } from './openapi.js'
+import { buildOpenApi, catalogOf } from './openapi.js'
 import { findViolations, type Violation } from './violations.js'
 
 export { BatchingProducer } from './event-producer.js'
@@ -114,25 +114,9 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
       : 'bad_request'
     return reply.code(status).send({ error, message: err.message })
   })
-  // A path the gateway serves, asked with another method: 405 and the methods it takes (RFC 9110), not 404.
-  const methodsByPath = new Map<string, Set<string>>()
-  app.addHook('onRoute', (route) => {
-    const methods = methodsByPath.get(route.url) ?? new Set<string>()
-    for (const m of [route.method].flat()) methods.add(m)
-    methodsByPath.set(route.url, methods)
-  })
-  const notRouted = (req: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    const path = req.url.split('?')[0]
-    const methods = methodsByPath.get(path)
-    if (!methods) return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${path}; the API is described at GET /openapi.json` })
-    const allow = [...methods].sort().join(', ')
-    return reply.code(405).header('allow', allow).send({ error: 'method_not_allowed', message: `${path} does not take ${req.method}; it takes ${allow}` })
-  }
-  // Answered before the body is read, so that a body-carrying method gets its 404 or 405, not a parsing error.
-  app.addHook('onRequest', async (req, reply) => {
-    if (req.is404) return notRouted(req, reply)
-  })
-  app.setNotFoundHandler(notRouted)
+  answerUnrouted(app, (reply, status, message) =>
+    status === 405 ? reply.code(405).send({ error: 'method_not_allowed', message }) : reply.code(404).send({ error: 'not_found', message: `${message}; the API is described at GET /openapi.json` }),
+  )
 
   const isLenient = async (subject: string): Promise<boolean> => {
     const policy = await deps.schemas.unknownProperties(subject)
@@ -263,13 +247,7 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
   let lastOpenApi: unknown
   app.get('/openapi.json', async (req, reply) => {
     try {
-      const catalog = await Promise.all(
-        (await deps.schemas.catalog()).map(async ({ subject, versions }): Promise<CatalogEvent> => {
-          const [schemas, lenient] = await Promise.all([Promise.all(versions.map((v) => deps.schemas.get(subject, v))), isLenient(subject)])
-          return { subject, versions: schemas.filter((x) => x !== undefined).map((x) => ({ version: x.version, type: x.type })), lenient }
-        }),
-      )
-      const events = catalog.filter((e) => e.versions.length > 0)
+      const events = await catalogOf(deps.schemas, isLenient)
       lastOpenApi = buildOpenApi(events, { limits, maxBatchEvents: maxBatch, bodyLimitBytes: app.initialConfig.bodyLimit ?? 1024 * 1024, metrics: deps.metrics !== undefined, now: Date.now() })
     } catch (err) {
       req.log.warn({ err }, 'schema registry unreachable for the OpenAPI catalog')

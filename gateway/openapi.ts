@@ -1,5 +1,6 @@
 import type avro from 'avsc'
 import { avroToJsonSchema, jsonObjectSchema, jsonValueSchema, type JsonSchema } from './avro-json-schema.js'
+import type { EventSchemas } from './event-schemas.js'
 import type { EnvelopeLimits } from './track-request.js'
 
 /**
@@ -95,6 +96,18 @@ export interface CatalogEvent {
   /** Ascending; the last is the latest. */
   versions: { version: number; type: avro.Type }[]
   lenient: boolean
+}
+
+/** The registry's catalog as the gateway sees it: every event, each of its versions' schema, and its leniency. */
+export async function catalogOf(schemas: EventSchemas, isLenient: (subject: string) => Promise<boolean>): Promise<CatalogEvent[]> {
+  const events = await Promise.all(
+    (await schemas.catalog()).map(async ({ subject, versions }): Promise<CatalogEvent> => {
+      const [found, lenient] = await Promise.all([Promise.all(versions.map((v) => schemas.get(subject, v))), isLenient(subject)])
+      return { subject, versions: found.filter((x) => x !== undefined).map((x) => ({ version: x.version, type: x.type })), lenient }
+    }),
+  )
+  // A version deleted between the list and its lookup is left out, and an event left without any.
+  return events.filter((e) => e.versions.length > 0)
 }
 
 export interface OpenApiOptions {
