@@ -145,7 +145,10 @@ export function buildOpenApi(catalog: CatalogEvent[], opts: OpenApiOptions) {
       const properties = avroToJsonSchema(v.type, { limits, lenient: e.lenient, valueRef }) as Record<string, unknown>
       // Absent or null properties are read as {}: allowed exactly when {} is valid.
       const needsProperties = Array.isArray(properties.required) && properties.required.length > 0
-      const name = componentName(isLatest ? `Event.${e.subject}` : `Event.${e.subject}.v${v.version}`)
+      const base = componentName(isLatest ? `Event.${e.subject}` : `Event.${e.subject}.v${v.version}`)
+      // Subjects may hold characters a component name may not: two that read alike once replaced stay apart.
+      let name = base
+      for (let n = 2; name in variants; n++) name = `${base}-${n}`
       variants[name] = {
         type: 'object',
         title: isLatest ? e.subject : `${e.subject} version ${v.version}`,
@@ -167,7 +170,7 @@ export function buildOpenApi(catalog: CatalogEvent[], opts: OpenApiOptions) {
         },
       }
       if (isLatest) {
-        examples[componentName(e.subject)] = {
+        examples[e.subject] = {
           summary: e.subject,
           value: {
             event: e.subject,

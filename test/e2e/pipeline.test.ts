@@ -614,6 +614,13 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     expect(spec.openapi).toBe('3.1.0')
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/track', '/v1/batch', '/readyz', '/metrics']))
     expect(Object.keys(spec.paths['/v1/track'].post.responses).sort()).toEqual(['202', '400', '401', '403', '409', '413', '415', '422', '429', '503'])
+    // The event body is the registry's catalog: feature_used now has two versions, the older one pinned by number.
+    const schemas = spec.components.schemas
+    expect(schemas['Event.feature_used'].properties).toMatchObject({ event: { const: 'feature_used' }, schemaVersion: { enum: [2, null] }, properties: { required: ['feature'], additionalProperties: false } })
+    expect(schemas['Event.feature_used'].properties.properties.properties).toHaveProperty('plan')
+    expect(schemas['Event.feature_used.v1'].properties.schemaVersion).toMatchObject({ const: 1 })
+    expect(schemas['Event.feature_used.v1'].required).toContain('schemaVersion')
+    expect(spec.components.schemas.Event.oneOf).toContainEqual({ $ref: '#/components/schemas/Event.user_login' })
   })
 
   it('answers bad requests with specific 4xx errors', async () => {
