@@ -33,6 +33,24 @@ export class EventSchemas {
     return this.remember(`schema:${subject}@${version}`, pinned ? Infinity : this.latestTtlMs, pinned, () => this.fetch(subject, version))
   }
 
+  /** Every registered subject (event) with the versions it has (soft-deleted ones left out), as of at most `latestTtlMs` ago. */
+  catalog(): Promise<{ subject: string; versions: number[] }[]> {
+    return this.remember('catalog', this.latestTtlMs, false, async () => {
+      const subjects = await this.rest('GET', '/subjects')
+      if (subjects.status !== 200 || !Array.isArray(subjects.body)) throw new Error(`registry answered ${subjects.status} for the subjects`)
+      const all = await Promise.all(
+        (subjects.body as string[]).map(async (subject) => {
+          const res = await this.rest('GET', `/subjects/${encodeURIComponent(subject)}/versions`)
+          // Deleted since the list was read.
+          if (res.status === 404) return undefined
+          if (res.status !== 200 || !Array.isArray(res.body)) throw new Error(`registry answered ${res.status} for the versions of ${subject}`)
+          return { subject, versions: (res.body as number[]).slice().sort((a, b) => a - b) }
+        }),
+      )
+      return all.filter((s) => s !== undefined && s.versions.length > 0) as { subject: string; versions: number[] }[]
+    }) as Promise<{ subject: string; versions: number[] }[]>
+  }
+
   /** Shares one request per key among concurrent callers and keeps its answer for `ttlMs`; failures are forgotten. */
   private remember<T>(key: string, ttlMs: number, forgetMisses: boolean, load: () => Promise<T | undefined>): Promise<T | undefined> {
     const now = Date.now()

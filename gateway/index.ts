@@ -1,7 +1,7 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
-import { hangUpWhenClosing, httpServerOptions, logRequests } from '../runtime/http.js'
+import { answerUnrouted, hangUpWhenClosing, httpServerOptions, logRequests } from '../runtime/http.js'
 import { cloudEventHeaders } from './cloudevents.js'
 import type { BatchingProducer } from './event-producer.js'
 import type { EventSchemas } from './event-schemas.js'
@@ -14,7 +14,7 @@ import { authorize, hasScope, mayTrack, type ApiKey, type ApiKeys } from '../run
 import { redact, type DriftCollector } from './drift.js'
 import { VERIFY_HEADER, type MessageIds } from './message-ids.js'
 import type { GatewayMetrics } from './metrics.js'
-import { OPENAPI } from './openapi.js'
+import { buildOpenApi, catalogOf } from './openapi.js'
 import { findViolations, type Violation } from './violations.js'
 
 export { BatchingProducer } from './event-producer.js'
@@ -101,15 +101,21 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
       reply.log.error({ err }, 'gateway error')
       return reply.code(500).send({ error: 'internal_error', message: 'internal error' })
     }
+    if (err.code === 'FST_ERR_ROUTE_MISSING_CONTENT_TYPE') {
+      return reply.code(415).send({ error: 'unsupported_media_type', message: 'the body has no Content-Type header; send it as application/json' })
+    }
     const error =
       err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported_media_type'
       : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large'
+      : err.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' ? 'bad_request'
       : status === 400 ? 'invalid_json'
       : status === 429 ? 'rate_limited'
       : 'bad_request'
     return reply.code(status).send({ error, message: err.message })
   })
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` }))
+  answerUnrouted(app, (reply, status, message) =>
+    status === 405 ? reply.code(405).send({ error: 'method_not_allowed', message }) : reply.code(404).send({ error: 'not_found', message: `${message}; the API is described at GET /openapi.json` }),
+  )
 
   const isLenient = async (subject: string): Promise<boolean> => {
     const policy = await deps.schemas.unknownProperties(subject)
@@ -234,7 +240,18 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
     if (!deps.metrics) return reply.code(404).send({ error: 'not_found', message: 'metrics are not enabled' })
     return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics())
   })
-  app.get('/openapi.json', async () => OPENAPI)
+  // Built from the registry's catalog when asked (its lookups are cached); the last one built stands in while the registry is away.
+  let lastOpenApi: unknown
+  app.get('/openapi.json', async (req, reply) => {
+    try {
+      const events = await catalogOf(deps.schemas, isLenient)
+      lastOpenApi = buildOpenApi(events, { limits, maxBatchEvents: maxBatch, bodyLimitBytes: app.initialConfig.bodyLimit ?? 1024 * 1024, metrics: deps.metrics !== undefined, now: Date.now() })
+    } catch (err) {
+      req.log.warn({ err }, 'schema registry unreachable for the OpenAPI catalog')
+      if (lastOpenApi === undefined) return unavailable(reply, 'the schema registry could not be reached for the event catalog; retry later')
+    }
+    return lastOpenApi
+  })
 
   app.post('/v1/track', { config: limited }, async (req, reply) => {
     const key = await authenticate(req.headers.authorization, reply)
@@ -267,7 +284,7 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
     const batch = (req.body as { batch?: unknown } | null)?.batch
     if (!Array.isArray(batch)) return reply.code(400).send({ error: 'invalid_batch', message: 'the body must be {"batch": [ …events… ]}' })
     if (batch.length === 0) return reply.code(400).send({ error: 'invalid_batch', message: '"batch" is empty' })
-    if (batch.length > maxBatch) return reply.code(413).send({ error: 'batch_too_large', message: `"batch" holds ${batch.length} events; the limit is ${maxBatch}` })
+    if (batch.length > maxBatch) return reply.code(400).send({ error: 'batch_too_large', message: `"batch" holds ${batch.length} events; the limit is ${maxBatch}` })
     const extra = Object.keys(req.body as object).filter((k) => k !== 'batch')
     if (extra.length) return reply.code(400).send({ error: 'invalid_batch', message: `unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')} next to "batch"` })
     let results: EventResult[]

@@ -29,8 +29,9 @@ export const DEFAULT_LIMITS: EnvelopeLimits = { maxPastMs: 30 * 86_400_000, maxF
 const ENVELOPE_FIELDS = ['event', 'messageId', 'accountId', 'userId', 'timestamp', 'schemaVersion', 'properties']
 const ENVELOPE_FIELD_SET = new Set(ENVELOPE_FIELDS)
 const MAX_ID_LENGTH = 255
-// ISO-8601 date-time with an explicit zone, as Segment and CloudEvents (RFC 3339) expect.
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/
+// An RFC 3339 date-time (OpenAPI's and JSON Schema's `date-time`), as Segment and CloudEvents expect: seconds,
+// any fraction, and a zone (`Z` or ±hh:mm); `T` and `Z` in either case.
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/
 
 function invalid(reason: string): ParseResult {
   return { ok: false, error: 'invalid_envelope', reason }
@@ -55,17 +56,19 @@ export function parseTrackRequest(body: unknown, limits: EnvelopeLimits = DEFAUL
     if (v === undefined || v === null) return invalid(`"${field}" is required`)
     if (typeof v !== 'string') return invalid(`"${field}" must be a string, got ${typeName(v)}`)
     if (v.length === 0) return invalid(`"${field}" must not be empty`)
-    if (v.length > MAX_ID_LENGTH) return invalid(`"${field}" must be at most ${MAX_ID_LENGTH} characters`)
+    if (v.length > MAX_ID_LENGTH && characters(v) > MAX_ID_LENGTH) return invalid(`"${field}" must be at most ${MAX_ID_LENGTH} characters, got ${characters(v)}`)
   }
   if (b.userId !== undefined && b.userId !== null) {
-    if (typeof b.userId !== 'string' || b.userId.length === 0 || b.userId.length > MAX_ID_LENGTH) {
-      return invalid(`"userId" must be a non-empty string of at most ${MAX_ID_LENGTH} characters when present, got ${typeName(b.userId)}`)
+    const u = b.userId
+    if (typeof u !== 'string' || u.length === 0 || (u.length > MAX_ID_LENGTH && characters(u) > MAX_ID_LENGTH)) {
+      const got = typeof u === 'string' ? (u.length === 0 ? 'an empty string' : `${characters(u)} characters`) : typeName(u)
+      return invalid(`"userId" must be null or a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${got}`)
     }
   }
   const timestamp = b.timestamp as string
-  const at = ISO_TIMESTAMP.test(timestamp) ? Date.parse(timestamp) : NaN
-  if (Number.isNaN(at)) {
-    return invalid(`"timestamp" must be an ISO-8601 date-time with a zone, e.g. 2026-01-31T12:00:00.000Z; got ${JSON.stringify(timestamp)}`)
+  const at = parseTimestamp(timestamp)
+  if (at === undefined) {
+    return invalid(`"timestamp" must be an RFC 3339 date-time (ISO-8601 with seconds and a zone, a real calendar date and time), e.g. 2026-01-31T12:00:00.000Z or 2026-01-31T13:00:00+01:00; got ${JSON.stringify(timestamp)}`)
   }
   if (at < now - limits.maxPastMs || at > now + limits.maxFutureMs) {
     return {
@@ -106,7 +109,10 @@ export function parseTrackRequest(body: unknown, limits: EnvelopeLimits = DEFAUL
  */
 function exceedsLimits(value: unknown, depth: number, limits: EnvelopeLimits): { path: string[]; problem: string } | undefined {
   if (typeof value === 'string') {
-    return value.length > limits.maxStringLength ? { path: [], problem: `string of ${value.length} characters exceeds the limit of ${limits.maxStringLength}` } : undefined
+    // A string has at most as many characters as UTF-16 units: only a long one needs counting.
+    if (value.length <= limits.maxStringLength) return undefined
+    const n = characters(value)
+    return n > limits.maxStringLength ? { path: [], problem: `string of ${n} characters exceeds the limit of ${limits.maxStringLength}` } : undefined
   }
   if (typeof value !== 'object' || value === null) return undefined
   if (depth > limits.maxDepth) return { path: [], problem: `nested ${depth} levels deep, the limit is ${limits.maxDepth}` }
@@ -118,6 +124,39 @@ function exceedsLimits(value: unknown, depth: number, limits: EnvelopeLimits): {
     }
   }
   return undefined
+}
+
+/** Characters as JSON Schema's maxLength counts them: Unicode code points, not UTF-16 units. */
+function characters(s: string): number {
+  let n = 0
+  for (const _ of s) n++
+  return n
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+/**
+ * Epoch ms of an RFC 3339 date-time, or undefined when it is not one: the calendar is checked (no
+ * February 30, no hour 24), and a leap second is only :60 at 23:59 UTC (counted as the second before it).
+ */
+export function parseTimestamp(s: string): number | undefined {
+  const m = RFC3339.exec(s)
+  if (!m) return undefined
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number)
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+  if (month < 1 || month > 12 || day < 1 || day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1])) return undefined
+  if (hour > 23 || minute > 59 || second > 60) return undefined
+  const offsetMinutes = m[8] ? (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10])) : 0
+  if (m[8] && (Number(m[9]) > 23 || Number(m[10]) > 59)) return undefined
+  const date = new Date(0)
+  date.setUTCFullYear(year, month - 1, day)
+  date.setUTCHours(hour, minute, Math.min(second, 59), m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0)
+  const at = date.getTime() - offsetMinutes * 60_000
+  if (second === 60) {
+    const utc = new Date(at)
+    if (utc.getUTCHours() !== 23 || utc.getUTCMinutes() !== 59) return undefined
+  }
+  return at
 }
 
 function duration(ms: number): string {

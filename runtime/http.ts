@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
-import { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 
 export const REQUEST_ID_HEADER = 'x-request-id'
@@ -59,4 +59,29 @@ export function hangUpWhenClosing(app: FastifyInstance): void {
     if (closing) reply.header('connection', 'close')
     return payload
   })
+}
+
+/**
+ * Answers a request no route takes, before its body is read (so a body-carrying method gets this answer, not a
+ * parsing error): 405 with an `Allow` header when its path is served with other methods, as RFC 9110 says,
+ * else 404. `answer` sends the server's own error body. Call before registering routes: it collects them.
+ */
+export function answerUnrouted(app: FastifyInstance, answer: (reply: FastifyReply, status: 404 | 405, message: string) => FastifyReply): void {
+  const methodsByPath = new Map<string, Set<string>>()
+  app.addHook('onRoute', (route) => {
+    const methods = methodsByPath.get(route.url) ?? new Set<string>()
+    for (const m of [route.method].flat()) methods.add(m)
+    methodsByPath.set(route.url, methods)
+  })
+  const unrouted = (req: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const path = req.url.split('?')[0]
+    const methods = methodsByPath.get(path)
+    if (!methods) return answer(reply, 404, `no route ${req.method} ${path}`)
+    const allow = [...methods].sort().join(', ')
+    return answer(reply.header('allow', allow), 405, `${path} does not take ${req.method}; it takes ${allow}`)
+  }
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.is404) return unrouted(req, reply)
+  })
+  app.setNotFoundHandler(unrouted)
 }

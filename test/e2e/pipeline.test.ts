@@ -338,9 +338,10 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     })
     expect(stored).toEqual([batch[0].messageId, batch[4].messageId].sort())
 
-    for (const [payload, status] of [[{ batch: [] }, 400], [{ events: [] }, 400], [{ batch: Array(501).fill(batch[0]) }, 413]] as const) {
+    for (const [payload, status, error] of [[{ batch: [] }, 400, 'invalid_batch'], [{ events: [] }, 400, 'invalid_batch'], [{ batch: Array(501).fill(batch[0]) }, 400, 'batch_too_large']] as const) {
       const r = await fetch(`${platform.endpoints.gateway}/v1/batch`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }, body: JSON.stringify(payload) })
       expect(r.status).toBe(status)
+      expect((await r.json()).error).toBe(error)
     }
   })
 
@@ -627,6 +628,13 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     expect(spec.openapi).toBe('3.1.0')
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/track', '/v1/batch', '/readyz', '/metrics']))
     expect(Object.keys(spec.paths['/v1/track'].post.responses).sort()).toEqual(['202', '400', '401', '403', '409', '413', '415', '422', '429', '503'])
+    // The event body is the registry's catalog: feature_used now has two versions, the older one pinned by number.
+    const schemas = spec.components.schemas
+    expect(schemas['Event.feature_used'].properties).toMatchObject({ event: { const: 'feature_used' }, schemaVersion: { enum: [2, null] }, properties: { required: ['feature'], additionalProperties: false } })
+    expect(schemas['Event.feature_used'].properties.properties.properties).toHaveProperty('plan')
+    expect(schemas['Event.feature_used.v1'].properties.schemaVersion).toMatchObject({ const: 1 })
+    expect(schemas['Event.feature_used.v1'].required).toContain('schemaVersion')
+    expect(spec.components.schemas.Event.oneOf).toContainEqual({ $ref: '#/components/schemas/Event.user_login' })
   })
 
   it('answers bad requests with specific 4xx errors', async () => {
@@ -645,6 +653,14 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
 
     const wrongType = await track('event=user_login', API_KEY, 'application/x-www-form-urlencoded')
     expect(wrongType.status).toBe(415)
+
+    // A method a path does not serve: 405 and what it takes, before any body is read.
+    const wrongMethod = await fetch(`${platform.endpoints.gateway}/v1/track`, { method: 'PUT', headers: { authorization: `Bearer ${API_KEY}` }, body: 'x' })
+    expect(wrongMethod.status).toBe(405)
+    expect(wrongMethod.headers.get('allow')).toBe('POST')
+    expect(await wrongMethod.json()).toEqual({ error: 'method_not_allowed', message: '/v1/track does not take PUT; it takes POST' })
+    expect((await fetch(`${platform.endpoints.gateway}/healthz`, { method: 'DELETE' })).headers.get('allow')).toBe('GET, HEAD')
+    expect((await fetch(`${platform.endpoints.gateway}/v2/track`, { method: 'POST' })).status).toBe(404)
 
     expect((await track(ok)).status).toBe(202)
   })
