@@ -4,7 +4,10 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createRegistryServer, SchemaStore } from '../../registry/index.js'
 import { ApiKeys, basic, bearer } from '../../runtime/auth/index.js'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { uniqueName } from '../support/fixtures.js'
+import { pythonSupportFile, pythonTools } from '../support/python.js'
 
 const schema = JSON.stringify({ type: 'record', name: 'SeatsUpdated', namespace: 'dev.pulse.events', fields: [{ name: 'purchased', type: 'int' }] })
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json'
@@ -105,5 +108,18 @@ describe('registry access: Basic and Bearer keys, admin for writes (real Redis f
     const reader = new SchemaRegistry({ host: url, auth: { username: 'tracker', password: secrets.tracker } })
     await expect(reader.register({ type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'Note', fields: [{ name: 'text', type: 'string' }] }) }, { subject: 'plan_note' })).rejects.toThrow(/40301|may not do this/)
     await expect(new SchemaRegistry({ host: url, auth: { username: 'ops', password: 'wrong' } }).getLatestSchemaId('plan')).rejects.toThrow(/401|API key/)
+  })
+  it("works with Confluent's Python client (confluent-kafka) configured with basic.auth.user.info", async () => {
+    const { python } = pythonTools()
+    const run = async (userInfo: string, subject: string) => {
+      const { stdout } = await promisify(execFile)(python, [pythonSupportFile('confluent_registry_client.py'), url, userInfo, subject], { timeout: 60_000 })
+      return JSON.parse(stdout.trim().split('\n').at(-1)!)
+    }
+    // Registers, reads back by id and as the latest version, and deletes the subject (a bodiless DELETE with its content type).
+    const done = await run(`ops:${secrets.admin}`, 'plan_changed')
+    expect(done).toMatchObject({ ok: true, fetched: { type: 'record', name: 'PlanChanged' }, latestVersion: 1, deleted: [1] })
+    expect(done.latestId).toBe(done.id)
+    expect(await run(`tracker:${secrets.tracker}`, 'plan_changed')).toEqual({ ok: false, status: 403, errorCode: 40301, message: 'API key "tracker" may not do this: it needs the admin scope' })
+    expect(await run('ops:wrong-secret', 'plan_changed')).toMatchObject({ ok: false, status: 401, errorCode: 401 })
   })
 })
