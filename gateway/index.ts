@@ -111,7 +111,11 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
       : status === 400 ? 'invalid_json'
       : status === 429 ? 'rate_limited'
       : 'bad_request'
-    return reply.code(status).send({ error, message: err.message })
+    const message =
+      err.message === 'Object contains forbidden prototype property'
+        ? 'the JSON has a "__proto__" key, or a "constructor" key holding an object with a "prototype" key; neither is taken anywhere in a body'
+        : err.message
+    return reply.code(status).send({ error, message })
   })
   answerUnrouted(app, (reply, status, message) =>
     status === 405 ? reply.code(405).send({ error: 'method_not_allowed', message }) : reply.code(404).send({ error: 'not_found', message: `${message}; the API is described at GET /openapi.json` }),

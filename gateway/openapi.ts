@@ -40,7 +40,14 @@ const eventResult = {
     {
       type: 'object',
       required: ['status', 'messageId', 'schemaId', 'schemaVersion'],
-      properties: { status: { const: 'accepted' }, messageId: { type: 'string' }, schemaId: { type: 'integer' }, schemaVersion: { type: 'integer' } },
+      properties: {
+        status: { const: 'accepted' },
+        messageId: { type: 'string' },
+        schemaId: { type: 'integer' },
+        schemaVersion: { type: 'integer' },
+        duplicate: { const: true },
+        warnings: { type: 'array', items: { $ref: '#/components/schemas/Violation' } },
+      },
     },
     {
       type: 'object',

@@ -1,4 +1,5 @@
-"""Schemathesis hooks for the gateway's contract test (SCHEMATHESIS_HOOKS=test/support/python/schemathesis_hooks.py).
+"""Schemathesis hooks for the gateway's OpenAPI document: named by schemathesis.toml for `st run` from the
+repository's root, and by SCHEMATHESIS_HOOKS in test/e2e/openapi-contract.test.ts.
 
 One rule of the gateway is no JSON Schema's to state: an event's timestamp must lie within a window around
 the gateway's clock (PULSE_MAX_EVENT_AGE in the past, PULSE_MAX_CLOCK_SKEW in the future). The document
