@@ -10,7 +10,7 @@ import crypto from 'node:crypto'
 import rateLimit from '@fastify/rate-limit'
 import type { Redis } from 'ioredis'
 import type { Message } from 'kafkajs'
-import { authorize, hasScope, mayTrack, type ApiKey, type ApiKeys } from '../runtime/auth/index.js'
+import { authorize, hasScope, mayTrack, SCOPES, type ApiKey, type ApiKeys, type Authorization } from '../runtime/auth/index.js'
 import { redact, type DriftCollector } from './drift.js'
 import { VERIFY_HEADER, type MessageIds } from './message-ids.js'
 import type { GatewayMetrics } from './metrics.js'
@@ -218,15 +218,21 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
     return results
   }
 
+  /** Answers a refused request: 401, 403, or 503 when the key store is unreachable. */
+  const refuse = (reply: FastifyReply, decided: Exclude<Authorization, { ok: true }>): FastifyReply => {
+    if (decided.status === 503) {
+      reply.log.warn('api key store unreachable')
+      return unavailable(reply, `${decided.message}; nothing was accepted, retry later`)
+    }
+    if (decided.status === 401) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: decided.message })
+    return reply.code(403).send({ error: 'forbidden', message: decided.message })
+  }
+
   /** The request's API key if it may send events, or undefined after answering 401, 403 or 503. */
   const authenticate = async (authorization: string | undefined, reply: FastifyReply): Promise<ApiKey | undefined> => {
     const decided = await authorize(deps.apiKeys, authorization, ['track', 'backfill'])
     if (decided.ok) return decided.key
-    if (decided.status === 503) {
-      reply.log.warn('api key store unreachable')
-      unavailable(reply, `${decided.message}; the event was not accepted, retry later`)
-    } else if (decided.status === 401) reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: decided.message })
-    else reply.code(403).send({ error: 'forbidden', message: decided.message })
+    refuse(reply, decided)
     return undefined
   }
 
@@ -247,6 +253,9 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
   // Built from the registry's catalog when asked (its lookups are cached); the last one built stands in while the registry is away.
   let lastOpenApi: unknown
   app.get('/openapi.json', async (req, reply) => {
+    // Any valid key: the document is the event catalog, which is as private as the registry it comes from.
+    const decided = await authorize(deps.apiKeys, req.headers.authorization, SCOPES)
+    if (!decided.ok) return refuse(reply, decided)
     try {
       const events = await catalogOf(deps.schemas, isLenient)
       lastOpenApi = buildOpenApi(events, { limits, maxBatchEvents: maxBatch, bodyLimitBytes: app.initialConfig.bodyLimit ?? 1024 * 1024, metrics: deps.metrics !== undefined, now: Date.now() })

@@ -219,7 +219,10 @@ export function buildOpenApi(catalog: CatalogEvent[], opts: OpenApiOptions) {
         'A method a path does not serve is answered 405 with an Allow header.',
     },
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from PULSE_API_KEYS or `pulse keys create`' } },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from PULSE_API_KEYS or `pulse keys create`: its secret' },
+        keyNameAndSecret: { type: 'http', scheme: 'basic', description: "The same key as Basic auth: the key's name as user name, its secret as password" },
+      },
       schemas: { Event: event, ...variants, ...valueDefs, Violation: violation, EventResult: eventResult, BatchResults: batchResults, AnyJson: anyJson },
       parameters: {
         RequestId: {
@@ -233,7 +236,7 @@ export function buildOpenApi(catalog: CatalogEvent[], opts: OpenApiOptions) {
       },
       headers: { RequestId: { description: "The request's id: yours when it was a token, else a fresh UUID", schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } } },
     },
-    security: [{ apiKey: [] }],
+    security: [{ apiKey: [] }, { keyNameAndSecret: [] }],
     paths: {
       '/v1/track': {
         post: {
@@ -265,7 +268,7 @@ export function buildOpenApi(catalog: CatalogEvent[], opts: OpenApiOptions) {
             },
             '400': error(['invalid_json', 'invalid_envelope', 'timestamp_out_of_range', 'limit_exceeded'], 'Malformed JSON, a bad envelope, a timestamp outside the window, or a limit exceeded; the message says which field and what was expected'),
             '401': unauthorized,
-            '403': error(['forbidden'], "The API key's allow-list does not include this event"),
+            '403': error(['forbidden'], "The API key has neither the track nor the backfill scope, or its allow-list does not include this event"),
             '409': { ...error(['in_flight'], 'Another request is writing an event with this messageId right now'), headers: retryAfter },
             '413': bodyTooLarge,
             '415': unsupported,
@@ -362,10 +365,10 @@ export function buildOpenApi(catalog: CatalogEvent[], opts: OpenApiOptions) {
       },
       '/openapi.json': {
         get: {
-          summary: 'This document',
-          security: [],
+          summary: 'This document (any valid API key: it holds the event catalog)',
           responses: {
             '200': { description: 'OpenAPI 3.1', content: json({ type: 'object', required: ['openapi', 'paths'] }) },
+            '401': unauthorized,
             '503': { ...error(['unavailable'], 'The schema registry could not be reached for the catalog'), headers: retryAfter },
           },
         },
