@@ -30,7 +30,10 @@ export function validateRules(raw: unknown, ctx: RulesContext): { rules?: Rules;
   const endpoints = parseEndpoints(raw.endpoints, reporter(problems, ['endpoints'], 'endpoints'))
   // References are checked against the names declared, even where a declaration itself is faulty, so one
   // mistake is reported once and not again at every rule that uses the name.
-  const refs: ActionContext = { owners: isObject(raw.owners) ? Object.keys(raw.owners) : [], endpoints: isObject(raw.endpoints) ? Object.keys(raw.endpoints) : [] }
+  const refs: ActionContext = {
+    owners: isObject(raw.owners) ? Object.keys(raw.owners).filter((n) => n !== 'csm' && OWNER.test(n)) : [],
+    endpoints: isObject(raw.endpoints) ? Object.keys(raw.endpoints) : [],
+  }
   let csmFallback: string | null = null
   if (raw.csmFallback !== undefined) {
     if (typeof raw.csmFallback === 'string' && refs.owners.includes(raw.csmFallback)) csmFallback = raw.csmFallback
