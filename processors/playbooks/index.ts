@@ -34,11 +34,12 @@
  *   `alertFired` on the score pub/sub, and each webhook or Slack delivery is a job whose id is the alert key
  *   plus the endpoint name (BullMQ refuses a duplicate id), retried with backoff and signed Stripe-style
  *   (`Pulse-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`).
- * - Rollout: a rule deployed after an account already existed would otherwise fire for every account that
- *   matches at once. The edge records each rule id's first deployment; an account with no episode for a
- *   rule older than the account is new (evaluate normally: the onboarding playbook must fire), one older
- *   than the rule is primed — its episode stored, its actions dropped. Drift rules are primed by seeding
- *   `seen` from `schema_drift`.
+ * - Rollout: a new rule (or Pulse's first start with rules) would otherwise fire at once for every account
+ *   that already matches. The edge records when each rule id was first deployed. An account without an
+ *   episode for a rule is evaluated normally when its first evaluation came after the rule's deployment
+ *   (a new account: the onboarding playbook must fire), and primed when it came before — its episode
+ *   stored, its actions dropped. Drift rules are primed by seeding `seen` from `schema_drift`. A changed
+ *   rules file keeps episodes by rule id; `LoadedRules.version` says when to re-prime if that is wanted.
  * - Config: `PULSE_RULES_CONFIG` (file or preset; else `./pulse.rules.yaml`, else preset `default`) is read
  *   in `platform/config.ts` beside the scorecard with `loadRules({ scorecard, subjects })`, its RulesError
  *   problems joining the ConfigError; the endpoints' environment variables are checked there too.
