@@ -47,6 +47,8 @@ export type RowResult =
   | { ok: true; envelope: CsvEnvelope; /** Path in the envelope → the column it came from. */ columns: Record<string, string> }
   | { ok: false; reject: RowReject }
 
+const NEEDED = { event: 'an event name', accountId: 'an accountId', userId: 'a userId', messageId: 'a messageId' }
+
 /** The plan for an event, or why there is none. */
 export type PlanLookup = { plan: EventPlan } | { error: 'unknown_event' | 'invalid_mapping'; message: string }
 
@@ -78,7 +80,7 @@ export function convertRow(record: { fields: string[]; malformed?: string }, bou
     columns[field] = s.column
     const cell = cellOf(s.column)
     if (cell !== '') return cell
-    if (required) violate(s.column, field, field === 'event' ? 'an event name' : `a ${field}`, cell)
+    if (required) violate(s.column, field, NEEDED[field], cell)
     return undefined
   }
 
@@ -106,9 +108,9 @@ export function convertRow(record: { fields: string[]; malformed?: string }, bou
     const path = `properties.${p.name}`
     columns[path] = p.column!
     const cell = fields[p.index]
-    const read = p.values?.get(cell) ?? p.values?.get(cell.trim()) ?? cell
-    const converted = convertCell(read, p.type)
-    if (!converted.ok) violate(p.column!, path, `${converted.expected}${read === cell ? '' : ` (the cell reads as ${JSON.stringify(read)} through values)`}`, cell)
+    // `values` targets were checked against the type with the plan, so only cells read as written can fail.
+    const converted = convertCell(p.values?.get(cell) ?? p.values?.get(cell.trim()) ?? cell, p.type)
+    if (!converted.ok) violate(p.column!, path, converted.expected, cell)
     else if (!('omit' in converted)) properties[p.name] = converted.value
   }
   if (bound.strict && plan) {

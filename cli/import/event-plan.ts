@@ -133,5 +133,5 @@ export function eventPlan(bound: BoundMapping, event: string, fields: EventField
 
 /** How a problem reads: `events.invoice_paid.properties.amount: …`, or the message alone for the header. */
 export function formatProblem(p: PlanProblem): string {
-  return p.path ? `${p.path.join('.')}: ${p.message}` : p.message
+  return p.path?.length ? `${p.path.join('.')}: ${p.message}` : p.message
 }
