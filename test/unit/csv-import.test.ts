@@ -22,7 +22,7 @@ const catalogFields: FieldsLookup = async (event) => {
 function fakeGateway() {
   const stored = new Map<string, Record<string, unknown>>()
   const requests: Record<string, unknown>[][] = []
-  const fetch = (async (_url: string, init: RequestInit) => {
+  const fetch: typeof globalThis.fetch = (async (_url: string, init: RequestInit) => {
     const { batch } = JSON.parse(String(init.body)) as { batch: Record<string, any>[] }
     requests.push(batch)
     const results = batch.map((e) => {
@@ -34,7 +34,7 @@ function fakeGateway() {
       return { status: 'accepted', messageId: e.messageId, ...(duplicate ? { duplicate: true } : {}) }
     })
     return new Response(JSON.stringify({ results }), { status: 200, headers: { 'content-type': 'application/json' } })
-  }) as unknown as typeof fetch
+  }) as unknown as typeof globalThis.fetch
   return { stored, requests, fetch }
 }
 
