@@ -46,17 +46,16 @@ export class CsvSource implements ImportSource {
     const { mapping } = this.opts
     const bound = bindMapping(mapping, header, { strict: this.opts.strict })
     const problems: PlanProblem[] = [...bound.problems]
-    if (bound.bound) {
-      this.bound = bound.bound
-      const named = new Set(Object.keys(mapping.events))
-      if ('value' in mapping.event) named.add(mapping.event.value)
-      for (const event of named) {
-        const found = await this.load(event)
-        if ('error' in found) problems.push(...(this.problemsOf.get(event) ?? [{ path: 'value' in mapping.event ? ['event', 'value'] : ['events', event], message: found.message }]))
-      }
+    this.bound = bound.bound
+    const named = new Set(Object.keys(mapping.events))
+    if ('value' in mapping.event) named.add(mapping.event.value)
+    for (const event of named) {
+      const found = await this.load(event)
+      if ('error' in found) problems.push(...(this.problemsOf.get(event) ?? [{ path: 'value' in mapping.event ? ['event', 'value'] : ['events', event], message: found.message }]))
     }
     if (problems.length) {
       this.bound = undefined
+      this.plans.clear()
       throw new MappingError(problems.map((p) => (p.path ? `${this.opts.where(p.path)}: ${formatProblem(p)}` : `${this.opts.inputLabel}:${line} (the header): ${p.message}`)))
     }
     this.opts.onHeader?.({ ignored: bound.ignored })

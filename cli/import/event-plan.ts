@@ -24,7 +24,8 @@ export interface PlanProblem {
   message: string
 }
 
-export function bindMapping(mapping: CsvMapping, header: string[], opts: { strict?: boolean } = {}): { bound?: BoundMapping; problems: PlanProblem[]; ignored: string[] } {
+/** The mapping bound to `header`; usable only when `problems` is empty. */
+export function bindMapping(mapping: CsvMapping, header: string[], opts: { strict?: boolean } = {}): { bound: BoundMapping; problems: PlanProblem[]; ignored: string[] } {
   const problems: PlanProblem[] = []
   const index = new Map<string, number>()
   header.forEach((name, i) => {
@@ -49,7 +50,7 @@ export function bindMapping(mapping: CsvMapping, header: string[], opts: { stric
   if (opts.strict && ignored.length) {
     problems.push({ message: `--strict: the mapping reads no column ${ignored.map((h) => JSON.stringify(h)).join(', ')}; map ${ignored.length > 1 ? 'them' : 'it'} or leave out --strict to ignore ${ignored.length > 1 ? 'them' : 'it'}` })
   }
-  if (problems.length) return { problems, ignored }
+  // Bound even with problems, so the events the mapping names can be checked too and every problem listed at once.
   return { bound: { mapping, header, index, envelopeColumns, strict: Boolean(opts.strict) }, problems, ignored }
 }
 
@@ -110,7 +111,9 @@ export function eventPlan(bound: BoundMapping, event: string, fields: EventField
           values.set(from, text)
         }
       }
-      const index = bound.index.get(source.column)!
+      const index = bound.index.get(source.column)
+      // A column the header lacks was reported when binding; the property still counts as given.
+      if (index === undefined) continue
       usedColumns.add(index)
       properties.push({ name, type, index, column: source.column, ...(values ? { values } : {}) })
       continue

@@ -174,6 +174,7 @@ describe('pulse import of a CSV file', () => {
     expect(err).toBeInstanceOf(MappingError)
     expect((err as MappingError).problems).toEqual([
       `${path.relative(process.cwd(), t.mappingFile)}:12: events.feature_used.properties.feature: names column "feature_name", which the header does not have; its columns are "event", "account", "user", "at", "method", "mfa", "feature", "duration_ms", "note"`,
+      `${path.relative(process.cwd(), t.mappingFile)}:13: events.feature_used.properties.duration: event "feature_used" declares no property duration; its properties are feature, durationMs`,
     ])
     const unknown = setup(CSV, MAPPING.replace('feature_used:', 'feature_usage:'))
     expect(((await csvSource(unknown.file, unknown.mappingFile).catch((e) => e)) as MappingError).problems).toEqual([
@@ -182,6 +183,12 @@ describe('pulse import of a CSV file', () => {
     const undeclared = setup(CSV, MAPPING.replace('durationMs: duration_ms', 'duration: duration_ms'))
     expect(((await csvSource(undeclared.file, undeclared.mappingFile).catch((e) => e)) as MappingError).problems).toEqual([
       `${path.relative(process.cwd(), undeclared.mappingFile)}:13: events.feature_used.properties.duration: event "feature_used" declares no property duration; its properties are feature, durationMs`,
+    ])
+    // Problems with the header and with the schemas are listed together.
+    const both = setup(CSV, MAPPING.replace('accountId: account', 'accountId: acct').replace('durationMs: duration_ms', 'duration: duration_ms'))
+    expect(((await csvSource(both.file, both.mappingFile).catch((e) => e)) as MappingError).problems.map((p) => p.replace(/^.*?mapping\.yaml:/, ''))).toEqual([
+      '3: accountId: names column "acct", which the header does not have; its columns are "event", "account", "user", "at", "method", "mfa", "feature", "duration_ms", "note"',
+      '13: events.feature_used.properties.duration: event "feature_used" declares no property duration; its properties are feature, durationMs',
     ])
     const strict = setup()
     expect(((await csvSource(strict.file, strict.mappingFile, { strict: true }).catch((e) => e)) as MappingError).problems).toEqual([

@@ -135,7 +135,7 @@ describe('eventPlan', () => {
   const HEADER = ['event', 'account', 'at', 'method', 'mfa', 'amount', 'invoice', 'currency']
   const bound = (raw: Record<string, unknown>) => {
     const r = bindMapping(valid({ ...BASE, ...raw }), HEADER)
-    if (!r.bound) throw new Error(r.problems.map(formatProblem).join('\n'))
+    if (r.problems.length) throw new Error(r.problems.map(formatProblem).join('\n'))
     return r.bound
   }
 

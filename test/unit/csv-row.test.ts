@@ -13,7 +13,7 @@ function setup(raw: Record<string, unknown>, opts: { strict?: boolean; header?: 
   const m = validateMapping({ event: 'event', accountId: 'account', userId: 'user', timestamp: 'at', ...raw })
   if (!m.mapping) throw new Error(m.problems.map(formatProblem).join('\n'))
   const b = bindMapping(m.mapping, opts.header ?? HEADER, { strict: opts.strict })
-  if (!b.bound) throw new Error(b.problems.map(formatProblem).join('\n'))
+  if (b.problems.length) throw new Error(b.problems.map(formatProblem).join('\n'))
   const bound: BoundMapping = b.bound
   const planFor = (event: string): PlanLookup => {
     const file = `${CATALOG_DIR}/${event}.avsc`
