@@ -197,7 +197,13 @@ export class CsvReader {
   }
 
   private endField(unquoted: boolean) {
-    let value = this.heldBytes === 0 ? '' : (this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts)).toString('utf8')
+    const bytes = this.heldBytes === 0 ? undefined : this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts)
+    let value = bytes ? bytes.toString('utf8') : ''
+    // Bytes that are not UTF-8 (a Latin-1 or UTF-16 export) decode to U+FFFD: refuse the record rather than
+    // store the replacement characters, unless the file itself spelled U+FFFD.
+    if (bytes && value.includes('\ufffd') && !bytes.includes(REPLACEMENT_CHARACTER)) {
+      this.malformed ??= `field ${this.fields.length + 1} is not valid UTF-8; save the file as UTF-8 (in Excel: CSV UTF-8)`
+    }
     // CRLF: the CR before a line break belongs to the break, not to an unquoted field.
     if (unquoted && value.endsWith('\r')) value = value.slice(0, -1)
     this.fields.push(value)
@@ -221,6 +227,7 @@ export class CsvReader {
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf])
+const REPLACEMENT_CHARACTER = Buffer.from('\ufffd')
 
 /**
  * The records of a byte stream that starts at a record boundary (`offset`, `line`), the last one included

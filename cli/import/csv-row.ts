@@ -116,7 +116,7 @@ export function convertRow(record: { fields: string[]; malformed?: string }, bou
   if (bound.strict && plan) {
     header.forEach((column, i) => {
       if (fields[i].trim() !== '' && !bound.envelopeColumns.has(i) && !plan.usedColumns.has(i)) {
-        violate(column, '(unused)', `an empty cell: the mapping reads this column for no property of "${plan.event}", and --strict lets no value go unused`, fields[i])
+        violate(column, 'unused', `an empty cell: the mapping reads this column for no property of "${plan.event}", and --strict lets no value go unused`, fields[i])
       }
     })
   }

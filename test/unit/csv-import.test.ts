@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { CsvSource, readCsvHeader } from '../../cli/import/csv-source.js'
 import { eventFields } from '../../cli/import/field-types.js'
@@ -197,6 +198,39 @@ describe('pulse import of a CSV file', () => {
     expect(() => readMappingFile(strict.file.replace('history.csv', 'missing.yaml'))).toThrow(/cannot read the mapping/)
     fs.writeFileSync(strict.mappingFile, 'event: [unclosed\n')
     expect(() => readMappingFile(strict.mappingFile)).toThrow(MappingError)
+  })
+
+  it('from standard input, binds the mapping when the header arrives, and refuses an input without one', async () => {
+    const t = setup()
+    const { mapping, where } = readMappingFile(t.mappingFile)
+    const items = async (text: string) => {
+      const source = new CsvSource({ mapping, where, inputLabel: 'standard input', fields: catalogFields })
+      const out = []
+      for await (const item of source.items(Readable.from([Buffer.from(text)]), { offset: 0, line: 0 })) out.push(item)
+      return out
+    }
+    const read = await items(CSV)
+    expect(read.map((i) => [i.line, i.lastLine, i.event ? 'event' : i.reject ? i.reject.error : '-'])).toEqual([
+      [1, 1, '-'],
+      [2, 2, 'event'],
+      [3, 3, 'event'],
+      [4, 5, 'event'],
+      [6, 6, 'event'],
+      [7, 7, '-'],
+      [8, 8, 'invalid_cell'],
+      [9, 9, 'invalid_csv'],
+      [10, 10, 'event'],
+      [11, 11, 'event'],
+    ])
+    await expect(items('\n\n')).rejects.toThrow('standard input: the input is empty; a CSV import needs a header row naming the columns')
+    await expect(items('event,"account\n')).rejects.toThrow('standard input:1 (the header): a quoted field opened on line 1 is never closed')
+  })
+
+  it('refuses a pinned schema version the registry does not have, naming the key', async () => {
+    const t = setup(CSV, 'event: { value: user_login }\naccountId: account\ntimestamp: at\nschemaVersion: 7\nproperties: { method: method }\n')
+    const pinnedMissing: FieldsLookup = async (event, version) => (version === undefined ? catalogFields(event) : undefined)
+    const err = (await csvSource(t.file, t.mappingFile, { fields: pinnedMissing }).catch((e) => e)) as MappingError
+    expect(err.problems.map((p) => p.replace(/^.*?mapping\.yaml:/, ''))).toEqual(['1: event.value: event "user_login" has no schema version 7 in the registry'])
   })
 
   it('refuses an empty file, and a header that breaks RFC 4180', async () => {

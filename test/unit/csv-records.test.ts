@@ -102,6 +102,15 @@ describe('CsvReader', () => {
     expect(ok[0].malformed).toBeUndefined()
   })
 
+  it('refuses a record that is not UTF-8 (a Latin-1 export), but not one spelling U+FFFD itself', () => {
+    const latin1 = Buffer.concat([Buffer.from('a,caf'), Buffer.from([0xe9]), Buffer.from('\nb,ok\n')])
+    const records = read(latin1)
+    expect(records[0].malformed).toBe('field 2 is not valid UTF-8; save the file as UTF-8 (in Excel: CSV UTF-8)')
+    expect(records[1].malformed).toBeUndefined()
+    expect(read('a,\ufffd\n')[0]).toMatchObject({ fields: ['a', '\ufffd'] })
+    expect(read('a,\ufffd\n')[0].malformed).toBeUndefined()
+  })
+
   it('reads nothing from an empty input, and a single empty line as a blank', () => {
     expect(read('')).toEqual([])
     expect(read('\n')).toEqual([{ line: 1, lastLine: 1, fields: [], end: 1 }])

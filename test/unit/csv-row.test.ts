@@ -134,7 +134,7 @@ describe('convertRow', () => {
     expect(strict(LOGIN).ok).toBe(true)
     const r = strict({ ...LOGIN, amount: '12' })
     expect(!r.ok && r.reject.message).toBe(
-      'column "amount" ((unused)): expected an empty cell: the mapping reads this column for no property of "user_login", and --strict lets no value go unused, got "12"',
+      'column "amount" (unused): expected an empty cell: the mapping reads this column for no property of "user_login", and --strict lets no value go unused, got "12"',
     )
     // Without --strict the cell is ignored.
     expect(row({ ...LOGIN, amount: '12', note: 'hello' }).ok).toBe(true)
