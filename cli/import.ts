@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { cliApiKey, noKeyMessage, registryTarget } from './credentials.js'
@@ -157,8 +158,10 @@ export async function importCommand(argv: string[], env = process.env): Promise<
     }
     return summary.rejected ? 1 : 0
   } catch (err) {
-    // From standard input the header, and so the mapping's check, comes with the stream; nothing was sent yet.
+    // From standard input the header, and so the mapping's check, comes with the stream; nothing was sent yet,
+    // so the rejects file just opened holds nothing either.
     if (!(err instanceof MappingError)) throw err
+    if (fs.existsSync(rejectsFile) && fs.statSync(rejectsFile).size === 0) fs.rmSync(rejectsFile)
     console.error(err.message)
     return 2
   } finally {
