@@ -14,7 +14,7 @@ const USAGE = `usage: pulse <command>
   keys …          create, list and revoke API keys (pulse keys help)
   score --dry-run what a candidate scorecard would change, per account and tier (pulse score --help)
   score suggest   how predictive each scorecard component is, and the weights the churn history suggests
-  import FILE|-   send NDJSON event history through the gateway with a backfill key (pulse import --help)
+  import FILE|-   send NDJSON or CSV event history through the gateway with a backfill key (pulse import --help)
   churn …         train the churn model and print its backtest (pulse churn help)
   simulate        generate a simulated portfolio's event history with its churn truth (pulse simulate --help)
   dlq replay      send dead-lettered records back through the processor (pulse dlq help)

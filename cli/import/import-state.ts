@@ -8,6 +8,8 @@ import fs from 'node:fs'
 export interface ImportState {
   /** The input as it was: a different size or modification time means a different file. */
   input: { path: string; size: number; mtimeMs: number }
+  /** How the input was read (the CSV mapping's fingerprint); absent for NDJSON. */
+  source?: string
   byteOffset: number
   line: number
   accepted: number

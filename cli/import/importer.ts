@@ -1,6 +1,7 @@
 /**
- * Sends a file of newline-delimited JSON envelopes through the gateway's `/v1/batch`, as any producer
- * would, so imported history is validated exactly like live events. Batches go out a few at a time; the
+ * Sends a file of event envelopes (newline-delimited JSON, or CSV rows through a mapping: an ImportSource)
+ * through the gateway's `/v1/batch`, as any producer would, so imported history is validated exactly like
+ * live events. Batches go out a few at a time; the
  * checkpoint only moves past a batch once it and every batch before it were answered, and the rejects of
  * those batches are written in input order at the same moment, so an import killed at any point continues
  * from its checkpoint without losing or repeating a line (re-sent events are answered as duplicates).
@@ -8,11 +9,15 @@
 import fs from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { readState, sameInput, writeState, type ImportState } from './import-state.js'
+import type { ImportSource } from './import-source.js'
+import { ndjsonSource } from './ndjson-source.js'
 import type { ImportProgress } from './progress.js'
 
 export interface ImportOptions {
   /** A file path, or '-' for standard input (no checkpoint then: it cannot be read again). */
   input: string
+  /** How the input reads. @defaultValue newline-delimited JSON envelopes */
+  source?: ImportSource
   gatewayUrl: string
   apiKey: string
   /** @defaultValue 500 (the gateway's limit) */
@@ -53,47 +58,11 @@ export interface Reject {
   violations?: unknown[]
 }
 
-interface Line {
-  number: number
-  text: string
-  /** Byte offset just after the line (and its newline). */
-  end: number
-}
-
-/** Lines of a byte stream with their numbers and end offsets; '\r\n' endings are accepted. */
-async function* linesOf(stream: AsyncIterable<Buffer>, startOffset: number, startLine: number): AsyncGenerator<Line> {
-  let pending: Buffer[] = []
-  let pendingBytes = 0
-  let offset = startOffset
-  let number = startLine
-  for await (const chunk of stream) {
-    let from = 0
-    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, from)) {
-      const part = chunk.subarray(from, i)
-      const bytes = pendingBytes + part.length + 1
-      const text = (pending.length ? Buffer.concat([...pending, part]) : part).toString('utf8')
-      pending = []
-      pendingBytes = 0
-      offset += bytes
-      yield { number: ++number, text: text.endsWith('\r') ? text.slice(0, -1) : text, end: offset }
-      from = i + 1
-    }
-    if (from < chunk.length) {
-      pending.push(chunk.subarray(from))
-      pendingBytes += chunk.length - from
-    }
-  }
-  if (pendingBytes) {
-    const text = Buffer.concat(pending).toString('utf8')
-    yield { number: ++number, text: text.endsWith('\r') ? text.slice(0, -1) : text, end: offset + pendingBytes }
-  }
-}
-
 interface Batch {
   lastLine: number
   end: number
   lines: number
-  events: { line: number; body: Record<string, unknown> }[]
+  events: { line: number; body: Record<string, unknown>; columns?: Record<string, string> }[]
   rejects: Reject[]
   accepted: number
   duplicates: number
@@ -107,6 +76,7 @@ export async function importEvents(opts: ImportOptions): Promise<ImportSummary> 
   const concurrency = opts.concurrency ?? 4
   const doFetch = opts.fetch ?? fetch
   const maxAttempts = opts.maxAttempts ?? 20
+  const source = opts.source ?? ndjsonSource
 
   let state: ImportState | undefined
   let input: ImportState['input'] | undefined
@@ -121,6 +91,9 @@ export async function importEvents(opts: ImportOptions): Promise<ImportSummary> 
     const saved = opts.stateFile && !opts.restart ? readState(opts.stateFile) : undefined
     if (saved && !sameInput(saved, input)) {
       throw new Error(`the checkpoint ${opts.stateFile} is for ${saved.input.path} as it was (${saved.input.size} bytes); ${opts.input} is not that file any more: pass --restart to import it from the first line`)
+    }
+    if (saved && saved.source !== source.fingerprint) {
+      throw new Error(`the checkpoint ${opts.stateFile} was made ${saved.source ? 'with another mapping (or --strict setting)' : 'reading the file as NDJSON'}; continuing ${source.fingerprint ? 'with this mapping' : 'as NDJSON'} would read rows before and after it differently: pass --restart to import it from the first line (rows already stored are answered as duplicates)`)
     }
     state = saved
     stream = fs.createReadStream(opts.input, { start: state?.byteOffset ?? 0, highWaterMark: 1 << 20 })
@@ -150,7 +123,7 @@ export async function importEvents(opts: ImportOptions): Promise<ImportSummary> 
       totals.accepted += batch.accepted
       totals.duplicates += batch.duplicates
       totals.rejected += batch.rejects.length
-      if (opts.stateFile && input) writeState(opts.stateFile, { input, byteOffset: batch.end, line: batch.lastLine, accepted: totals.accepted, duplicates: totals.duplicates, rejected: totals.rejected, rejectsBytes })
+      if (opts.stateFile && input) writeState(opts.stateFile, { input, ...(source.fingerprint ? { source: source.fingerprint } : {}), byteOffset: batch.end, line: batch.lastLine, accepted: totals.accepted, duplicates: totals.duplicates, rejected: totals.rejected, rejectsBytes })
       progress()
     }
   }
@@ -172,29 +145,18 @@ export async function importEvents(opts: ImportOptions): Promise<ImportSummary> 
   let batch: Batch | undefined
   const newBatch = (): Batch => ({ lastLine: 0, end: 0, lines: 0, events: [], rejects: [], accepted: 0, duplicates: 0 })
   try {
-    for await (const line of linesOf(stream, state?.byteOffset ?? 0, state?.line ?? 0)) {
+    for await (const item of source.items(stream, { offset: state?.byteOffset ?? 0, line: state?.line ?? 0 })) {
       if (failure) break
       if (opts.signal?.aborted) {
         interrupted = true
         break
       }
       batch ??= newBatch()
-      batch.lastLine = line.number
-      batch.end = line.end
+      batch.lastLine = item.lastLine
+      batch.end = item.end
       batch.lines++
-      const text = line.text.trim()
-      if (text) {
-        try {
-          const body = JSON.parse(text)
-          if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-            batch.rejects.push({ line: line.number, error: 'invalid_envelope', message: `a line must hold one JSON object (an event envelope), got ${Array.isArray(body) ? 'an array' : typeof body}` })
-          } else {
-            batch.events.push({ line: line.number, body })
-          }
-        } catch (err) {
-          batch.rejects.push({ line: line.number, error: 'invalid_json', message: `not JSON: ${(err as Error).message}` })
-        }
-      }
+      if (item.event) batch.events.push({ line: item.line, body: item.event.body, ...(item.event.columns ? { columns: item.event.columns } : {}) })
+      else if (item.reject) batch.rejects.push({ line: item.line, ...item.reject })
       if (batch.events.length >= batchSize) {
         launch(batch)
         batch = undefined
@@ -265,7 +227,8 @@ async function send(batch: Batch, opts: ImportOptions, doFetch: typeof fetch, ma
         if (r.duplicate) batch.duplicates++
         else batch.accepted++
       } else if (r.status === 'rejected') {
-        batch.rejects.push({ line: e.line, messageId: r.messageId, event: typeof e.body.event === 'string' ? e.body.event : undefined, error: r.error, ...(r.message ? { message: r.message } : {}), ...(r.violations ? { violations: r.violations } : {}) })
+        const violations = r.violations && e.columns ? withColumns(r.violations, e.columns) : r.violations
+        batch.rejects.push({ line: e.line, messageId: r.messageId, event: typeof e.body.event === 'string' ? e.body.event : undefined, error: r.error, ...(r.message ? { message: r.message } : {}), ...(violations ? { violations } : {}) })
       } else {
         again.push(e)
       }
@@ -273,6 +236,11 @@ async function send(batch: Batch, opts: ImportOptions, doFetch: typeof fetch, ma
     waiting = again
     if (waiting.length) await sleep(retryAfter)
   }
+}
+
+/** The gateway's violations of an event read from CSV, each with the column its path came from. */
+function withColumns(violations: { path?: string }[], columns: Record<string, string>): unknown[] {
+  return violations.map((v) => (v.path && columns[v.path] ? { column: columns[v.path], ...v } : v))
 }
 
 const backoff = (attempt: number) => Math.min(10_000, 250 * 2 ** Math.min(attempt, 6))

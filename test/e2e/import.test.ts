@@ -187,6 +187,85 @@ describe('pulse import through the gateway, on real Kafka, Redis and ClickHouse'
     expect(await stored('acct_sim9_')).toEqual({ rows: total, ids: total })
   })
 
+  it('imports a CSV through a column mapping: bad cells and rows rejected by their physical line, rows stored once however often it is imported', async () => {
+    const csv = path.join(work, 'crm-export.csv')
+    const mapping = path.join(work, 'crm-mapping.yaml')
+    fs.writeFileSync(
+      mapping,
+      [
+        'event: event',
+        'accountId: account_id',
+        'userId: user_id',
+        'timestamp: occurred_at',
+        'properties:',
+        '  method: { column: login_method, values: { sso: SSO } }',
+        '  mfa: mfa',
+        '  score: nps',
+        '  comment: comment',
+        '  feature: feature',
+      ].join('\n'),
+    )
+    // Forty days ago: older than the gateway's live window and its 24-hour dedup window.
+    const base = (Math.floor(Date.now() / DAY) - 40) * DAY
+    const iso = (h: number) => new Date(base + h * 3_600_000).toISOString()
+    const rows = [
+      'event,account_id,user_id,occurred_at,login_method,mfa,nps,comment,feature,exported_by',
+      `user_login,acct_csv_1,u_1,${iso(1)},sso,true,,,,crm`,
+      `user_login,acct_csv_1,u_2,${(base + 2 * 3_600_000) / 1000},PASSWORD,no,,,,crm`,
+      `nps_submitted,acct_csv_1,u_1,${base + 3 * 3_600_000},,,9,"Great, ""fast""\r\nsupport",,crm`, // lines 4-5
+      `feature_used,acct_csv_2,u_3,${iso(4).replace('Z', '+00:00')},,,,,reports.export,crm`,
+      `nps_submitted,acct_csv_2,u_3,${iso(5)},,,ten,,,crm`, // line 7: a cell that is no int
+      `feature_used,acct_csv_2,u_4,${iso(6)},,,,,dashboards.share`, // line 8: a field short
+      `user_login,acct_csv_3,u_5,${iso(7)},MAGIC_LINK,,,,,crm`,
+      `feature_used,acct_csv_3,u_5,${iso(8)},,,,,reports.export,crm`,
+    ]
+    fs.writeFileSync(csv, rows.join('\r\n') + '\r\n')
+    const good = 6
+    const args = ['import', csv, '--mapping', mapping, '--registry', platform.endpoints.registry, '--batch', '4']
+    const storedCsv = async () => {
+      await drain(['acct_csv_1', 'acct_csv_2', 'acct_csv_3'])
+      return stored('acct_csv_')
+    }
+
+    const run = await runPulse(args, env)
+    expect(run.code, run.out).toBe(1)
+    expect(run.out).toContain('the mapping reads no column "exported_by"; it is ignored')
+    expect(run.out).toContain(`imported: 10 lines, ${good} accepted, 0 duplicates (already stored), 2 rejected`)
+    const rejects = fs.readFileSync(path.join(work, 'crm-export.rejects.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(rejects.map((r) => [r.line, r.error])).toEqual([
+      [7, 'invalid_cell'],
+      [8, 'invalid_csv'],
+    ])
+    expect(rejects[0].violations).toEqual([
+      { column: 'nps', path: 'properties.score', expected: 'an int: a whole number from -2147483648 to 2147483647', actual: '"ten"', message: 'column "nps" (properties.score): expected an int: a whole number from -2147483648 to 2147483647, got "ten"' },
+    ])
+    expect(rejects[1].message).toBe('the row has 9 fields, the header 10')
+
+    expect(await storedCsv()).toEqual({ rows: good, ids: good })
+    const events = await queryRows<{ event: string; account_id: string; user_id: string; timestamp: string; properties: string }>(
+      clickhouse,
+      "SELECT event, account_id, user_id, toString(timestamp) AS timestamp, properties FROM events WHERE startsWith(account_id, 'acct_csv_') AND source LIKE '%/keys/import' ORDER BY timestamp",
+    )
+    const at = (h: number) => new Date(base + h * 3_600_000).toISOString().replace('T', ' ').replace('Z', '')
+    expect(events.map((e) => [e.event, e.account_id, e.user_id, e.timestamp, JSON.parse(e.properties)])).toEqual([
+      ['user_login', 'acct_csv_1', 'u_1', at(1), { method: 'SSO', mfa: true }],
+      ['user_login', 'acct_csv_1', 'u_2', at(2), { method: 'PASSWORD', mfa: false }],
+      ['nps_submitted', 'acct_csv_1', 'u_1', at(3), { score: 9, comment: 'Great, "fast"\r\nsupport', surveyId: null }],
+      ['feature_used', 'acct_csv_2', 'u_3', at(4), { feature: 'reports.export', durationMs: null }],
+      ['user_login', 'acct_csv_3', 'u_5', at(7), { method: 'MAGIC_LINK', mfa: false }],
+      ['feature_used', 'acct_csv_3', 'u_5', at(8), { feature: 'reports.export', durationMs: null }],
+    ])
+
+    // The messageIds derive from the rows: importing again sends the same ones, within the dedup window and after it.
+    const again = await runPulse(args, env)
+    expect(again.out).toContain(`0 accepted, ${good} duplicates (already stored), 2 rejected`)
+    const keys = await redis.keys(`${redisPrefix}:ids:*`)
+    if (keys.length) await redis.del(...keys)
+    const later = await runPulse(args, env)
+    expect(later.code, later.out).toBe(1)
+    expect(await storedCsv()).toEqual({ rows: good, ids: good })
+  })
+
   it('refuses history to a key without the backfill scope, saying which scope is needed', async () => {
     const run = await runPulse(['import', file, '--key', TRACK_KEY, '--restart'], env)
     expect(run.code).toBe(1)
