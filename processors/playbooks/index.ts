@@ -54,5 +54,6 @@ export { episodeOngoing, NEVER_FIRED, stepEpisode, type Episode } from './episod
 export { evaluateRule, runRule, type RuleEvaluation, type RuleRun } from './evaluate-rule.js'
 export { dueOccurrence, planActions, resolveAssignee, type Owners } from './plan-actions.js'
 export { assigneeAt, escalationsDue, isOverdue, type TaskProgress } from './escalation.js'
+export { EpisodeStore } from './episode-store.js'
 export { EMPTY_DRIFT_STATE, evaluateDriftRule, type DriftInput, type DriftRuleState } from './drift-rules.js'
 export type { AlertTarget, PlannedAction, PlannedAlert, PlannedEscalation, PlannedTask, TaskStatus } from './planned-actions.js'

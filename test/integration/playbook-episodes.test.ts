@@ -1,0 +1,50 @@
+import { Redis } from 'ioredis'
+import { afterAll, describe, expect, inject, it } from 'vitest'
+import { EpisodeStore } from '../../processors/playbooks/episode-store.js'
+import type { PlannedAction } from '../../processors/playbooks/planned-actions.js'
+import { loadRules } from '../../processors/playbooks/rules-file.js'
+import { loadScorecard } from '../../processors/scoring/scorecard-file.js'
+import { uniqueName } from '../support/fixtures.js'
+import { DAY, scored, T0 } from '../support/playbook-accounts.js'
+
+const card = loadScorecard({ config: 'pulse' }).card
+const { rules } = loadRules({ scorecard: card, config: 'default' })
+const at = (days: number, score: number) => scored(card.tiers, score, { now: T0 + days * DAY })
+const alertRules = (actions: PlannedAction[]) => actions.filter((a) => a.type === 'alert').map((a) => a.ruleId).sort()
+
+describe('playbook episodes in Redis: once per episode across workers and restarts (real Redis)', () => {
+  const connections = [new Redis(inject('redisUrl')), new Redis(inject('redisUrl'))]
+  afterAll(() => connections.forEach((c) => c.disconnect()))
+
+  it('fires a score drop once when two workers evaluate the same change at once, and queues its actions once', async () => {
+    const prefix = uniqueName('pb')
+    const [a, b] = connections.map((c) => new EpisodeStore(c, prefix))
+    expect(await a.evaluate(rules, at(0, 70))).toEqual([])
+    // Both workers saw the drop below 60: exactly one of them fires it.
+    const [fromA, fromB] = await Promise.all([a.evaluate(rules, at(1, 55)), b.evaluate(rules, at(1, 55))])
+    const fired = [...fromA, ...fromB]
+    expect(alertRules(fired)).toEqual(['score-below-60'])
+    expect(fromA.length === 0 || fromB.length === 0).toBe(true)
+    const queued = (await connections[0].xrange(a.actionsStream, '-', '+')).map(([, f]) => JSON.parse(f[1]) as PlannedAction)
+    expect(queued).toEqual(fired)
+    expect(new Set(queued.map((q) => q.key)).size).toBe(queued.length)
+  })
+
+  it('does not fire again after a restart mid-episode, re-arms once the score recovers past the margin, and ignores a late, older state', async () => {
+    const prefix = uniqueName('pb')
+    const first = new EpisodeStore(connections[0], prefix)
+    await first.evaluate(rules, at(0, 70))
+    expect(alertRules(await first.evaluate(rules, at(1, 55)))).toEqual(['score-below-60'])
+    // A new process (new store, other connection) picks up the stored episodes: a flapping score stays quiet.
+    const restarted = new EpisodeStore(connections[1], prefix)
+    for (const [day, score] of [[2, 61], [3, 58], [4, 62], [5, 57]]) expect(alertRules(await restarted.evaluate(rules, at(day, score)))).toEqual([])
+    expect((await restarted.episodes('acct_1'))['score-below-60']).toBeDefined()
+    // A worker that computed an older state commits nothing: the account's past is not a new change.
+    expect(await first.evaluate(rules, at(4.5, 90))).toEqual([])
+    // Recovered past 60 + the 5-point margin: the rule re-arms, and the next drop is a new episode.
+    expect(alertRules(await restarted.evaluate(rules, at(6, 66)))).toEqual([])
+    expect(alertRules(await restarted.evaluate(rules, at(7, 54)))).toEqual(['score-below-60'])
+    const queued = await connections[0].xlen(first.actionsStream)
+    expect(queued).toBe((await connections[0].xrange(first.actionsStream, '-', '+')).length)
+  })
+})
