@@ -51,7 +51,7 @@ export type WsExtra = { apiKey?: ApiKey }
  * can send) or on the upgrade request's Authorization header. Without one that may read, the socket closes
  * with 4401 Unauthorized or 4403 Forbidden before any operation runs.
  */
-export function webSocketAccess(apiKeys: ApiKeys) {
+export function webSocketAccess(apiKeys: ApiKeys, parseOptions: { maxTokens: number }) {
   return {
     async onConnect(ctx: WsContext<Record<string, unknown> | undefined, WsExtra & { socket: { close(code: number, reason: string): void }; request: { headers: Record<string, string | string[] | undefined> } }>) {
       const params = ctx.connectionParams ?? {}
@@ -68,13 +68,13 @@ export function webSocketAccess(apiKeys: ApiKeys) {
       else ctx.extra.socket.close(1013, 'API keys could not be checked; retry later')
       return false
     },
-    /** A mutation over the socket needs write, as over HTTP. */
+    /** A mutation over the socket needs write, as over HTTP; a document over the token limit is refused as over HTTP. */
     onSubscribe(ctx: WsContext<Record<string, unknown> | undefined, WsExtra>, _id: string, payload: { query: string; operationName?: string | null }) {
       let document: DocumentNode
       try {
-        document = parse(payload.query)
-      } catch {
-        return undefined // graphql-ws reports the syntax error itself
+        document = parse(payload.query, parseOptions)
+      } catch (err) {
+        return [err instanceof GraphQLError ? err : new GraphQLError(String(err))]
       }
       const refused = forbiddenOperation(ctx.extra.apiKey, getOperationAST(document, payload.operationName ?? undefined))
       return refused ? [refused] : undefined

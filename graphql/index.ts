@@ -93,7 +93,7 @@ export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<Grap
 
   const wsServer = new WebSocketServer({ server: app.server, path: '/graphql' })
   const wsCleanup = useServer<Record<string, unknown> | undefined, WsExtra>(
-    { schema, context: (ctx) => context(ctx.extra.apiKey!), validate: protection.validate, ...webSocketAccess(deps.apiKeys) },
+    { schema, context: (ctx) => context(ctx.extra.apiKey!), validate: protection.validate, ...webSocketAccess(deps.apiKeys, protection.parseOptions) },
     wsServer,
   )
 
@@ -102,6 +102,7 @@ export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<Grap
     // The platform owns shutdown order; Apollo stopping itself on SIGINT would race it.
     stopOnTerminationSignals: false,
     validationRules: protection.validationRules,
+    parseOptions: protection.parseOptions,
     includeStacktraceInErrorResponses: false,
     formatError: formatError((err) => deps.logger?.error({ err }, 'graphql request failed')),
     plugins: [

@@ -28,6 +28,8 @@ export const QUERY_LIMITS = {
 export interface Protection {
   validationRules: ValidationRule[]
   plugins: ApolloServerPlugin[]
+  /** Apollo's parseOptions: the token limit, enforced by graphql-js's parser. */
+  parseOptions: { maxTokens: number }
   /** graphql-ws's `validate`: the same rules for subscriptions as for queries. */
   validate: typeof validate
 }
@@ -36,7 +38,9 @@ export function queryProtection(): Protection {
   const armor = new ApolloArmor({
     maxDepth: { n: QUERY_LIMITS.maxDepth },
     maxAliases: { n: QUERY_LIMITS.maxAliases },
-    maxTokens: { n: QUERY_LIMITS.maxTokens },
+    // graphql-js's own parser limit instead (Apollo's parseOptions): armor's throws from a plugin hook, which
+    // Apollo answers 500 as if the server had failed; a parse error is the client's, answered 400.
+    maxTokens: { enabled: false },
     maxDirectives: { n: QUERY_LIMITS.maxDirectives },
     costLimit: { maxCost: QUERY_LIMITS.maxCost },
     blockFieldSuggestion: { enabled: true },
@@ -44,6 +48,7 @@ export function queryProtection(): Protection {
   const rules = armor.validationRules
   return {
     validationRules: rules,
+    parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     // graphql-armor types its plugins against @apollo/server's CommonJS build, Pulse imports the ESM one: same shape.
     plugins: armor.plugins as unknown as ApolloServerPlugin[],
     validate: (schema, document, ownRules = specifiedRules, options, typeInfo) => validate(schema, document, [...ownRules, ...rules], options, typeInfo),
