@@ -55,5 +55,6 @@ export { evaluateRule, runRule, type RuleEvaluation, type RuleRun } from './eval
 export { dueOccurrence, planActions, resolveAssignee, type Owners } from './plan-actions.js'
 export { assigneeAt, escalationsDue, isOverdue, type TaskProgress } from './escalation.js'
 export { EpisodeStore } from './episode-store.js'
+export { readPlaybookFacts, type PlaybookFacts } from './account-facts.js'
 export { EMPTY_DRIFT_STATE, evaluateDriftRule, type DriftInput, type DriftRuleState } from './drift-rules.js'
 export type { AlertTarget, PlannedAction, PlannedAlert, PlannedEscalation, PlannedTask, TaskStatus } from './planned-actions.js'

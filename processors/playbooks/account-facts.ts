@@ -1,0 +1,67 @@
+import type { ClickHouseClient } from '@clickhouse/client'
+import { queryRows } from '../clickhouse-rows.js'
+import { chTime } from '../clickhouse-time.js'
+import type { AccountState } from './account-state.js'
+
+const DAY = 86_400_000
+
+/** What rules need of an account beyond its score record and measures: the times of what happened to it. */
+export type PlaybookFacts = Pick<AccountState, 'signupAt' | 'milestones' | 'featureLastUsed' | 'lastPaymentFailedAt' | 'lastP1TicketAt'>
+
+const NONE: PlaybookFacts = { signupAt: null, milestones: {}, featureLastUsed: {}, lastPaymentFailedAt: null, lastP1TicketAt: null }
+
+// Every read is bounded by the as-of time, so a sweep replayed for a past time sees that time's facts; every
+// aggregate is a min or max, so an event stored twice before its merge changes nothing.
+const BILLING_AND_SUPPORT = `SELECT account_id,
+  toUnixTimestamp64Milli(maxIf(timestamp, event = 'payment_failed')) AS paymentFailed,
+  toUnixTimestamp64Milli(maxIf(timestamp, event = 'support_ticket_opened' AND JSONExtractString(properties, 'severity') = 'P1')) AS p1,
+  countIf(event = 'payment_failed') AS failures, countIf(event = 'support_ticket_opened' AND JSONExtractString(properties, 'severity') = 'P1') AS p1s
+FROM account_facts
+WHERE account_id IN {ids:Array(String)} AND timestamp <= {asOf:DateTime64(3, 'UTC')} AND event IN ('payment_failed', 'support_ticket_opened')
+GROUP BY account_id`
+
+const MILESTONES = `SELECT account_id, JSONExtractString(properties, 'milestoneId') AS milestone, toUnixTimestamp64Milli(min(timestamp)) AS at
+FROM events
+WHERE account_id IN {ids:Array(String)} AND event = 'onboarding_milestone_reached' AND timestamp <= {asOf:DateTime64(3, 'UTC')}
+GROUP BY account_id, milestone`
+
+// Days are what account_daily keeps: a feature's last use is known to the day, which is what "unused for 30
+// days" needs, at ~30 rows per account instead of every feature_used event.
+const FEATURES = `SELECT account_id, feature, toUnixTimestamp(max(day)) * 1000 AS at
+FROM (
+  SELECT account_id, day, groupUniqArrayMerge(features) AS used FROM account_daily
+  WHERE account_id IN {ids:Array(String)} AND day <= toDate({asOf:DateTime64(3, 'UTC')})
+  GROUP BY account_id, day
+)
+ARRAY JOIN used AS feature
+WHERE feature != ''
+GROUP BY account_id, feature`
+
+// The signup date the account reported (account_updated.signupDate, days since epoch), else its first event.
+const SIGNUP = `SELECT account_id, max(signup_date).2 AS signupDay, toUnixTimestamp64Milli(min(first_seen)) AS firstSeen
+FROM account_profile_state WHERE account_id IN {ids:Array(String)} GROUP BY account_id`
+
+/** The facts of each account (every account asked for is in the map; unknown ones hold no facts). */
+export async function readPlaybookFacts(clickhouse: ClickHouseClient, accountIds: string[], asOf: number): Promise<Map<string, PlaybookFacts>> {
+  const facts = new Map(accountIds.map((id) => [id, { ...NONE, milestones: {}, featureLastUsed: {} } as PlaybookFacts]))
+  if (!accountIds.length) return facts
+  const params = { ids: accountIds, asOf: chTime(new Date(asOf)) }
+  const [billing, milestones, features, signups] = await Promise.all([
+    queryRows<{ account_id: string; paymentFailed: string; p1: string; failures: string; p1s: string }>(clickhouse, BILLING_AND_SUPPORT, params),
+    queryRows<{ account_id: string; milestone: string; at: string }>(clickhouse, MILESTONES, params),
+    queryRows<{ account_id: string; feature: string; at: string }>(clickhouse, FEATURES, params),
+    queryRows<{ account_id: string; signupDay: number; firstSeen: string }>(clickhouse, SIGNUP, { ids: accountIds }),
+  ])
+  for (const r of billing) {
+    const f = facts.get(r.account_id)!
+    if (Number(r.failures) > 0) f.lastPaymentFailedAt = Number(r.paymentFailed)
+    if (Number(r.p1s) > 0) f.lastP1TicketAt = Number(r.p1)
+  }
+  for (const r of milestones) if (r.milestone) facts.get(r.account_id)!.milestones[r.milestone] = Number(r.at)
+  for (const r of features) facts.get(r.account_id)!.featureLastUsed[r.feature] = Number(r.at)
+  for (const r of signups) {
+    const firstSeen = Number(r.firstSeen)
+    facts.get(r.account_id)!.signupAt = r.signupDay > 0 ? r.signupDay * DAY : firstSeen > 0 && firstSeen <= asOf ? firstSeen : null
+  }
+  return facts
+}

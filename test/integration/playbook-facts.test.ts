@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { migrate } from '../../migrations/runner.js'
+import { readPlaybookFacts } from '../../processors/playbooks/account-facts.js'
+import { createClickHouse } from '../../runtime/clickhouse.js'
+import { insertEvents } from '../support/event-rows.js'
+import { tempDir } from '../support/fixtures.js'
+
+const DAY = 86_400_000
+const T = Date.parse('2026-06-15T12:00:00Z')
+const dayOf = (ms: number) => Math.floor(ms / DAY) * DAY
+
+describe('what playbook rules read of an account (real ClickHouse engine)', () => {
+  const clickhouse = createClickHouse({ dataDir: tempDir() })
+  beforeAll(async () => {
+    await migrate(clickhouse)
+    await insertEvents(clickhouse, [
+      { event: 'account_updated', accountId: 'a', at: T - 90 * DAY, properties: { name: 'A', segment: 'SMB', industry: null, csmId: 'csm_1', signupDate: Math.floor((T - 100 * DAY) / DAY), country: null } },
+      { event: 'onboarding_milestone_reached', accountId: 'a', at: T - 80 * DAY, properties: { milestoneId: 'setup_completed', stepNumber: 1, totalSteps: 3 } },
+      // Reached twice: the first time counts.
+      { event: 'onboarding_milestone_reached', accountId: 'a', at: T - 70 * DAY, properties: { milestoneId: 'setup_completed', stepNumber: 1, totalSteps: 3 } },
+      { event: 'feature_used', accountId: 'a', userId: 'u1', at: T - 40 * DAY, properties: { feature: 'reports.export', durationMs: null } },
+      { event: 'feature_used', accountId: 'a', userId: 'u1', at: T - 3 * DAY, properties: { feature: 'reports.export', durationMs: null } },
+      { event: 'feature_used', accountId: 'a', userId: 'u2', at: T - 35 * DAY, properties: { feature: 'dashboards.share', durationMs: null } },
+      { event: 'payment_failed', accountId: 'a', at: T - 20 * DAY, properties: { invoiceId: 'in_1', amountCents: 100, currency: 'EUR', failureCode: null, attempt: 1, nextRetryAt: null } },
+      { event: 'payment_failed', accountId: 'a', at: T - 5 * DAY, properties: { invoiceId: 'in_2', amountCents: 100, currency: 'EUR', failureCode: null, attempt: 1, nextRetryAt: null } },
+      { event: 'support_ticket_opened', accountId: 'a', at: T - 10 * DAY, properties: { ticketId: 't1', severity: 'P1', channel: 'EMAIL', category: null } },
+      { event: 'support_ticket_opened', accountId: 'a', at: T - 2 * DAY, properties: { ticketId: 't2', severity: 'P3', channel: 'EMAIL', category: null } },
+      // After the as-of time: not seen.
+      { event: 'support_ticket_opened', accountId: 'a', at: T + DAY, properties: { ticketId: 't3', severity: 'P1', channel: 'EMAIL', category: null } },
+      { event: 'onboarding_milestone_reached', accountId: 'a', at: T + DAY, properties: { milestoneId: 'training_scheduled', stepNumber: 2, totalSteps: 3 } },
+      // An account with no traits: signup is its first event.
+      { event: 'user_login', accountId: 'b', userId: 'u9', at: T - 12 * DAY, properties: { method: 'SSO', mfa: false } },
+    ])
+  }, 120_000)
+  afterAll(() => clickhouse.close())
+
+  it('reads milestones, last feature use by day, the last failed payment and P1 ticket, and the signup, as of a time', async () => {
+    const facts = await readPlaybookFacts(clickhouse, ['a', 'b', 'nobody'], T)
+    expect(facts.get('a')).toEqual({
+      signupAt: dayOf(T - 100 * DAY),
+      milestones: { setup_completed: T - 80 * DAY },
+      featureLastUsed: { 'reports.export': dayOf(T - 3 * DAY), 'dashboards.share': dayOf(T - 35 * DAY) },
+      lastPaymentFailedAt: T - 5 * DAY,
+      lastP1TicketAt: T - 10 * DAY,
+    })
+    expect(facts.get('b')).toEqual({ signupAt: T - 12 * DAY, milestones: {}, featureLastUsed: {}, lastPaymentFailedAt: null, lastP1TicketAt: null })
+    expect(facts.get('nobody')).toEqual({ signupAt: null, milestones: {}, featureLastUsed: {}, lastPaymentFailedAt: null, lastP1TicketAt: null })
+    // A day later the later P1 and milestone are there.
+    const later = (await readPlaybookFacts(clickhouse, ['a'], T + 2 * DAY)).get('a')!
+    expect(later.lastP1TicketAt).toBe(T + DAY)
+    expect(later.milestones).toEqual({ setup_completed: T - 80 * DAY, training_scheduled: T + DAY })
+  })
+})
