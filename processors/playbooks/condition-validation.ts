@@ -118,14 +118,22 @@ function tierCondition(value: unknown, r: Reporter, at: Path, ctx: ConditionCont
     if (!['down', 'up', 'any'].includes(value.changes as string)) return r.at([...at, 'changes'], `expected down, up or any, got ${show(value.changes)}`)
     return { kind: 'tier-changes', direction: value.changes as 'down' | 'up' | 'any', order: ctx.tiers.map((t) => t.name) }
   }
-  const names = Array.isArray(value[form]) ? (value[form] as unknown[]) : [value[form]]
   const known = ctx.tiers.map((t) => t.name)
-  let ok = names.length > 0
-  if (!names.length) r.at([...at, form], 'expected at least one tier')
-  names.forEach((n) => {
-    if (typeof n === 'string' && known.includes(n)) return
+  const written = Array.isArray(value[form]) ? (value[form] as unknown[]) : [value[form]]
+  let ok = written.length > 0
+  if (!written.length) r.at([...at, form], 'expected at least one tier')
+  const names = written.map((n) => {
+    const resolved = typeof n === 'string' ? tierByPosition(n, known) : undefined
+    if (resolved?.error) {
+      ok = false
+      r.at([...at, form], resolved.error)
+      return n
+    }
+    if (resolved?.name) return resolved.name
+    if (typeof n === 'string' && known.includes(n)) return n
     ok = false
-    r.at([...at, form], `${show(n)} is not a tier of the scorecard (${known.join(', ')})`)
+    r.at([...at, form], `${show(n)} is not a tier of the scorecard (${known.join(', ')}); a tier may also be named by position, as $lowest, $lowest+1 or $highest`)
+    return n
   })
   if (ok && names.length === known.length) return r.at([...at, form], `names every tier of the scorecard, so it always holds`)
   const margin = value.margin === undefined ? DEFAULT_MARGINS.score : typeof value.margin === 'number' && value.margin >= 0 ? value.margin : r.at([...at, 'margin'], `expected score points ≥ 0, got ${show(value.margin)}`)
@@ -133,6 +141,23 @@ function tierCondition(value: unknown, r: Reporter, at: Path, ctx: ConditionCont
   const tiers = names as string[]
   const bands: TierBand[] = ctx.tiers.filter((t) => tiers.includes(t.name)).map(({ name, min, max }) => ({ name, min, max }))
   return { kind: form === 'in' ? 'tier-in' : 'tier-enters', tiers, margin, bands }
+}
+
+/**
+ * `$lowest`, `$lowest+N`, `$highest`, `$highest-N`: a tier by its position among the scorecard's tiers, so a
+ * rules file (the shipped defaults above all) works with any scorecard's tier names — "the lowest tier" is
+ * Critical with one scorecard and Red with another. Undefined when `text` is not a position.
+ */
+function tierByPosition(text: string, known: string[]): { name?: string; error?: string } | undefined {
+  const m = /^\$(lowest|highest)(?:([+-])(\d+))?$/.exec(text)
+  if (!m) return text.startsWith('$') ? { error: `${show(text)} is not a tier position: expected $lowest, $lowest+N, $highest or $highest-N` } : undefined
+  const [, end, sign, n] = m
+  const steps = n === undefined ? 0 : Number(n)
+  if ((end === 'lowest' && sign === '-') || (end === 'highest' && sign === '+')) return { error: `${show(text)} points outside the scorecard's tiers: count up from $lowest, down from $highest` }
+  // Tiers are best first: the highest is the first, the lowest the last.
+  const index = end === 'highest' ? steps : known.length - 1 - steps
+  if (index < 0 || index >= known.length) return { error: `${show(text)} is past the scorecard's ${known.length} tiers (${known.join(', ')})` }
+  return { name: known[index] }
 }
 
 function milestoneCondition(value: unknown, r: Reporter, at: Path): Condition | undefined {

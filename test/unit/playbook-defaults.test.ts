@@ -28,17 +28,31 @@ describe('the default rules file', () => {
     expect(loadRules({ scorecard: loadScorecard({ config: 'points-5' }).card, config: 'default' }).version).toBe(loaded.version)
   })
 
-  it('is refused with a scorecard whose tiers it does not name, and a file based on it can rename them by id', () => {
+  it('names tiers by position, so it holds with any scorecard; a file based on it can replace rules by id', () => {
     const pillars = loadScorecard({ config: 'pillars-3' }).card
-    expect(() => loadRules({ scorecard: pillars, config: 'default' })).toThrow(RulesError)
-    try {
-      loadRules({ scorecard: pillars, config: 'default' })
-    } catch (err) {
-      expect((err as RulesError).problems).toEqual([
-        'preset default:55: rule "at-risk-before-renewal", when.all[0].tier.enters: "At-risk" is not a tier of the scorecard (Green, Yellow, Red)',
-        'preset default:108: playbook "at-risk", when.tier.in: "Critical" is not a tier of the scorecard (Green, Yellow, Red)',
-      ])
+    const withPillars = loadRules({ scorecard: pillars, config: 'default' }).rules
+    const tiersOf = (rs: typeof withPillars, id: string) => {
+      const w = rs.rules.find((r) => r.id === id)!.when
+      const parts = w.kind === 'all' ? w.conditions : [w]
+      return parts.flatMap((c) => ('tiers' in c ? c.tiers : []))
     }
+    expect(tiersOf(withPillars, 'at-risk-before-renewal')).toEqual(['Yellow'])
+    expect(tiersOf(withPillars, 'at-risk')).toEqual(['Red'])
+    expect(tiersOf(rules, 'at-risk-before-renewal')).toEqual(['At-risk'])
+    expect(tiersOf(rules, 'at-risk')).toEqual(['Critical'])
+    const bad = (tier: string) => {
+      try {
+        resolveRules(readRulesYaml('/cfg/pulse.rules.yaml', `rules:\n  - id: r\n    when: { tier: { in: ["${tier}"] } }\n    actions: [ { alert: { severity: info, to: csm } } ]\n`), { tiers: pillars.tiers })
+      } catch (err) {
+        return (err as RulesError).problems
+      }
+      return []
+    }
+    expect(bad('$lowest+3')).toEqual([expect.stringContaining('pulse.rules.yaml:3: rule "r", when.tier.in: "$lowest+3" is past the scorecard\'s 3 tiers (Green, Yellow, Red)')])
+    expect(bad('$lowest-1')).toEqual([expect.stringContaining('pulse.rules.yaml:3: rule "r", when.tier.in: "$lowest-1" points outside the scorecard\'s tiers: count up from $lowest, down from $highest')])
+    expect(bad('$bottom')).toEqual([expect.stringContaining('pulse.rules.yaml:3: rule "r", when.tier.in: "$bottom" is not a tier position: expected $lowest, $lowest+N, $highest or $highest-N')])
+    expect(bad('Amber')).toEqual([expect.stringContaining('pulse.rules.yaml:3: rule "r", when.tier.in: "Amber" is not a tier of the scorecard (Green, Yellow, Red); a tier may also be named by position, as $lowest, $lowest+1 or $highest')])
+    expect(bad('$highest-1')).toEqual([])
     const mine = resolveRules(readRulesYaml('/cfg/pulse.rules.yaml', `preset: default
 owners: { cs_director: usr_dana }
 rules:

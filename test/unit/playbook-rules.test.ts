@@ -325,7 +325,7 @@ driftRules:
     actions: [ { note: hello } ]
 `).map((p) => p.replace(/^.*pulse\.rules\.yaml/, 'pulse.rules.yaml'))).toEqual([
       'pulse.rules.yaml:3: rule "a", when.tier.in: names every tier of the scorecard, so it always holds',
-      'pulse.rules.yaml:6: rule "b", when.tier.enters: "Red" is not a tier of the scorecard (Healthy, Stable, At-risk, Critical)',
+      'pulse.rules.yaml:6: rule "b", when.tier.enters: "Red" is not a tier of the scorecard (Healthy, Stable, At-risk, Critical); a tier may also be named by position, as $lowest, $lowest+1 or $highest',
       'pulse.rules.yaml:7: rule "b", actions[0].alert.colour: unknown key "colour"; an alert takes severity, title, to, channels',
       'pulse.rules.yaml:9: rule "c", when.mood: unknown condition "mood"; a condition is one of score, churn, tier, renewal, seats, event, signedUp, milestone, featureUnused, segment, or all: [conditions…]',
       'pulse.rules.yaml:12: rule "d", when.all[1].all: all: cannot be nested; list every condition in the one all:',
