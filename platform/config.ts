@@ -2,6 +2,8 @@ import path from 'node:path'
 import { parseScopes, splitApiKeyEntry, UNSCOPED, type ConfiguredKey } from '../runtime/auth/index.js'
 import { DEFAULT_LIMITS, type EnvelopeLimits } from '../gateway/track-request.js'
 import { loadScorecard, ScorecardError, type LoadedScorecard } from '../processors/scoring/index.js'
+import { loadRules, RulesError, type LoadedRules } from '../processors/playbooks/index.js'
+import { readCatalog } from '../schemas/index.js'
 import { parseDuration } from '../runtime/duration.js'
 
 export { parseDuration }
@@ -49,6 +51,8 @@ export interface PulseConfig {
   scoringDebounceMs: number
   /** The scorecard health scores are computed with (file or preset, with weights from the environment). */
   scorecard: LoadedScorecard
+  /** Alert rules and lifecycle playbooks (file or preset), validated against the scorecard's tiers and the catalog. */
+  rules: LoadedRules
   /** Cadence of the sweep that re-scores every account, so silent accounts decay. */
   sweepEveryMs: number
   /** Churn model: the horizon it predicts over and the cadence of its scheduled training. */
@@ -193,6 +197,21 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): PulseCo
     problems.push(...err.problems)
   }
 
+  let rules: LoadedRules | undefined
+  if (scorecard) {
+    try {
+      rules = loadRules({ scorecard: scorecard.card, config: env.PULSE_RULES_CONFIG || undefined, cwd, subjects: readCatalog().map((e) => e.subject) })
+    } catch (err) {
+      if (!(err instanceof RulesError)) throw err
+      problems.push(...err.problems)
+    }
+    // Secrets stay in the environment; an endpoint naming a variable that is not set could never deliver.
+    for (const [name, e] of Object.entries(rules?.rules.endpoints ?? {})) {
+      if ('env' in e.url && !env[e.url.env]) problems.push(`rules endpoint "${name}" reads its URL from ${e.url.env}, which is not set`)
+      if (e.secretEnv && !env[e.secretEnv]) problems.push(`rules endpoint "${name}" reads its signing secret from ${e.secretEnv}, which is not set`)
+    }
+  }
+
   const config: PulseConfig = {
     components,
     dataDir: path.resolve(env.PULSE_DATA_DIR || './.pulse'),
@@ -220,6 +239,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): PulseCo
     produceLingerMs: positiveInt('PULSE_PRODUCE_LINGER_MS', 5),
     scoringDebounceMs: positiveInt('PULSE_SCORING_DEBOUNCE_MS', 250),
     scorecard: scorecard!,
+    rules: rules!,
     sweepEveryMs: duration('PULSE_SCORING_SWEEP_EVERY', 3_600_000),
     churn: { horizonDays: Math.round(duration('PULSE_CHURN_HORIZON', 90 * 86_400_000) / 86_400_000), trainEveryMs: duration('PULSE_CHURN_TRAIN_EVERY', 7 * 86_400_000) },
     graphql: { queryTimeoutMs: duration('PULSE_GRAPHQL_QUERY_TIMEOUT', 10_000), ttvMilestone: env.PULSE_TTV_MILESTONE?.trim() || undefined },

@@ -39,6 +39,30 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PULSE_SCORING_CONFIG: 'nowhere.yaml' }, dir)).toThrow(/PULSE_SCORING_CONFIG names "nowhere.yaml", which is neither a file nor a preset/)
   })
 
+  it('reads the alert rules and playbooks once, validated with the scorecard, and refuses to start on a bad file', () => {
+    expect(loadConfig({}).rules.source).toBe('preset default')
+    // The defaults name tiers by position: they hold with pillars-3's Green/Yellow/Red too.
+    expect(loadConfig({ PULSE_SCORING_CONFIG: 'pillars-3' }).rules.rules.rules.length).toBeGreaterThan(5)
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-cfg-'))
+    fs.writeFileSync(path.join(dir, 'pulse.rules.yaml'), 'preset: default\ndisable: [score-above-80]\n')
+    expect(loadConfig({}, dir).rules.rules.rules.map((r) => r.id)).not.toContain('score-above-80')
+    fs.writeFileSync(path.join(dir, 'bad.rules.yaml'), 'rules:\n  - id: r\n    when: { score: { below: 160 } }\n    actions: [ { alert: { severity: loud, to: csm } } ]\n')
+    expect(() => loadConfig({ PULSE_RULES_CONFIG: 'bad.rules.yaml', PULSE_LOG_LEVEL: 'chatty' }, dir)).toThrow(ConfigError)
+    try {
+      loadConfig({ PULSE_RULES_CONFIG: 'bad.rules.yaml', PULSE_LOG_LEVEL: 'chatty' }, dir)
+    } catch (err) {
+      const problems = (err as ConfigError).problems
+      expect(problems.some((p) => p.includes('PULSE_LOG_LEVEL'))).toBe(true)
+      expect(problems.filter((p) => p.includes('bad.rules.yaml:')).length).toBe(2)
+      expect(problems.join('\n')).toMatch(/bad\.rules\.yaml:3: rule "r", when\.score\.below: .*160/)
+      expect(problems.join('\n')).toMatch(/bad\.rules\.yaml:4: rule "r", actions\[0\]\.alert\.severity: .*loud/)
+    }
+    expect(() => loadConfig({ PULSE_RULES_CONFIG: 'nowhere.yaml' }, dir)).toThrow('PULSE_RULES_CONFIG names "nowhere.yaml", which is neither a file nor a preset')
+    fs.writeFileSync(path.join(dir, 'hooks.rules.yaml'), 'preset: default\nendpoints:\n  crm: { type: webhook, url: https://crm.example.com/pulse, secretEnv: CRM_HOOK_SECRET }\n')
+    expect(() => loadConfig({ PULSE_RULES_CONFIG: 'hooks.rules.yaml' }, dir)).toThrow('rules endpoint "crm" reads its signing secret from CRM_HOOK_SECRET, which is not set')
+    expect(loadConfig({ PULSE_RULES_CONFIG: 'hooks.rules.yaml', CRM_HOOK_SECRET: 'whsec_1' }, dir).rules.rules.endpoints.crm).toBeDefined()
+  })
+
   it('reads API keys and brokers', () => {
     const c = loadConfig({ PULSE_API_KEYS: 'billing:secret-one1,web:secret-two2', PULSE_KAFKA_BROKERS: 'a:9092, b:9093' })
     expect([...c.apiKeys!]).toEqual([['billing', { secret: 'secret-one1', scopes: ['track', 'read'] }], ['web', { secret: 'secret-two2', scopes: ['track', 'read'] }]])
