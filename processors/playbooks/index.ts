@@ -56,5 +56,6 @@ export { dueOccurrence, planActions, resolveAssignee, type Owners } from './plan
 export { assigneeAt, escalationsDue, isOverdue, type TaskProgress } from './escalation.js'
 export { EpisodeStore } from './episode-store.js'
 export { readPlaybookFacts, type PlaybookFacts } from './account-facts.js'
+export { accountStateOf, type AccountStateInputs } from './account-state-of.js'
 export { EMPTY_DRIFT_STATE, evaluateDriftRule, type DriftInput, type DriftRuleState } from './drift-rules.js'
 export type { AlertTarget, PlannedAction, PlannedAlert, PlannedEscalation, PlannedTask, TaskStatus } from './planned-actions.js'

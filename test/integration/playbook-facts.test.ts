@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrate } from '../../migrations/runner.js'
 import { readPlaybookFacts } from '../../processors/playbooks/account-facts.js'
+import { accountStateOf } from '../../processors/playbooks/account-state-of.js'
+import { runRule } from '../../processors/playbooks/evaluate-rule.js'
+import type { PlannedTask } from '../../processors/playbooks/planned-actions.js'
+import { loadRules } from '../../processors/playbooks/rules-file.js'
+import { loadScorecard } from '../../processors/scoring/scorecard-file.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
 import { insertEvents } from '../support/event-rows.js'
 import { tempDir } from '../support/fixtures.js'
@@ -49,5 +54,26 @@ describe('what playbook rules read of an account (real ClickHouse engine)', () =
     const later = (await readPlaybookFacts(clickhouse, ['a'], T + 2 * DAY)).get('a')!
     expect(later.lastP1TicketAt).toBe(T + DAY)
     expect(later.milestones).toEqual({ setup_completed: T - 80 * DAY, training_scheduled: T + DAY })
+  })
+  it('turns the facts and a score into the state the default rules judge: a stalled onboarding fires, then clears once the milestone arrives', async () => {
+    const { rules } = loadRules({ scorecard: loadScorecard({ config: 'pulse' }).card, config: 'default' })
+    const stalled = rules.rules.find((r) => r.id === 'onboarding-training-stalled')!
+    const stateAt = async (asOf: number) =>
+      accountStateOf({
+        record: { accountId: 'a', asOf, segment: 'SMB', score: 70, tier: 'Stable', measures: { days_to_renewal: 200, seats_active: 5, seats_purchased: 10 } },
+        csmId: 'csm_1',
+        churnProbability: null,
+        keyFeatures: ['reports.export'],
+        facts: (await readPlaybookFacts(clickhouse, ['a'], asOf)).get('a')!,
+      })
+    const now = await stateAt(T)
+    expect(now).toMatchObject({ now: T, daysToRenewal: 200, seatsActive: 5, seatsPurchased: 10, csmId: 'csm_1', lastP1TicketAt: T - 10 * DAY })
+    const fired = runRule(stalled, { previous: undefined, current: now, episode: undefined, owners: rules })
+    expect(fired.fires).toBe(true)
+    expect(fired.actions.filter((a): a is PlannedTask => a.type === 'task').map((t) => [t.taskId, t.assignee])).toEqual([['schedule-training', 'csm_1']])
+    // training_scheduled arrives the next day: the condition clears.
+    const later = runRule(stalled, { previous: now, current: await stateAt(T + 2 * DAY), episode: fired.episode, owners: rules })
+    expect(later.fires).toBe(false)
+    expect(later.verdict).toMatchObject({ cleared: true })
   })
 })
