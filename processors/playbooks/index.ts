@@ -57,6 +57,7 @@ export { assigneeAt, escalationsDue, isOverdue, type TaskProgress } from './esca
 export { EpisodeStore } from './episode-store.js'
 export { readPlaybookFacts, type PlaybookFacts } from './account-facts.js'
 export { accountStateOf, type AccountStateInputs } from './account-state-of.js'
+export { slackMessage, type AlertContext } from './slack-message.js'
 export { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER, signatureHeader, verifySignature, type SignatureCheck } from './webhook-signature.js'
 export { EMPTY_DRIFT_STATE, evaluateDriftRule, type DriftInput, type DriftRuleState } from './drift-rules.js'
 export type { AlertTarget, PlannedAction, PlannedAlert, PlannedEscalation, PlannedTask, TaskStatus } from './planned-actions.js'
