@@ -57,6 +57,7 @@ export { assigneeAt, escalationsDue, isOverdue, type TaskProgress } from './esca
 export { EpisodeStore } from './episode-store.js'
 export { readPlaybookFacts, type PlaybookFacts } from './account-facts.js'
 export { accountStateOf, type AccountStateInputs } from './account-state-of.js'
+export { ActionDispatcher, DISPATCH_GROUP } from './dispatch.js'
 export { slackMessage, type AlertContext } from './slack-message.js'
 export { createWebhookQueue, createWebhookWorker, DELIVERY_RETRIES, deliveryId, enqueueDeliveries, WEBHOOK_QUEUE, webhookBody, type DeliveryEndpoint, type DeliveryJob, type WebhookBody } from './webhook-delivery.js'
 export { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER, signatureHeader, verifySignature, type SignatureCheck } from './webhook-signature.js'
