@@ -5,16 +5,10 @@
 import { convertCell, parseInstant } from './cell-values.js'
 import type { BoundMapping, EventPlan } from './event-plan.js'
 import { rowMessageId } from './row-message-id.js'
+import type { TrackedEvent } from '../../gateway/track-request.js'
 
-export interface CsvEnvelope {
-  event: string
-  messageId: string
-  accountId: string
-  userId?: string
-  timestamp: string
-  schemaVersion?: number
-  properties: Record<string, unknown>
-}
+/** The gateway's own envelope: a row becomes exactly what `/v1/batch` takes. */
+export type CsvEnvelope = TrackedEvent
 
 export interface CellViolation {
   column: string

@@ -9,7 +9,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml'
+import { canonicalJson, configFileOn, configLabel, parseYamlSource, presetFileOn, presetNamesOn, type ConfigShelf, type YamlSource } from '../../runtime/config-file.js'
 import type { Scorecard } from '../scoring/scorecard.js'
 import type { Rules } from './rules.js'
 import { isObject, RulesError, show, type Path } from './rules-problems.js'
@@ -30,8 +30,10 @@ export interface LoadedRules {
   source: string
 }
 
+const SHELF: ConfigShelf = { presetsDir: RULES_PRESETS_DIR, presetSuffix: PRESET_SUFFIX, variable: 'PULSE_RULES_CONFIG', localFile: DEFAULT_RULES_FILE, defaultPreset: DEFAULT_RULES_PRESET }
+
 export function rulesPresetNames(): string[] {
-  return fs.readdirSync(RULES_PRESETS_DIR).filter((f) => f.endsWith(PRESET_SUFFIX)).map((f) => f.slice(0, -PRESET_SUFFIX.length)).sort()
+  return presetNamesOn(SHELF)
 }
 
 /** `scorecard` is the one in force: tier names are checked against its tiers. */
@@ -41,14 +43,9 @@ export function loadRules(opts: { scorecard: Pick<Scorecard, 'tiers'>; config?: 
 
 /** The file `config` (a path or a preset name) stands for; without one, `./pulse.rules.yaml` or the default preset. */
 export function rulesFile(config: string | undefined, cwd = process.cwd()): string {
-  if (config && rulesPresetNames().includes(config)) return presetFile(config)
-  if (config) {
-    const file = path.resolve(cwd, config)
-    if (!fs.existsSync(file)) throw new RulesError([`PULSE_RULES_CONFIG names "${config}", which is neither a file nor a preset (${rulesPresetNames().join(', ')})`])
-    return file
-  }
-  const local = path.join(cwd, DEFAULT_RULES_FILE)
-  return fs.existsSync(local) ? local : presetFile(DEFAULT_RULES_PRESET)
+  return configFileOn(SHELF, config, cwd, (problem) => {
+    throw new RulesError([problem])
+  })
 }
 
 /** Pure apart from reading a base preset: a parsed file → validated rules with their version. */
@@ -122,35 +119,15 @@ function withPreset(main: RulesYaml): { value: unknown; where: (p: Path) => stri
   return { value: merged, where, source: `${main.label} (preset ${name})` }
 }
 
-export interface RulesYaml {
-  value: unknown
-  label: string
-  /** `file:line` of the node at a path, or of the nearest enclosing node that has a position. */
-  where(path: Path): string
-}
+export type RulesYaml = YamlSource
 
 export function readRulesYaml(file: string, text = fs.readFileSync(file, 'utf8')): RulesYaml {
-  const label = file.startsWith(RULES_PRESETS_DIR) ? `preset ${path.basename(file, PRESET_SUFFIX)}` : path.relative(process.cwd(), file) || file
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
-  if (doc.errors.length) throw new RulesError(doc.errors.map((e) => `${label}:${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`))
-  return { value: doc.toJS(), label, where: (p) => `${label}:${lineOf(doc, lines, p)}` }
-}
-
-function lineOf(doc: Document, lines: LineCounter, p: Path): number {
-  for (let n = p.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(p.slice(0, n), true)
-    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line
-  }
-  return 1
+  return parseYamlSource(configLabel(SHELF, file), text, (problems) => {
+    throw new RulesError(problems)
+  })
 }
 
 function presetFile(name: string): string {
-  return path.join(RULES_PRESETS_DIR, `${name}${PRESET_SUFFIX}`)
+  return presetFileOn(SHELF, name)
 }
 
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`
-  if (isObject(v)) return `{${Object.keys(v).sort().filter((k) => v[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`
-  return JSON.stringify(v)
-}

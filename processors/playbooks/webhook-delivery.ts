@@ -57,13 +57,13 @@ export function createWebhookQueue(connection: ConnectionOptions, prefix: string
  * endpoint kind (the signed JSON envelope for webhooks, Block Kit for Slack).
  */
 export async function enqueueDeliveries(queue: Queue<DeliveryJob>, alert: PlannedAlert, endpoints: DeliveryEndpoint[], render: (endpoint: DeliveryEndpoint, id: string) => unknown): Promise<string[]> {
-  const ids: string[] = []
-  for (const endpoint of endpoints) {
+  const jobs = endpoints.map((endpoint) => {
     const id = deliveryId(alert.key, endpoint.name)
-    await queue.add('deliver', { endpoint: endpoint.name, body: JSON.stringify(render(endpoint, id)), deliveryId: id, type: 'alert.fired' }, { jobId: id })
-    ids.push(id)
-  }
-  return ids
+    return { name: 'deliver', data: { endpoint: endpoint.name, body: JSON.stringify(render(endpoint, id)), deliveryId: id, type: 'alert.fired' }, opts: { jobId: id } }
+  })
+  // One round trip for all of an alert's channels; addBulk keeps each job's id, so duplicates are still refused.
+  await queue.addBulk(jobs)
+  return jobs.map((j) => j.data.deliveryId)
 }
 
 /**

@@ -8,13 +8,15 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml'
+import { canonicalJson, configFileOn, configLabel, parseYamlSource, presetFileOn, presetNamesOn, type ConfigShelf, type YamlSource } from '../../runtime/config-file.js'
 import { componentPaths, validateScorecard, type Path, type Scorecard } from './scorecard.js'
 
 export const PRESETS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'presets')
 export const DEFAULT_SCORECARD_FILE = 'pulse.scoring.yaml'
 export const DEFAULT_PRESET = 'pulse'
 const WEIGHT_VAR = 'PULSE_SCORING_WEIGHT_'
+
+export type { YamlSource }
 
 export interface LoadedScorecard {
   card: Scorecard
@@ -31,8 +33,10 @@ export class ScorecardError extends Error {
   }
 }
 
+const SHELF: ConfigShelf = { presetsDir: PRESETS_DIR, presetSuffix: '.yaml', variable: 'PULSE_SCORING_CONFIG', localFile: DEFAULT_SCORECARD_FILE, defaultPreset: DEFAULT_PRESET }
+
 export function presetNames(): string[] {
-  return fs.readdirSync(PRESETS_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort()
+  return presetNamesOn(SHELF)
 }
 
 /**
@@ -45,19 +49,14 @@ export function loadScorecard(opts: { config?: string; cwd?: string; env?: Recor
 
 /** The file `config` (a path or a preset name) stands for; without one, `./pulse.scoring.yaml` or the default preset. */
 export function scorecardFile(config: string | undefined, cwd = process.cwd()): string {
-  if (config && presetNames().includes(config)) return presetFile(config)
-  if (config) {
-    const file = path.resolve(cwd, config)
-    if (!fs.existsSync(file)) throw new ScorecardError([`PULSE_SCORING_CONFIG names "${config}", which is neither a file nor a preset (${presetNames().join(', ')})`])
-    return file
-  }
-  const local = path.join(cwd, DEFAULT_SCORECARD_FILE)
-  return fs.existsSync(local) ? local : presetFile(DEFAULT_PRESET)
+  return configFileOn(SHELF, config, cwd, (problem) => {
+    throw new ScorecardError([problem])
+  })
 }
 
 /** How problems name a scorecard file: `preset pulse`, or its path from the working directory. */
 export function sourceLabel(file: string): string {
-  return file.startsWith(PRESETS_DIR) ? `preset ${path.basename(file, '.yaml')}` : path.relative(process.cwd(), file) || file
+  return configLabel(SHELF, file)
 }
 
 /** Pure apart from reading a base preset: turns a parsed file into a scorecard with its version. */
@@ -129,43 +128,14 @@ function applyEnvWeights(raw: Record<string, unknown>, card: Scorecard, env: Rec
   return { value, problems, applied }
 }
 
-export interface YamlSource {
-  value: unknown
-  label: string
-  /** `file:line` of the node at a path, or of the nearest enclosing node that has a position. */
-  where(path: Path): string
-}
-
 export function readYaml(file: string, text = fs.readFileSync(file, 'utf8')): YamlSource {
-  const label = sourceLabel(file)
-  const lineCounter = new LineCounter()
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false })
-  if (doc.errors.length) {
-    throw new ScorecardError(doc.errors.map((e) => `${label}:${lineCounter.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`))
-  }
-  return {
-    value: doc.toJS(),
-    label,
-    where: (p) => `${label}:${lineOf(doc, lineCounter, p)}`,
-  }
-}
-
-function lineOf(doc: Document, lines: LineCounter, p: Path): number {
-  for (let n = p.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(p.slice(0, n), true)
-    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line
-  }
-  return 1
+  return parseYamlSource(sourceLabel(file), text, (problems) => {
+    throw new ScorecardError(problems)
+  })
 }
 
 function presetFile(name: string): string {
-  return path.join(PRESETS_DIR, `${name}.yaml`)
-}
-
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`
-  if (isObject(v)) return `{${Object.keys(v).sort().filter((k) => v[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`
-  return JSON.stringify(v)
+  return presetFileOn(SHELF, name)
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {
