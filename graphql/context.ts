@@ -9,7 +9,7 @@ export interface GraphQLContext {
   apiKey: ApiKey
   clickhouse: ClickHouseClient
   /** The pub/sub topics changes are published on: scores, churn risks, drift. */
-  topics: { score: string; churnRisk: string; drift: string }
+  topics: { score: string; churnRisk: string; drift: string; alert: string; task: string }
   /** The scorecard this installation scores with; older versions are read from ClickHouse. */
   scorecard: LoadedScorecard
   /** Trains the churn model on the churn worker and waits for it; absent when this server has no queue. */

@@ -59,3 +59,10 @@ export interface PlannedTask {
 }
 
 export type PlannedAction = PlannedAlert | PlannedTask
+
+// The pub/sub payloads (declared in scoring, which cannot import this folder) are these very shapes.
+import type { AlertFired, TaskCreated } from '../scoring/score-events.js'
+const _alertIsPublishable = (a: PlannedAlert): AlertFired => a
+const _taskIsPublishable = (t: PlannedTask): TaskCreated => t
+void _alertIsPublishable
+void _taskIsPublishable

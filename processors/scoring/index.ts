@@ -1,6 +1,6 @@
 // Health scoring: a pure core (measures → points → score → explanation) with ClickHouse and BullMQ edges.
 export { loadScorecard, presetNames, readYaml, resolveScorecard, ScorecardError, type LoadedScorecard } from './scorecard-file.js'
-export { createScoreEvents, type ChurnRiskChanged, type DriftDetected, type HealthScoreChanged, type ScoreEvents } from './score-events.js'
+export { createScoreEvents, type AlertFired, type ChurnRiskChanged, type DriftDetected, type HealthScoreChanged, type ScoreEvents, type TaskCreated } from './score-events.js'
 export { createPendingQueue, createScoringQueue, createSweepQueue, dueTime, markForScoring, returnPending, takePending, type ScoringJob, type ScoringQueue, type SweepJob } from './scoring-queue.js'
 export { startScoringWorkers, type ScoringWorkers } from './scoring-worker.js'
 export { dryRunScorecard, scoreAccounts, type DryRun, type ScoringRun } from './score-accounts.js'

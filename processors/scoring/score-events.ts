@@ -61,6 +61,43 @@ export interface ChurnRiskChanged {
 /** What subscribers of `driftDetected` receive: a kind of drift from a source not seen before (its first record, without the sample). */
 export type DriftDetected = Omit<DriftRecord, 'sample' | 'count'> & { events: number }
 
+/**
+ * What subscribers of `alertFired` and `taskCreated` receive: a playbook alert or task as the rule planned it
+ * (processors/playbooks PlannedAlert / PlannedTask, JSON-safe). Declared structurally here so scoring, which
+ * the playbooks build on, does not import them.
+ */
+export interface AlertFired {
+  type: 'alert'
+  key: string
+  ruleId: string
+  ruleName: string
+  target: { type: 'account'; accountId: string } | { type: 'schema'; subject: string; kind?: string; path?: string; source?: string }
+  severity: 'info' | 'warning' | 'critical'
+  title: string
+  why: string[]
+  to: string | null
+  toRole: string | null
+  channels: string[]
+  firedAt: number
+}
+
+export interface TaskCreated {
+  type: 'task'
+  key: string
+  ruleId: string
+  taskId: string
+  occurrence: number
+  accountId: string
+  title: string
+  why: string[]
+  assignee: string | null
+  assigneeRole: string
+  status: 'open' | 'done' | 'canceled'
+  openedAt: number
+  dueAt: number
+  escalations: { at: number; to: string | null; owner: string }[]
+}
+
 export type ScoreEvents = ReturnType<typeof createScoreEvents>
 
 /**
@@ -69,10 +106,10 @@ export type ScoreEvents = ReturnType<typeof createScoreEvents>
  * installations on one Redis apart; each kind of change has a topic of its own under it.
  */
 export function createScoreEvents(opts: { publishClient: Redis; subscribeClient: Redis; channel: string }) {
-  const pubSub = createPubSub<Record<string, [HealthScoreChanged | ChurnRiskChanged | DriftDetected]>>({
+  const pubSub = createPubSub<Record<string, [HealthScoreChanged | ChurnRiskChanged | DriftDetected | AlertFired | TaskCreated]>>({
     eventTarget: createRedisEventTarget({ publishClient: opts.publishClient, subscribeClient: opts.subscribeClient }),
   })
-  const topics = { score: opts.channel, churnRisk: `${opts.channel}:churn-risk`, drift: `${opts.channel}:drift` }
+  const topics = { score: opts.channel, churnRisk: `${opts.channel}:churn-risk`, drift: `${opts.channel}:drift`, alert: `${opts.channel}:alert`, task: `${opts.channel}:task` }
   return {
     channel: opts.channel,
     topics,
@@ -80,5 +117,7 @@ export function createScoreEvents(opts: { publishClient: Redis; subscribeClient:
     publish: (change: HealthScoreChanged) => pubSub.publish(topics.score, change),
     publishChurnRisk: (change: ChurnRiskChanged) => pubSub.publish(topics.churnRisk, change),
     publishDrift: (drift: DriftDetected) => pubSub.publish(topics.drift, drift),
+    publishAlert: (alert: AlertFired) => pubSub.publish(topics.alert, alert),
+    publishTask: (task: TaskCreated) => pubSub.publish(topics.task, task),
   }
 }
