@@ -2,14 +2,14 @@ import path from 'node:path'
 import { parseScopes, splitApiKeyEntry, UNSCOPED, type ConfiguredKey } from '../runtime/auth/index.js'
 import { DEFAULT_LIMITS, type EnvelopeLimits } from '../gateway/track-request.js'
 import { loadScorecard, ScorecardError, type LoadedScorecard } from '../processors/scoring/index.js'
-import { loadRules, RulesError, type LoadedRules } from '../processors/playbooks/index.js'
+import { deliveryEndpoints, loadRules, RulesError, type DeliveryEndpoint, type LoadedRules } from '../processors/playbooks/index.js'
 import { readCatalog } from '../schemas/index.js'
 import { parseDuration } from '../runtime/duration.js'
 
 export { parseDuration }
 
 /** Everything Pulse reads from its environment, validated once at start-up. */
-export const COMPONENTS = ['registry', 'gateway', 'processor', 'scoring', 'churn', 'graphql'] as const
+export const COMPONENTS = ['registry', 'gateway', 'processor', 'scoring', 'churn', 'playbooks', 'graphql'] as const
 export type Component = (typeof COMPONENTS)[number]
 
 export interface PulseConfig {
@@ -53,6 +53,10 @@ export interface PulseConfig {
   scorecard: LoadedScorecard
   /** Alert rules and lifecycle playbooks (file or preset), validated against the scorecard's tiers and the catalog. */
   rules: LoadedRules
+  /** The rules file's alert endpoints with their URLs and signing secrets read from the environment. */
+  webhookEndpoints: DeliveryEndpoint[]
+  /** The console's base URL: alerts link to `<url>/accounts/<id>`. Unset: no link. */
+  consoleUrl?: string
   /** Cadence of the sweep that re-scores every account, so silent accounts decay. */
   sweepEveryMs: number
   /** Churn model: the horizon it predicts over and the cadence of its scheduled training. */
@@ -240,6 +244,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): PulseCo
     scoringDebounceMs: positiveInt('PULSE_SCORING_DEBOUNCE_MS', 250),
     scorecard: scorecard!,
     rules: rules!,
+    webhookEndpoints: deliveryEndpoints(rules?.rules.endpoints ?? {}, env),
+    consoleUrl: url('PULSE_CONSOLE_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
     sweepEveryMs: duration('PULSE_SCORING_SWEEP_EVERY', 3_600_000),
     churn: { horizonDays: Math.round(duration('PULSE_CHURN_HORIZON', 90 * 86_400_000) / 86_400_000), trainEveryMs: duration('PULSE_CHURN_TRAIN_EVERY', 7 * 86_400_000) },
     graphql: { queryTimeoutMs: duration('PULSE_GRAPHQL_QUERY_TIMEOUT', 10_000), ttvMilestone: env.PULSE_TTV_MILESTONE?.trim() || undefined },

@@ -8,6 +8,7 @@ import type { RegistryTarget } from '../registry/index.js'
 import type { Logger } from '../runtime/logger.js'
 import type { ScoreEvents } from '../processors/scoring/index.js'
 import type { PausedPartition } from '../processors/index.js'
+import type { PlaybookRunner } from '../processors/playbooks/index.js'
 import type { PulseConfig } from './config.js'
 
 /** What every component is started with: the config and the clients the platform set up for it. */
@@ -36,6 +37,11 @@ export interface PlatformContext {
   /** Shared BullMQ connection (blocking commands allowed, retries forever). */
   bullConnection: Redis
   scoreEvents: ScoreEvents
+  /**
+   * The playbooks' evaluation edge, shared by the components that notice state changes (scoring, churn, the
+   * drift processor): made on first use, with its own Redis and ClickHouse connections.
+   */
+  playbooks(): Promise<PlaybookRunner>
   /** A connected Redis client of the component's own, its errors logged, disconnected at stop. */
   redis(name: string, options: RedisOptions): Promise<Redis>
   /** Runs `stop` when the platform stops, in reverse order of registration. */

@@ -6,6 +6,7 @@ import { Kafka } from 'kafkajs'
 import { migrate } from '../migrations/runner.js'
 import type { PausedPartition } from '../processors/index.js'
 import { createScoreEvents } from '../processors/scoring/index.js'
+import { createPlaybookRunner, type PlaybookRunner } from '../processors/playbooks/index.js'
 import { createRegistryServer, schemaRegistryClient, SchemaStore, type RegistryTarget } from '../registry/index.js'
 import { pushCatalog } from '../schemas/index.js'
 import { createClickHouse } from '../runtime/clickhouse.js'
@@ -21,6 +22,7 @@ import { startGraphQL } from './components/graphql.js'
 import { startProcessor } from './components/processor.js'
 import { startScoring } from './components/scoring.js'
 import { startChurn } from './components/churn.js'
+import { startPlaybooks } from './components/playbooks.js'
 
 /**
  * The components after the shared infrastructure, in start order: consumers before the servers that feed
@@ -29,6 +31,7 @@ import { startChurn } from './components/churn.js'
 const COMPONENTS: [Exclude<Component, 'registry'>, (ctx: PlatformContext) => Promise<ComponentStarted>][] = [
   ['scoring', startScoring],
   ['churn', startChurn],
+  ['playbooks', startPlaybooks],
   ['processor', startProcessor],
   ['graphql', startGraphQL],
   ['gateway', startGateway],
@@ -155,7 +158,12 @@ async function start(config: PulseConfig, logger: Logger, onStop: PlatformContex
     onStop(`${component} clickhouse connection`, () => own.close())
     return own
   }
-  const ctx: PlatformContext = { config, logger, clickhouse, clickhouseFor, kafka, admin, brokers, redisUrl, registryUrl, registryTarget: registry, registry: schemaRegistryClient(registry), apiKeys, bullConnection, scoreEvents, redis, onStop, listen }
+  let playbooks: Promise<PlaybookRunner> | undefined
+  const playbookRunner = () =>
+    (playbooks ??= redis('playbooks', shared).then((connection) =>
+      createPlaybookRunner({ clickhouse: clickhouseFor('playbooks'), redis: connection, prefix: config.redisPrefix, rules: config.rules.rules, logger }),
+    ))
+  const ctx: PlatformContext = { config, logger, clickhouse, clickhouseFor, kafka, admin, brokers, redisUrl, registryUrl, registryTarget: registry, registry: schemaRegistryClient(registry), apiKeys, bullConnection, scoreEvents, playbooks: playbookRunner, redis, onStop, listen }
   const started: ComponentStarted = {}
   for (const [name, startComponent] of COMPONENTS) if (runs(name)) Object.assign(started, await startComponent(ctx))
 

@@ -17,6 +17,11 @@ export async function startDriftProcessor(deps: {
   logger?: Logger
   /** Told of each kind of drift (subject, kind, field path, source) the first time it is stored, for `driftDetected`. */
   publish?: (drift: DriftDetected) => void
+  /**
+   * Told of each batch's records before they are stored (the playbooks' drift rules): a failure pauses and
+   * retries the batch, so no record is stored without having been judged.
+   */
+  beforeStore?: (records: DriftRecord[]) => Promise<void>
 }): Promise<{ consumer: Consumer; stop: () => Promise<void> }> {
   const log = deps.logger?.child({ component: 'drift-processor' })
   return startBatchConsumer({
@@ -27,16 +32,19 @@ export async function startDriftProcessor(deps: {
     onResume: (p) => log?.info({ partition: p.partition, pausedMs: p.pausedMs }, 'drift partition resumed'),
     handle: async (batch) => {
       const rows = []
+      const records: DriftRecord[] = []
       for (const m of batch.messages) {
         try {
           const r = JSON.parse(m.value?.toString('utf8') ?? '') as DriftRecord
           rows.push({ ...r, time: chTime(new Date(r.time)) })
+          records.push(r)
         } catch (err) {
           // A record that is not ours is diagnostics noise; skipping it must not stall the topic.
           log?.warn({ err, offset: m.offset }, 'skipping an unreadable drift record')
         }
       }
       if (!rows.length) return
+      await deps.beforeStore?.(records)
       const fresh = deps.publish ? await unseenDrift(deps.clickhouse, rows) : []
       await deps.clickhouse.insert({ table: 'schema_drift', values: rows, format: 'JSONEachRow' })
       for (const d of fresh) deps.publish!(d)

@@ -3,6 +3,7 @@ import type { ComponentStarted, PlatformContext } from '../context.js'
 
 /** The churn workers: scheduled and on-demand training, and re-prediction of the accounts scoring touched. */
 export async function startChurn(ctx: PlatformContext): Promise<ComponentStarted> {
+  const playbooks = await ctx.playbooks()
   const workers = await startChurnWorkers({
     connection: ctx.bullConnection,
     prefix: ctx.config.redisPrefix,
@@ -12,6 +13,7 @@ export async function startChurn(ctx: PlatformContext): Promise<ComponentStarted
     trainEveryMs: ctx.config.churn.trainEveryMs,
     logger: ctx.logger,
     publish: ctx.scoreEvents.publishChurnRisk,
+    onPredicted: async (records) => void (await playbooks.afterPrediction(records)),
   })
   ctx.onStop('churn workers', () => workers.close())
   return {}

@@ -40,7 +40,8 @@ export async function startProcessor(ctx: PlatformContext): Promise<ComponentSta
     logger,
   })
   ctx.onStop('event processor', () => processor.stop())
-  const drift = await startDriftProcessor({ kafka: ctx.kafka, topic: config.driftTopic, groupId: `${config.consumerGroup}.drift`, clickhouse, logger, publish: ctx.scoreEvents.publishDrift })
+  const playbooks = await ctx.playbooks()
+  const drift = await startDriftProcessor({ kafka: ctx.kafka, topic: config.driftTopic, groupId: `${config.consumerGroup}.drift`, clickhouse, logger, publish: ctx.scoreEvents.publishDrift, beforeStore: async (records) => void (await playbooks.afterDrift(records)) })
   ctx.onStop('drift processor', () => drift.stop())
   return { pausedPartitions: processor.paused }
 }

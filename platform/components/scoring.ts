@@ -9,6 +9,7 @@ export async function startScoring(ctx: PlatformContext): Promise<ComponentStart
   // Every account a pass scored gets its churn risk predicted again (by the churn component, wherever it runs).
   const predictQueue = createPredictQueue(ctx.bullConnection, ctx.config.redisPrefix)
   ctx.onStop('churn prediction queue', () => predictQueue.close())
+  const playbooks = await ctx.playbooks()
   const workers = await startScoringWorkers({
     connection: ctx.bullConnection,
     prefix: ctx.config.redisPrefix,
@@ -18,7 +19,17 @@ export async function startScoring(ctx: PlatformContext): Promise<ComponentStart
     sweepEveryMs: ctx.config.sweepEveryMs,
     publish: ctx.scoreEvents.publish,
     logger: ctx.logger,
-    onScored: (accountIds) => markForPrediction(predictQueue, accountIds, ctx.config.scoringDebounceMs),
+    onScored: async (pass) => {
+      await markForPrediction(predictQueue, pass.records.map((r) => r.accountId), ctx.config.scoringDebounceMs)
+      // The scores are stored: a playbooks failure (Redis away) must not fail the pass, whose retry would find
+      // nothing left to score. The account keeps the state its last evaluation saw, so its next pass (an event,
+      // the hourly sweep at the latest) still sees every change since, edges included.
+      await playbooks.afterScoring(pass).catch((err) => ctx.logger.warn({ err, accounts: pass.records.length }, 'playbook evaluation failed; the accounts are evaluated on their next pass'))
+    },
+    onSwept: async () => {
+      // Floods that subsided re-arm even when no drift record arrives.
+      await playbooks.afterDrift([])
+    },
   })
   ctx.onStop('scoring workers', () => workers.close())
   ctx.logger.info({ scorecard: ctx.config.scorecard.source, version: ctx.config.scorecard.version }, 'scoring with scorecard')

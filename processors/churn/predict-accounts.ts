@@ -17,7 +17,7 @@ const DAY = 86_400_000
 export const ANNOUNCED_CHANGE = 0.01
 
 export async function predictAccounts(
-  deps: SnapshotDeps & { now?: () => number; publish?: (change: ChurnRiskChanged) => void },
+  deps: SnapshotDeps & { now?: () => number; publish?: (change: ChurnRiskChanged) => void; onPredicted?: (records: PredictionRecord[]) => Promise<void> },
   model: ChurnModel,
   accountIds: string[] | 'all',
   asOf: number,
@@ -52,6 +52,7 @@ export async function predictAccounts(
   const previous = deps.publish && records.length ? await readPredictions(deps.clickhouse, ids ?? 'all') : new Map<string, PredictionRecord>()
   await insertPredictions(deps.clickhouse, records)
   if (deps.publish) for (const change of riskChanges(records, previous)) deps.publish(change)
+  if (records.length) await deps.onPredicted?.(records)
   return records
 }
 

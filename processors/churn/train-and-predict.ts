@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino'
 import type { ChurnRiskChanged } from '../scoring/index.js'
-import type { StoredTraining } from './model-store.js'
+import type { PredictionRecord, StoredTraining } from './model-store.js'
 import { insertTraining } from './model-store.js'
 import { predictAccounts } from './predict-accounts.js'
 import { readTrainingSet, type SnapshotDeps } from './snapshots.js'
@@ -16,6 +16,8 @@ export interface ChurnDeps extends SnapshotDeps {
   logger?: Logger
   /** Told of every account whose probability moved by a point or more (for `churnRiskChanged`). */
   publish?: (change: ChurnRiskChanged) => void
+  /** Told of every stored prediction (for the playbooks' churn thresholds); a failure fails the pass. */
+  onPredicted?: (records: PredictionRecord[]) => Promise<void>
 }
 
 export interface TrainingRun {

@@ -6,9 +6,9 @@ import type { AccountState } from './account-state.js'
 const DAY = 86_400_000
 
 /** What rules need of an account beyond its score record and measures: the times of what happened to it. */
-export type PlaybookFacts = Pick<AccountState, 'signupAt' | 'milestones' | 'featureLastUsed' | 'lastPaymentFailedAt' | 'lastP1TicketAt'>
+export type PlaybookFacts = Pick<AccountState, 'csmId' | 'signupAt' | 'milestones' | 'featureLastUsed' | 'lastPaymentFailedAt' | 'lastP1TicketAt'>
 
-const NONE: PlaybookFacts = { signupAt: null, milestones: {}, featureLastUsed: {}, lastPaymentFailedAt: null, lastP1TicketAt: null }
+const NONE: PlaybookFacts = { csmId: null, signupAt: null, milestones: {}, featureLastUsed: {}, lastPaymentFailedAt: null, lastP1TicketAt: null }
 
 // Every read is bounded by the as-of time, so a sweep replayed for a past time sees that time's facts; every
 // aggregate is a min or max, so an event stored twice before its merge changes nothing.
@@ -37,8 +37,10 @@ ARRAY JOIN used AS feature
 WHERE feature != ''
 GROUP BY account_id, feature`
 
-// The signup date the account reported (account_updated.signupDate, days since epoch), else its first event.
-const SIGNUP = `SELECT account_id, max(signup_date).2 AS signupDay, toUnixTimestamp64Milli(min(first_seen)) AS firstSeen
+// The signup date the account reported (account_updated.signupDate, days since epoch), else its first event;
+// its CSM as the account 360 reads it (account_updated.csmId, else whoever last logged activity).
+const SIGNUP = `SELECT account_id, max(signup_date).2 AS signupDay, toUnixTimestamp64Milli(min(first_seen)) AS firstSeen,
+  coalesce(nullIf(max(csm_id).2, ''), nullIf(max(csm_touch).2, '')) AS csmId
 FROM account_profile_state WHERE account_id IN {ids:Array(String)} GROUP BY account_id`
 
 /** The facts of each account (every account asked for is in the map; unknown ones hold no facts). */
@@ -50,7 +52,7 @@ export async function readPlaybookFacts(clickhouse: ClickHouseClient, accountIds
     queryRows<{ account_id: string; paymentFailed: string; p1: string; failures: string; p1s: string }>(clickhouse, BILLING_AND_SUPPORT, params),
     queryRows<{ account_id: string; milestone: string; at: string }>(clickhouse, MILESTONES, params),
     queryRows<{ account_id: string; feature: string; at: string }>(clickhouse, FEATURES, params),
-    queryRows<{ account_id: string; signupDay: number; firstSeen: string }>(clickhouse, SIGNUP, { ids: accountIds }),
+    queryRows<{ account_id: string; signupDay: number; firstSeen: string; csmId: string | null }>(clickhouse, SIGNUP, { ids: accountIds }),
   ])
   for (const r of billing) {
     const f = facts.get(r.account_id)!
@@ -61,6 +63,7 @@ export async function readPlaybookFacts(clickhouse: ClickHouseClient, accountIds
   for (const r of features) facts.get(r.account_id)!.featureLastUsed[r.feature] = Number(r.at)
   for (const r of signups) {
     const firstSeen = Number(r.firstSeen)
+    facts.get(r.account_id)!.csmId = r.csmId || null
     facts.get(r.account_id)!.signupAt = r.signupDay > 0 ? r.signupDay * DAY : firstSeen > 0 && firstSeen <= asOf ? firstSeen : null
   }
   return facts

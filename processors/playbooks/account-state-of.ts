@@ -3,10 +3,9 @@ import type { MeasureValues } from '../scoring/measures.js'
 import type { PlaybookFacts } from './account-facts.js'
 import type { AccountState } from './account-state.js'
 
-/** What a rule evaluation is built from: a scoring pass's record, the account's CSM and churn risk, and its facts. */
+/** What a rule evaluation is built from: a scoring pass's record, the account's churn risk, and its facts (CSM included). */
 export interface AccountStateInputs {
   record: Pick<HealthScoreRecord, 'accountId' | 'asOf' | 'segment' | 'score' | 'tier' | 'measures'>
-  csmId: string | null
   /** The in-force prediction's probability; null without a READY model. */
   churnProbability: number | null
   /** The scorecard's key features as the pass resolved them (configured core features or the portfolio's top N). */
@@ -29,7 +28,7 @@ export function accountStateOf(input: AccountStateInputs): AccountState {
     accountId: record.accountId,
     now: record.asOf,
     segment: record.segment,
-    csmId: input.csmId,
+    csmId: facts.csmId,
     score: record.score,
     tier: record.tier,
     churnProbability: input.churnProbability,

@@ -20,6 +20,8 @@ export class ActionDispatcher {
       consumer: string
       clickhouse: ClickHouseClient
       onAlert: (alert: PlannedAlert) => Promise<void>
+      /** Told of each task once stored (the `taskCreated` subscription). */
+      onTask?: (task: PlannedTask) => Promise<void>
       claimIdleMs?: number
       now?: () => number
     },
@@ -46,7 +48,10 @@ export class ActionDispatcher {
     if (!entries.length) return 0
     const actions = entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('action') + 1]) as PlannedAction)
     await this.store(actions)
-    for (const a of actions) if (a.type === 'alert') await this.deps.onAlert(a)
+    for (const a of actions) {
+      if (a.type === 'alert') await this.deps.onAlert(a)
+      else await this.deps.onTask?.(a)
+    }
     await redis.xack(stream, DISPATCH_GROUP, ...entries.map(([id]) => id))
     return actions.length
   }

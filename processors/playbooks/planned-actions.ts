@@ -27,6 +27,16 @@ export interface PlannedAlert {
   /** Endpoint names to send to, beside the `alertFired` subscription. */
   channels: string[]
   firedAt: number
+  /** For an account alert fired by a scoring pass: the score's move and its top drivers in words, as the pass saw them. */
+  context?: AlertScoreContext
+}
+
+export interface AlertScoreContext {
+  score: number | null
+  previousScore: number | null
+  tier: string | null
+  previousTier: string | null
+  drivers: string[]
 }
 
 export type TaskStatus = 'open' | 'done' | 'canceled'

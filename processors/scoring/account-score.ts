@@ -26,6 +26,8 @@ export interface HealthScoreRecord {
   tier: string | null
   previousScore: number | null
   previousTier: string | null
+  /** When the account's previous score was as of; null for its first (the playbooks prime accounts scored before a rule existed). */
+  previousAsOf: number | null
   /** Whether subscribers hear of it: the account's first score, or a new score or tier. */
   changed: boolean
   coverage: number
@@ -75,6 +77,7 @@ export function scoreAccount(input: {
     rawScore: raw.score,
     previousScore: previous?.score ?? null,
     previousTier: previous?.tier ?? null,
+    previousAsOf: previous?.asOf ?? null,
     coverage: raw.coverage,
     missing: raw.missing,
     components: raw.components,

@@ -31,6 +31,8 @@ export interface ScoringRun {
   published: number
   /** The kinds of event the portfolio sends, as this pass read them. */
   sources: Set<string>
+  /** The key features as this pass resolved them (the scorecard's core features, or the portfolio's top N). */
+  keyFeatures: string[]
   ms: { read: number; compute: number; insert: number }
 }
 
@@ -109,7 +111,7 @@ export async function scoreAccounts(deps: ScoringDeps, selection: AccountSelecti
   const inserted = now()
   const changes = records.filter((r) => r.changed)
   for (const r of changes) deps.publish(toScoreChange(r))
-  return { records, skipped, published: changes.length, sources: inputs.portfolio.sources, ms: { read: read - began, compute: computed - read, insert: inserted - computed } }
+  return { records, skipped, published: changes.length, sources: inputs.portfolio.sources, keyFeatures: inputs.portfolio.coreFeatures, ms: { read: read - began, compute: computed - read, insert: inserted - computed } }
 }
 
 export interface DryRun extends DryRunComparison {

@@ -79,6 +79,7 @@ export interface AlertFired {
   toRole: string | null
   channels: string[]
   firedAt: number
+  context?: { score: number | null; previousScore: number | null; tier: string | null; previousTier: string | null; drivers: string[] }
 }
 
 export interface TaskCreated {

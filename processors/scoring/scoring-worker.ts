@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq'
 import { Worker, type Job } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
+import type { HealthScoreRecord, ScoreTrigger } from './account-score.js'
 import { portfolioReader } from './measure-query.js'
 import { scoreAccounts, type ScoringDeps, type ScoringRun } from './score-accounts.js'
 import { countScoredWithOther, registerScorecard } from './score-store.js'
@@ -17,8 +18,13 @@ export interface ScoringWorkerDeps extends ScoringDeps {
   logger?: Logger
   /** Most accounts scored in one pass of a scoring job. @defaultValue 2000 */
   passSize?: number
-  /** Told of the accounts every pass scored (event passes and sweeps), e.g. to re-predict their churn risk. */
-  onScored?: (accountIds: string[]) => Promise<void>
+  /**
+   * Told of every pass's scores (event passes and sweeps), e.g. to re-predict churn risk and evaluate the
+   * playbooks. The scores are stored by then: a failure here fails the job but is not retried by re-scoring.
+   */
+  onScored?: (pass: { records: HealthScoreRecord[]; keyFeatures: string[]; trigger: ScoreTrigger }) => Promise<void>
+  /** Told when a sweep is done, with its as-of time: time-based work (task escalations, drift floods subsiding). */
+  onSwept?: (asOf: number) => Promise<void>
 }
 
 export interface ScoringWorkers {
@@ -75,7 +81,7 @@ export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promis
           const run = await scoreAccounts(deps, { accountIds: [...due.keys()] }, Math.max(now(), ...due.values()), 'event', { live: true, dueAt: due })
           scored += run.records.length
           await noticeSources(run.sources)
-          await deps.onScored?.(run.records.map((r) => r.accountId))
+          await deps.onScored?.({ records: run.records, keyFeatures: run.keyFeatures, trigger: 'event' })
         } catch (err) {
           await returnPending(scoringQueue, due)
           throw err
@@ -95,8 +101,10 @@ export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promis
       const due = dueTime(job)
       // A re-score is for accounts not yet on this scorecard: one the sweep already moved over is left alone.
       const dueAt = job.data.trigger === 'rescore' ? 0 : due
-      const run: ScoringRun = await scoreAccounts(deps, { all: true }, Math.max(due, now()), job.data.trigger, { live: true, dueAt })
-      await deps.onScored?.(run.records.map((r) => r.accountId))
+      const asOf = Math.max(due, now())
+      const run: ScoringRun = await scoreAccounts(deps, { all: true }, asOf, job.data.trigger, { live: true, dueAt })
+      await deps.onScored?.({ records: run.records, keyFeatures: run.keyFeatures, trigger: job.data.trigger })
+      await deps.onSwept?.(asOf)
       const summary = { trigger: job.data.trigger, scored: run.records.length, skipped: run.skipped, published: run.published, ms: run.ms }
       log?.info(summary, `${job.data.trigger} done`)
       return summary

@@ -42,14 +42,15 @@ describe('what playbook rules read of an account (real ClickHouse engine)', () =
   it('reads milestones, last feature use by day, the last failed payment and P1 ticket, and the signup, as of a time', async () => {
     const facts = await readPlaybookFacts(clickhouse, ['a', 'b', 'nobody'], T)
     expect(facts.get('a')).toEqual({
+      csmId: 'csm_1',
       signupAt: dayOf(T - 100 * DAY),
       milestones: { setup_completed: T - 80 * DAY },
       featureLastUsed: { 'reports.export': dayOf(T - 3 * DAY), 'dashboards.share': dayOf(T - 35 * DAY) },
       lastPaymentFailedAt: T - 5 * DAY,
       lastP1TicketAt: T - 10 * DAY,
     })
-    expect(facts.get('b')).toEqual({ signupAt: T - 12 * DAY, milestones: {}, featureLastUsed: {}, lastPaymentFailedAt: null, lastP1TicketAt: null })
-    expect(facts.get('nobody')).toEqual({ signupAt: null, milestones: {}, featureLastUsed: {}, lastPaymentFailedAt: null, lastP1TicketAt: null })
+    expect(facts.get('b')).toEqual({ csmId: null, signupAt: T - 12 * DAY, milestones: {}, featureLastUsed: {}, lastPaymentFailedAt: null, lastP1TicketAt: null })
+    expect(facts.get('nobody')).toEqual({ csmId: null, signupAt: null, milestones: {}, featureLastUsed: {}, lastPaymentFailedAt: null, lastP1TicketAt: null })
     // A day later the later P1 and milestone are there.
     const later = (await readPlaybookFacts(clickhouse, ['a'], T + 2 * DAY)).get('a')!
     expect(later.lastP1TicketAt).toBe(T + DAY)
@@ -61,7 +62,6 @@ describe('what playbook rules read of an account (real ClickHouse engine)', () =
     const stateAt = async (asOf: number) =>
       accountStateOf({
         record: { accountId: 'a', asOf, segment: 'SMB', score: 70, tier: 'Stable', measures: { days_to_renewal: 200, seats_active: 5, seats_purchased: 10 } },
-        csmId: 'csm_1',
         churnProbability: null,
         keyFeatures: ['reports.export'],
         facts: (await readPlaybookFacts(clickhouse, ['a'], asOf)).get('a')!,

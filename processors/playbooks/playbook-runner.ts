@@ -1,0 +1,129 @@
+/**
+ * The evaluation edge: where the pipeline tells the playbooks that an account's state (or the drift stream)
+ * changed. Each entry point builds the states rules see from what Pulse already stores and hands them to the
+ * EpisodeStore, which fires once per episode and queues the actions for the dispatcher.
+ */
+import type { ClickHouseClient } from '@clickhouse/client'
+import type { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+import { readModelInForce, readPredictions, type PredictionRecord } from '../churn/index.js'
+import { queryRows } from '../clickhouse-rows.js'
+import { chTime } from '../clickhouse-time.js'
+import type { HealthScoreRecord } from '../scoring/account-score.js'
+import { driversOf } from '../scoring/explain.js'
+import { readPlaybookFacts } from './account-facts.js'
+import { accountStateOf } from './account-state-of.js'
+import type { DriftInput } from './drift-rules.js'
+import { EpisodeStore, type AccountEvaluation, type AccountOutcome } from './episode-store.js'
+import type { PlannedAction } from './planned-actions.js'
+import type { Rules } from './rules.js'
+
+/** Accounts evaluated per round trip (facts queries, Redis pipelines). */
+const SLICE = 2000
+
+export interface PlaybookRunnerDeps {
+  clickhouse: ClickHouseClient
+  redis: Redis
+  prefix: string
+  rules: Rules
+  logger?: Logger
+  now?: () => number
+}
+
+/** What a scoring pass tells the playbooks: the records it stored and the key features it resolved. */
+export interface ScoredPass {
+  records: HealthScoreRecord[]
+  keyFeatures: string[]
+}
+
+export interface PlaybookRunner {
+  store: EpisodeStore
+  /** After a scoring pass (event-driven or the sweep): every scored account's rules, within seconds. */
+  afterScoring(pass: ScoredPass): Promise<PlannedAction[]>
+  /** After churn predictions: the accounts' last evaluated state with their new probability. */
+  afterPrediction(predictions: PredictionRecord[]): Promise<PlannedAction[]>
+  /** Before a drift batch is stored (so a failure retries the batch): drift rules over its records. */
+  afterDrift(records: DriftInput[]): Promise<PlannedAction[]>
+}
+
+/**
+ * Records the rules' deployment times (once per rule id, across processes and restarts) and returns the entry
+ * points. Rules with no account rules or drift rules make the matching calls free.
+ */
+export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<PlaybookRunner> {
+  const now = deps.now ?? Date.now
+  const log = deps.logger?.child({ component: 'playbooks' })
+  const store = new EpisodeStore(deps.redis, deps.prefix)
+  const deployed = await store.deploy([...deps.rules.rules.map((r) => r.id), ...deps.rules.driftRules.map((r) => r.id)], now())
+  const report = (outcomes: AccountOutcome[]) => {
+    const primed = outcomes.filter((o) => o.primed.length)
+    if (primed.length) log?.info({ accounts: primed.length, rules: [...new Set(primed.flatMap((o) => o.primed))] }, 'rules primed for accounts that matched before the rules were deployed: no actions for them')
+    return outcomes.flatMap((o) => o.actions)
+  }
+
+  const evaluateScored = async (records: HealthScoreRecord[], keyFeatures: string[]): Promise<PlannedAction[]> => {
+    const ids = records.map((r) => r.accountId)
+    const asOf = Math.max(...records.map((r) => r.asOf))
+    const [facts, churn] = await Promise.all([readPlaybookFacts(deps.clickhouse, ids, asOf), churnProbabilities(deps.clickhouse, ids)])
+    const accounts: AccountEvaluation[] = records.map((record) => ({
+      accountId: record.accountId,
+      state: () => accountStateOf({ record, churnProbability: churn.get(record.accountId) ?? null, keyFeatures, facts: facts.get(record.accountId)! }),
+      // Scored before its first evaluation: Pulse knew it then, so rules deployed since are primed for it.
+      knownSince: record.previousAsOf ?? undefined,
+      context: {
+        score: record.score,
+        previousScore: record.previousScore,
+        tier: record.tier,
+        previousTier: record.previousTier,
+        drivers: record.status === 'OK' ? driversOf(record.components, record.measures).map((d) => d.text) : [],
+      },
+    }))
+    return report(await store.evaluateMany(deps.rules, accounts, deployed))
+  }
+
+  return {
+    store,
+
+    async afterScoring({ records, keyFeatures }) {
+      if (!deps.rules.rules.length) return []
+      // A sweep hands over every account: evaluated a slice at a time, so memory stays that of a slice.
+      const actions: PlannedAction[] = []
+      for (let i = 0; i < records.length; i += SLICE) actions.push(...(await evaluateScored(records.slice(i, i + SLICE), keyFeatures)))
+      return actions
+    },
+
+    async afterPrediction(predictions) {
+      if (!deps.rules.rules.length || !predictions.length) return []
+      // The state rules saw last, with the new probability and the same time: the probability is the only
+      // thing that changed, and keeping the time keeps a later scoring pass of the same moment in order.
+      const accounts: AccountEvaluation[] = predictions.map((p) => ({
+        accountId: p.accountId,
+        state: (previous) => (previous ? { ...previous, churnProbability: p.probability } : null),
+      }))
+      return report(await store.evaluateMany(deps.rules, accounts, deployed))
+    },
+
+    async afterDrift(records) {
+      return store.evaluateDrift(deps.rules, records, now(), () => storedDrift(deps.clickhouse, now()))
+    },
+  }
+}
+
+/** The in-force model's probability per account; none unless the latest training is READY. */
+async function churnProbabilities(clickhouse: ClickHouseClient, ids: string[]): Promise<Map<string, number>> {
+  const model = await readModelInForce(clickhouse)
+  if (model?.status !== 'READY') return new Map()
+  const predictions = await readPredictions(clickhouse, ids)
+  return new Map([...predictions.values()].filter((p) => p.modelVersion === model.version).map((p) => [p.accountId, p.probability]))
+}
+
+/** Every kind of drift stored so far, at its latest time: what a new drift rule starts from. */
+async function storedDrift(clickhouse: ClickHouseClient, now: number): Promise<DriftInput[]> {
+  const rows = await queryRows<{ subject: string; kind: string; path: string; source: string; last: string; count: string }>(
+    clickhouse,
+    `SELECT subject, kind, path, source, toUnixTimestamp64Milli(max(time)) AS last, sum(count) AS count
+     FROM schema_drift WHERE time <= {now:DateTime64(3, 'UTC')} GROUP BY subject, kind, path, source`,
+    { now: chTime(new Date(now)) },
+  )
+  return rows.map((r) => ({ subject: r.subject, kind: r.kind, path: r.path, source: r.source, time: new Date(Number(r.last)).toISOString(), count: Number(r.count) }))
+}
