@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createClient as createWsClient } from 'graphql-ws'
@@ -12,9 +14,23 @@ import { loadConfig } from '../../platform/config.js'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { startPlatform, type Platform } from '../../platform/index.js'
+import { verifySignature } from '../../processors/playbooks/index.js'
 import { eventually, tempDir, uniqueName } from '../support/fixtures.js'
 
 const API_KEY = 'e2e-secret-key'
+const HOOK_SECRET = 'whsec_e2e'
+
+/** A receiver that keeps every request body (and signature) and answers 204. */
+function collect(into: { body: string; signature?: string }[]) {
+  return (req: http.IncomingMessage, res: http.ServerResponse) => {
+    let body = ''
+    req.on('data', (d) => (body += d))
+    req.on('end', () => {
+      into.push({ body, signature: req.headers['pulse-signature'] as string | undefined })
+      res.writeHead(204).end()
+    })
+  }
+}
 const PULSE_BIN = fileURLToPath(new URL('../../bin/pulse.mjs', import.meta.url))
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -44,8 +60,32 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     },
   })
 
+  // Drift alerts go to two receivers: a signed webhook and a Slack incoming webhook (both real HTTP servers).
+  const hooks: { body: string; signature: string | undefined }[] = []
+  const slack: { body: string }[] = []
+  const receivers = [http.createServer(collect(hooks)), http.createServer(collect(slack))]
+
   beforeAll(async () => {
+    const [hooksUrl, slackUrl] = await Promise.all(receivers.map((r) => new Promise<string>((resolve) => r.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(r.address() as AddressInfo).port}/`)))))
+    const rulesFile = path.join(dataDir, 'pulse.rules.yaml')
+    fs.mkdirSync(dataDir, { recursive: true })
+    fs.writeFileSync(rulesFile, [
+      'preset: default',
+      'endpoints:',
+      `  engineering: { type: webhook, url: "${hooksUrl}", secretEnv: E2E_HOOK_SECRET }`,
+      '  schema-channel: { type: slack, urlEnv: E2E_SLACK_URL }',
+      'driftRules:',
+      '  - id: drift-new-kind',
+      '    name: A new kind of schema drift',
+      '    when: { newKind: {} }',
+      '    rearm: { after: 30d }',
+      '    alert: { severity: warning, to: schema_owners, channels: [engineering, schema-channel] }',
+      '',
+    ].join('\n'))
     const config = loadConfig({
+      PULSE_RULES_CONFIG: rulesFile,
+      E2E_HOOK_SECRET: HOOK_SECRET,
+      E2E_SLACK_URL: slackUrl,
       PULSE_DATA_DIR: dataDir,
       PULSE_KAFKA_BROKERS: inject('kafkaBrokers').join(','),
       PULSE_REDIS_URL: inject('redisUrl'),
@@ -67,6 +107,8 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
   afterAll(async () => {
     await platform?.stop()
     await clickhouse.close()
+    for (const r of receivers) r.closeAllConnections()
+    await Promise.all(receivers.map((r) => new Promise((resolve) => r.close(resolve))))
   })
 
   const track = (body: unknown, key = API_KEY, contentType = 'application/json') =>
@@ -489,6 +531,26 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     expect(keys.length).toBe(new Set(keys).size)
     unsubscribe()
     await ws.dispose()
+
+    // The schema owners' drift rule alerts its channels once per new kind: a signed webhook and Slack.
+    const alertOf = (kind: string) => (h: { body: string }) => {
+      const b = JSON.parse(h.body)
+      return b.data?.target?.subject === 'support_ticket_opened' && b.data.target.path === 'properties.secret' && b.data.target.kind === kind
+    }
+    await eventually('the drift alert delivered to both channels', async () => (hooks.some(alertOf('unknown_field')) && slack.some((m) => m.body.includes('properties.secret')) ? true : undefined), 30_000)
+    const delivered = hooks.filter(alertOf('unknown_field'))
+    expect(delivered.length).toBe(1)
+    expect(verifySignature(delivered[0].signature, delivered[0].body, HOOK_SECRET, Date.now())).toMatchObject({ ok: true })
+    expect(JSON.parse(delivered[0].body)).toMatchObject({ type: 'alert.fired', data: { ruleId: 'drift-new-kind', severity: 'warning', to: 'schema-owners', channels: ['engineering', 'schema-channel'] } })
+    const message = JSON.parse(slack.find((m) => m.body.includes('properties.secret'))!.body)
+    expect(message.text).toContain('A new kind of schema drift')
+    expect(message.blocks.length).toBeGreaterThan(1)
+    const log = await eventually('the deliveries logged', async () => {
+      const rows = await clickhouse.query({ query: "SELECT endpoint, status FROM webhook_deliveries FINAL WHERE status = 'delivered' ORDER BY endpoint", format: 'JSONEachRow' })
+      const all = await rows.json<{ endpoint: string; status: string }>()
+      return new Set(all.map((r) => r.endpoint)).size === 2 ? all : undefined
+    })
+    expect(new Set(log.map((r) => r.endpoint))).toEqual(new Set(['engineering', 'schema-channel']))
   })
 
   it('honours keys made with `pulse keys`: allow-lists (403), revocation, and a per-key rate limit (429)', async () => {
