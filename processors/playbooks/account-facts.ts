@@ -26,15 +26,12 @@ WHERE account_id IN {ids:Array(String)} AND event = 'onboarding_milestone_reache
 GROUP BY account_id, milestone`
 
 // Days are what account_daily keeps: a feature's last use is known to the day, which is what "unused for 30
-// days" needs, at ~30 rows per account instead of every feature_used event.
+// days" needs, at ~30 rows per account instead of every feature_used event. Each row's state is finalized on
+// its own (a day split over unmerged parts only repeats a day, and max() does not mind): cheaper than merging
+// the states per day first.
 const FEATURES = `SELECT account_id, feature, toUnixTimestamp(max(day)) * 1000 AS at
-FROM (
-  SELECT account_id, day, groupUniqArrayMerge(features) AS used FROM account_daily
-  WHERE account_id IN {ids:Array(String)} AND day <= toDate({asOf:DateTime64(3, 'UTC')})
-  GROUP BY account_id, day
-)
-ARRAY JOIN used AS feature
-WHERE feature != ''
+FROM account_daily ARRAY JOIN finalizeAggregation(features) AS feature
+WHERE ACCOUNTS day <= toDate({asOf:DateTime64(3, 'UTC')}) AND FEATURES
 GROUP BY account_id, feature`
 
 // The signup date the account reported (account_updated.signupDate, days since epoch), else its first event;
@@ -43,24 +40,33 @@ const SIGNUP = `SELECT account_id, max(signup_date).2 AS signupDay, toUnixTimest
   coalesce(nullIf(max(csm_id).2, ''), nullIf(max(csm_touch).2, '')) AS csmId
 FROM account_profile_state WHERE account_id IN {ids:Array(String)} GROUP BY account_id`
 
-/** The facts of each account (every account asked for is in the map; unknown ones hold no facts). */
-export async function readPlaybookFacts(clickhouse: ClickHouseClient, accountIds: string[], asOf: number): Promise<Map<string, PlaybookFacts>> {
-  const facts = new Map(accountIds.map((id) => [id, { ...NONE, milestones: {}, featureLastUsed: {} } as PlaybookFacts]))
-  if (!accountIds.length) return facts
-  const params = { ids: accountIds, asOf: chTime(new Date(asOf)) }
-  const [billing, milestones, features, signups] = await Promise.all([
-    queryRows<{ account_id: string; paymentFailed: string; p1: string; failures: string; p1s: string }>(clickhouse, BILLING_AND_SUPPORT, params),
-    queryRows<{ account_id: string; milestone: string; at: string }>(clickhouse, MILESTONES, params),
-    queryRows<{ account_id: string; feature: string; at: string }>(clickhouse, FEATURES, params),
-    queryRows<{ account_id: string; signupDay: number; firstSeen: string; csmId: string | null }>(clickhouse, SIGNUP, { ids: accountIds }),
+/**
+ * The facts of each account (every account asked for is in the map; unknown ones hold no facts). `features`
+ * limits the features whose last use is read (the key features and those rules name; [] reads none, null
+ * all). A sweep asks for `'all'` accounts: one scan of each table instead of one per slice of ids.
+ */
+export async function readPlaybookFacts(clickhouse: ClickHouseClient, accountIds: string[] | 'all', asOf: number, features: string[] | null = null): Promise<Map<string, PlaybookFacts>> {
+  const empty = () => ({ ...NONE, milestones: {}, featureLastUsed: {} }) as PlaybookFacts
+  const all = accountIds === 'all'
+  const facts = new Map(all ? [] : accountIds.map((id) => [id, empty()]))
+  if (!all && !accountIds.length) return facts
+  const scoped = (sql: string) => (all ? sql.replace('account_id IN {ids:Array(String)} AND ', '').replace('WHERE account_id IN {ids:Array(String)}', '') : sql)
+  const featuresSql = FEATURES.replace('ACCOUNTS', all ? '' : 'account_id IN {ids:Array(String)} AND').replace('AND FEATURES', features ? 'AND feature IN {features:Array(String)}' : "AND feature != ''")
+  const params = { ids: all ? [] : accountIds, asOf: chTime(new Date(asOf)), features: features ?? [] }
+  const [billing, milestones, featureRows, signups] = await Promise.all([
+    queryRows<{ account_id: string; paymentFailed: string; p1: string; failures: string; p1s: string }>(clickhouse, scoped(BILLING_AND_SUPPORT), params),
+    queryRows<{ account_id: string; milestone: string; at: string }>(clickhouse, scoped(MILESTONES), params),
+    features?.length === 0 ? [] : queryRows<{ account_id: string; feature: string; at: string }>(clickhouse, featuresSql, params),
+    queryRows<{ account_id: string; signupDay: number; firstSeen: string; csmId: string | null }>(clickhouse, scoped(SIGNUP), params),
   ])
+  if (all) for (const r of [...billing, ...milestones, ...featureRows, ...signups]) if (!facts.has(r.account_id)) facts.set(r.account_id, empty())
   for (const r of billing) {
     const f = facts.get(r.account_id)!
     if (Number(r.failures) > 0) f.lastPaymentFailedAt = Number(r.paymentFailed)
     if (Number(r.p1s) > 0) f.lastP1TicketAt = Number(r.p1)
   }
   for (const r of milestones) if (r.milestone) facts.get(r.account_id)!.milestones[r.milestone] = Number(r.at)
-  for (const r of features) facts.get(r.account_id)!.featureLastUsed[r.feature] = Number(r.at)
+  for (const r of featureRows) facts.get(r.account_id)!.featureLastUsed[r.feature] = Number(r.at)
   for (const r of signups) {
     const firstSeen = Number(r.firstSeen)
     facts.get(r.account_id)!.csmId = r.csmId || null

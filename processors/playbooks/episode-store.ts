@@ -156,7 +156,9 @@ export class EpisodeStore {
       const field = `rule:${rule.id}`
       const episode = stored[field] ? (JSON.parse(stored[field]) as Episode) : undefined
       const run = runRule(rule, { previous, current, episode, owners: rules })
-      fields.push(field, JSON.stringify(run.episode))
+      // Only what changed is written: in a steady sweep nearly every episode stays as it was.
+      const json = JSON.stringify(run.episode)
+      if (json !== stored[field]) fields.push(field, json)
       const deployedAt = deployed.get(rule.id)
       if (!episode && deployedAt !== undefined && knownSince < deployedAt) {
         if (run.fires) outcome.primed.push(rule.id)

@@ -11,12 +11,12 @@ import { queryRows } from '../clickhouse-rows.js'
 import { chTime } from '../clickhouse-time.js'
 import type { HealthScoreRecord } from '../scoring/account-score.js'
 import { driversOf } from '../scoring/explain.js'
-import { readPlaybookFacts } from './account-facts.js'
+import { readPlaybookFacts, type PlaybookFacts } from './account-facts.js'
 import { accountStateOf } from './account-state-of.js'
 import type { DriftInput } from './drift-rules.js'
 import { EpisodeStore, type AccountEvaluation, type AccountOutcome } from './episode-store.js'
 import type { PlannedAction } from './planned-actions.js'
-import type { Rules } from './rules.js'
+import type { Condition, Rules } from './rules.js'
 
 /** Accounts evaluated per round trip (facts queries, Redis pipelines). */
 const SLICE = 2000
@@ -61,13 +61,15 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
     return outcomes.flatMap((o) => o.actions)
   }
 
-  const evaluateScored = async (records: HealthScoreRecord[], keyFeatures: string[]): Promise<PlannedAction[]> => {
+  const namedFeatures = featuresNamed(deps.rules.rules.map((r) => r.when))
+  const evaluateScored = async (records: HealthScoreRecord[], keyFeatures: string[], read: { facts: Map<string, PlaybookFacts>; churn: Map<string, number> } | null): Promise<PlannedAction[]> => {
     const ids = records.map((r) => r.accountId)
     const asOf = Math.max(...records.map((r) => r.asOf))
-    const [facts, churn] = await Promise.all([readPlaybookFacts(deps.clickhouse, ids, asOf), churnProbabilities(deps.clickhouse, ids)])
+    const features = namedFeatures ? [...new Set([...keyFeatures, ...namedFeatures])] : []
+    const [facts, churn] = read ? [read.facts, read.churn] : await Promise.all([readPlaybookFacts(deps.clickhouse, ids, asOf, features), churnProbabilities(deps.clickhouse, ids)])
     const accounts: AccountEvaluation[] = records.map((record) => ({
       accountId: record.accountId,
-      state: () => accountStateOf({ record, churnProbability: churn.get(record.accountId) ?? null, keyFeatures, facts: facts.get(record.accountId)! }),
+      state: () => accountStateOf({ record, churnProbability: churn.get(record.accountId) ?? null, keyFeatures, facts: facts.get(record.accountId) ?? NO_FACTS }),
       // Scored before its first evaluation: Pulse knew it then, so rules deployed since are primed for it.
       knownSince: record.previousAsOf ?? undefined,
       context: {
@@ -86,9 +88,14 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
 
     async afterScoring({ records, keyFeatures }) {
       if (!deps.rules.rules.length) return []
-      // A sweep hands over every account: evaluated a slice at a time, so memory stays that of a slice.
+      if (records.length <= SLICE) return evaluateScored(records, keyFeatures, null)
+      // A sweep hands over every account: its facts are read in one scan of each table (cheaper than one per
+      // slice of ids), then the accounts are evaluated a slice per Redis round trip.
+      const asOf = Math.max(...records.map((r) => r.asOf))
+      const features = namedFeatures ? [...new Set([...keyFeatures, ...namedFeatures])] : []
+      const [facts, churn] = await Promise.all([readPlaybookFacts(deps.clickhouse, 'all', asOf, features), churnProbabilities(deps.clickhouse, 'all')])
       const actions: PlannedAction[] = []
-      for (let i = 0; i < records.length; i += SLICE) actions.push(...(await evaluateScored(records.slice(i, i + SLICE), keyFeatures)))
+      for (let i = 0; i < records.length; i += SLICE) actions.push(...(await evaluateScored(records.slice(i, i + SLICE), keyFeatures, { facts, churn })))
       return actions
     },
 
@@ -109,8 +116,27 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
   }
 }
 
+const NO_FACTS: PlaybookFacts = { csmId: null, signupAt: null, milestones: {}, featureLastUsed: {}, lastPaymentFailedAt: null, lastP1TicketAt: null }
+
+/**
+ * The features rules read the last use of besides the key features: those `featureUnused` names. Null when
+ * no rule looks at features at all (the features query is skipped).
+ */
+function featuresNamed(conditions: Condition[]): string[] | null {
+  const named: string[] = []
+  let any = false
+  const visit = (c: Condition) => {
+    if (c.kind === 'all') return c.conditions.forEach(visit)
+    if (c.kind !== 'feature-unused') return
+    any = true
+    named.push(...(c.features ?? []))
+  }
+  conditions.forEach(visit)
+  return any ? named : null
+}
+
 /** The in-force model's probability per account; none unless the latest training is READY. */
-async function churnProbabilities(clickhouse: ClickHouseClient, ids: string[]): Promise<Map<string, number>> {
+async function churnProbabilities(clickhouse: ClickHouseClient, ids: string[] | 'all'): Promise<Map<string, number>> {
   const model = await readModelInForce(clickhouse)
   if (model?.status !== 'READY') return new Map()
   const predictions = await readPredictions(clickhouse, ids)

@@ -51,6 +51,12 @@ describe('what playbook rules read of an account (real ClickHouse engine)', () =
     })
     expect(facts.get('b')).toEqual({ csmId: null, signupAt: T - 12 * DAY, milestones: {}, featureLastUsed: {}, lastPaymentFailedAt: null, lastP1TicketAt: null })
     expect(facts.get('nobody')).toEqual({ csmId: null, signupAt: null, milestones: {}, featureLastUsed: {}, lastPaymentFailedAt: null, lastP1TicketAt: null })
+    // A sweep reads every account at once, and only the features rules look at: the same facts.
+    const everyone = await readPlaybookFacts(clickhouse, 'all', T, ['reports.export'])
+    expect(everyone.get('a')).toEqual({ ...facts.get('a'), featureLastUsed: { 'reports.export': dayOf(T - 3 * DAY) } })
+    expect(everyone.get('b')).toEqual(facts.get('b'))
+    expect(everyone.has('nobody')).toBe(false)
+    expect((await readPlaybookFacts(clickhouse, ['a'], T, [])).get('a')!.featureLastUsed).toEqual({})
     // A day later the later P1 and milestone are there.
     const later = (await readPlaybookFacts(clickhouse, ['a'], T + 2 * DAY)).get('a')!
     expect(later.lastP1TicketAt).toBe(T + DAY)

@@ -1,0 +1,111 @@
+// What the playbooks cost: rule evaluation after each sweep over every account against the sweep itself, in
+// the same run on the same data, and webhook deliveries/s to a local receiver against plain POSTs of the same
+// bodies. Uses the data set bench/sweep.ts loads (run it first with the same BENCH_DATA_DIR) and a local
+// redis-server.
+// Run: BENCH_DATA_DIR=/tmp/sweepdata node --import tsx bench/playbooks.ts [rounds=4] [deliveries=5000]
+import fs from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { Redis } from 'ioredis'
+import { migrate } from '../migrations/runner.js'
+import { queryRows } from '../processors/clickhouse-rows.js'
+import { createPlaybookRunner, EpisodeStore, createWebhookQueue, createWebhookWorker, enqueueDeliveries, loadRules, webhookBody, type DeliveryEndpoint, type PlannedAlert } from '../processors/playbooks/index.js'
+import { loadScorecard, scoreAccounts } from '../processors/scoring/index.js'
+import { portfolioReader } from '../processors/scoring/measure-query.js'
+import { createClickHouse } from '../runtime/clickhouse.js'
+import { startRedisServer } from '../runtime/redis-server.js'
+
+const rounds = Number(process.argv[2] ?? 4)
+const deliveries = Number(process.argv[3] ?? 5000)
+const dataDir = process.env.BENCH_DATA_DIR
+if (!dataDir || !fs.existsSync(path.join(dataDir, 'loaded-at'))) {
+  console.error('BENCH_DATA_DIR must name a data set loaded by bench/sweep.ts (e.g. BENCH_DATA_DIR=/tmp/sweepdata node --import tsx bench/sweep.ts 50000 10000000 1)')
+  process.exit(2)
+}
+const clickhouse = createClickHouse({ dataDir })
+await migrate(clickhouse)
+const redisServer = await startRedisServer({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-playbooks-bench-')), host: '127.0.0.1', port: 0 })
+const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null })
+const rss = () => Math.round(process.memoryUsage().rss / 2 ** 20)
+const redisMb = async () => Math.round(Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]) / 2 ** 20)
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]
+
+// --- Rules on the sweep -------------------------------------------------------------------------------
+const scorecard = loadScorecard({ config: 'pulse' })
+const { rules } = loadRules({ scorecard: scorecard.card, config: 'default' })
+const portfolio = portfolioReader(clickhouse)
+// Deployed before every account, so every rule is evaluated for real (nothing primed).
+await new EpisodeStore(redis, 'bench').deploy(rules.rules.map((r) => r.id), 0)
+const runner = await createPlaybookRunner({ clickhouse, redis, prefix: 'bench', rules })
+const [{ last }] = await queryRows<{ last: string }>(clickhouse, 'SELECT toUnixTimestamp64Milli(max(as_of)) AS last FROM health_scores')
+const loadedAt = Number(fs.readFileSync(path.join(dataDir, 'loaded-at'), 'utf8'))
+const first = Math.max(loadedAt, Number(last) + 3_600_000)
+const rows: { sweep: number; rules: number; accounts: number; actions: number }[] = []
+for (let round = 0; round < rounds; round++) {
+  // Each round an hour later, as the scheduled sweep runs.
+  const t = first + round * 3_600_000
+  const began = Date.now()
+  const run = await scoreAccounts({ clickhouse, scorecard, portfolio, publish: () => {} }, { all: true }, t, 'sweep', { live: true })
+  const swept = Date.now()
+  const actions = await runner.afterScoring({ records: run.records, keyFeatures: run.keyFeatures })
+  const evaluated = Date.now()
+  rows.push({ sweep: swept - began, rules: evaluated - swept, accounts: run.records.length, actions: actions.length })
+  console.log(`round ${round + 1}: sweep ${swept - began} ms (${run.records.length} accounts); rules ${evaluated - swept} ms (${actions.length} actions queued, ${((evaluated - swept) / run.records.length * 1000).toFixed(0)} µs/account); RSS ${rss()} MB, Redis ${await redisMb()} MB`)
+}
+const steady = rows.slice(1)
+const sweepMs = median(steady.map((r) => r.sweep))
+const rulesMs = median(steady.map((r) => r.rules))
+console.log(`
+| ${rows[0].accounts.toLocaleString()} accounts, default rules (${rules.rules.length}), median of rounds 2–${rounds} | ms | × sweep |
+| --- | ---: | ---: |
+| sweep without rules (baseline) | ${sweepMs} | 1.00 |
+| rule evaluation after it (facts, churn, Redis compare-and-set) | ${rulesMs} | ${(rulesMs / sweepMs).toFixed(2)} |
+| first round (every account's first evaluation: ${rows[0].actions.toLocaleString()} actions queued) | ${rows[0].rules} | ${(rows[0].rules / rows[0].sweep).toFixed(2)} |
+per scored account: ${((rulesMs / rows[0].accounts) * 1000).toFixed(0)} µs; Redis after: ${await redisMb()} MB (${(((await redisMb()) * 2 ** 20) / rows[0].accounts / 1024).toFixed(1)} KB/account incl. the queued actions)`)
+
+// --- Webhook deliveries/s -----------------------------------------------------------------------------
+let received = 0
+const receiver = http.createServer((req, res) => {
+  req.resume()
+  req.on('end', () => {
+    received++
+    res.writeHead(204).end()
+  })
+})
+await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
+const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`
+const alert = (i: number): PlannedAlert => ({
+  type: 'alert', key: `bench/${i}`, ruleId: 'score-below-60', ruleName: 'Health score dropped below 60', target: { type: 'account', accountId: `acct_${i}` },
+  severity: 'warning', title: 'Health score dropped below 60', why: ['score 58, below 60'], to: 'csm_1', toRole: 'csm', channels: ['crm'], firedAt: Date.now(),
+  context: { score: 58, previousScore: 64, tier: 'At-risk', previousTier: 'Stable', drivers: ['usage.adoption: 6 of 20 seats active (30 %) — 4.1 of 14.3 points'] },
+})
+// Baseline: the same bodies POSTed straight, 8 at a time (the worker's concurrency), no queue, no signature.
+const bodies = Array.from({ length: deliveries }, (_, i) => JSON.stringify(webhookBody(alert(i), `dlv_${i}`)))
+let next = 0
+const plainStart = Date.now()
+await Promise.all(Array.from({ length: 8 }, async () => {
+  while (next < bodies.length) await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[next++] })).arrayBuffer()
+}))
+const plainMs = Date.now() - plainStart
+received = 0
+const endpoint: DeliveryEndpoint = { name: 'crm', kind: 'webhook', url, secrets: ['whsec_bench'] }
+const queue = createWebhookQueue(redis, 'bench')
+for (let i = 0; i < deliveries; i += 500) await Promise.all(Array.from({ length: Math.min(500, deliveries - i) }, (_, j) => enqueueDeliveries(queue, alert(i + j), [endpoint], (_e, id) => webhookBody(alert(i + j), id))))
+const queuedStart = Date.now()
+const worker = createWebhookWorker({ connection: redis, prefix: 'bench', clickhouse, endpoints: new Map([['crm', endpoint]]) })
+while (received < deliveries) await new Promise((r) => setTimeout(r, 50))
+const queuedMs = Date.now() - queuedStart
+console.log(`
+| ${deliveries.toLocaleString()} webhook deliveries to a local receiver | deliveries/s | × plain POSTs |
+| --- | ---: | ---: |
+| plain POSTs, 8 concurrent (baseline) | ${Math.round(deliveries / (plainMs / 1000))} | 1.00 |
+| BullMQ delivery worker (signed, logged to ClickHouse, concurrency 8) | ${Math.round(deliveries / (queuedMs / 1000))} | ${(plainMs / queuedMs).toFixed(2)} |`)
+
+await worker.close()
+await queue.close()
+receiver.close()
+redis.disconnect()
+await redisServer.stop()
+await clickhouse.close()
