@@ -10,8 +10,9 @@ import { activity, insertEvents } from '../support/event-rows.js'
 import { tempDir } from '../support/fixtures.js'
 
 const DAY = 86_400_000
-// Recent enough that the 90-day TTL of raw score rows keeps everything this test writes.
-const T0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 45 * DAY
+// Recent enough that the 90-day TTL of raw score rows keeps everything this test writes; at noon, so the
+// crafted days (events just before T0) never straddle midnight, which made the test fail in the hour after it.
+const T0 = Math.floor(Date.now() / DAY) * DAY + DAY / 2 - 45 * DAY
 
 describe('health scoring on the real ClickHouse engine', () => {
   const clickhouse = createClickHouse({ dataDir: tempDir() })
