@@ -21,6 +21,8 @@ import type { GraphQLContext } from './context.js'
 import { DriftResolver } from './drift.js'
 import { HealthScoreResolver, HealthScoreSubscriptionResolver } from './health-score.js'
 import { ScorecardDryRunResolver } from './scorecard-dry-run.js'
+import { TaskResolver } from './tasks.js'
+import { AlertResolver } from './alerts.js'
 import { createLoaders } from './loaders.js'
 import { formatError, queryProtection, withQueryTimeout } from './protection.js'
 import { operationAccessPlugin, readerOf, webSocketAccess, type WsExtra } from './access.js'
@@ -48,7 +50,7 @@ export interface GraphQLServerDeps {
 /** The API's schema; without score events (printing the SDL) subscriptions are declared but cannot run. */
 export async function buildPulseSchema(scoreEvents?: ScoreEvents): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AccountResolver, Account360Resolver, AccountListResolver, SchemaResolver, KpiResolver, PortfolioResolver, ChangeSubscriptionResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver],
+    resolvers: [AccountResolver, Account360Resolver, AccountListResolver, SchemaResolver, KpiResolver, PortfolioResolver, ChangeSubscriptionResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver, TaskResolver, AlertResolver],
     pubSub: (scoreEvents?.pubSub ?? { publish() {}, subscribe: () => (async function* () {})() }) as never,
     validate: false,
   })

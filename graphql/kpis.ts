@@ -78,6 +78,18 @@ export class KpiGroup {
 
   @Field(() => Int)
   expandedAccounts!: number
+
+  @Field(() => Float, { nullable: true, description: 'Playbook tasks due in the period that were done by its end / tasks due (canceled ones left out), 0-1.' })
+  taskCompletionRate!: number | null
+
+  @Field(() => Float, { nullable: true, description: 'Playbook tasks due in the period done by their due date / tasks due: the playbooks followed as written, 0-1.' })
+  playbookAdherence!: number | null
+
+  @Field(() => Int, { description: "Playbook tasks due in the period (of the group's accounts), canceled ones left out." })
+  tasksDue!: number
+
+  @Field(() => Int)
+  tasksDone!: number
 }
 
 const DAY = 86_400_000

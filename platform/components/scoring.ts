@@ -27,8 +27,8 @@ export async function startScoring(ctx: PlatformContext): Promise<ComponentStart
       await playbooks.afterScoring(pass).catch((err) => ctx.logger.warn({ err, accounts: pass.records.length }, 'playbook evaluation failed; the accounts are evaluated on their next pass'))
     },
     onSwept: async () => {
-      // Floods that subsided re-arm even when no drift record arrives.
-      await playbooks.afterDrift([])
+      const { escalated } = await playbooks.afterSweep()
+      for (const task of escalated) ctx.scoreEvents.publishTask({ ...task, type: 'task' })
     },
   })
   ctx.onStop('scoring workers', () => workers.close())

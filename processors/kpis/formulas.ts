@@ -29,12 +29,16 @@ export interface KpiInputs {
   churnedMrr: number
   churnedAccounts: number
   expandedAccounts: number
+  /** Playbook tasks due in the period (not canceled), those done by its end, and those done by their due date. */
+  tasksDue: number
+  tasksDone: number
+  tasksDoneOnTime: number
 }
 
 export const NO_INPUTS: KpiInputs = {
   npsPromoters: 0, npsPassives: 0, npsDetractors: 0, csatRatings: 0, csatSatisfied: 0, csatSum: 0, timeToValueDays: [],
   activeUsers: 0, seatsPurchased: 0, activeUsersWithSeats: 0, startAccounts: 0, mrrStart: 0, mrrEnd: 0, expansion: 0,
-  contraction: 0, churnedMrr: 0, churnedAccounts: 0, expandedAccounts: 0,
+  contraction: 0, churnedMrr: 0, churnedAccounts: 0, expandedAccounts: 0, tasksDue: 0, tasksDone: 0, tasksDoneOnTime: 0,
 }
 
 /** Adds an account's inputs into a group's running total (in place: a portfolio sums 50,000 accounts). */
@@ -97,11 +101,25 @@ export interface Kpis {
   churnedMrrCents: number
   churnedAccounts: number
   expandedAccounts: number
+  taskCompletionRate: number | null
+  playbookAdherence: number | null
+  tasksDue: number
+  tasksDone: number
+}
+
+/**
+ * Of the playbook tasks due in a period (canceled ones left out): the share done by the period's end
+ * (completion rate) and the share done by their due date (adherence: the playbook followed as written).
+ * 20 tasks due, 15 done, 12 of them on time → completion 0.75, adherence 0.6.
+ */
+export function taskFollowThrough(due: number, done: number, doneOnTime: number): { completionRate: number | null; adherence: number | null } {
+  return due ? { completionRate: done / due, adherence: doneOnTime / due } : { completionRate: null, adherence: null }
 }
 
 export function kpis(i: KpiInputs): Kpis {
   const c = csat(i.csatSatisfied, i.csatRatings, i.csatSum)
   const r = retention(i.mrrStart, i.expansion, i.contraction, i.churnedMrr)
+  const t = taskFollowThrough(i.tasksDue, i.tasksDone, i.tasksDoneOnTime)
   return {
     nps: nps(i.npsPromoters, i.npsPassives, i.npsDetractors),
     npsResponses: i.npsPromoters + i.npsPassives + i.npsDetractors,
@@ -123,6 +141,10 @@ export function kpis(i: KpiInputs): Kpis {
     churnedMrrCents: i.churnedMrr,
     churnedAccounts: i.churnedAccounts,
     expandedAccounts: i.expandedAccounts,
+    taskCompletionRate: t.completionRate,
+    playbookAdherence: t.adherence,
+    tasksDue: i.tasksDue,
+    tasksDone: i.tasksDone,
   }
 }
 

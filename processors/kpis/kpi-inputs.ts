@@ -56,16 +56,27 @@ SELECT account_id, toUnixTimestamp64Milli(min(first_seen)) AS firstSeen FROM acc
 WHERE {some:UInt8} = 0 OR account_id IN {ids:Array(String)}
 GROUP BY account_id HAVING min(first_seen) < {to:DateTime64(3, 'UTC')}`
 
+// Playbook tasks due in the period (their latest version), by account; canceled ones are not owed.
+const TASKS_SQL = `
+WITH {from:DateTime64(3, 'UTC')} AS f, {to:DateTime64(3, 'UTC')} AS t,
+  status = 'done' AND completed_at < t AS doneByEnd
+SELECT account_id, count() AS tasksDue, countIf(doneByEnd) AS tasksDone, countIf(doneByEnd AND completed_at <= due_at) AS tasksDoneOnTime
+FROM playbook_tasks FINAL
+WHERE ({some:UInt8} = 0 OR account_id IN {ids:Array(String)}) AND due_at >= f AND due_at < t AND status != 'canceled'
+GROUP BY account_id`
+
 const DAY = 86_400_000
 
 /** Every account seen before `to`, with its contribution to the period's KPIs. */
 export async function readKpiInputs(clickhouse: ClickHouseClient, period: { from: number; to: number }, opts: { milestone?: string; accountIds?: string[] } = {}): Promise<AccountKpiInputs[]> {
   const params = { from: chTime(new Date(period.from)), to: chTime(new Date(period.to)), milestone: opts.milestone ?? '', ids: opts.accountIds ?? [], some: opts.accountIds ? 1 : 0 }
-  const [accounts, rows, usage] = await Promise.all([
+  const [accounts, rows, usage, tasks] = await Promise.all([
     queryRows<{ account_id: string; firstSeen: string | number }>(clickhouse, ACCOUNTS_SQL, params),
     queryRows<Record<string, any>>(clickhouse, EVENTS_SQL, params),
     queryRows<{ account_id: string; activeUsers: number | string }>(clickhouse, USAGE_SQL, params),
+    queryRows<{ account_id: string; tasksDue: string; tasksDone: string; tasksDoneOnTime: string }>(clickhouse, TASKS_SQL, params),
   ])
+  const tasksOf = new Map(tasks.map((t) => [t.account_id, t]))
   const activeOf = new Map(usage.map((u) => [u.account_id, Number(u.activeUsers)]))
   const factsOf = new Map(rows.map((r) => [r.account_id as string, r]))
   const time = (t: string) => Date.parse(`${t.replace(' ', 'T')}Z`)
@@ -90,6 +101,9 @@ export async function readKpiInputs(clickhouse: ClickHouseClient, period: { from
       seatsPurchased: seats > 0 ? seats : 0,
       activeUsersWithSeats: seats > 0 ? activeUsers : 0,
       ...revenueMovement(Number(r.mrrStart ?? 0), Number(r.mrrEnd ?? 0), Number(r.canceledAtEnd ?? 0) === 1),
+      tasksDue: Number(tasksOf.get(a.account_id)?.tasksDue ?? 0),
+      tasksDone: Number(tasksOf.get(a.account_id)?.tasksDone ?? 0),
+      tasksDoneOnTime: Number(tasksOf.get(a.account_id)?.tasksDoneOnTime ?? 0),
     }
   })
 }

@@ -65,3 +65,6 @@ export { createWebhookQueue, createWebhookWorker, DELIVERY_RETRIES, deliveryId, 
 export { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER, signatureHeader, verifySignature, type SignatureCheck } from './webhook-signature.js'
 export { EMPTY_DRIFT_STATE, evaluateDriftRule, type DriftInput, type DriftRuleState } from './drift-rules.js'
 export type { AlertTarget, PlannedAction, PlannedAlert, PlannedEscalation, PlannedTask, TaskStatus } from './planned-actions.js'
+export { applyTaskChange, escalateTask, MAX_SNOOZE_MS, taskOverdue, type TaskChange, type TaskChangeResult, type TaskRecord } from './task-changes.js'
+export { changeTask, escalateDueTasks, readTask, readTasks, TaskChangeRefused, TaskNotFoundError, type TaskCursor, type TaskFilter } from './task-store.js'
+export { readAlerts, type AlertCursor, type AlertFilter, type StoredAlert } from './alert-store.js'

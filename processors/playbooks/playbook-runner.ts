@@ -16,6 +16,8 @@ import { accountStateOf } from './account-state-of.js'
 import type { DriftInput } from './drift-rules.js'
 import { EpisodeStore, type AccountEvaluation, type AccountOutcome } from './episode-store.js'
 import type { PlannedAction } from './planned-actions.js'
+import type { TaskRecord } from './task-changes.js'
+import { escalateDueTasks } from './task-store.js'
 import type { Condition, Rules } from './rules.js'
 
 /** Accounts evaluated per round trip (facts queries, Redis pipelines). */
@@ -44,6 +46,8 @@ export interface PlaybookRunner {
   afterPrediction(predictions: PredictionRecord[]): Promise<PlannedAction[]>
   /** Before a drift batch is stored (so a failure retries the batch): drift rules over its records. */
   afterDrift(records: DriftInput[]): Promise<PlannedAction[]>
+  /** After a sweep: drift rules re-armed by quiet time, overdue tasks passed to their next owner. */
+  afterSweep(): Promise<{ actions: PlannedAction[]; escalated: TaskRecord[] }>
 }
 
 /**
@@ -112,6 +116,14 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
 
     async afterDrift(records) {
       return store.evaluateDrift(deps.rules, records, now(), () => storedDrift(deps.clickhouse, now()))
+    },
+
+    async afterSweep() {
+      // Floods that subsided re-arm even when no drift record arrives.
+      const actions = await store.evaluateDrift(deps.rules, [], now(), () => storedDrift(deps.clickhouse, now()))
+      const escalated = await escalateDueTasks(deps.clickhouse, now())
+      if (escalated.length) log?.info({ tasks: escalated.length }, 'overdue tasks escalated to their next owner')
+      return { actions, escalated }
     },
   }
 }

@@ -97,6 +97,8 @@ export interface TaskCreated {
   openedAt: number
   dueAt: number
   escalations: { at: number; to: string | null; owner: string }[]
+  /** Escalations applied: 0 when the task opens, more when the sweep passed it to a next owner. */
+  escalated?: number
 }
 
 export type ScoreEvents = ReturnType<typeof createScoreEvents>

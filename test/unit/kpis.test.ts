@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { csat, DEFAULT_TARGETS, groupKpis, median, nps, retention, revenueMovement, targetStatus, type AccountKpiInputs } from '../../processors/kpis/index.js'
+import { csat, DEFAULT_TARGETS, groupKpis, median, nps, retention, revenueMovement, targetStatus, taskFollowThrough, type AccountKpiInputs } from '../../processors/kpis/index.js'
 
 // The worked examples of ../shared/domain/004 (and docs/KPIS.md).
 describe('KPI formulas on their worked examples', () => {
@@ -26,6 +26,11 @@ describe('KPI formulas on their worked examples', () => {
     expect(revenueMovement(0, 5000, false)).toMatchObject({ startAccounts: 0, mrrEnd: 0, expansion: 0 })
   })
 
+  it('playbook tasks: 20 due, 15 done by the end, 12 of them by their due date → completion 75 %, adherence 60 %; none due → null', () => {
+    expect(taskFollowThrough(20, 15, 12)).toEqual({ completionRate: 0.75, adherence: 0.6 })
+    expect(taskFollowThrough(0, 0, 0)).toEqual({ completionRate: null, adherence: null })
+  })
+
   it('time to value is the median days from signup to the milestone', () => {
     expect(median([3, 9, 5])).toBe(5)
     expect(median([3, 9, 5, 7])).toBe(6)
@@ -44,11 +49,11 @@ describe('KPI formulas on their worked examples', () => {
   it('sums accounts into the portfolio, segments and CSM books, and takes the median of their times to value', () => {
     const account = (accountId: string, over: Partial<AccountKpiInputs>): AccountKpiInputs => ({
       accountId, npsPromoters: 0, npsPassives: 0, npsDetractors: 0, csatRatings: 0, csatSatisfied: 0, csatSum: 0, timeToValueDays: [],
-      activeUsers: 0, seatsPurchased: 0, activeUsersWithSeats: 0, ...revenueMovement(0, 0, false), ...over,
+      activeUsers: 0, seatsPurchased: 0, activeUsersWithSeats: 0, ...revenueMovement(0, 0, false), tasksDue: 0, tasksDone: 0, tasksDoneOnTime: 0, ...over,
     })
     const inputs = [
-      account('a', { npsPromoters: 6, npsPassives: 3, npsDetractors: 1, timeToValueDays: [3], seatsPurchased: 10, activeUsersWithSeats: 9, activeUsers: 9, ...revenueMovement(60_000, 75_000, false) }),
-      account('b', { csatRatings: 10, csatSatisfied: 8, csatSum: 45, timeToValueDays: [9], ...revenueMovement(40_000, 35_000, false) }),
+      account('a', { tasksDue: 6, tasksDone: 6, tasksDoneOnTime: 5, npsPromoters: 6, npsPassives: 3, npsDetractors: 1, timeToValueDays: [3], seatsPurchased: 10, activeUsersWithSeats: 9, activeUsers: 9, ...revenueMovement(60_000, 75_000, false) }),
+      account('b', { tasksDue: 4, tasksDone: 3, tasksDoneOnTime: 2, csatRatings: 10, csatSatisfied: 8, csatSum: 45, timeToValueDays: [9], ...revenueMovement(40_000, 35_000, false) }),
       account('c', { activeUsers: 4, timeToValueDays: [5], ...revenueMovement(10_000, 10_000, true) }),
     ]
     const attributes = new Map([['a', { segment: 'ENTERPRISE', csmId: 'csm_1' }], ['b', { segment: 'SMB', csmId: 'csm_1' }], ['c', { segment: null, csmId: null }]])
@@ -61,6 +66,8 @@ describe('KPI formulas on their worked examples', () => {
     expect(portfolio.logoChurnRate).toBeCloseTo(1 / 3, 10)
     expect(groupKpis(inputs, 'SEGMENT', attributes).map((g) => [g.key, g.accounts])).toEqual([['ENTERPRISE', 1], ['SMB', 1], ['UNKNOWN', 1]])
     expect(groupKpis(inputs, 'CSM', attributes).map((g) => [g.key, g.accounts, g.timeToValueDays])).toEqual([['UNASSIGNED', 1, 5], ['csm_1', 2, 6]])
+    // csm_1's book: 10 tasks due, 9 done, 7 on time; the unassigned account had none due.
+    expect(groupKpis(inputs, 'CSM', attributes).map((g) => [g.key, g.tasksDue, g.taskCompletionRate, g.playbookAdherence])).toEqual([['UNASSIGNED', 0, null, null], ['csm_1', 10, 0.9, 0.7]])
     expect(groupKpis([], 'PORTFOLIO', attributes)).toEqual([expect.objectContaining({ key: 'portfolio', accounts: 0, nps: null, csat: null, timeToValueDays: null, adoptionRate: null, netRevenueRetention: null })])
   })
 })
