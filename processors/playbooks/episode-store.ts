@@ -149,7 +149,12 @@ export class EpisodeStore {
     const current = account.state(previous)
     if (!current || (previous && previous.now > current.now)) return null
     const knownSince = stored.first ? Number(stored.first) : (account.knownSince ?? current.now)
-    const fields: string[] = ['state', JSON.stringify(current)]
+    const currentJson = JSON.stringify(current)
+    // The state as the last evaluation stored it but for the time: when that is all that differs (a steady
+    // sweep, for nearly every account), the stored state still stands for this one — conditions compare
+    // values, and time lives in the episodes — so unless an episode changes there is nothing to write.
+    const sameButTime = previous !== undefined && JSON.stringify({ ...current, now: previous.now }) === stored.state
+    const fields: string[] = sameButTime ? [] : ['state', currentJson]
     if (!stored.first) fields.push('first', String(knownSince))
     const outcome: AccountOutcome = { accountId: account.accountId, actions: [], primed: [] }
     for (const rule of rules.rules) {
@@ -166,6 +171,9 @@ export class EpisodeStore {
       }
       outcome.actions.push(...(account.context ? run.actions.map((a) => (a.type === 'alert' ? { ...a, context: account.context } : a)) : run.actions))
     }
+    if (!fields.length && !outcome.actions.length) return null
+    // An episode changed: the state is written with it, so the two always belong to the same evaluation.
+    if (sameButTime) fields.unshift('state', currentJson)
     return { fields, outcome }
   }
 
