@@ -31,7 +31,7 @@ GROUP BY account_id, milestone`
 // the states per day first.
 const FEATURES = `SELECT account_id, feature, toUnixTimestamp(max(day)) * 1000 AS at
 FROM account_daily ARRAY JOIN finalizeAggregation(features) AS feature
-WHERE ACCOUNTS day <= toDate({asOf:DateTime64(3, 'UTC')}) AND FEATURES
+WHERE ACCOUNTS day <= toDate({asOf:DateTime64(3, 'UTC')}) AND day >= toDate({asOf:DateTime64(3, 'UTC')}) - {lookbackDays:UInt32} AND FEATURES
 GROUP BY account_id, feature`
 
 // The signup date the account reported (account_updated.signupDate, days since epoch), else its first event;
@@ -43,16 +43,19 @@ FROM account_profile_state WHERE account_id IN {ids:Array(String)} GROUP BY acco
 /**
  * The facts of each account (every account asked for is in the map; unknown ones hold no facts). `features`
  * limits the features whose last use is read (the key features and those rules name; [] reads none, null
- * all). A sweep asks for `'all'` accounts: one scan of each table instead of one per slice of ids.
+ * all), `featureLookbackMs` how far back (null: all time; a use before then is left out, as if none). A sweep
+ * asks for `'all'` accounts: one scan of each table instead of one per slice of ids.
  */
-export async function readPlaybookFacts(clickhouse: ClickHouseClient, accountIds: string[] | 'all', asOf: number, features: string[] | null = null): Promise<Map<string, PlaybookFacts>> {
+export async function readPlaybookFacts(clickhouse: ClickHouseClient, accountIds: string[] | 'all', asOf: number, features: string[] | null = null, featureLookbackMs: number | null = null): Promise<Map<string, PlaybookFacts>> {
   const empty = () => ({ ...NONE, milestones: {}, featureLastUsed: {} }) as PlaybookFacts
   const all = accountIds === 'all'
   const facts = new Map(all ? [] : accountIds.map((id) => [id, empty()]))
   if (!all && !accountIds.length) return facts
   const scoped = (sql: string) => (all ? sql.replace('account_id IN {ids:Array(String)} AND ', '').replace('WHERE account_id IN {ids:Array(String)}', '') : sql)
   const featuresSql = FEATURES.replace('ACCOUNTS', all ? '' : 'account_id IN {ids:Array(String)} AND').replace('AND FEATURES', features ? 'AND feature IN {features:Array(String)}' : "AND feature != ''")
-  const params = { ids: all ? [] : accountIds, asOf: chTime(new Date(asOf)), features: features ?? [] }
+  // A day more than the window: the last use is known to the day, and the window's start falls inside one.
+  const lookbackDays = featureLookbackMs === null ? Math.floor(asOf / DAY) : Math.ceil(featureLookbackMs / DAY) + 1
+  const params = { ids: all ? [] : accountIds, asOf: chTime(new Date(asOf)), features: features ?? [], lookbackDays }
   const [billing, milestones, featureRows, signups] = await Promise.all([
     queryRows<{ account_id: string; paymentFailed: string; p1: string; failures: string; p1s: string }>(clickhouse, scoped(BILLING_AND_SUPPORT), params),
     queryRows<{ account_id: string; milestone: string; at: string }>(clickhouse, scoped(MILESTONES), params),

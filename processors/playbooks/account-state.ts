@@ -30,7 +30,7 @@ export interface AccountState {
   milestones: Record<string, number>
   /** The key features as the scorecard resolves them (its `coreFeatures`, or the portfolio's top N). */
   keyFeatures: string[]
-  /** feature → epoch ms of its last use; a feature never used is absent. */
+  /** feature → epoch ms (day) of its last use; absent when never used, or not within the longest "unused for" window rules ask about. */
   featureLastUsed: Record<string, number>
   /** Epoch ms of the latest payment_failed, null when none. */
   lastPaymentFailedAt: number | null

@@ -34,8 +34,8 @@ export interface AccountEvaluation {
    * rule was deployed is primed for that rule rather than fired: see `evaluate`. Default: the state's time.
    */
   knownSince?: number
-  /** Attached to the account's alerts (the score's move and drivers, for Slack and webhook receivers). */
-  context?: AlertScoreContext
+  /** Attached to the account's alerts (the score's move and drivers, for Slack and webhook receivers); asked for only when an alert fires. */
+  context?: () => AlertScoreContext
 }
 
 /** What one evaluation did for one account. */
@@ -153,7 +153,8 @@ export class EpisodeStore {
     // The state as the last evaluation stored it but for the time: when that is all that differs (a steady
     // sweep, for nearly every account), the stored state still stands for this one — conditions compare
     // values, and time lives in the episodes — so unless an episode changes there is nothing to write.
-    const sameButTime = previous !== undefined && JSON.stringify({ ...current, now: previous.now }) === stored.state
+    // `now` is a top-level number and the first "now": key in the text (a string holding one would be escaped).
+    const sameButTime = previous !== undefined && currentJson.replace(`"now":${current.now}`, `"now":${previous.now}`) === stored.state
     const fields: string[] = sameButTime ? [] : ['state', currentJson]
     if (!stored.first) fields.push('first', String(knownSince))
     const outcome: AccountOutcome = { accountId: account.accountId, actions: [], primed: [] }
@@ -161,15 +162,19 @@ export class EpisodeStore {
       const field = `rule:${rule.id}`
       const episode = stored[field] ? (JSON.parse(stored[field]) as Episode) : undefined
       const run = runRule(rule, { previous, current, episode, owners: rules })
-      // Only what changed is written: in a steady sweep nearly every episode stays as it was.
-      const json = JSON.stringify(run.episode)
-      if (json !== stored[field]) fields.push(field, json)
+      // Only what changed is written: in a steady sweep nearly every episode stays as it was (the same object).
+      if (run.episode !== episode) {
+        const json = JSON.stringify(run.episode)
+        if (json !== stored[field]) fields.push(field, json)
+      }
       const deployedAt = deployed.get(rule.id)
       if (!episode && deployedAt !== undefined && knownSince < deployedAt) {
         if (run.fires) outcome.primed.push(rule.id)
         continue
       }
-      outcome.actions.push(...(account.context ? run.actions.map((a) => (a.type === 'alert' ? { ...a, context: account.context } : a)) : run.actions))
+      if (!run.actions.length) continue
+      const context = run.actions.some((a) => a.type === 'alert') ? account.context?.() : undefined
+      outcome.actions.push(...(context ? run.actions.map((a) => (a.type === 'alert' ? { ...a, context } : a)) : run.actions))
     }
     if (!fields.length && !outcome.actions.length) return null
     // An episode changed: the state is written with it, so the two always belong to the same evaluation.

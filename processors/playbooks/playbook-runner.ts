@@ -66,23 +66,24 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
   }
 
   const namedFeatures = featuresNamed(deps.rules.rules.map((r) => r.when))
+  const lookbackMs = featureLookbackMs(deps.rules.rules.map((r) => r.when))
   const evaluateScored = async (records: HealthScoreRecord[], keyFeatures: string[], read: { facts: Map<string, PlaybookFacts>; churn: Map<string, number> } | null): Promise<PlannedAction[]> => {
     const ids = records.map((r) => r.accountId)
     const asOf = Math.max(...records.map((r) => r.asOf))
     const features = namedFeatures ? [...new Set([...keyFeatures, ...namedFeatures])] : []
-    const [facts, churn] = read ? [read.facts, read.churn] : await Promise.all([readPlaybookFacts(deps.clickhouse, ids, asOf, features), churnProbabilities(deps.clickhouse, ids)])
+    const [facts, churn] = read ? [read.facts, read.churn] : await Promise.all([readPlaybookFacts(deps.clickhouse, ids, asOf, features, lookbackMs), churnProbabilities(deps.clickhouse, ids)])
     const accounts: AccountEvaluation[] = records.map((record) => ({
       accountId: record.accountId,
       state: () => accountStateOf({ record, churnProbability: churn.get(record.accountId) ?? null, keyFeatures, facts: facts.get(record.accountId) ?? NO_FACTS }),
       // Scored before its first evaluation: Pulse knew it then, so rules deployed since are primed for it.
       knownSince: record.previousAsOf ?? undefined,
-      context: {
+      context: () => ({
         score: record.score,
         previousScore: record.previousScore,
         tier: record.tier,
         previousTier: record.previousTier,
         drivers: record.status === 'OK' ? driversOf(record.components, record.measures).map((d) => d.text) : [],
-      },
+      }),
     }))
     return report(await store.evaluateMany(deps.rules, accounts, deployed))
   }
@@ -97,7 +98,7 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
       // slice of ids), then the accounts are evaluated a slice per Redis round trip.
       const asOf = Math.max(...records.map((r) => r.asOf))
       const features = namedFeatures ? [...new Set([...keyFeatures, ...namedFeatures])] : []
-      const [facts, churn] = await Promise.all([readPlaybookFacts(deps.clickhouse, 'all', asOf, features), churnProbabilities(deps.clickhouse, 'all')])
+      const [facts, churn] = await Promise.all([readPlaybookFacts(deps.clickhouse, 'all', asOf, features, lookbackMs), churnProbabilities(deps.clickhouse, 'all')])
       const actions: PlannedAction[] = []
       for (let i = 0; i < records.length; i += SLICE) actions.push(...(await evaluateScored(records.slice(i, i + SLICE), keyFeatures, { facts, churn })))
       return actions
@@ -145,6 +146,20 @@ function featuresNamed(conditions: Condition[]): string[] | null {
   }
   conditions.forEach(visit)
   return any ? named : null
+}
+
+/**
+ * How far back a feature's last use matters: "unused for N days" only asks whether it was used within the
+ * last N days, so uses before the longest such window read as "not used" and need not be read at all.
+ */
+function featureLookbackMs(conditions: Condition[]): number {
+  let longest = 0
+  const visit = (c: Condition) => {
+    if (c.kind === 'all') return c.conditions.forEach(visit)
+    if (c.kind === 'feature-unused') longest = Math.max(longest, c.forMs)
+  }
+  conditions.forEach(visit)
+  return longest
 }
 
 /** The in-force model's probability per account; none unless the latest training is READY. */

@@ -57,6 +57,9 @@ describe('what playbook rules read of an account (real ClickHouse engine)', () =
     expect(everyone.get('b')).toEqual(facts.get('b'))
     expect(everyone.has('nobody')).toBe(false)
     expect((await readPlaybookFacts(clickhouse, ['a'], T, [])).get('a')!.featureLastUsed).toEqual({})
+    // Rules asking about 30 days at most: the use 35 days ago is outside every window, so it is not read.
+    expect((await readPlaybookFacts(clickhouse, ['a'], T, null, 30 * DAY)).get('a')!.featureLastUsed).toEqual({ 'reports.export': dayOf(T - 3 * DAY) })
+    expect((await readPlaybookFacts(clickhouse, ['a'], T, null, 40 * DAY)).get('a')!.featureLastUsed).toEqual(facts.get('a')!.featureLastUsed)
     // A day later the later P1 and milestone are there.
     const later = (await readPlaybookFacts(clickhouse, ['a'], T + 2 * DAY)).get('a')!
     expect(later.lastP1TicketAt).toBe(T + DAY)
