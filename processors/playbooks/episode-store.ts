@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { AccountState } from './account-state.js'
 import { evaluateDriftRule, type DriftInput, type DriftRuleState } from './drift-rules.js'
@@ -7,10 +8,10 @@ import type { AlertScoreContext, PlannedAction, PlannedAlert } from './planned-a
 import type { Rules } from './rules.js'
 
 /**
- * Compare-and-set of one evaluation: its episodes and the state it saw are written, and its actions appended
- * to the actions stream, only if no other evaluation committed since this one read (`v`). Firing and
- * "something to do" are one step, so a crash never splits them and two workers never both fire. A script
- * rather than WATCH/MULTI: WATCH holds per connection, and the pipeline's connections are shared.
+ * Compare-and-set of the drift rules' hash: their states are written, and the alerts appended to the actions
+ * stream, only if no other evaluation committed since this one read (`v`). Firing and "something to do" are
+ * one step, so a crash never splits them and two workers never both fire. A script rather than WATCH/MULTI:
+ * WATCH holds per connection, and the pipeline's connections are shared.
  */
 const COMMIT = `
 local v = redis.call('HGET', KEYS[1], 'v') or ''
@@ -21,9 +22,47 @@ redis.call('HINCRBY', KEYS[1], 'v', 1)
 for i = 3 + 2 * n, #ARGV do redis.call('XADD', KEYS[2], '*', 'action', ARGV[i]) end
 return 1`
 
+/**
+ * The same for one account's record (a string): written, with its actions queued, only if the record is
+ * still the one the evaluation read — compared by SHA-1, so the read need not be sent back.
+ */
+const COMMIT_ACCOUNT = `
+local current = redis.call('GET', KEYS[1])
+local read = current and redis.sha1hex(current) or ''
+if read ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+for i = 3, #ARGV do redis.call('XADD', KEYS[2], '*', 'action', ARGV[i]) end
+return 1`
+
+/**
+ * An account's record, one string per account so a pass of 2,000 accounts is read with one MGET (a hash
+ * each cost ~20 µs of client time per account to read, more than evaluating its rules): when Pulse first
+ * evaluated it, the state that evaluation saw, and the episodes by rule id, a line each. JSON never holds a
+ * raw newline, and the state's line is compared as text, unparsed, to see whether anything but time moved.
+ */
+interface AccountRecord {
+  first: number
+  stateJson: string
+  episodes: Record<string, Episode>
+}
+
+function parseRecord(text: string | null): AccountRecord | null {
+  if (text === null) return null
+  const [first, stateJson, episodes] = text.split('\n')
+  return { first: Number(first), stateJson, episodes: JSON.parse(episodes) as Record<string, Episode> }
+}
+
+const recordText = (first: number, stateJson: string, episodes: Record<string, Episode>) => `${first}\n${stateJson}\n${JSON.stringify(episodes)}`
+
+const sha1 = (text: string | null) => (text === null ? '' : crypto.createHash('sha1').update(text).digest('hex'))
+
 const MAX_ATTEMPTS = 20
 
 type CommitRedis = Redis & { playbooksCommit(key: string, stream: string, ...args: (string | number)[]): Promise<number> }
+type CommitPipeline = ReturnType<Redis['pipeline']> & { playbooksCommitAccount(key: string, stream: string, ...args: string[]): unknown }
+
+/** Accounts per MGET and per commit pipeline. */
+const BATCH = 2000
 
 /** One account to evaluate: its state given the one its last evaluation saw (null: nothing to evaluate). */
 export interface AccountEvaluation {
@@ -48,9 +87,9 @@ export interface AccountOutcome {
 
 /**
  * Where account rules keep their episodes between evaluations, and where their actions wait for dispatch: one
- * Redis hash per account (`rule:<id>` → Episode, `state` → the AccountState last evaluated, `first` → when
- * Pulse first evaluated it, `v` → a counter), a hash of drift rule states, the deployment time of every rule
- * id, and one stream of actions. See the design note in index.ts.
+ * Redis string per account (`AccountRecord`: when Pulse first evaluated it, the AccountState last evaluated,
+ * the Episode of each rule id), a hash of drift rule states, the deployment time of every rule id, and one
+ * stream of actions. See the design note in index.ts.
  */
 export class EpisodeStore {
   private readonly redis: CommitRedis
@@ -62,6 +101,7 @@ export class EpisodeStore {
     // defineCommand sends EVALSHA and falls back to EVAL once, and works inside pipelines: a pass of 2,000
     // accounts commits in one round trip.
     if (!('playbooksCommit' in redis)) redis.defineCommand('playbooksCommit', { numberOfKeys: 2, lua: COMMIT })
+    if (!('playbooksCommitAccount' in redis)) redis.defineCommand('playbooksCommitAccount', { numberOfKeys: 2, lua: COMMIT_ACCOUNT })
     this.redis = redis as CommitRedis
   }
 
@@ -70,7 +110,7 @@ export class EpisodeStore {
   }
 
   private accountKey(accountId: string): string {
-    return `${this.prefix}:playbooks:account:${accountId}`
+    return `${this.prefix}:playbooks:acct:${accountId}`
   }
 
   private get deployedKey(): string {
@@ -114,20 +154,20 @@ export class EpisodeStore {
    */
   async evaluateMany(rules: Rules, accounts: AccountEvaluation[], deployed: Map<string, number> = new Map()): Promise<AccountOutcome[]> {
     const outcomes = new Map<string, AccountOutcome>()
+    for (let i = 0; i < accounts.length; i += BATCH) await this.evaluateBatch(rules, accounts.slice(i, i + BATCH), deployed, outcomes)
+    return accounts.map((a) => outcomes.get(a.accountId)!)
+  }
+
+  private async evaluateBatch(rules: Rules, accounts: AccountEvaluation[], deployed: Map<string, number>, outcomes: Map<string, AccountOutcome>): Promise<void> {
     let pending = accounts
     for (let attempt = 0; pending.length && attempt < MAX_ATTEMPTS; attempt++) {
-      const read = this.redis.pipeline()
-      for (const a of pending) read.hgetall(this.accountKey(a.accountId))
-      const stored = ((await read.exec()) ?? []).map(([err, value]) => {
-        if (err) throw err
-        return value as Record<string, string>
-      })
-      const commit = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { playbooksCommit(...args: (string | number)[]): unknown }
+      const stored = await this.redis.mget(pending.map((a) => this.accountKey(a.accountId)))
+      const commit = this.redis.pipeline() as CommitPipeline
       const planned: { account: AccountEvaluation; outcome: AccountOutcome }[] = []
       pending.forEach((account, i) => {
-        const plan = this.plan(rules, account, stored[i], deployed)
+        const plan = this.plan(rules, account, parseRecord(stored[i]), deployed)
         if (!plan) return void outcomes.set(account.accountId, { accountId: account.accountId, actions: [], primed: [] })
-        commit.playbooksCommit(this.accountKey(account.accountId), this.actionsStream, stored[i].v ?? '', plan.fields.length / 2, ...plan.fields, ...plan.outcome.actions.map((a) => JSON.stringify(a)))
+        commit.playbooksCommitAccount(this.accountKey(account.accountId), this.actionsStream, sha1(stored[i]), plan.record, ...plan.outcome.actions.map((a) => JSON.stringify(a)))
         planned.push({ account, outcome: plan.outcome })
       })
       const results = planned.length ? ((await commit.exec()) ?? []) : []
@@ -141,31 +181,29 @@ export class EpisodeStore {
     if (pending.length) {
       throw new Error(`playbooks: ${pending.length} account(s) (${pending.slice(0, 3).map((a) => a.accountId).join(', ')}…) changed under ${MAX_ATTEMPTS} evaluations in a row; left for the next pass`)
     }
-    return accounts.map((a) => outcomes.get(a.accountId)!)
   }
 
-  private plan(rules: Rules, account: AccountEvaluation, stored: Record<string, string>, deployed: Map<string, number>): { fields: string[]; outcome: AccountOutcome } | null {
-    const previous = stored.state ? (JSON.parse(stored.state) as AccountState) : undefined
+  private plan(rules: Rules, account: AccountEvaluation, stored: AccountRecord | null, deployed: Map<string, number>): { record: string; outcome: AccountOutcome } | null {
+    const previous = stored ? (JSON.parse(stored.stateJson) as AccountState) : undefined
     const current = account.state(previous)
     if (!current || (previous && previous.now > current.now)) return null
-    const knownSince = stored.first ? Number(stored.first) : (account.knownSince ?? current.now)
+    const knownSince = stored ? stored.first : (account.knownSince ?? current.now)
     const currentJson = JSON.stringify(current)
     // The state as the last evaluation stored it but for the time: when that is all that differs (a steady
     // sweep, for nearly every account), the stored state still stands for this one — conditions compare
     // values, and time lives in the episodes — so unless an episode changes there is nothing to write.
     // `now` is a top-level number and the first "now": key in the text (a string holding one would be escaped).
-    const sameButTime = previous !== undefined && currentJson.replace(`"now":${current.now}`, `"now":${previous.now}`) === stored.state
-    const fields: string[] = sameButTime ? [] : ['state', currentJson]
-    if (!stored.first) fields.push('first', String(knownSince))
+    const sameButTime = previous !== undefined && currentJson.replace(`"now":${current.now}`, `"now":${previous.now}`) === stored!.stateJson
+    const episodes = { ...stored?.episodes }
+    let changed = !stored || !sameButTime
     const outcome: AccountOutcome = { accountId: account.accountId, actions: [], primed: [] }
     for (const rule of rules.rules) {
-      const field = `rule:${rule.id}`
-      const episode = stored[field] ? (JSON.parse(stored[field]) as Episode) : undefined
+      const episode = stored?.episodes[rule.id]
       const run = runRule(rule, { previous, current, episode, owners: rules })
       // Only what changed is written: in a steady sweep nearly every episode stays as it was (the same object).
-      if (run.episode !== episode) {
-        const json = JSON.stringify(run.episode)
-        if (json !== stored[field]) fields.push(field, json)
+      if (run.episode !== episode && JSON.stringify(run.episode) !== JSON.stringify(episode)) {
+        episodes[rule.id] = run.episode
+        changed = true
       }
       const deployedAt = deployed.get(rule.id)
       if (!episode && deployedAt !== undefined && knownSince < deployedAt) {
@@ -176,22 +214,20 @@ export class EpisodeStore {
       const context = run.actions.some((a) => a.type === 'alert') ? account.context?.() : undefined
       outcome.actions.push(...(context ? run.actions.map((a) => (a.type === 'alert' ? { ...a, context } : a)) : run.actions))
     }
-    if (!fields.length && !outcome.actions.length) return null
-    // An episode changed: the state is written with it, so the two always belong to the same evaluation.
-    if (sameButTime) fields.unshift('state', currentJson)
-    return { fields, outcome }
+    if (!changed && !outcome.actions.length) return null
+    // Written whole: the state with the episodes it produced, so the two always belong to the same evaluation.
+    return { record: recordText(knownSince, currentJson, episodes), outcome }
   }
 
   /** The episodes stored for an account, by rule id. */
   async episodes(accountId: string): Promise<Record<string, Episode>> {
-    const stored = await this.redis.hgetall(this.accountKey(accountId))
-    return Object.fromEntries(Object.entries(stored).filter(([f]) => f.startsWith('rule:')).map(([f, v]) => [f.slice(5), JSON.parse(v) as Episode]))
+    return parseRecord(await this.redis.get(this.accountKey(accountId)))?.episodes ?? {}
   }
 
   /** The state an account's last evaluation saw (undefined when it was never evaluated). */
   async lastState(accountId: string): Promise<AccountState | undefined> {
-    const state = await this.redis.hget(this.accountKey(accountId), 'state')
-    return state ? (JSON.parse(state) as AccountState) : undefined
+    const record = parseRecord(await this.redis.get(this.accountKey(accountId)))
+    return record ? (JSON.parse(record.stateJson) as AccountState) : undefined
   }
 
   /**

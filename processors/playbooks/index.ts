@@ -5,17 +5,18 @@
  *
  * How the edges will use it
  *
- * Episode state lives in Redis, one hash per account (`<prefix>:playbooks:account:<accountId>`): a field per
- * rule id holding its `Episode`, `state` holding the `AccountState` the last evaluation saw (edge conditions
- * compare against it), and `v`, a counter. Not ClickHouse: a ReplacingMergeTree collapses rows only at some
+ * Episode state lives in Redis, one string per account (`<prefix>:playbooks:acct:<accountId>`): when Pulse first
+ * evaluated it, the `AccountState` the last evaluation saw (edge conditions compare against it) and the
+ * `Episode` of each rule id. Not ClickHouse: a ReplacingMergeTree collapses rows only at some
  * later merge and has no read-modify-write, so two workers that both read "armed" would both insert
  * "active" and both fire. Redis is already there for BullMQ (append-only persistence, `noeviction`), and one
- * Lua script can compare `v` with the value read, write every episode and the new state, and append the
+ * Lua script can compare the record with the one read (by SHA-1), write the new one, and append the
  * planned actions to a stream `<prefix>:playbooks:actions`, all at once: firing and "something to do" are
  * never split by a crash, and a worker that loses the race re-reads and re-evaluates (pure, so a retry costs
- * a recompute, never a second alert). One hash per account puts all of an account's rules in one round trip;
- * a scoring pass of 2,000 accounts is one pipeline. Drift rules keep `DriftRuleState` per rule id in
- * `<prefix>:playbooks:drift` the same way.
+ * a recompute, never a second alert). One record per account puts all of an account's rules in one value; a
+ * scoring pass of 2,000 accounts is one MGET, and only the accounts whose state or episodes changed are
+ * written. Drift rules keep `DriftRuleState` per rule id in the hash `<prefix>:playbooks:drift` (a counter `v`
+ * for the compare-and-set).
  *
  * Where it is called
  * - Scoring path: after `scoreAccounts` stores a pass, each scored account's `AccountState` is built from
