@@ -19,6 +19,7 @@ import { ChangeSubscriptionResolver } from './subscriptions.js'
 import { AccountChurnResolver, ChurnModelResolver } from './churn.js'
 import type { GraphQLContext } from './context.js'
 import { DriftResolver } from './drift.js'
+import { WebhookResolver } from './webhooks.js'
 import { HealthScoreResolver, HealthScoreSubscriptionResolver } from './health-score.js'
 import { ScorecardDryRunResolver } from './scorecard-dry-run.js'
 import { createLoaders } from './loaders.js'
@@ -37,6 +38,8 @@ export interface GraphQLServerDeps {
   scorecard: LoadedScorecard
   logger?: Logger
   trainChurn?: GraphQLContext['trainChurn']
+  /** Test deliveries and replays (`testWebhook`, `replayWebhookDelivery`); absent: they answer SERVICE_UNAVAILABLE. */
+  webhooks?: GraphQLContext['webhooks']
   /** The schema registry's base URL, for the read-only `schemas` query. */
   registryUrl?: string
   /** The onboarding milestone that counts as first value (time to value); absent: the first of any id. */
@@ -48,7 +51,7 @@ export interface GraphQLServerDeps {
 /** The API's schema; without score events (printing the SDL) subscriptions are declared but cannot run. */
 export async function buildPulseSchema(scoreEvents?: ScoreEvents): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AccountResolver, Account360Resolver, AccountListResolver, SchemaResolver, KpiResolver, PortfolioResolver, ChangeSubscriptionResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver],
+    resolvers: [AccountResolver, Account360Resolver, AccountListResolver, SchemaResolver, KpiResolver, PortfolioResolver, ChangeSubscriptionResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver, WebhookResolver],
     pubSub: (scoreEvents?.pubSub ?? { publish() {}, subscribe: () => (async function* () {})() }) as never,
     validate: false,
   })
@@ -83,6 +86,7 @@ export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<Grap
     topics: deps.scoreEvents.topics,
     scorecard: deps.scorecard,
     trainChurn: deps.trainChurn,
+    webhooks: deps.webhooks,
     ttvMilestone: deps.ttvMilestone,
     registryUrl: deps.registryUrl,
     registryAuthorization: deps.registryAuthorization,
