@@ -159,6 +159,8 @@ export async function replayDelivery(queue: Queue<DeliveryJob>, id: string): Pro
     throw new ReplayRefused('pending', `delivery "${id}" is still pending (${state}, ${job.attemptsMade} attempt${job.attemptsMade === 1 ? '' : 's'} so far): it will be attempted again on its own; replay is for dead or delivered ones`)
   }
   const attempts = (job.data.attemptsBefore ?? 0) + job.attemptsMade
+  // Written before the retry, so the replay's first attempt already sees it. Two replays racing both compute
+  // these values from the same finished job, so the second write changes nothing, and only one retry succeeds.
   await job.updateData({ ...job.data, attemptsBefore: attempts, firstAttemptAt: job.data.firstAttemptAt ?? job.processedOn })
   try {
     await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true })
