@@ -11,6 +11,7 @@ const USAGE = `usage: pulse <command>
   schemas …       check, push, document and generate types for the event catalog (pulse schemas help)
   registry …      export or import the whole schema registry (pulse registry help)
   drift report    what the gateway refused, by event, field and source (pulse drift help)
+  webhooks …      the alert webhooks' delivery log, test deliveries and replays (pulse webhooks help)
   keys …          create, list and revoke API keys (pulse keys help)
   score --dry-run what a candidate scorecard would change, per account and tier (pulse score --help)
   score suggest   how predictive each scorecard component is, and the weights the churn history suggests
@@ -52,6 +53,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./drift.js')).driftCommand(argv.slice(1))
     case 'report':
       return (await import('./report.js')).reportCommand(argv.slice(1))
+    case 'webhooks':
+      return (await import('./webhooks.js')).webhooksCommand(argv.slice(1))
     case 'graphql':
       return (await import('./graphql.js')).graphqlCommand(argv.slice(1))
     case 'registry':

@@ -14,6 +14,12 @@ export interface GraphQLContext {
   scorecard: LoadedScorecard
   /** Trains the churn model on the churn worker and waits for it; absent when this server has no queue. */
   trainChurn?: (horizonDays?: number) => Promise<TrainingRun>
+  /**
+   * Sends test deliveries and replays through the webhook queue (the `playbooks` worker delivers them);
+   * absent when this server has no queue: those mutations answer SERVICE_UNAVAILABLE. `endpoints`: the
+   * configured endpoint names.
+   */
+  webhooks?: GraphQLWebhooks
   /** The onboarding milestone that counts as first value (PULSE_TTV_MILESTONE); absent: any. */
   ttvMilestone?: string
   /** The schema registry's base URL (read-only `schemas`); absent: that query answers SERVICE_UNAVAILABLE. */
@@ -22,6 +28,14 @@ export interface GraphQLContext {
   registryAuthorization?: string
   /** This request's batching readers (one set per request: nothing cached outlives it). */
   loaders: Loaders
+}
+
+export interface GraphQLWebhooks {
+  /** Queues a webhook.test delivery to the endpoint of that name; its delivery id. */
+  test(endpoint: string): Promise<string>
+  /** Sends a finished delivery again; throws ReplayRefused when it is unknown or still pending. */
+  replay(id: string): Promise<unknown>
+  endpoints: string[]
 }
 
 /** ClickHouse DateTime64 text (UTC) as a Date. */

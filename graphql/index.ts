@@ -19,6 +19,7 @@ import { ChangeSubscriptionResolver } from './subscriptions.js'
 import { AccountChurnResolver, ChurnModelResolver } from './churn.js'
 import type { GraphQLContext } from './context.js'
 import { DriftResolver } from './drift.js'
+import { WebhookResolver } from './webhooks.js'
 import { HealthScoreResolver, HealthScoreSubscriptionResolver } from './health-score.js'
 import { ScorecardDryRunResolver } from './scorecard-dry-run.js'
 import { TaskResolver } from './tasks.js'
@@ -39,6 +40,8 @@ export interface GraphQLServerDeps {
   scorecard: LoadedScorecard
   logger?: Logger
   trainChurn?: GraphQLContext['trainChurn']
+  /** Test deliveries and replays (`testWebhook`, `replayWebhookDelivery`); absent: they answer SERVICE_UNAVAILABLE. */
+  webhooks?: GraphQLContext['webhooks']
   /** The schema registry's base URL, for the read-only `schemas` query. */
   registryUrl?: string
   /** The onboarding milestone that counts as first value (time to value); absent: the first of any id. */
@@ -50,7 +53,7 @@ export interface GraphQLServerDeps {
 /** The API's schema; without score events (printing the SDL) subscriptions are declared but cannot run. */
 export async function buildPulseSchema(scoreEvents?: ScoreEvents): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AccountResolver, Account360Resolver, AccountListResolver, SchemaResolver, KpiResolver, PortfolioResolver, ChangeSubscriptionResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver, TaskResolver, AlertResolver],
+    resolvers: [AccountResolver, Account360Resolver, AccountListResolver, SchemaResolver, KpiResolver, PortfolioResolver, ChangeSubscriptionResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver, TaskResolver, AlertResolver, WebhookResolver],
     pubSub: (scoreEvents?.pubSub ?? { publish() {}, subscribe: () => (async function* () {})() }) as never,
     validate: false,
   })
@@ -85,6 +88,7 @@ export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<Grap
     topics: deps.scoreEvents.topics,
     scorecard: deps.scorecard,
     trainChurn: deps.trainChurn,
+    webhooks: deps.webhooks,
     ttvMilestone: deps.ttvMilestone,
     registryUrl: deps.registryUrl,
     registryAuthorization: deps.registryAuthorization,
