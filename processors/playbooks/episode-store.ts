@@ -37,22 +37,27 @@ return 1`
 /**
  * An account's record, one string per account so a pass of 2,000 accounts is read with one MGET (a hash
  * each cost ~20 µs of client time per account to read, more than evaluating its rules): when Pulse first
- * evaluated it, the state that evaluation saw, and the episodes by rule id, a line each. JSON never holds a
- * raw newline, and the state's line is compared as text, unparsed, to see whether anything but time moved.
+ * evaluated it, the time of the state the last evaluation saw, that state with its time left out (`now: 0`),
+ * and the episodes by rule id, a line each. JSON never holds a raw newline. The state is kept without its
+ * time so that "nothing but time moved" — a steady sweep, nearly every account — is one string comparison,
+ * and the stored state need not even be parsed.
  */
 interface AccountRecord {
   first: number
-  stateJson: string
+  now: number
+  timelessStateJson: string
   episodes: Record<string, Episode>
 }
 
 function parseRecord(text: string | null): AccountRecord | null {
   if (text === null) return null
-  const [first, stateJson, episodes] = text.split('\n')
-  return { first: Number(first), stateJson, episodes: JSON.parse(episodes) as Record<string, Episode> }
+  const [first, now, timelessStateJson, episodes] = text.split('\n')
+  return { first: Number(first), now: Number(now), timelessStateJson, episodes: JSON.parse(episodes) as Record<string, Episode> }
 }
 
-const recordText = (first: number, stateJson: string, episodes: Record<string, Episode>) => `${first}\n${stateJson}\n${JSON.stringify(episodes)}`
+const recordText = (first: number, now: number, timelessStateJson: string, episodes: Record<string, Episode>) => `${first}\n${now}\n${timelessStateJson}\n${JSON.stringify(episodes)}`
+
+const stateOf = (record: AccountRecord): AccountState => ({ ...(JSON.parse(record.timelessStateJson) as AccountState), now: record.now })
 
 const sha1 = (text: string | null) => (text === null ? '' : crypto.createHash('sha1').update(text).digest('hex'))
 
@@ -67,7 +72,8 @@ const BATCH = 2000
 /** One account to evaluate: its state given the one its last evaluation saw (null: nothing to evaluate). */
 export interface AccountEvaluation {
   accountId: string
-  state: (previous: AccountState | undefined) => AccountState | null
+  /** `previous()` reads the stored state (parsing it): call it only when the new state is built from it. */
+  state: (previous: () => AccountState | undefined) => AccountState | null
   /**
    * For an account never evaluated: when Pulse first knew it (its first score). An account known before a
    * rule was deployed is primed for that rule rather than fired: see `evaluate`. Default: the state's time.
@@ -184,18 +190,19 @@ export class EpisodeStore {
   }
 
   private plan(rules: Rules, account: AccountEvaluation, stored: AccountRecord | null, deployed: Map<string, number>): { record: string; outcome: AccountOutcome } | null {
-    const previous = stored ? (JSON.parse(stored.stateJson) as AccountState) : undefined
-    const current = account.state(previous)
-    if (!current || (previous && previous.now > current.now)) return null
+    let parsed: AccountState | undefined
+    const storedState = () => (stored ? (parsed ??= stateOf(stored)) : undefined)
+    const current = account.state(storedState)
+    if (!current || (stored && stored.now > current.now)) return null
     const knownSince = stored ? stored.first : (account.knownSince ?? current.now)
-    const currentJson = JSON.stringify(current)
-    // The state as the last evaluation stored it but for the time: when that is all that differs (a steady
-    // sweep, for nearly every account), the stored state still stands for this one — conditions compare
-    // values, and time lives in the episodes — so unless an episode changes there is nothing to write.
-    // `now` is a top-level number and the first "now": key in the text (a string holding one would be escaped).
-    const sameButTime = previous !== undefined && currentJson.replace(`"now":${current.now}`, `"now":${previous.now}`) === stored!.stateJson
+    const timelessJson = JSON.stringify({ ...current, now: 0 })
+    // Nothing but time moved since the last evaluation: the stored state still stands for this one (conditions
+    // compare values; time lives in the episodes), so it is not parsed — it is the current one at its own time
+    // — and unless an episode changes there is nothing to write.
+    const sameButTime = stored !== null && timelessJson === stored.timelessStateJson
+    const previous = sameButTime ? { ...current, now: stored.now } : storedState()
     const episodes = { ...stored?.episodes }
-    let changed = !stored || !sameButTime
+    let changed = !sameButTime
     const outcome: AccountOutcome = { accountId: account.accountId, actions: [], primed: [] }
     for (const rule of rules.rules) {
       const episode = stored?.episodes[rule.id]
@@ -216,7 +223,7 @@ export class EpisodeStore {
     }
     if (!changed && !outcome.actions.length) return null
     // Written whole: the state with the episodes it produced, so the two always belong to the same evaluation.
-    return { record: recordText(knownSince, currentJson, episodes), outcome }
+    return { record: recordText(knownSince, current.now, timelessJson, episodes), outcome }
   }
 
   /** The episodes stored for an account, by rule id. */
@@ -227,7 +234,7 @@ export class EpisodeStore {
   /** The state an account's last evaluation saw (undefined when it was never evaluated). */
   async lastState(accountId: string): Promise<AccountState | undefined> {
     const record = parseRecord(await this.redis.get(this.accountKey(accountId)))
-    return record ? (JSON.parse(record.stateJson) as AccountState) : undefined
+    return record ? stateOf(record) : undefined
   }
 
   /**

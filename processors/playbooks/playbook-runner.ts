@@ -42,6 +42,12 @@ export interface PlaybookRunner {
   store: EpisodeStore
   /** After a scoring pass (event-driven or the sweep): every scored account's rules, within seconds. */
   afterScoring(pass: ScoredPass): Promise<PlannedAction[]>
+  /**
+   * Before a sweep at `asOf` scores: starts reading every account's facts (they do not depend on the scores),
+   * so the read overlaps the sweep instead of following it. `afterScoring` uses it when the time and the key
+   * features match, and reads again otherwise.
+   */
+  prefetchSweep(asOf: number): void
   /** After churn predictions: the accounts' last evaluated state with their new probability. */
   afterPrediction(predictions: PredictionRecord[]): Promise<PlannedAction[]>
   /** Before a drift batch is stored (so a failure retries the batch): drift rules over its records. */
@@ -67,10 +73,19 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
 
   const namedFeatures = featuresNamed(deps.rules.rules.map((r) => r.when))
   const lookbackMs = featureLookbackMs(deps.rules.rules.map((r) => r.when))
-  const evaluateScored = async (records: HealthScoreRecord[], keyFeatures: string[], read: { facts: Map<string, PlaybookFacts>; churn: Map<string, number> } | null): Promise<PlannedAction[]> => {
+  const featuresFor = (keyFeatures: string[]) => (namedFeatures ? [...new Set([...keyFeatures, ...namedFeatures])] : [])
+  const readEveryone = async (asOf: number, features: string[]): Promise<SweepRead> => {
+    const [facts, churn] = await Promise.all([readPlaybookFacts(deps.clickhouse, 'all', asOf, features, lookbackMs), churnProbabilities(deps.clickhouse, 'all')])
+    return { facts, churn }
+  }
+  // The key features of the last sweep: the next one's prefetch reads those (they rarely change).
+  let lastKeyFeatures: string[] = []
+  let prefetched: { asOf: number; features: string[]; read: Promise<SweepRead> } | null = null
+
+  const evaluateScored = async (records: HealthScoreRecord[], keyFeatures: string[], read: SweepRead | null): Promise<PlannedAction[]> => {
     const ids = records.map((r) => r.accountId)
-    const asOf = Math.max(...records.map((r) => r.asOf))
-    const features = namedFeatures ? [...new Set([...keyFeatures, ...namedFeatures])] : []
+    const asOf = latestAsOf(records)
+    const features = featuresFor(keyFeatures)
     const [facts, churn] = read ? [read.facts, read.churn] : await Promise.all([readPlaybookFacts(deps.clickhouse, ids, asOf, features, lookbackMs), churnProbabilities(deps.clickhouse, ids)])
     const accounts: AccountEvaluation[] = records.map((record) => ({
       accountId: record.accountId,
@@ -92,16 +107,30 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
     store,
 
     async afterScoring({ records, keyFeatures }) {
-      if (!deps.rules.rules.length) return []
-      if (records.length <= SLICE) return evaluateScored(records, keyFeatures, null)
+      if (!deps.rules.rules.length || !records.length) return []
       // A sweep hands over every account: its facts are read in one scan of each table (cheaper than one per
-      // slice of ids), then the accounts are evaluated a slice per Redis round trip.
-      const asOf = Math.max(...records.map((r) => r.asOf))
-      const features = namedFeatures ? [...new Set([...keyFeatures, ...namedFeatures])] : []
-      const [facts, churn] = await Promise.all([readPlaybookFacts(deps.clickhouse, 'all', asOf, features, lookbackMs), churnProbabilities(deps.clickhouse, 'all')])
+      // slice of ids) — while it scored, when prefetched for its time and features — then the accounts are
+      // evaluated a slice per Redis round trip.
+      const asOf = latestAsOf(records)
+      const features = featuresFor(keyFeatures)
+      const pre = prefetched?.asOf === asOf ? prefetched : null
+      if (pre) prefetched = null
+      const usable = pre !== null && features.every((f) => pre.features.includes(f))
+      lastKeyFeatures = keyFeatures
+      if (!usable && records.length <= SLICE) return evaluateScored(records, keyFeatures, null)
+      const read = usable ? await pre.read.catch(() => readEveryone(asOf, features)) : await readEveryone(asOf, features)
       const actions: PlannedAction[] = []
-      for (let i = 0; i < records.length; i += SLICE) actions.push(...(await evaluateScored(records.slice(i, i + SLICE), keyFeatures, { facts, churn })))
+      for (let i = 0; i < records.length; i += SLICE) actions.push(...(await evaluateScored(records.slice(i, i + SLICE), keyFeatures, read)))
       return actions
+    },
+
+    prefetchSweep(asOf) {
+      if (!deps.rules.rules.length) return
+      const features = featuresFor(lastKeyFeatures)
+      const read = readEveryone(asOf, features)
+      // Not awaited here: a failure is met by afterScoring, which reads again.
+      read.catch(() => undefined)
+      prefetched = { asOf, features, read }
     },
 
     async afterPrediction(predictions) {
@@ -110,7 +139,10 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
       // thing that changed, and keeping the time keeps a later scoring pass of the same moment in order.
       const accounts: AccountEvaluation[] = predictions.map((p) => ({
         accountId: p.accountId,
-        state: (previous) => (previous ? { ...previous, churnProbability: p.probability } : null),
+        state: (stored) => {
+          const previous = stored()
+          return previous ? { ...previous, churnProbability: p.probability } : null
+        },
       }))
       return report(await store.evaluateMany(deps.rules, accounts, deployed))
     },
@@ -127,6 +159,18 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
       return { actions, escalated }
     },
   }
+}
+
+interface SweepRead {
+  facts: Map<string, PlaybookFacts>
+  churn: Map<string, number>
+}
+
+/** The latest as-of time of a pass (a loop: spreading 100,000 records into Math.max overflows the stack). */
+function latestAsOf(records: HealthScoreRecord[]): number {
+  let latest = -Infinity
+  for (const r of records) if (r.asOf > latest) latest = r.asOf
+  return latest
 }
 
 const NO_FACTS: PlaybookFacts = { csmId: null, signupAt: null, milestones: {}, featureLastUsed: {}, lastPaymentFailedAt: null, lastP1TicketAt: null }
