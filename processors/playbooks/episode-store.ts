@@ -5,7 +5,7 @@ import { evaluateDriftRule, type DriftInput, type DriftRuleState } from './drift
 import type { Episode } from './episode.js'
 import { runRule } from './evaluate-rule.js'
 import type { AlertScoreContext, PlannedAction, PlannedAlert } from './planned-actions.js'
-import type { Rules } from './rules.js'
+import type { Condition, Rules } from './rules.js'
 
 /**
  * Compare-and-set of the drift rules' hash: their states are written, and the alerts appended to the actions
@@ -62,6 +62,45 @@ const stateOf = (record: AccountRecord): AccountState => ({ ...(JSON.parse(recor
 const sha1 = (text: string | null) => (text === null ? '' : crypto.createHash('sha1').update(text).digest('hex'))
 
 const MAX_ATTEMPTS = 20
+
+const CLOCK_READERS = new WeakMap<Condition, boolean>()
+
+function clockIn(c: Condition): boolean {
+  switch (c.kind) {
+    case 'all':
+      return c.conditions.some(readsClock)
+    case 'signed-up':
+    case 'milestone-missing':
+    case 'feature-unused':
+      return true
+    case 'score':
+    case 'churn':
+    case 'tier-in':
+    case 'tier-enters':
+    case 'tier-changes':
+    case 'renewal':
+    case 'seats':
+    case 'event':
+    case 'milestone-reached':
+    case 'segment':
+      return false
+    default: {
+      // A new kind of condition must say here whether it reads the clock.
+      const unknown: never = c
+      return unknown
+    }
+  }
+}
+
+/** Whether a condition's verdict depends on the time itself, not only on the states it compares. */
+export function readsClock(c: Condition): boolean {
+  let known = CLOCK_READERS.get(c)
+  if (known === undefined) {
+    known = clockIn(c)
+    CLOCK_READERS.set(c, known)
+  }
+  return known
+}
 
 type CommitRedis = Redis & { playbooksCommit(key: string, stream: string, ...args: (string | number)[]): Promise<number> }
 type CommitPipeline = ReturnType<Redis['pipeline']> & { playbooksCommitAccount(key: string, stream: string, ...args: string[]): unknown }
@@ -206,6 +245,10 @@ export class EpisodeStore {
     const outcome: AccountOutcome = { accountId: account.accountId, actions: [], primed: [] }
     for (const rule of rules.rules) {
       const episode = stored?.episodes[rule.id]
+      // An armed rule whose condition reads no clock, on a state where only time moved: it did not hold on
+      // this state before (else it would have fired), edges need a change to hold, so it cannot fire now —
+      // the evaluation is known without running it.
+      if (sameButTime && episode?.status === 'armed' && !readsClock(rule.when)) continue
       const run = runRule(rule, { previous, current, episode, owners: rules })
       // Only what changed is written: in a steady sweep nearly every episode stays as it was (the same object).
       if (run.episode !== episode && JSON.stringify(run.episode) !== JSON.stringify(episode)) {
