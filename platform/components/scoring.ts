@@ -26,8 +26,6 @@ export async function startScoring(ctx: PlatformContext): Promise<ComponentStart
       // the hourly sweep at the latest) still sees every change since, edges included.
       await playbooks.afterScoring(pass).catch((err) => ctx.logger.warn({ err, accounts: pass.records.length }, 'playbook evaluation failed; the accounts are evaluated on their next pass'))
     },
-    // The playbooks' facts do not depend on the scores: read them while the sweep scores.
-    onSweepStarting: (asOf) => playbooks.prefetchSweep(asOf),
     onSwept: async () => {
       const { escalated } = await playbooks.afterSweep()
       for (const task of escalated) ctx.scoreEvents.publishTask({ ...task, type: 'task' })

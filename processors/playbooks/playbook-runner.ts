@@ -42,12 +42,6 @@ export interface PlaybookRunner {
   store: EpisodeStore
   /** After a scoring pass (event-driven or the sweep): every scored account's rules, within seconds. */
   afterScoring(pass: ScoredPass): Promise<PlannedAction[]>
-  /**
-   * Before a sweep at `asOf` scores: starts reading every account's facts (they do not depend on the scores),
-   * so the read overlaps the sweep instead of following it. `afterScoring` uses it when the time and the key
-   * features match, and reads again otherwise.
-   */
-  prefetchSweep(asOf: number): void
   /** After churn predictions: the accounts' last evaluated state with their new probability. */
   afterPrediction(predictions: PredictionRecord[]): Promise<PlannedAction[]>
   /** Before a drift batch is stored (so a failure retries the batch): drift rules over its records. */
@@ -78,9 +72,6 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
     const [facts, churn] = await Promise.all([readPlaybookFacts(deps.clickhouse, 'all', asOf, features, lookbackMs), churnProbabilities(deps.clickhouse, 'all')])
     return { facts, churn }
   }
-  // The key features of the last sweep: the next one's prefetch reads those (they rarely change).
-  let lastKeyFeatures: string[] = []
-  let prefetched: { asOf: number; features: string[]; read: Promise<SweepRead> } | null = null
 
   const evaluateScored = async (records: HealthScoreRecord[], keyFeatures: string[], read: SweepRead | null): Promise<PlannedAction[]> => {
     const ids = records.map((r) => r.accountId)
@@ -108,30 +99,16 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
 
     async afterScoring({ records, keyFeatures }) {
       if (!deps.rules.rules.length || !records.length) return []
+      if (records.length <= SLICE) return evaluateScored(records, keyFeatures, null)
       // A sweep hands over every account: its facts are read in one scan of each table (cheaper than one per
-      // slice of ids) — while it scored, when prefetched for its time and features — then the accounts are
-      // evaluated a slice per Redis round trip.
-      const asOf = latestAsOf(records)
-      const features = featuresFor(keyFeatures)
-      const pre = prefetched?.asOf === asOf ? prefetched : null
-      if (pre) prefetched = null
-      const usable = pre !== null && features.every((f) => pre.features.includes(f))
-      lastKeyFeatures = keyFeatures
-      if (!usable && records.length <= SLICE) return evaluateScored(records, keyFeatures, null)
-      const read = usable ? await pre.read.catch(() => readEveryone(asOf, features)) : await readEveryone(asOf, features)
+      // slice of ids), then the accounts are evaluated a slice per Redis round trip. (Reading them while the
+      // sweep scores was tried: on two cores the two slowed each other by more than the read costs.)
+      const read = await readEveryone(latestAsOf(records), featuresFor(keyFeatures))
       const actions: PlannedAction[] = []
       for (let i = 0; i < records.length; i += SLICE) actions.push(...(await evaluateScored(records.slice(i, i + SLICE), keyFeatures, read)))
       return actions
     },
 
-    prefetchSweep(asOf) {
-      if (!deps.rules.rules.length) return
-      const features = featuresFor(lastKeyFeatures)
-      const read = readEveryone(asOf, features)
-      // Not awaited here: a failure is met by afterScoring, which reads again.
-      read.catch(() => undefined)
-      prefetched = { asOf, features, read }
-    },
 
     async afterPrediction(predictions) {
       if (!deps.rules.rules.length || !predictions.length) return []

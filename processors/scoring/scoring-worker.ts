@@ -23,8 +23,6 @@ export interface ScoringWorkerDeps extends ScoringDeps {
    * playbooks. The scores are stored by then: a failure here fails the job but is not retried by re-scoring.
    */
   onScored?: (pass: { records: HealthScoreRecord[]; keyFeatures: string[]; trigger: ScoreTrigger }) => Promise<void>
-  /** Told when a sweep starts, with its as-of time, so work that does not need its scores can overlap it. */
-  onSweepStarting?: (asOf: number) => void
   /** Told when a sweep is done, with its as-of time: time-based work (task escalations, drift floods subsiding). */
   onSwept?: (asOf: number) => Promise<void>
 }
@@ -104,7 +102,6 @@ export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promis
       // A re-score is for accounts not yet on this scorecard: one the sweep already moved over is left alone.
       const dueAt = job.data.trigger === 'rescore' ? 0 : due
       const asOf = Math.max(due, now())
-      deps.onSweepStarting?.(asOf)
       const run: ScoringRun = await scoreAccounts(deps, { all: true }, asOf, job.data.trigger, { live: true, dueAt })
       await deps.onScored?.({ records: run.records, keyFeatures: run.keyFeatures, trigger: job.data.trigger })
       await deps.onSwept?.(asOf)

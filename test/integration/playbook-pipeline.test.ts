@@ -79,9 +79,8 @@ describe('playbooks on the scoring path and the sweep (real Redis, ClickHouse en
     await clickhouse.close()
   })
 
-  /** A sweep at `asOf`: the facts prefetched, every account scored, then the playbooks told, as the sweep worker does. */
+  /** A sweep at `asOf`: every account scored, then the playbooks told, as the sweep worker does. */
   const sweep = async (runner: PlaybookRunner, asOf: number) => {
-    runner.prefetchSweep(asOf)
     const run = await scoreAccounts({ ...scoring, now: () => asOf }, { all: true }, asOf, 'sweep')
     return { run, actions: await runner.afterScoring({ records: run.records, keyFeatures: run.keyFeatures }) }
   }
