@@ -77,3 +77,33 @@ export async function readPlaybookFacts(clickhouse: ClickHouseClient, accountIds
   }
   return facts
 }
+
+// Parts of `events` written (inserted, merged or mutated) since a time — every insert writes the derived tables
+// the facts come from in the same step — and events whose time has come since the last read (stored earlier
+// with a timestamp ahead of it). A merge rewrites old events into a new part, so this may name accounts that
+// did not change: a re-read too many, never one too few.
+const CHANGED_ACCOUNTS = `
+SELECT DISTINCT account_id FROM events
+WHERE _part IN (SELECT name FROM system.parts WHERE database = currentDatabase() AND table = 'events' AND active AND modification_time >= {storedSince:DateTime})
+UNION DISTINCT
+SELECT DISTINCT account_id FROM events WHERE timestamp > {after:DateTime64(3, 'UTC')} AND timestamp <= {asOf:DateTime64(3, 'UTC')}`
+
+/** ClickHouse's clock (seconds): part times are its, so "since the last read" is measured on it. */
+export async function clickhouseNow(clickhouse: ClickHouseClient): Promise<number> {
+  const [{ now }] = await queryRows<{ now: string | number }>(clickhouse, 'SELECT toUnixTimestamp(now()) AS now')
+  return Number(now) * 1000
+}
+
+/**
+ * Accounts whose facts may differ at `asOf` from a read made at ClickHouse time `readAt` as of `previousAsOf`:
+ * those with events stored since (less `marginMs`, for inserts that were under way during that read) and those
+ * with events timed between the two as-of times.
+ */
+export async function accountsChangedSince(clickhouse: ClickHouseClient, readAt: number, previousAsOf: number, asOf: number, marginMs = 300_000): Promise<string[]> {
+  const rows = await queryRows<{ account_id: string }>(clickhouse, CHANGED_ACCOUNTS, {
+    storedSince: Math.floor((readAt - marginMs) / 1000),
+    after: chTime(new Date(previousAsOf)),
+    asOf: chTime(new Date(asOf)),
+  })
+  return rows.map((r) => r.account_id)
+}

@@ -11,7 +11,7 @@ import { queryRows } from '../clickhouse-rows.js'
 import { chTime } from '../clickhouse-time.js'
 import type { HealthScoreRecord } from '../scoring/account-score.js'
 import { driversOf } from '../scoring/explain.js'
-import { readPlaybookFacts, type PlaybookFacts } from './account-facts.js'
+import { accountsChangedSince, clickhouseNow, readPlaybookFacts, type PlaybookFacts } from './account-facts.js'
 import { accountStateOf } from './account-state-of.js'
 import type { DriftInput } from './drift-rules.js'
 import { EpisodeStore, type AccountEvaluation, type AccountOutcome } from './episode-store.js'
@@ -30,6 +30,8 @@ export interface PlaybookRunnerDeps {
   rules: Rules
   logger?: Logger
   now?: () => number
+  /** Passes of more accounts than this read every account's facts at once (and keep them for the next). @defaultValue 2,000 */
+  sweepAbove?: number
 }
 
 /** What a scoring pass tells the playbooks: the records it stored and the key features it resolved. */
@@ -68,8 +70,27 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
   const namedFeatures = featuresNamed(deps.rules.rules.map((r) => r.when))
   const lookbackMs = featureLookbackMs(deps.rules.rules.map((r) => r.when))
   const featuresFor = (keyFeatures: string[]) => (namedFeatures ? [...new Set([...keyFeatures, ...namedFeatures])] : [])
+  // Every account's facts as of the last sweep, kept for the next: facts only change when events arrive, so a
+  // sweep re-reads only the accounts with events stored (or come due) since — in a steady hour, a few.
+  let kept: { asOf: number; readAt: number; features: string[]; facts: Map<string, PlaybookFacts> } | null = null
+  const readEveryonesFacts = async (asOf: number, features: string[]): Promise<Map<string, PlaybookFacts>> => {
+    const readAt = await clickhouseNow(deps.clickhouse)
+    if (kept && asOf >= kept.asOf && features.every((f) => kept!.features.includes(f))) {
+      const changed = await accountsChangedSince(deps.clickhouse, kept.readAt, kept.asOf, asOf)
+      // Past half of them, one scan of each table is cheaper than looking up each account.
+      if (changed.length <= kept.facts.size / 2) {
+        const fresh = await readPlaybookFacts(deps.clickhouse, changed, asOf, kept.features, lookbackMs)
+        for (const [id, f] of fresh) kept.facts.set(id, f)
+        kept = { ...kept, asOf, readAt }
+        return kept.facts
+      }
+    }
+    const facts = await readPlaybookFacts(deps.clickhouse, 'all', asOf, features, lookbackMs)
+    kept = { asOf, readAt, features, facts }
+    return facts
+  }
   const readEveryone = async (asOf: number, features: string[]): Promise<SweepRead> => {
-    const [facts, churn] = await Promise.all([readPlaybookFacts(deps.clickhouse, 'all', asOf, features, lookbackMs), churnProbabilities(deps.clickhouse, 'all')])
+    const [facts, churn] = await Promise.all([readEveryonesFacts(asOf, features), churnProbabilities(deps.clickhouse, 'all')])
     return { facts, churn }
   }
 
@@ -99,7 +120,7 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
 
     async afterScoring({ records, keyFeatures }) {
       if (!deps.rules.rules.length || !records.length) return []
-      if (records.length <= SLICE) return evaluateScored(records, keyFeatures, null)
+      if (records.length <= (deps.sweepAbove ?? SLICE)) return evaluateScored(records, keyFeatures, null)
       // A sweep hands over every account: its facts are read in one scan of each table (cheaper than one per
       // slice of ids), then the accounts are evaluated a slice per Redis round trip. (Reading them while the
       // sweep scores was tried: on two cores the two slowed each other by more than the read costs.)

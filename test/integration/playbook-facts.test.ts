@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrate } from '../../migrations/runner.js'
-import { readPlaybookFacts } from '../../processors/playbooks/account-facts.js'
+import { accountsChangedSince, clickhouseNow, readPlaybookFacts } from '../../processors/playbooks/account-facts.js'
 import { accountStateOf } from '../../processors/playbooks/account-state-of.js'
 import { runRule } from '../../processors/playbooks/evaluate-rule.js'
 import type { PlannedTask } from '../../processors/playbooks/planned-actions.js'
@@ -84,5 +84,22 @@ describe('what playbook rules read of an account (real ClickHouse engine)', () =
     const later = runRule(stalled, { previous: now, current: await stateAt(T + 2 * DAY), episode: fired.episode, owners: rules })
     expect(later.fires).toBe(false)
     expect(later.verdict).toMatchObject({ cleared: true })
+  })
+
+  it('names the accounts whose facts may have changed since a read: events stored since, and events come due since', async () => {
+    // A merge writes a new part of old events, which names their accounts too (a re-read too many, by design):
+    // merges are held off here so the answer is exact.
+    await clickhouse.command({ query: 'SYSTEM STOP MERGES events' })
+    await new Promise((r) => setTimeout(r, 1100)) // part times are in whole seconds
+    const readAt = await clickhouseNow(clickhouse)
+    expect(await accountsChangedSince(clickhouse, readAt, T, T, 0)).toEqual([])
+    await insertEvents(clickhouse, [{ event: 'payment_failed', accountId: 'c', at: T - DAY, properties: { invoiceId: 'in_9', amountCents: 100, currency: 'EUR', failureCode: null, attempt: 1, nextRetryAt: null } }])
+    expect(await accountsChangedSince(clickhouse, readAt, T, T, 0)).toEqual(['c'])
+    // 'a' has events timed a day after T, stored long ago: they come due when the as-of time passes them.
+    expect((await accountsChangedSince(clickhouse, readAt, T, T + 2 * DAY, 0)).sort()).toEqual(['a', 'c'])
+    // The margin (5 minutes) re-reads what was stored shortly before the read, for inserts under way during it:
+    // here everything was stored seconds before.
+    expect((await accountsChangedSince(clickhouse, readAt, T, T)).sort()).toEqual(['a', 'b', 'c'])
+    await clickhouse.command({ query: 'SYSTEM START MERGES events' })
   })
 })

@@ -209,4 +209,22 @@ describe('playbooks on the scoring path and the sweep (real Redis, ClickHouse en
     // A new source of the same refusal is news for the new-source rule only.
     expect((await runner.afterDrift([record(T + 4000, 'missing-field', 'checkout')])).map((a) => a.ruleId)).toEqual(['drift-new-source'])
   })
+
+  it('a sweep keeps every account\'s facts for the next and re-reads only those with events since: the same states as reading everything', async () => {
+    const at = T + 60 * DAY
+    const kept = await createPlaybookRunner({ clickhouse, redis: redis[0], prefix: uniqueName('pb-kept'), rules: defaults, sweepAbove: 0 })
+    await sweep(kept, at)
+    // An event stored after that sweep read the facts, for an account new to this runner's reads.
+    await insertEvents(clickhouse, [{ event: 'payment_failed', accountId: 'acct_healthy', at: at + 1_800_000, properties: { invoiceId: 'in_kept', amountCents: 100, currency: 'EUR', failureCode: null, attempt: 1, nextRetryAt: null } }])
+    const { run } = await sweep(kept, at + 3_600_000)
+    expect((await kept.store.lastState('acct_healthy'))?.lastPaymentFailedAt).toBe(at + 1_800_000)
+    // What a runner reading everything afresh makes of the same pass: the same states, account by account.
+    const fresh = await createPlaybookRunner({ clickhouse, redis: redis[1], prefix: uniqueName('pb-fresh'), rules: defaults, sweepAbove: 0 })
+    await fresh.afterScoring({ records: run.records, keyFeatures: run.keyFeatures })
+    const ids = run.records.map((r) => r.accountId)
+    expect(ids).toEqual(expect.arrayContaining(['acct_new', 'acct_healthy', 'acct_renewal', 'acct_expansion', 'acct_silent']))
+    // (Time aside: an account where only time moved keeps the state stored at its earlier time.)
+    const timeless = async (runner: PlaybookRunner, id: string) => ({ id, state: { ...(await runner.store.lastState(id)), now: 0 } })
+    for (const id of ids) expect(await timeless(kept, id)).toEqual(await timeless(fresh, id))
+  })
 })
