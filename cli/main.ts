@@ -147,6 +147,8 @@ function printEndpoints(p: Platform, ms: number): void {
     ['gateway', e.gateway && `${e.gateway}/v1/track`],
     ['registry', e.registry],
     ['graphql', e.graphql && `${e.graphql}  (subscriptions: ${e.graphqlWs})`],
+    // The generated key rides in the fragment, which the browser never sends: the link signs the console in.
+    ['console', e.console && (p.generatedApiKey ? `${e.console}#key=${encodeURIComponent(p.generatedApiKey.secret)}` : e.console)],
     ['kafka', e.kafka.join(',')],
     ['redis', e.redis],
     ['clickhouse', e.clickhouse],

@@ -29,6 +29,7 @@ import { formatError, queryProtection, withQueryTimeout } from './protection.js'
 import { operationAccessPlugin, readerOf, webSocketAccess, type WsExtra } from './access.js'
 import type { ApiKey, ApiKeys } from '../runtime/auth/index.js'
 import { httpServerOptions, logRequests } from '../runtime/http.js'
+import { serveConsole } from './console-site.js'
 
 export interface GraphQLServerDeps {
   clickhouse: ClickHouseClient
@@ -46,6 +47,8 @@ export interface GraphQLServerDeps {
   registryUrl?: string
   /** The onboarding milestone that counts as first value (time to value); absent: the first of any id. */
   ttvMilestone?: string
+  /** The web console under /console/ (its built files); false leaves it out. @defaultValue console/dist */
+  console?: { dist?: string } | false
   /** The longest a ClickHouse query of a request may run. @defaultValue 10 s */
   queryTimeoutMs?: number
 }
@@ -130,5 +133,6 @@ export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<Grap
   })
   await apollo.start()
   await app.register(fastifyApollo(apollo), { path: '/graphql', context: async (request) => context(await readerOf(deps.apiKeys, request.headers.authorization)) })
+  if (deps.console !== false) await serveConsole(app, deps.console?.dist)
   return { app, close: () => apollo.stop() }
 }

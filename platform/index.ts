@@ -39,7 +39,7 @@ const COMPONENTS: [Exclude<Component, 'registry'>, (ctx: PlatformContext) => Pro
 
 export interface Platform {
   /** Empty strings for components this process does not run. */
-  endpoints: { gateway: string; registry: string; graphql: string; graphqlWs: string; kafka: string[]; redis: string; clickhouse: string }
+  endpoints: { gateway: string; registry: string; graphql: string; graphqlWs: string; console: string; kafka: string[]; redis: string; clickhouse: string }
   /** Set when PULSE_API_KEYS was empty and a development key was made. */
   generatedApiKey?: { name: string; secret: string }
   registeredSchemas: { subject: string; id: number }[]
@@ -178,6 +178,7 @@ async function start(config: PulseConfig, logger: Logger, onStop: PlatformContex
       registry: registryUrl,
       graphql,
       graphqlWs: graphql.replace(/^http/, 'ws'),
+      console: started.graphql ? `${started.graphql}/console/` : '',
       kafka: brokers,
       redis: redisUrl,
       clickhouse: config.clickhouseUrl ?? `embedded chDB at ${path.join(config.dataDir, 'clickhouse')}`,

@@ -1,0 +1,77 @@
+/** The console: a key gate, then the pages, each reading the public GraphQL API. */
+import { render } from 'preact'
+import { useEffect, useState } from 'preact/hooks'
+import { KeyGate } from './components/key-gate.js'
+import { forgetKey, storedKey, storeKey, takeKeyFromLocation } from './key.js'
+import { AccountsPage } from './pages/accounts.js'
+import { PortfolioPage } from './pages/portfolio.js'
+import { href, useRoute } from './route.js'
+import './style.css'
+
+const PAGES = [
+  ['portfolio', 'Portfolio'],
+  ['accounts', 'Accounts'],
+] as const
+
+function App() {
+  const [key, setKey] = useState(storedKey)
+  const [reason, setReason] = useState<string | null>(null)
+  const route = useRoute()
+  useEffect(() => {
+    const onHash = () => {
+      const handed = takeKeyFromLocation()
+      if (handed) {
+        setReason(null)
+        setKey(handed)
+      }
+    }
+    addEventListener('hashchange', onHash)
+    return () => removeEventListener('hashchange', onHash)
+  }, [])
+  if (!key) {
+    return (
+      <KeyGate
+        reason={reason}
+        onKey={(k) => {
+          storeKey(k)
+          setReason(null)
+          setKey(k)
+        }}
+      />
+    )
+  }
+  const onKeyProblem = () => {
+    forgetKey()
+    setReason('The API refused the key: paste one with the read scope.')
+    setKey(null)
+  }
+  return (
+    <>
+      <header class="top">
+        <a class="brand" href={href('portfolio')}>
+          Pulse
+        </a>
+        <nav aria-label="Pages">
+          {PAGES.map(([page, label]) => (
+            <a key={page} href={href(page)} aria-current={route.page === page ? 'page' : undefined}>
+              {label}
+            </a>
+          ))}
+        </nav>
+        <button type="button" class="link" onClick={onKeyProblem}>
+          Change key
+        </button>
+      </header>
+      <main>
+        {route.page === 'accounts' ? (
+          <AccountsPage apiKey={key} params={route.params} onKeyProblem={onKeyProblem} />
+        ) : (
+          <PortfolioPage apiKey={key} segment={route.params.get('segment')} onKeyProblem={onKeyProblem} />
+        )}
+      </main>
+    </>
+  )
+}
+
+takeKeyFromLocation()
+render(<App />, document.getElementById('app')!)

@@ -1,0 +1,149 @@
+/** Accounts: a dense table, filtered and ordered from the URL (so a view can be saved), a page at a time. */
+import type { Connection } from '../api.js'
+import { Empty, Failure, Loading, TierBadge } from '../components/states.js'
+import { day, money, percent, signed } from '../format.js'
+import { href } from '../route.js'
+import { useQuery } from '../use-query.js'
+
+const QUERY = `query Accounts($filter: AccountFilter, $orderBy: AccountOrder, $after: String) {
+  accounts(filter: $filter, orderBy: $orderBy, first: 50, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node {
+      id
+      profile { name segment csmId mrrCents currency renewalDate }
+      healthScore { score tier trend { change30d } drivers { text } }
+      churnRisk { probability }
+    } }
+  }
+}`
+
+interface AccountRow {
+  id: string
+  profile: { name: string | null; segment: string | null; csmId: string | null; mrrCents: number | null; currency: string | null; renewalDate: string | null } | null
+  healthScore: { score: number | null; tier: string | null; trend: { change30d: number | null }; drivers: { text: string }[] } | null
+  churnRisk: { probability: number | null } | null
+}
+
+const ORDERS: [string, string][] = [
+  ['ID:ASC', 'Account'],
+  ['SCORE:ASC', 'Score, lowest first'],
+  ['SCORE_CHANGE:ASC', 'Biggest drop'],
+  ['CHURN_RISK:DESC', 'Churn risk, highest first'],
+  ['REVENUE_AT_RISK:DESC', 'Revenue at risk'],
+  ['MRR:DESC', 'MRR, highest first'],
+  ['RENEWAL_DATE:ASC', 'Renewal, soonest first'],
+]
+
+export function AccountsPage({ apiKey, params, onKeyProblem }: { apiKey: string; params: URLSearchParams; onKeyProblem: () => void }) {
+  const tier = params.get('tier')
+  const segment = params.get('segment')
+  const search = params.get('q')
+  const order = params.get('order') ?? 'ID:ASC'
+  const [field, direction] = order.split(':')
+  const filter = { tiers: tier ? [tier] : null, segments: segment ? [segment] : null, search: search || null }
+  const q = useQuery<{ accounts: Connection<AccountRow> }>(apiKey, QUERY, { filter, orderBy: { field, direction }, after: params.get('after') })
+  const link = (change: Record<string, string | null>) => href('accounts', { tier, segment, q: search, order, ...change })
+  return (
+    <section aria-labelledby="accounts-title">
+      <h1 id="accounts-title">Accounts</h1>
+      <form
+        class="filters"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault()
+          const data = new FormData(e.currentTarget as HTMLFormElement)
+          location.hash = link({ tier: String(data.get('tier') || ''), segment: String(data.get('segment') || ''), q: String(data.get('q') || ''), order: String(data.get('order')), after: null })
+        }}
+      >
+        <label>
+          Tier
+          <select name="tier" value={tier ?? ''}>
+            <option value="">Any</option>
+            {['Healthy', 'Stable', 'At-risk', 'Critical'].map((t) => (
+              <option key={t}>{t}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Segment
+          <select name="segment" value={segment ?? ''}>
+            <option value="">Any</option>
+            {['ENTERPRISE', 'MID_MARKET', 'SMB', 'OTHER'].map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Search
+          <input name="q" type="search" value={search ?? ''} placeholder="id or name" />
+        </label>
+        <label>
+          Order
+          <select name="order" value={order}>
+            {ORDERS.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit">Apply</button>
+      </form>
+      {q.status === 'loading' && <Loading what="accounts" />}
+      {q.status === 'error' && <Failure error={q.error} retry={q.reload} onKeyProblem={onKeyProblem} />}
+      {q.status === 'ok' && <AccountTable page={q.data.accounts} next={q.data.accounts.pageInfo.endCursor ? link({ after: q.data.accounts.pageInfo.endCursor }) : null} paged={params.has('after')} />}
+    </section>
+  )
+}
+
+function AccountTable({ page, next, paged }: { page: Connection<AccountRow>; next: string | null; paged: boolean }) {
+  if (!page.edges.length) return <Empty>No account matches these filters.</Empty>
+  return (
+    <>
+      <p class="muted" aria-live="polite">
+        {page.totalCount?.toLocaleString()} accounts{paged ? ' (a later page)' : ''}
+      </p>
+      <table class="data dense" aria-label="Accounts">
+        <thead>
+          <tr>
+            <th scope="col">Account</th>
+            <th scope="col">Tier</th>
+            <th scope="col" class="num">Score</th>
+            <th scope="col" class="num">30 d</th>
+            <th scope="col" class="num">Churn risk</th>
+            <th scope="col" class="num">MRR</th>
+            <th scope="col">Renewal</th>
+            <th scope="col">CSM</th>
+            <th scope="col">Top driver</th>
+          </tr>
+        </thead>
+        <tbody>
+          {page.edges.map(({ node: a }) => (
+            <tr key={a.id} data-account={a.id}>
+              <th scope="row">{a.profile?.name ?? a.id}</th>
+              <td>
+                <TierBadge tier={a.healthScore?.tier ?? null} />
+              </td>
+              <td class="num" data-field="score">{a.healthScore?.score ?? '—'}</td>
+              <td class="num">{signed(a.healthScore?.trend.change30d)}</td>
+              <td class="num">{percent(a.churnRisk?.probability)}</td>
+              <td class="num">{money(a.profile?.mrrCents, a.profile?.currency ?? 'USD')}</td>
+              <td>{day(a.profile?.renewalDate)}</td>
+              <td>{a.profile?.csmId ?? '—'}</td>
+              <td class="driver">{a.healthScore?.drivers[0]?.text ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <nav class="pager" aria-label="Pages">
+        {paged && (
+          <button type="button" onClick={() => history.back()}>
+            Previous page
+          </button>
+        )}
+        {next && page.pageInfo.hasNextPage && <a href={next}>Next page</a>}
+      </nav>
+    </>
+  )
+}

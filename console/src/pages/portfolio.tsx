@@ -1,0 +1,118 @@
+/** Portfolio: the tiers now (counts, share, MRR, change over the period), their trend, revenue at risk and the KPIs. */
+import { Failure, Loading, TierBadge } from '../components/states.js'
+import { TierTrendChart, type TierPoint } from '../components/tier-trend-chart.js'
+import { money, percent, signed } from '../format.js'
+import { href } from '../route.js'
+import { useQuery } from '../use-query.js'
+
+const QUERY = `query Portfolio($segment: String, $from: DateTimeISO) {
+  portfolio(segment: $segment, from: $from) {
+    from to
+    tiers { tier accounts accountsChange share mrrCents mrrShare }
+    tierTrend(resolution: WEEK) { at tier accounts }
+    risk { revenueAtRiskCents mrrCents forecastNetRetention horizonDays }
+    kpis { nps npsResponses csatAverage timeToValueDays adoptionRate expansionRate netRevenueRetention taskCompletionRate playbookAdherence }
+  }
+}`
+
+interface PortfolioData {
+  portfolio: {
+    from: string
+    to: string
+    tiers: { tier: string; accounts: number; accountsChange: number; share: number; mrrCents: number; mrrShare: number }[]
+    tierTrend: TierPoint[]
+    risk: { revenueAtRiskCents: number; mrrCents: number; forecastNetRetention: number | null; horizonDays: number } | null
+    kpis: Record<string, number | null>
+  }
+}
+
+// The metric sheet's default targets (../shared/domain/004; `pulse report metrics` takes others).
+const KPIS: { key: string; label: string; show: (v: number | null) => string; target?: { above?: number; below?: number; text: string } }[] = [
+  { key: 'nps', label: 'NPS', show: (v) => (v == null ? '—' : v.toFixed(0)), target: { above: 50, text: '> 50' } },
+  { key: 'csatAverage', label: 'CSAT', show: (v) => (v == null ? '—' : `${v.toFixed(2)} / 5`), target: { above: 4.5, text: '> 4.5' } },
+  { key: 'timeToValueDays', label: 'Time to value', show: (v) => (v == null ? '—' : `${v} days`), target: { below: 7, text: '< 7 days' } },
+  { key: 'adoptionRate', label: 'Adoption', show: (v) => percent(v), target: { above: 0.8, text: '> 80 %' } },
+  { key: 'expansionRate', label: 'Expansion', show: (v) => percent(v), target: { above: 0.2, text: '> 20 %' } },
+  { key: 'netRevenueRetention', label: 'Net revenue retention', show: (v) => percent(v), target: { above: 1, text: '> 100 %' } },
+  { key: 'taskCompletionRate', label: 'Task completion', show: (v) => percent(v) },
+  { key: 'playbookAdherence', label: 'Playbook adherence', show: (v) => percent(v) },
+]
+
+function status(v: number | null, t?: { above?: number; below?: number }): string {
+  if (!t) return ''
+  if (v == null) return 'no data'
+  return (t.above !== undefined ? v > t.above : v < t.below!) ? 'met' : 'missed'
+}
+
+export function PortfolioPage({ apiKey, segment, onKeyProblem }: { apiKey: string; segment: string | null; onKeyProblem: () => void }) {
+  const q = useQuery<PortfolioData>(apiKey, QUERY, { segment })
+  if (q.status === 'loading') return <Loading what="the portfolio" />
+  if (q.status === 'error') return <Failure error={q.error} retry={q.reload} onKeyProblem={onKeyProblem} />
+  const p = q.data.portfolio
+  const total = p.tiers.reduce((n, t) => n + t.accounts, 0)
+  return (
+    <section aria-labelledby="portfolio-title">
+      <h1 id="portfolio-title">Portfolio{segment ? ` — ${segment}` : ''}</h1>
+      <p class="muted">
+        {total.toLocaleString()} scored accounts; change since {p.from.slice(0, 10)}.
+      </p>
+      <table class="data" aria-label="Accounts by health tier">
+        <thead>
+          <tr>
+            <th scope="col">Tier</th>
+            <th scope="col" class="num">Accounts</th>
+            <th scope="col" class="num">Share</th>
+            <th scope="col" class="num">Change</th>
+            <th scope="col" class="num">MRR</th>
+            <th scope="col" class="num">MRR share</th>
+          </tr>
+        </thead>
+        <tbody>
+          {p.tiers.map((t) => (
+            <tr key={t.tier} data-tier={t.tier}>
+              <th scope="row">
+                <a href={href('accounts', { tier: t.tier })}>
+                  <TierBadge tier={t.tier} />
+                </a>
+              </th>
+              <td class="num" data-field="accounts">{t.accounts.toLocaleString()}</td>
+              <td class="num">{percent(t.share)}</td>
+              <td class="num">{signed(t.accountsChange)}</td>
+              <td class="num">{money(t.mrrCents)}</td>
+              <td class="num">{percent(t.mrrShare)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {p.risk && (
+        <p class="risk">
+          Revenue at risk over {p.risk.horizonDays} days: <strong>{money(p.risk.revenueAtRiskCents)}</strong> of {money(p.risk.mrrCents)} MRR; forecast net
+          retention {percent(p.risk.forecastNetRetention, 1)}.
+        </p>
+      )}
+      <h2>Tiers over time</h2>
+      {p.tierTrend.length ? <TierTrendChart points={p.tierTrend} tiers={p.tiers.map((t) => t.tier)} /> : <p class="muted">No scores in the period yet.</p>}
+      <h2>KPIs, last 30 days</h2>
+      <table class="data" aria-label="KPIs against targets">
+        <thead>
+          <tr>
+            <th scope="col">KPI</th>
+            <th scope="col" class="num">Value</th>
+            <th scope="col">Target</th>
+            <th scope="col">Status</th>
+          </tr>
+        </thead>
+        <tbody>
+          {KPIS.map((k) => (
+            <tr key={k.key}>
+              <th scope="row">{k.label}</th>
+              <td class="num">{k.show(p.kpis[k.key] ?? null)}</td>
+              <td>{k.target?.text ?? ''}</td>
+              <td class={`status-${status(p.kpis[k.key] ?? null, k.target).replace(' ', '-')}`}>{status(p.kpis[k.key] ?? null, k.target)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  )
+}

@@ -1,0 +1,119 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { Redis } from 'ioredis'
+import { pino } from 'pino'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import { CONSOLE_DIST } from '../../graphql/console-site.js'
+import { createGraphQLServer, type GraphQLServer } from '../../graphql/index.js'
+import { migrate } from '../../migrations/runner.js'
+import { createScoreEvents, loadScorecard, scoreAccounts } from '../../processors/scoring/index.js'
+import { ApiKeys, bearer } from '../../runtime/auth/index.js'
+import { createClickHouse } from '../../runtime/clickhouse.js'
+import { launchChromium } from '../support/browser.js'
+import { tempDir, uniqueName } from '../support/fixtures.js'
+import { insertSimulated } from '../support/simulated.js'
+
+const DAY = 86_400_000
+const END_DAY = Math.floor(Date.now() / DAY)
+/** Where the run's screenshots go (the key ones are copied to docs/console/ by hand). */
+const SHOTS = path.resolve('test-results/console')
+
+describe('the console in a real browser, on a scored portfolio (Debian Chromium, real ClickHouse engine and Redis)', () => {
+  const clickhouse = createClickHouse({ dataDir: tempDir() })
+  const redis = [new Redis(inject('redisUrl')), new Redis(inject('redisUrl')), new Redis(inject('redisUrl'))]
+  const secret = 'console-reader-1'
+  let server: GraphQLServer
+  let base = ''
+  let browser: Browser
+  let page: Page
+  const pageErrors: string[] = []
+
+  const graphql = async (query: string, variables: Record<string, unknown> = {}) => {
+    const res = await server.app.inject({ method: 'POST', url: '/graphql', payload: { query, variables }, headers: { authorization: bearer(secret) } })
+    const body = res.json() as { data: any; errors?: unknown[] }
+    expect(body.errors).toBeUndefined()
+    return body.data
+  }
+
+  beforeAll(async () => {
+    if (!fs.existsSync(path.join(CONSOLE_DIST, 'index.html'))) throw new Error(`the console is not built (${CONSOLE_DIST}): run "bash bin/bootstrap" or "npm run build:console"`)
+    fs.mkdirSync(SHOTS, { recursive: true })
+    await migrate(clickhouse)
+    await insertSimulated(clickhouse, { accounts: 300, days: 120, seed: 3, churnRate: 0.3, endDay: END_DAY })
+    const scorecard = loadScorecard({})
+    // Sweeps two weeks and one week back, then a minute ago: the tier trend has points to draw.
+    const now = Date.now() - 60_000
+    for (const t of [now - 14 * DAY, now - 7 * DAY]) await scoreAccounts({ clickhouse, scorecard, publish: () => {}, now: () => t }, { all: true }, t, 'sweep')
+    await scoreAccounts({ clickhouse, scorecard, publish: () => {}, now: () => now }, { all: true }, now, 'sweep', { live: true })
+    const apiKeys = new ApiKeys(redis[0], uniqueName('keys'), new Map([['console', { secret, scopes: ['read'] }]]), 0)
+    const scoreEvents = createScoreEvents({ publishClient: redis[1], subscribeClient: redis[2], channel: uniqueName('scores') })
+    server = await createGraphQLServer({ apiKeys, clickhouse, scoreEvents, scorecard, logger: pino({ level: 'error' }) })
+    base = await server.app.listen({ port: 0, host: '127.0.0.1' })
+    browser = await launchChromium()
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    // A script error in the page fails the test that caused it, with the page's own message.
+    page.on('pageerror', (e) => pageErrors.push(e.message))  }, 240_000)
+  afterEach(() => expect(pageErrors.splice(0)).toEqual([]))
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+    for (const r of redis) r.disconnect()
+    await clickhouse.close()
+  })
+
+  it('asks for a key without one, says plainly when the API refuses it, and is signed in by the link pulse dev prints', async () => {
+    await page.goto(`${base}/console/`)
+    await page.getByLabel('API key').waitFor()
+    await page.getByLabel('API key').fill('not-a-key-at-all')
+    await page.getByRole('button', { name: 'Open the console' }).click()
+    await page.getByRole('alert').filter({ hasText: 'refused' }).waitFor()
+    await page.screenshot({ path: path.join(SHOTS, 'key-refused.png') })
+    // The link: the key in the fragment, taken into the session and out of the address bar.
+    await page.goto(`${base}/console/#key=${encodeURIComponent(secret)}`)
+    await page.getByRole('heading', { name: 'Portfolio' }).waitFor()
+    expect(page.url()).not.toContain(secret)
+  })
+
+  it('the portfolio shows the tiers GraphQL returns, with their counts', async () => {
+    const { portfolio } = await graphql('{ portfolio { tiers { tier accounts } } }')
+    await page.goto(`${base}/console/#/portfolio`)
+    const table = page.getByRole('table', { name: 'Accounts by health tier' })
+    await table.waitFor()
+    const shown = await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-tier'), Number(r.querySelector('[data-field=accounts]')!.textContent!.replace(/,/g, ''))]))
+    expect(shown).toEqual(portfolio.tiers.map((t: { tier: string; accounts: number }) => [t.tier, t.accounts]))
+    expect(portfolio.tiers.length).toBeGreaterThan(1)
+    await page.getByRole('img', { name: /Accounts per tier over time/ }).waitFor()
+    await page.screenshot({ path: path.join(SHOTS, 'portfolio.png'), fullPage: true })
+  })
+
+  it('filters the accounts table from the URL, pages through it with the API\'s cursors, and clicking a tier on the portfolio opens it filtered', async () => {
+    const { portfolio } = await graphql('{ portfolio { tiers { tier accounts } } }')
+    const tier = portfolio.tiers.find((t: { accounts: number }) => t.accounts > 50)?.tier ?? portfolio.tiers[0].tier
+    const expected = await graphql(`query($tier: String!) { accounts(filter: { tiers: [$tier] }, first: 50) { totalCount pageInfo { hasNextPage } edges { node { id healthScore { score } } } } }`, { tier })
+    await page.goto(`${base}/console/#/portfolio`)
+    await page.locator(`tr[data-tier="${tier}"] a`).click()
+    const table = page.getByRole('table', { name: 'Accounts' })
+    await table.waitFor()
+    expect(page.url()).toContain(`tier=${encodeURIComponent(tier)}`)
+    const ids = await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-account')))
+    expect(ids).toEqual(expected.accounts.edges.map((e: { node: { id: string } }) => e.node.id))
+    await expect.poll(() => page.getByText(`${expected.accounts.totalCount.toLocaleString('en')} accounts`).count()).toBe(1)
+    await page.screenshot({ path: path.join(SHOTS, 'accounts.png'), fullPage: true })
+    if (expected.accounts.pageInfo.hasNextPage) {
+      await page.getByRole('link', { name: 'Next page' }).click()
+      await page.getByText('(a later page)').waitFor()
+      // The first page stays on screen until the next one arrives.
+      await expect.poll(() => table.locator('tbody tr').first().getAttribute('data-account')).not.toBe(ids[0])
+      const next = await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-account')))
+      expect(next.length).toBeGreaterThan(0)
+      expect(next.filter((id) => ids.includes(id))).toEqual([])
+    }
+    // Ordered by score, lowest first, through the form: the first row is the lowest score of the tier.
+    await page.getByLabel('Order').selectOption('SCORE:ASC')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await expect.poll(() => page.url()).toContain('order=SCORE%3AASC')
+    const lowest = await graphql(`query($tier: String!) { accounts(filter: { tiers: [$tier] }, orderBy: { field: SCORE, direction: ASC }, first: 1) { edges { node { id } } } }`, { tier })
+    await expect.poll(() => table.locator('tbody tr').first().getAttribute('data-account')).toBe(lowest.accounts.edges[0].node.id)
+  })
+})
