@@ -3,6 +3,7 @@ import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { KeyGate } from './components/key-gate.js'
 import { forgetKey, storedKey, storeKey, takeKeyFromLocation } from './key.js'
+import { AccountPage } from './pages/account.js'
 import { AccountsPage } from './pages/accounts.js'
 import { PortfolioPage } from './pages/portfolio.js'
 import { href, useRoute } from './route.js'
@@ -65,6 +66,8 @@ function App() {
       <main>
         {route.page === 'accounts' ? (
           <AccountsPage apiKey={key} params={route.params} onKeyProblem={onKeyProblem} />
+        ) : route.page === 'account' && route.params.get('id') ? (
+          <AccountPage apiKey={key} id={route.params.get('id')!} onKeyProblem={onKeyProblem} />
         ) : (
           <PortfolioPage apiKey={key} segment={route.params.get('segment')} onKeyProblem={onKeyProblem} />
         )}

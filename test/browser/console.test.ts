@@ -7,12 +7,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { CONSOLE_DIST } from '../../graphql/console-site.js'
 import { createGraphQLServer, type GraphQLServer } from '../../graphql/index.js'
 import { migrate } from '../../migrations/runner.js'
-import { createScoreEvents, loadScorecard, scoreAccounts } from '../../processors/scoring/index.js'
+import { createScoreEvents, loadScorecard, scoreAccounts, type ScoreEvents } from '../../processors/scoring/index.js'
 import { ApiKeys, bearer } from '../../runtime/auth/index.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
 import { launchChromium } from '../support/browser.js'
 import { tempDir, uniqueName } from '../support/fixtures.js'
 import { insertSimulated } from '../support/simulated.js'
+import { insertEvents } from '../support/event-rows.js'
 
 const DAY = 86_400_000
 const END_DAY = Math.floor(Date.now() / DAY)
@@ -27,6 +28,7 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
   let base = ''
   let browser: Browser
   let page: Page
+  let scoring: { scorecard: ReturnType<typeof loadScorecard>; publish: ScoreEvents['publish'] }
   const pageErrors: string[] = []
 
   const graphql = async (query: string, variables: Record<string, unknown> = {}) => {
@@ -48,6 +50,7 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     await scoreAccounts({ clickhouse, scorecard, publish: () => {}, now: () => now }, { all: true }, now, 'sweep', { live: true })
     const apiKeys = new ApiKeys(redis[0], uniqueName('keys'), new Map([['console', { secret, scopes: ['read'] }]]), 0)
     const scoreEvents = createScoreEvents({ publishClient: redis[1], subscribeClient: redis[2], channel: uniqueName('scores') })
+    scoring = { scorecard, publish: scoreEvents.publish }
     server = await createGraphQLServer({ apiKeys, clickhouse, scoreEvents, scorecard, logger: pino({ level: 'error' }) })
     base = await server.app.listen({ port: 0, host: '127.0.0.1' })
     browser = await launchChromium()
@@ -115,5 +118,31 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     await expect.poll(() => page.url()).toContain('order=SCORE%3AASC')
     const lowest = await graphql(`query($tier: String!) { accounts(filter: { tiers: [$tier] }, orderBy: { field: SCORE, direction: ASC }, first: 1) { edges { node { id } } } }`, { tier })
     await expect.poll(() => table.locator('tbody tr').first().getAttribute('data-account')).toBe(lowest.accounts.edges[0].node.id)
+  })
+
+  it('the account 360 shows the score, its components and the churn section, and a new score reaches the open page live', async () => {
+    const { accounts } = await graphql('{ accounts(filter: { tiers: ["Healthy"] }, orderBy: { field: SCORE, direction: DESC }, first: 1) { edges { node { id healthScore { score components { name } } } } } }')
+    const account = accounts.edges[0].node
+    await page.goto(`${base}/console/#/accounts?tier=Healthy&order=SCORE%3ADESC`)
+    await page.locator(`tr[data-account="${account.id}"] a`).click()
+    await page.getByRole('heading', { level: 1 }).filter({ hasText: 'Healthy' }).waitFor()
+    expect(page.url()).toContain(`id=${account.id}`)
+    const components = page.getByRole('table', { name: 'Score components' })
+    await expect.poll(() => components.locator('tbody tr').count()).toBe(account.healthScore.components.length)
+    await expect.poll(() => page.locator('[data-field=score]').textContent()).toBe(String(account.healthScore.score))
+    await page.getByRole('heading', { name: 'Churn risk' }).waitFor()
+    await page.screenshot({ path: path.join(SHOTS, 'account.png'), fullPage: true })
+
+    // Bad news arrives for the account and it is scored again: the open page shows the new score by itself.
+    const at = Date.now() - 30_000
+    await insertEvents(clickhouse, [
+      { event: 'nps_submitted', accountId: account.id, at, properties: { score: 0, comment: null, surveyId: null } },
+      ...[1, 2, 3].map((i) => ({ event: 'support_ticket_opened', accountId: account.id, at: at + i, properties: { ticketId: `live-${i}`, severity: 'P1', channel: 'EMAIL', category: null } })),
+    ])
+    await scoreAccounts({ clickhouse, scorecard: scoring.scorecard, publish: scoring.publish }, { accountIds: [account.id] }, Date.now(), 'event')
+    const { account: after } = await graphql(`{ account(id: "${account.id}") { healthScore { score } } }`)
+    expect(after.healthScore.score).not.toBe(account.healthScore.score)
+    await expect.poll(() => page.locator('[data-field=score]').textContent(), { timeout: 10_000 }).toBe(String(after.healthScore.score))
+    await page.getByText('updated live').waitFor()
   })
 })

@@ -121,7 +121,9 @@ function AccountTable({ page, next, paged }: { page: Connection<AccountRow>; nex
         <tbody>
           {page.edges.map(({ node: a }) => (
             <tr key={a.id} data-account={a.id}>
-              <th scope="row">{a.profile?.name ?? a.id}</th>
+              <th scope="row">
+                <a href={href('account', { id: a.id })}>{a.profile?.name ?? a.id}</a>
+              </th>
               <td>
                 <TierBadge tier={a.healthScore?.tier ?? null} />
               </td>
