@@ -5,13 +5,19 @@ import { KeyGate } from './components/key-gate.js'
 import { forgetKey, storedKey, storeKey, takeKeyFromLocation } from './key.js'
 import { AccountPage } from './pages/account.js'
 import { AccountsPage } from './pages/accounts.js'
+import { DriftPage } from './pages/drift.js'
+import { ModelPage } from './pages/model.js'
 import { PortfolioPage } from './pages/portfolio.js'
+import { TasksPage } from './pages/tasks.js'
 import { href, useRoute } from './route.js'
 import './style.css'
 
 const PAGES = [
   ['portfolio', 'Portfolio'],
   ['accounts', 'Accounts'],
+  ['tasks', 'Tasks'],
+  ['drift', 'Schema drift'],
+  ['model', 'Churn model'],
 ] as const
 
 function App() {
@@ -66,6 +72,12 @@ function App() {
       <main>
         {route.page === 'accounts' ? (
           <AccountsPage apiKey={key} params={route.params} onKeyProblem={onKeyProblem} />
+        ) : route.page === 'tasks' ? (
+          <TasksPage apiKey={key} params={route.params} onKeyProblem={onKeyProblem} />
+        ) : route.page === 'drift' ? (
+          <DriftPage apiKey={key} params={route.params} onKeyProblem={onKeyProblem} />
+        ) : route.page === 'model' ? (
+          <ModelPage apiKey={key} onKeyProblem={onKeyProblem} />
         ) : route.page === 'account' && route.params.get('id') ? (
           <AccountPage apiKey={key} id={route.params.get('id')!} onKeyProblem={onKeyProblem} />
         ) : (

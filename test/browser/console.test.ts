@@ -24,6 +24,7 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
   const clickhouse = createClickHouse({ dataDir: tempDir() })
   const redis = [new Redis(inject('redisUrl')), new Redis(inject('redisUrl')), new Redis(inject('redisUrl'))]
   const secret = 'console-reader-1'
+  const writer = 'console-writer-1'
   let server: GraphQLServer
   let base = ''
   let browser: Browser
@@ -48,7 +49,7 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     const now = Date.now() - 60_000
     for (const t of [now - 14 * DAY, now - 7 * DAY]) await scoreAccounts({ clickhouse, scorecard, publish: () => {}, now: () => t }, { all: true }, t, 'sweep')
     await scoreAccounts({ clickhouse, scorecard, publish: () => {}, now: () => now }, { all: true }, now, 'sweep', { live: true })
-    const apiKeys = new ApiKeys(redis[0], uniqueName('keys'), new Map([['console', { secret, scopes: ['read'] }]]), 0)
+    const apiKeys = new ApiKeys(redis[0], uniqueName('keys'), new Map([['console', { secret, scopes: ['read'] }], ['console-writer', { secret: writer, scopes: ['read', 'write'] }]]), 0)
     const scoreEvents = createScoreEvents({ publishClient: redis[1], subscribeClient: redis[2], channel: uniqueName('scores') })
     scoring = { scorecard, publish: scoreEvents.publish }
     server = await createGraphQLServer({ apiKeys, clickhouse, scoreEvents, scorecard, logger: pino({ level: 'error' }) })
@@ -144,5 +145,47 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     expect(after.healthScore.score).not.toBe(account.healthScore.score)
     await expect.poll(() => page.locator('[data-field=score]').textContent(), { timeout: 10_000 }).toBe(String(after.healthScore.score))
     await page.getByText('updated live').waitFor()
+  })
+
+  it('tasks: one owner\'s open tasks, completed from the page with a write key; a read-only key is told it may not', async () => {
+    const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
+    const task = (n: number, assignee: string) => ({
+      key: `at-risk/acct_t${n}/1/outreach/0`, rule_id: 'at-risk', task_id: 'outreach', occurrence: 0, account_id: `acct_t${n}`, title: `Reach out to customer ${n}`,
+      why: ['tier At-risk'], assignee, assignee_role: 'csm', status: 'open', opened_at: time(Date.now() - 3 * DAY), due_at: time(Date.now() - n * DAY + 2 * DAY),
+      escalations: '[]', updated_at: time(Date.now() - 3 * DAY),
+    })
+    await clickhouse.insert({ table: 'playbook_tasks', format: 'JSONEachRow', values: [task(1, 'csm_ana'), task(2, 'csm_ana'), task(3, 'csm_bo')] })
+    await page.goto(`${base}/console/#/tasks?assignee=csm_ana`)
+    const table = page.getByRole('table', { name: 'Open tasks' })
+    await table.waitFor()
+    expect(await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task')))).toEqual(['at-risk/acct_t2/1/outreach/0', 'at-risk/acct_t1/1/outreach/0'])
+    // The reader's key may look, not act.
+    await table.locator('tr[data-task="at-risk/acct_t1/1/outreach/0"]').getByRole('button', { name: 'Complete' }).click()
+    await page.getByRole('status').filter({ hasText: 'write scope' }).waitFor()
+    await page.screenshot({ path: path.join(SHOTS, 'tasks.png'), fullPage: true })
+    // Signed in with a write key (the link again), the same click completes it.
+    await page.goto(`${base}/console/#key=${encodeURIComponent(writer)}`)
+    await page.goto(`${base}/console/#/tasks?assignee=csm_ana`)
+    await table.locator('tr[data-task="at-risk/acct_t1/1/outreach/0"]').getByRole('button', { name: 'Complete' }).click()
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(1)
+    const { task: done } = await graphql('{ task(id: "at-risk/acct_t1/1/outreach/0") { status completedBy } }')
+    expect(done).toEqual({ status: 'DONE', completedBy: 'console-writer' })
+  })
+
+  it('schema drift lists a refused event\'s path and source; the model page says plainly that no model is trained', async () => {
+    const time = new Date(Date.now() - 60_000).toISOString().replace('T', ' ').replace('Z', '')
+    await clickhouse.insert({
+      table: 'schema_drift', format: 'JSONEachRow',
+      values: [{ time, subject: 'invoice_paid', version: 1, kind: 'type_mismatch', path: '$.amountCents', expected: 'long', actual: 'string', source: 'billing-service', sample: '{"amountCents":"<string>"}', count: 7 }],
+    })
+    await page.goto(`${base}/console/#/drift`)
+    const table = page.getByRole('table', { name: 'Refused events' })
+    await table.waitFor()
+    const row = table.locator('tr[data-path="$.amountCents"]')
+    await expect.poll(() => row.textContent()).toContain('billing-service')
+    expect(await row.textContent()).toContain('invoice_paid v1')
+    await page.screenshot({ path: path.join(SHOTS, 'drift.png'), fullPage: true })
+    await page.goto(`${base}/console/#/model`)
+    await page.getByText('No churn model has been trained yet').waitFor()
   })
 })
