@@ -21,7 +21,8 @@ export async function startPlaybooks(ctx: PlatformContext): Promise<ComponentSta
   const render = (alert: PlannedAlert) => (endpoint: DeliveryEndpoint, id: string) => {
     if (endpoint.kind === 'webhook') return webhookBody(alert, id)
     const accountId = alert.target.type === 'account' ? alert.target.accountId : null
-    const accountUrl = accountId && config.consoleUrl ? `${config.consoleUrl}/accounts/${encodeURIComponent(accountId)}` : null
+    // The console's account 360 (its routes live in the fragment, e.g. https://pulse.example.com/console/#/account?id=…).
+    const accountUrl = accountId && config.consoleUrl ? `${config.consoleUrl}/#/account?id=${encodeURIComponent(accountId)}` : null
     return slackMessage(alert, alert.context || accountUrl ? { score: null, previousScore: null, tier: null, previousTier: null, drivers: [], ...alert.context, accountUrl } : null)
   }
   const dispatcher = new ActionDispatcher({

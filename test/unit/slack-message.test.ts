@@ -19,14 +19,14 @@ const alert: PlannedAlert = {
 
 describe('Slack alert messages', () => {
   it('shows the account, why it fired, the score and tier change, the top drivers and a link', () => {
-    const m = slackMessage(alert, { score: 58, previousScore: 66, tier: 'At-risk', previousTier: 'Stable', drivers: ['usage.adoption: 6 of 20 seats active (30 %)', 'a', 'b', 'c'], accountUrl: 'https://pulse.example.com/accounts/acct_globex' })
+    const m = slackMessage(alert, { score: 58, previousScore: 66, tier: 'At-risk', previousTier: 'Stable', drivers: ['usage.adoption: 6 of 20 seats active (30 %)', 'a', 'b', 'c'], accountUrl: 'https://pulse.example.com/console/#/account?id=acct_globex' })
     expect(m.text).toBe(':warning: Health score dropped below 60 — account acct_globex')
     expect(m.blocks).toEqual([
       { type: 'header', text: { type: 'plain_text', text: 'Health score dropped below 60', emoji: true } },
       { type: 'section', text: { type: 'mrkdwn', text: ':warning: *Score below 60* on *account acct_globex*\n• score 58, below 60' } },
       { type: 'section', fields: [{ type: 'mrkdwn', text: '*Score*\n66 → 58' }, { type: 'mrkdwn', text: '*Tier*\nStable → At-risk' }] },
       { type: 'section', text: { type: 'mrkdwn', text: '*What pulls it down*\n• usage.adoption: 6 of 20 seats active (30 %)\n• a\n• b' } },
-      { type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open the account' }, url: 'https://pulse.example.com/accounts/acct_globex' }] },
+      { type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open the account' }, url: 'https://pulse.example.com/console/#/account?id=acct_globex' }] },
       { type: 'context', elements: [{ type: 'mrkdwn', text: 'For csm_ana (csm) · fired 2026-11-23T12:00:00.000Z · score-below-60/acct_globex/1' }] },
     ])
   })
