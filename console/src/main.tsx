@@ -81,7 +81,7 @@ function App() {
         ) : route.page === 'account' && route.params.get('id') ? (
           <AccountPage apiKey={key} id={route.params.get('id')!} onKeyProblem={onKeyProblem} />
         ) : (
-          <PortfolioPage apiKey={key} segment={route.params.get('segment')} onKeyProblem={onKeyProblem} />
+          <PortfolioPage apiKey={key} params={route.params} onKeyProblem={onKeyProblem} />
         )}
       </main>
     </>

@@ -88,7 +88,17 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     expect(shown).toEqual(portfolio.tiers.map((t: { tier: string; accounts: number }) => [t.tier, t.accounts]))
     expect(portfolio.tiers.length).toBeGreaterThan(1)
     await page.getByRole('img', { name: /Accounts per tier over time/ }).waitFor()
+    await page.getByRole('table', { name: 'Cohorts by signup month' }).waitFor()
     await page.screenshot({ path: path.join(SHOTS, 'portfolio.png'), fullPage: true })
+    // One segment: the picker puts it in the URL, and the tiers are that segment's.
+    const smb = (await graphql('{ portfolio(segment: "SMB") { tiers { tier accounts } } }')).portfolio.tiers
+    await page.getByLabel('Segment').selectOption('SMB')
+    await expect.poll(() => page.url()).toContain('segment=SMB')
+    await page.getByRole('heading', { name: 'Portfolio — SMB' }).waitFor()
+    await expect
+      .poll(() => table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-tier'), Number(r.querySelector('[data-field=accounts]')!.textContent!.replace(/,/g, ''))])))
+      .toEqual(smb.map((t: { tier: string; accounts: number }) => [t.tier, t.accounts]))
+    expect(smb.reduce((n: number, t: { accounts: number }) => n + t.accounts, 0)).toBeLessThan(portfolio.tiers.reduce((n: number, t: { accounts: number }) => n + t.accounts, 0))
   })
 
   it('filters the accounts table from the URL, pages through it with the API\'s cursors, and clicking a tier on the portfolio opens it filtered', async () => {

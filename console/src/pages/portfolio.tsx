@@ -3,6 +3,7 @@ import { Failure, Loading, TierBadge } from '../components/states.js'
 import { TierTrendChart, type TierPoint } from '../components/tier-trend-chart.js'
 import { money, percent, signed } from '../format.js'
 import { href } from '../route.js'
+import { useSubscription } from '../live.js'
 import { useQuery } from '../use-query.js'
 
 const QUERY = `query Portfolio($segment: String, $from: DateTimeISO) {
@@ -12,6 +13,7 @@ const QUERY = `query Portfolio($segment: String, $from: DateTimeISO) {
     tierTrend(resolution: WEEK) { at tier accounts }
     risk { revenueAtRiskCents mrrCents forecastNetRetention horizonDays }
     kpis { nps npsResponses csatAverage timeToValueDays adoptionRate expansionRate netRevenueRetention taskCompletionRate playbookAdherence }
+    cohorts { month accounts active averageHealth retained }
   }
 }`
 
@@ -23,8 +25,15 @@ interface PortfolioData {
     tierTrend: TierPoint[]
     risk: { revenueAtRiskCents: number; mrrCents: number; forecastNetRetention: number | null; horizonDays: number } | null
     kpis: Record<string, number | null>
+    cohorts: { month: string; accounts: number; active: number; averageHealth: number | null; retained: number }[]
   }
 }
+
+const PERIODS: [string, string][] = [
+  ['30', 'last 30 days'],
+  ['90', 'last 90 days'],
+  ['365', 'last 12 months'],
+]
 
 // The metric sheet's default targets (../shared/domain/004; `pulse report metrics` takes others).
 const KPIS: { key: string; label: string; show: (v: number | null) => string; target?: { above?: number; below?: number; text: string } }[] = [
@@ -44,15 +53,46 @@ function status(v: number | null, t?: { above?: number; below?: number }): strin
   return (t.above !== undefined ? v > t.above : v < t.below!) ? 'met' : 'missed'
 }
 
-export function PortfolioPage({ apiKey, segment, onKeyProblem }: { apiKey: string; segment: string | null; onKeyProblem: () => void }) {
-  const q = useQuery<PortfolioData>(apiKey, QUERY, { segment })
+export function PortfolioPage({ apiKey, params, onKeyProblem }: { apiKey: string; params: URLSearchParams; onKeyProblem: () => void }) {
+  const segment = params.get('segment')
+  const days = PERIODS.some(([d]) => d === params.get('days')) ? params.get('days')! : '30'
+  // The period starts at a whole day, so the query (and its cached answer) is the same all day.
+  const from = new Date(Math.floor(Date.now() / 86_400_000 - Number(days)) * 86_400_000).toISOString()
+  const q = useQuery<PortfolioData>(apiKey, QUERY, { segment, from })
+  // Tiers move as accounts are scored: re-read the portfolio when one does (at most every few seconds).
+  useSubscription(apiKey, 'subscription { tierChanged { accountId } }', {}, throttle(q.reload, 5000))
+  const pickers = (
+    <form class="filters" aria-label="Portfolio view">
+      <label>
+        Segment
+        <select value={segment ?? ''} onChange={(e) => (location.hash = href('portfolio', { segment: (e.target as HTMLSelectElement).value, days }))}>
+          <option value="">All</option>
+          {['ENTERPRISE', 'MID_MARKET', 'SMB'].map((v) => (
+            <option key={v}>{v}</option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Period
+        <select value={days} onChange={(e) => (location.hash = href('portfolio', { segment, days: (e.target as HTMLSelectElement).value }))}>
+          {PERIODS.map(([d, label]) => (
+            <option key={d} value={d}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </label>
+    </form>
+  )
   if (q.status === 'loading') return <Loading what="the portfolio" />
   if (q.status === 'error') return <Failure error={q.error} retry={q.reload} onKeyProblem={onKeyProblem} />
   const p = q.data.portfolio
+  const period = PERIODS.find(([d]) => d === days)![1]
   const total = p.tiers.reduce((n, t) => n + t.accounts, 0)
   return (
     <section aria-labelledby="portfolio-title">
       <h1 id="portfolio-title">Portfolio{segment ? ` — ${segment}` : ''}</h1>
+      {pickers}
       <p class="muted">
         {total.toLocaleString()} scored accounts; change since {p.from.slice(0, 10)}.
       </p>
@@ -92,7 +132,7 @@ export function PortfolioPage({ apiKey, segment, onKeyProblem }: { apiKey: strin
       )}
       <h2>Tiers over time</h2>
       {p.tierTrend.length ? <TierTrendChart points={p.tierTrend} tiers={p.tiers.map((t) => t.tier)} /> : <p class="muted">No scores in the period yet.</p>}
-      <h2>KPIs, last 30 days</h2>
+      <h2>KPIs, {period}</h2>
       <table class="data" aria-label="KPIs against targets">
         <thead>
           <tr>
@@ -113,6 +153,40 @@ export function PortfolioPage({ apiKey, segment, onKeyProblem }: { apiKey: strin
           ))}
         </tbody>
       </table>
+      <h2>Cohorts by signup month</h2>
+      <table class="data dense" aria-label="Cohorts by signup month">
+        <thead>
+          <tr>
+            <th scope="col">Signed up</th>
+            <th scope="col" class="num">Accounts</th>
+            <th scope="col" class="num">Still active</th>
+            <th scope="col" class="num">Retained</th>
+            <th scope="col" class="num">Average health</th>
+          </tr>
+        </thead>
+        <tbody>
+          {p.cohorts.map((c) => (
+            <tr key={c.month}>
+              <th scope="row">{c.month}</th>
+              <td class="num">{c.accounts}</td>
+              <td class="num">{c.active}</td>
+              <td class="num">{percent(c.retained)}</td>
+              <td class="num">{c.averageHealth == null ? '—' : c.averageHealth.toFixed(0)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </section>
   )
+}
+
+/** `fn` at most once per `ms`, the last call of a burst included. */
+function throttle(fn: () => void, ms: number): () => void {
+  let timer: ReturnType<typeof setTimeout> | null = null
+  return () => {
+    timer ??= setTimeout(() => {
+      timer = null
+      fn()
+    }, ms)
+  }
 }

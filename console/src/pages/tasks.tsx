@@ -4,6 +4,7 @@ import { graphql, KeyRefusedError, type Connection } from '../api.js'
 import { Empty, Failure, Loading } from '../components/states.js'
 import { day } from '../format.js'
 import { href } from '../route.js'
+import { useSubscription } from '../live.js'
 import { useQuery } from '../use-query.js'
 
 const QUERY = `query Tasks($filter: TaskFilter, $after: String) {
@@ -37,6 +38,8 @@ export function TasksPage({ apiKey, params, onKeyProblem }: { apiKey: string; pa
   const filter = { statuses: ['OPEN'], assignees: assignee ? [assignee] : null, overdue: overdue || null }
   const q = useQuery<{ tasks: Connection<TaskRow> }>(apiKey, QUERY, { filter, after: params.get('after') })
   const [message, setMessage] = useState<string | null>(null)
+  // A playbook opens (or escalates) a task for this owner: it appears without a reload.
+  useSubscription(apiKey, 'subscription($assignee: String) { taskCreated(assignee: $assignee) { id } }', { assignee }, () => q.reload())
   const act = async (what: string, query: string, variables: Record<string, unknown>) => {
     try {
       await graphql(apiKey, query, variables)
