@@ -175,6 +175,7 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     await page.screenshot({ path: path.join(SHOTS, 'tasks.png'), fullPage: true })
     // Signed in with a write key (the link again), the same click completes it.
     await page.goto(`${base}/console/#key=${encodeURIComponent(writer)}`)
+    await page.getByRole('heading', { name: 'Portfolio' }).waitFor()
     await page.goto(`${base}/console/#/tasks?assignee=csm_ana`)
     await table.locator('tr[data-task="at-risk/acct_t1/1/outreach/0"]').getByRole('button', { name: 'Complete' }).click()
     await expect.poll(() => table.locator('tbody tr').count()).toBe(1)

@@ -16,6 +16,7 @@ import { pino } from 'pino'
 import { startPlatform, type Platform } from '../../platform/index.js'
 import { verifySignature } from '../../processors/playbooks/index.js'
 import { eventually, tempDir, uniqueName } from '../support/fixtures.js'
+import { launchChromium } from '../support/browser.js'
 
 const API_KEY = 'e2e-secret-key'
 const HOOK_SECRET = 'whsec_e2e'
@@ -726,5 +727,51 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     expect((await fetch(`${platform.endpoints.gateway}/v2/track`, { method: 'POST' })).status).toBe(404)
 
     expect((await track(ok)).status).toBe(202)
+  })
+
+  it('the console: events sent through the gateway change the open account\'s score on screen within seconds', async () => {
+    // An account of its own: a profile and a few days of use, scored through the pipeline.
+    const accountId = uniqueName('acct_console')
+    const start = Date.now()
+    const today = Math.floor(start / 86_400_000)
+    const sent = [
+      { event: 'account_updated', properties: { name: 'Console Corp', segment: 'SMB', industry: null, csmId: 'csm_7', signupDate: today - 90, country: 'DE' } },
+      { event: 'subscription_updated', properties: { plan: 'pro', mrrCents: 50_000, currency: 'EUR', termMonths: 12, renewalDate: today + 200, autoRenew: true, status: 'ACTIVE', previousMrrCents: null } },
+      { event: 'seats_updated', properties: { seatsPurchased: 10, seatsActive: 8, previousSeatsPurchased: null, previousSeatsActive: null } },
+      { event: 'invoice_paid', properties: { invoiceId: 'in_console', amountCents: 50_000, currency: 'EUR', dueDate: null, daysLate: 0 } },
+      ...[1, 2, 3, 4, 5].map((d) => ({ event: 'user_login', userId: `u_${d}`, properties: { method: 'SSO', mfa: true }, daysAgo: d })),
+    ]
+    for (const [i, e] of sent.entries()) {
+      const { daysAgo = 0, ...event } = e as typeof e & { daysAgo?: number }
+      expect((await track({ ...event, messageId: crypto.randomUUID(), accountId, timestamp: new Date(start - daysAgo * 86_400_000 - 60_000 + i).toISOString() })).status).toBe(202)
+    }
+    await eventually('the console account scored', async () => (await graphql(`query($id: ID!) { account(id: $id) { healthScore { score } } }`, { id: accountId })).data?.account?.healthScore?.score ?? undefined)
+    const browser = await launchChromium()
+    try {
+      const page = await browser.newPage()
+      // The link pulse dev prints: the console with the key in its fragment.
+      await page.goto(`${platform.endpoints.console}#key=${encodeURIComponent(API_KEY)}`)
+      await page.getByRole('heading', { name: 'Portfolio' }).waitFor()
+      await page.goto(`${platform.endpoints.console}#/account?id=${encodeURIComponent(accountId)}`)
+      const score = page.locator('[data-field=score]')
+      await score.waitFor()
+      const before = (await graphql(`query($id: ID!) { account(id: $id) { healthScore { score } } }`, { id: accountId })).data.account.healthScore.score
+      await expect.poll(() => score.textContent()).toBe(String(before))
+      const now = Date.now()
+      const bad = [
+        { event: 'nps_submitted', properties: { score: 0, comment: 'unusable', surveyId: null } },
+        ...[1, 2, 3].map((i) => ({ event: 'support_ticket_opened', properties: { ticketId: `console-${i}`, severity: 'P1', channel: 'EMAIL', category: null } })),
+      ]
+      for (const [i, e] of bad.entries()) {
+        expect((await track({ ...e, messageId: crypto.randomUUID(), accountId, timestamp: new Date(now - 10_000 + i).toISOString() })).status).toBe(202)
+      }
+      // Gateway → Kafka → ClickHouse → scoring → pub/sub → the page's subscription → the page reads again.
+      await expect.poll(() => score.textContent(), { timeout: 30_000 }).not.toBe(String(before))
+      const after = (await graphql(`query($id: ID!) { account(id: $id) { healthScore { score } } }`, { id: accountId })).data.account.healthScore.score
+      await expect.poll(() => score.textContent(), { timeout: 10_000 }).toBe(String(after))
+      expect(after).toBeLessThan(before)
+    } finally {
+      await browser.close()
+    }
   })
 })
