@@ -75,7 +75,7 @@ export interface PulseConfig {
   /**
    * Where the gateway reads a Segment message's account when it has no `context.groupId`: dot paths into the
    * message (under properties, traits or context), tried in order.
-   * @defaultValue DEFAULT_ACCOUNT_PATHS: properties.accountId, then traits.accountId
+   * @defaultValue DEFAULT_ACCOUNT_PATHS: properties.accountId, traits.accountId, then context.traits.accountId
    */
   segmentAccountPaths: string[]
 }

@@ -16,7 +16,7 @@ export type SegmentType = (typeof SEGMENT_TYPES)[number]
 export const MAX_MESSAGE_BYTES = 32 * 1024
 
 /** The account when `context.groupId` is absent: these dot paths into the message, tried in order. */
-export const DEFAULT_ACCOUNT_PATHS = ['properties.accountId', 'traits.accountId']
+export const DEFAULT_ACCOUNT_PATHS = ['properties.accountId', 'traits.accountId', 'context.traits.accountId']
 
 export type SegmentError = 'invalid_envelope' | 'unmapped_account' | 'unsupported_type' | 'message_too_large'
 
@@ -158,8 +158,14 @@ export function translateSegment(raw: unknown, opts: TranslateOptions): Translat
     if (typeof m.event !== 'string' || !m.event) return no('invalid_envelope', 'event', 'the name of a catalog event', typeName(m.event), 'a track call needs "event": the name of a catalog event')
     properties = from?.[0] === 'properties' ? without(m.properties, from.slice(1)) : m.properties
   } else {
-    const traits = (from?.[0] === 'traits' ? without(m.traits, from.slice(1)) : m.traits) ?? {}
-    if (!isObject(traits)) return no('invalid_envelope', 'traits', 'a JSON object', typeName(traits), `"traits" must be a JSON object, got ${typeName(traits)}`)
+    const sent = (from?.[0] === 'traits' ? without(m.traits, from.slice(1)) : m.traits) ?? {}
+    if (!isObject(sent)) return no('invalid_envelope', 'traits', 'a JSON object', typeName(sent), `"traits" must be a JSON object, got ${typeName(sent)}`)
+    let traits = sent
+    // RudderStack's libraries send an identify call's traits as context.traits; Segment's top-level traits win.
+    if (t === 'identify' && isObject(context?.traits)) {
+      const fromContext = from?.[0] === 'context' && from[1] === 'traits' ? (without(context.traits, from.slice(2)) as Record<string, unknown>) : context.traits
+      traits = { ...fromContext, ...traits }
+    }
     if (t === 'identify') properties = identifyTraits(traits)
     else {
       const mapped = groupTraits(traits)

@@ -57,7 +57,7 @@ describe("Segment's message shape read as Pulse's envelope", () => {
     expect(translateSegment(nested, custom)).toMatchObject({ ok: true, body: { accountId: '42', properties: { feature: 'x', company: { name: 'Acme' } } } })
     const missing = translateSegment({ ...noGroup, properties: { feature: 'x' } }, opts)
     expect(missing).toMatchObject({ ok: false, error: 'unmapped_account', subject: 'feature_used', messageId: 'node-next-1-abc', path: 'context.groupId' })
-    expect(!missing.ok && missing.message).toContain('context.groupId, properties.accountId, traits.accountId (PULSE_SEGMENT_ACCOUNT_PATH)')
+    expect(!missing.ok && missing.message).toContain('context.groupId, properties.accountId, traits.accountId, context.traits.accountId (PULSE_SEGMENT_ACCOUNT_PATH)')
     // A batch's context applies to its messages.
     expect(translateSegment({ ...noGroup, properties: {} }, { ...opts, batchContext: { groupId: 'acct_b' } })).toMatchObject({ ok: true, body: { accountId: 'acct_b' } })
   })
@@ -108,6 +108,9 @@ describe("Segment's message shape read as Pulse's envelope", () => {
     })
     const t = translateSegment({ type: 'identify', userId: 'u1', traits: { email: 'a@b.c', accountId: 'acct_3' } }, opts)
     expect(t).toMatchObject({ ok: true, body: { event: 'user_identified', accountId: 'acct_3', userId: 'u1', properties: { email: 'a@b.c', otherTraits: {} } } })
+    // RudderStack's libraries send identify traits as context.traits.
+    const rudder = translateSegment({ type: 'identify', userId: 'u1', anonymousId: null, context: { groupId: 'acct_4', traits: { email: 'r@b.c', plan: 'pro' } } }, opts)
+    expect(rudder).toMatchObject({ ok: true, body: { accountId: 'acct_4', properties: { email: 'r@b.c', otherTraits: { plan: 'pro' } } } })
     expect(groupTraits({ name: 'A', segment: 3 }).properties).toEqual({ name: 'A', segment: 3 })
     expect(days('2026-01-02')).toBe(20455)
     expect(days(1_767_312_000_000)).toBe(20455)
