@@ -89,7 +89,8 @@ export function translateSegment(raw: unknown, opts: TranslateOptions): Translat
   const subject = subjectOf(t, m)
   const no = (error: SegmentError, path: string, expected: string, actual: string, message: string) => refuse(subject, messageId, error, path, expected, actual, message, t)
 
-  if (opts.checkSize) {
+  // Measured exactly only when a cheap upper bound says it might be too large: nearly no message is.
+  if (opts.checkSize && jsonBytesAtMost(m, MAX_MESSAGE_BYTES) === undefined) {
     const bytes = Buffer.byteLength(JSON.stringify(m))
     if (bytes > MAX_MESSAGE_BYTES) return no('message_too_large', '', `at most ${MAX_MESSAGE_BYTES} bytes`, `${bytes} bytes`, `the message is ${bytes} bytes of JSON; Segment's limit, which Pulse keeps, is 32 KB per message`)
   }
@@ -236,6 +237,28 @@ function derivedMessageId(m: Record<string, unknown>): string {
   const { sentAt: _s, _metadata: _m, ...rest } = m
   const h = crypto.createHash('sha256').update(JSON.stringify(rest)).digest('hex')
   return `seg-${h.slice(0, 32)}`
+}
+
+/**
+ * An upper bound of `value`'s size as UTF-8 JSON (every character counted as 3 bytes, every escape as 6 would
+ * be over), or undefined as soon as it passes `budget`. Walks without building the JSON text.
+ */
+export function jsonBytesAtMost(value: unknown, budget: number): number | undefined {
+  let total = 0
+  const walk = (v: unknown): boolean => {
+    if (typeof v === 'string') total += v.length * 6 + 2
+    else if (typeof v === 'number') total += 24
+    else if (typeof v === 'boolean' || v === null) total += 5
+    else if (Array.isArray(v)) {
+      total += 2
+      for (const x of v) if (!walk(x) || (total += 1) > budget) return false
+    } else if (typeof v === 'object') {
+      total += 2
+      for (const k in v) if ((total += k.length * 6 + 4) > budget || !walk((v as Record<string, unknown>)[k])) return false
+    }
+    return total <= budget
+  }
+  return walk(value) ? total : undefined
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { readAuthorization, writeKeyBasic } from '../../runtime/auth/index.js'
-import { DEFAULT_ACCOUNT_PATHS, isSegmentMessage, translateSegment, type TranslateOptions } from '../../gateway/segment/message.js'
+import { DEFAULT_ACCOUNT_PATHS, isSegmentMessage, jsonBytesAtMost, translateSegment, type TranslateOptions } from '../../gateway/segment/message.js'
 import { days, groupTraits, identifyTraits } from '../../gateway/segment/traits.js'
 import { parseTrackRequest } from '../../gateway/track-request.js'
 
@@ -85,6 +85,12 @@ describe("Segment's message shape read as Pulse's envelope", () => {
     const big = { ...nodeTrack, properties: { feature: 'x'.repeat(33_000) } }
     expect(translateSegment(big, { ...opts, checkSize: true })).toMatchObject({ ok: false, error: 'message_too_large' })
     expect(translateSegment(nodeTrack, { ...opts, checkSize: true }).ok).toBe(true)
+    // The cheap bound is never under the real size, so nothing over 32 KB slips through unmeasured.
+    for (const v of [nodeTrack, { s: 'é'.repeat(100), n: [1, 2.5, null, true], u: '\u0001\ud83d\ude00' }, big]) {
+      const bound = jsonBytesAtMost(v, 1 << 30)!
+      expect(bound).toBeGreaterThanOrEqual(Buffer.byteLength(JSON.stringify(v)))
+    }
+    expect(jsonBytesAtMost(big, 32 * 1024)).toBeUndefined()
   })
 
   it('gives a message without messageId one derived from its content, the same on a retry', () => {
