@@ -2,8 +2,11 @@
 // @segment/analytics-node sends: type, context.groupId, integrations, _metadata, writeKey and sentAt, Basic auth
 // with the write key) against Pulse-shaped batches of the same events, in the same run, on the same `pulse dev`.
 // Rounds alternate A B B A … so that a machine getting slower or faster during the run weighs on both alike.
+// Beside throughput (which a busy machine moves by ±15% from round to round), the Pulse process's own CPU time per
+// accepted event (utime + stime from /proc, Linux only), which other load on the machine hardly moves.
 // Run: node --import tsx bench/gateway-segment.ts [seconds per round=5] [rounds per shape=4] [connections=8]
-// BENCH_COMPONENTS (default registry,gateway: what a gateway-only process serves) picks what `pulse dev` runs.
+// BENCH_COMPONENTS (default registry,gateway: what a gateway-only process serves) picks what `pulse dev` runs;
+// BENCH_CPU_PROF=DIR writes a V8 CPU profile of the Pulse process there (bench/profile-summary.ts reads it).
 import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -21,7 +24,8 @@ const components = process.env.BENCH_COMPONENTS ?? 'registry,gateway'
 
 const PULSE_BIN = fileURLToPath(new URL('../bin/pulse.mjs', import.meta.url))
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-bench-'))
-const child = spawn(process.execPath, [PULSE_BIN, 'dev'], {
+const profileFlags = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+const child = spawn(process.execPath, [...profileFlags, PULSE_BIN, 'dev'], {
   env: { ...process.env, PULSE_DATA_DIR: dataDir, PULSE_API_KEYS: `bench:${KEY}:track+read+admin`, PULSE_COMPONENTS: components, PULSE_GATEWAY_PORT: '0', PULSE_REGISTRY_PORT: '0', PULSE_GRAPHQL_PORT: '0', PULSE_LOG_LEVEL: 'warn', PULSE_RATE_LIMIT: '1000000/1s' },
   stdio: ['ignore', 'pipe', 'inherit'],
 })
@@ -72,15 +76,27 @@ for (const [shape, s] of Object.entries(shapes)) {
   if (res.status !== 200 || body.accepted !== BATCH) throw new Error(`${shape} batch not accepted whole: ${res.status} ${JSON.stringify(body).slice(0, 400)}`)
 }
 
+/** CPU seconds the Pulse process (not its Kafka or Redis children) has used so far; NaN off Linux. */
+function cpuSeconds(): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return Number.NaN
+  }
+}
+
 async function round(shape: Shape) {
   const s = shapes[shape]
+  const cpu0 = cpuSeconds()
   const r = await autocannon({
     url: `${gateway}/v1/batch`,
     connections,
     duration: seconds,
     requests: [{ method: 'POST', headers: { 'content-type': 'application/json', authorization: s.authorization }, setupRequest: (req: any) => ({ ...req, body: s.body() }) }],
   })
-  return { eventsPerSec: (r['2xx'] * BATCH) / r.duration, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx }
+  const cpuUsPerEvent = ((cpuSeconds() - cpu0) * 1e6) / (r['2xx'] * BATCH)
+  return { eventsPerSec: (r['2xx'] * BATCH) / r.duration, cpuUsPerEvent, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx }
 }
 
 const order: Shape[] = []
@@ -95,6 +111,7 @@ fs.rmSync(dataDir, { recursive: true, force: true })
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
 const summary = (shape: Shape) => ({
   eventsPerSec: mean(results[shape].map((r) => r.eventsPerSec)),
+  cpuUsPerEvent: mean(results[shape].map((r) => r.cpuUsPerEvent)),
   p50: mean(results[shape].map((r) => r.p50)),
   p99: mean(results[shape].map((r) => r.p99)),
   non2xx: results[shape].reduce((n, r) => n + r.non2xx, 0),
@@ -106,8 +123,8 @@ const segment = summary('segment')
 const pairs = results.pulse.map((p, i) => results.segment[i].eventsPerSec / p.eventsPerSec).sort((a, b) => a - b)
 const median = pairs.length % 2 ? pairs[(pairs.length - 1) / 2] : (pairs[pairs.length / 2 - 1] + pairs[pairs.length / 2]) / 2
 
-console.log(`| shape (/v1/batch, ${BATCH}-event batches, ${connections} connections, ${rounds} × ${seconds} s each, components: ${components}) | events/s (mean) | per round | p50 / p99 ms | non-2xx |
-| --- | ---: | --- | ---: | ---: |
-| Pulse envelope, Bearer | ${Math.round(pulse.eventsPerSec)} | ${pulse.rounds} | ${pulse.p50.toFixed(0)} / ${pulse.p99.toFixed(0)} | ${pulse.non2xx} |
-| Segment messages (analytics-node's shape), Basic write key | ${Math.round(segment.eventsPerSec)} | ${segment.rounds} | ${segment.p50.toFixed(0)} / ${segment.p99.toFixed(0)} | ${segment.non2xx} |
-| Segment / Pulse (means; median of round pairs) | ${(segment.eventsPerSec / pulse.eventsPerSec).toFixed(3)}; ${median.toFixed(3)} | | | |`)
+console.log(`| shape (/v1/batch, ${BATCH}-event batches, ${connections} connections, ${rounds} × ${seconds} s each, components: ${components}) | events/s (mean) | per round | Pulse CPU µs per event | p50 / p99 ms | non-2xx |
+| --- | ---: | --- | ---: | ---: | ---: |
+| Pulse envelope, Bearer | ${Math.round(pulse.eventsPerSec)} | ${pulse.rounds} | ${pulse.cpuUsPerEvent.toFixed(1)} | ${pulse.p50.toFixed(0)} / ${pulse.p99.toFixed(0)} | ${pulse.non2xx} |
+| Segment messages (analytics-node's shape), Basic write key | ${Math.round(segment.eventsPerSec)} | ${segment.rounds} | ${segment.cpuUsPerEvent.toFixed(1)} | ${segment.p50.toFixed(0)} / ${segment.p99.toFixed(0)} | ${segment.non2xx} |
+| Segment / Pulse | throughput ${(segment.eventsPerSec / pulse.eventsPerSec).toFixed(3)} (means), ${median.toFixed(3)} (median of round pairs) | | CPU per event ${(segment.cpuUsPerEvent / pulse.cpuUsPerEvent).toFixed(3)} | | |`)

@@ -249,7 +249,7 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
     await Promise.all([deps.messageIds?.markDone(done), deps.messageIds?.release(released)])
     if (deps.metrics) {
       results.forEach((r, i) => count(deps.metrics!, r, translations?.[i]?.ok === false ? undefined : bodies[i]))
-      if (translations) results.forEach((r, i) => countSegment(deps.metrics!, r, translations![i], key.name))
+      if (translations) countSegment(deps.metrics, results, translations, key.name)
     }
     if (deps.drift) {
       results.forEach((r, i) => {
@@ -422,13 +422,24 @@ function count(metrics: GatewayMetrics, r: EventResult, body: unknown): void {
   else metrics.rejected.inc({ subject, kind: r.error })
 }
 
-/** Every Segment message by API key (its source), call type and outcome: what its libraries never show their producers. */
-function countSegment(metrics: GatewayMetrics, r: EventResult, t: Translation | undefined, source: string): void {
-  if (!t) return
-  const type = (SEGMENT_TYPES as readonly string[]).includes(t.type) ? t.type : '(unknown)'
-  const outcome = r.status === 'accepted' && r.duplicate ? 'duplicate' : r.status
-  const reason = r.status === 'rejected' ? (r.error === 'schema_violation' ? (r.violations[0]?.kind ?? r.error) : r.error) : r.status === 'failed' ? r.error : ''
-  metrics.segmentMessages.inc({ source, type, outcome, reason })
+/**
+ * Every Segment message by API key (its source), call type and outcome: what its libraries never show their
+ * producers. Counted per batch, one increment per distinct label set (labels cost more than the count).
+ */
+function countSegment(metrics: GatewayMetrics, results: EventResult[], translations: (Translation | undefined)[], source: string): void {
+  const counts = new Map<string, { type: string; outcome: string; reason: string; n: number }>()
+  results.forEach((r, i) => {
+    const t = translations[i]
+    if (!t) return
+    const type = (SEGMENT_TYPES as readonly string[]).includes(t.type) ? t.type : '(unknown)'
+    const outcome = r.status === 'accepted' && r.duplicate ? 'duplicate' : r.status
+    const reason = r.status === 'rejected' ? (r.error === 'schema_violation' ? (r.violations[0]?.kind ?? r.error) : r.error) : r.status === 'failed' ? r.error : ''
+    const id = `${type}\n${outcome}\n${reason}`
+    const c = counts.get(id)
+    if (c) c.n++
+    else counts.set(id, { type, outcome, reason, n: 1 })
+  })
+  for (const c of counts.values()) metrics.segmentMessages.inc({ source, type: c.type, outcome: c.outcome, reason: c.reason }, c.n)
 }
 
 function reportDrift(drift: DriftCollector, r: Extract<EventResult, { status: 'rejected' }>, body: unknown, source: string): void {

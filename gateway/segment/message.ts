@@ -87,29 +87,29 @@ export function translateSegment(raw: unknown, opts: TranslateOptions): Translat
   }
   const t = type as SegmentType
   const subject = subjectOf(t, m)
-  const no = (error: SegmentError, path: string, expected: string, actual: string, message: string) => refuse(subject, messageId, error, path, expected, actual, message, t)
+  const who: Who = { subject, messageId, type: t }
 
   // Measured exactly only when a cheap upper bound says it might be too large: nearly no message is.
   if (opts.checkSize && jsonBytesAtMost(m, MAX_MESSAGE_BYTES) === undefined) {
     const bytes = Buffer.byteLength(JSON.stringify(m))
-    if (bytes > MAX_MESSAGE_BYTES) return no('message_too_large', '', `at most ${MAX_MESSAGE_BYTES} bytes`, `${bytes} bytes`, `the message is ${bytes} bytes of JSON; Segment's limit, which Pulse keeps, is 32 KB per message`)
+    if (bytes > MAX_MESSAGE_BYTES) return no(who, 'message_too_large', '', `at most ${MAX_MESSAGE_BYTES} bytes`, `${bytes} bytes`, `the message is ${bytes} bytes of JSON; Segment's limit, which Pulse keeps, is 32 KB per message`)
   }
   if (t === 'page' || t === 'screen' || t === 'alias') {
-    return no('unsupported_type', 'type', 'track | identify | group', t, `Pulse stores no ${t} calls: the event catalog has no event for them (it tracks accounts' use of the product, not views or identity merges); the call is refused and counted, not silently dropped`)
+    return no(who, 'unsupported_type', 'type', 'track | identify | group', t, `Pulse stores no ${t} calls: the event catalog has no event for them (it tracks accounts' use of the product, not views or identity merges); the call is refused and counted, not silently dropped`)
   }
   if (m.messageId !== undefined && m.messageId !== null && messageId === undefined) {
-    return no('invalid_envelope', 'messageId', 'a non-empty string', typeName(m.messageId), `"messageId" must be a non-empty string, got ${typeName(m.messageId)}`)
+    return no(who, 'invalid_envelope', 'messageId', 'a non-empty string', typeName(m.messageId), `"messageId" must be a non-empty string, got ${typeName(m.messageId)}`)
   }
   const userId = id(m.userId)
   const anonymousId = id(m.anonymousId)
   if (userId === undefined && anonymousId === undefined) {
-    return no('invalid_envelope', 'userId', 'userId or anonymousId', 'missing', 'a message needs a userId or an anonymousId (Segment\'s no_user_anon_id)')
+    return no(who, 'invalid_envelope', 'userId', 'userId or anonymousId', 'missing', 'a message needs a userId or an anonymousId (Segment\'s no_user_anon_id)')
   }
   if (t === 'identify' && userId === undefined) {
-    return no('invalid_envelope', 'userId', 'a userId', 'missing', 'an identify call needs a userId: Pulse keeps traits per known user, and an anonymousId names none')
+    return no(who, 'invalid_envelope', 'userId', 'a userId', 'missing', 'an identify call needs a userId: Pulse keeps traits per known user, and an anonymousId names none')
   }
   if (m.context !== undefined && m.context !== null && !isObject(m.context)) {
-    return no('invalid_envelope', 'context', 'a JSON object', typeName(m.context), `"context" must be a JSON object, got ${typeName(m.context)}`)
+    return no(who, 'invalid_envelope', 'context', 'a JSON object', typeName(m.context), `"context" must be a JSON object, got ${typeName(m.context)}`)
   }
 
   // Segment's clock correction: timestamp = receivedAt − (sentAt − originalTimestamp), so a producer's skewed clock
@@ -121,7 +121,7 @@ export function translateSegment(raw: unknown, opts: TranslateOptions): Translat
     if (v === undefined || v === null) continue
     const parsed = typeof v === 'string' ? parseTimestamp(v) : undefined
     if (parsed === undefined) {
-      return no('invalid_envelope', field, 'an RFC 3339 date-time', typeof v === 'string' ? `string ${JSON.stringify(v.slice(0, 40))}` : typeName(v), `"${field}" must be an RFC 3339 date-time (ISO-8601 with seconds and a zone), got ${JSON.stringify(v)}`)
+      return no(who, 'invalid_envelope', field, 'an RFC 3339 date-time', typeof v === 'string' ? `string ${JSON.stringify(v.slice(0, 40))}` : typeName(v), `"${field}" must be an RFC 3339 date-time (ISO-8601 with seconds and a zone), got ${JSON.stringify(v)}`)
     }
     stamps[field] = parsed
   }
@@ -135,7 +135,7 @@ export function translateSegment(raw: unknown, opts: TranslateOptions): Translat
   let from: readonly string[] | undefined
   if (t === 'group') {
     accountId = id(m.groupId)
-    if (accountId === undefined) return no('invalid_envelope', 'groupId', 'the account id', 'missing', 'a group call needs a groupId: the account whose traits these are')
+    if (accountId === undefined) return no(who, 'invalid_envelope', 'groupId', 'the account id', 'missing', 'a group call needs a groupId: the account whose traits these are')
   } else {
     accountId = id(context?.groupId) ?? id(opts.batchContext?.groupId)
     if (accountId === undefined) {
@@ -149,18 +149,18 @@ export function translateSegment(raw: unknown, opts: TranslateOptions): Translat
     }
     if (accountId === undefined) {
       const where = ['context.groupId', ...opts.accountPaths.map((p) => p.join('.'))].join(', ')
-      return no('unmapped_account', 'context.groupId', `the account id in ${where}`, 'missing', `no account for this ${t} call: Pulse reads it from ${where} (PULSE_SEGMENT_ACCOUNT_PATH); send the account as context.groupId`)
+      return no(who, 'unmapped_account', 'context.groupId', `the account id in ${where}`, 'missing', `no account for this ${t} call: Pulse reads it from ${where} (PULSE_SEGMENT_ACCOUNT_PATH); send the account as context.groupId`)
     }
   }
 
   let properties: unknown
   let warnings: Violation[] | undefined
   if (t === 'track') {
-    if (typeof m.event !== 'string' || !m.event) return no('invalid_envelope', 'event', 'the name of a catalog event', typeName(m.event), 'a track call needs "event": the name of a catalog event')
+    if (typeof m.event !== 'string' || !m.event) return no(who, 'invalid_envelope', 'event', 'the name of a catalog event', typeName(m.event), 'a track call needs "event": the name of a catalog event')
     properties = from?.[0] === 'properties' ? without(m.properties, from.slice(1)) : m.properties
   } else {
     const sent = (from?.[0] === 'traits' ? without(m.traits, from.slice(1)) : m.traits) ?? {}
-    if (!isObject(sent)) return no('invalid_envelope', 'traits', 'a JSON object', typeName(sent), `"traits" must be a JSON object, got ${typeName(sent)}`)
+    if (!isObject(sent)) return no(who, 'invalid_envelope', 'traits', 'a JSON object', typeName(sent), `"traits" must be a JSON object, got ${typeName(sent)}`)
     let traits = sent
     // RudderStack's libraries send an identify call's traits as context.traits; Segment's top-level traits win.
     if (t === 'identify' && isObject(context?.traits)) {
@@ -196,6 +196,17 @@ function subjectOf(t: SegmentType, m: Record<string, unknown>): string {
     default:
       return `segment.${t}`
   }
+}
+
+interface Who {
+  subject: string
+  messageId: string | undefined
+  type: string
+}
+
+// Top-level rather than a closure per message: the gateway reads every Segment message through here.
+function no(who: Who, error: SegmentError, path: string, expected: string, actual: string, message: string): Translation {
+  return refuse(who.subject, who.messageId, error, path, expected, actual, message, who.type)
 }
 
 function refuse(subject: string, messageId: string | undefined, error: SegmentError, path: string, expected: string, actual: string, message: string, type?: string): Translation {
@@ -244,21 +255,23 @@ function derivedMessageId(m: Record<string, unknown>): string {
  * be over), or undefined as soon as it passes `budget`. Walks without building the JSON text.
  */
 export function jsonBytesAtMost(value: unknown, budget: number): number | undefined {
-  let total = 0
-  const walk = (v: unknown): boolean => {
-    if (typeof v === 'string') total += v.length * 6 + 2
-    else if (typeof v === 'number') total += 24
-    else if (typeof v === 'boolean' || v === null) total += 5
-    else if (Array.isArray(v)) {
-      total += 2
-      for (const x of v) if (!walk(x) || (total += 1) > budget) return false
-    } else if (typeof v === 'object') {
-      total += 2
-      for (const k in v) if ((total += k.length * 6 + 4) > budget || !walk((v as Record<string, unknown>)[k])) return false
-    }
-    return total <= budget
+  const total = { n: 0 }
+  return addBytes(value, budget, total) ? total.n : undefined
+}
+
+// A plain recursive function, not a closure: this runs for every message of a large batch.
+function addBytes(v: unknown, budget: number, total: { n: number }): boolean {
+  if (typeof v === 'string') total.n += v.length * 6 + 2
+  else if (typeof v === 'number') total.n += 24
+  else if (typeof v === 'boolean' || v === null) total.n += 5
+  else if (Array.isArray(v)) {
+    total.n += 2
+    for (const x of v) if (!addBytes(x, budget, total) || ++total.n > budget) return false
+  } else if (typeof v === 'object') {
+    total.n += 2
+    for (const k in v) if ((total.n += k.length * 6 + 4) > budget || !addBytes((v as Record<string, unknown>)[k], budget, total)) return false
   }
-  return walk(value) ? total : undefined
+  return total.n <= budget
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
