@@ -47,16 +47,17 @@ describe('Segment-compatible ingestion, proven with the real Segment and RudderS
 
   beforeAll(async () => {
     const config = loadConfig({
-      PULSE_COMPONENTS: 'registry,gateway,processor',
+      PULSE_COMPONENTS: 'registry,gateway,processor,graphql',
       PULSE_DATA_DIR: dataDir,
       PULSE_KAFKA_BROKERS: inject('kafkaBrokers').join(','),
       PULSE_REDIS_URL: inject('redisUrl'),
-      PULSE_API_KEYS: Object.entries(KEYS).map(([name, secret]) => `${name}:${secret}:track`).join(','),
+      PULSE_API_KEYS: Object.entries(KEYS).map(([name, secret]) => `${name}:${secret}:${name === 'contract' ? 'track+read' : 'track'}`).join(','),
       PULSE_EVENTS_TOPIC: uniqueName('pulse.events.segment'),
       PULSE_CONSUMER_GROUP: uniqueName('processor'),
       PULSE_REDIS_PREFIX: uniqueName('segment'),
       PULSE_GATEWAY_PORT: '0',
       PULSE_REGISTRY_PORT: '0',
+      PULSE_GRAPHQL_PORT: '0',
       PULSE_LOG_LEVEL: 'silent',
     })
     platform = await startPlatform(config, createLogger(config.logLevel))
@@ -84,11 +85,11 @@ describe('Segment-compatible ingestion, proven with the real Segment and RudderS
       return found.length >= n ? found : undefined
     }, 60_000)
 
-  /** Drift records from one source, once one matching `match` is in ClickHouse. */
-  const driftFrom = (source: string, match: (r: DriftRow) => boolean) =>
+  /** Drift records from one source, once every one of `matches` has a record in ClickHouse (they may come in different seconds). */
+  const driftFrom = (source: string, ...matches: ((r: DriftRow) => boolean)[]) =>
     eventually(`drift from ${source}`, async () => {
       const found = await rows<DriftRow>('SELECT subject, kind, path, source, toUInt64(count) AS count FROM schema_drift WHERE source = {s:String}', { s: source })
-      return found.some(match) ? found : undefined
+      return matches.every((m) => found.some(m)) ? found : undefined
     }, 60_000)
   type DriftRow = { subject: string; kind: string; path: string; source: string; count: string }
 
@@ -105,7 +106,7 @@ describe('Segment-compatible ingestion, proven with the real Segment and RudderS
     expect(JSON.parse(byEvent.account_updated.properties)).toMatchObject({ name: expect.stringContaining('Acme'), industry: 'fintech' })
     // The drifting track was refused (only one feature_used stored) and reported with the library's key as source;
     // the trait account_updated has no field for was reported, not silently dropped.
-    const drift = await driftFrom(lib, (r) => r.subject === 'account_updated')
+    const drift = await driftFrom(lib, (r) => r.subject === 'account_updated', (r) => r.subject === 'feature_used')
     expect(drift).toEqual(expect.arrayContaining([
       expect.objectContaining({ subject: 'feature_used', kind: 'type_mismatch', path: 'properties.feature', source: lib }),
       expect.objectContaining({ subject: 'account_updated', kind: 'unknown_field', path: 'traits.employees', source: lib }),
@@ -130,6 +131,13 @@ describe('Segment-compatible ingestion, proven with the real Segment and RudderS
     expect(responses.length).toBeGreaterThan(0)
     expect(responses.every((s) => s === 200)).toBe(true)
     await expectDelivered(lib)
+    // The identify call's traits are the account 360's users.
+    const res = await fetch(platform.endpoints.graphql, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.contract}` },
+      body: JSON.stringify({ query: 'query($id: ID!) { account(id: $id) { users { userId email name traits } } }', variables: { id: accountOf(lib) } }),
+    })
+    expect(await res.json()).toEqual({ data: { account: { users: [{ userId: `u_${lib}`, email: `u_${lib}@example.com`, name: 'Ada Lovelace', traits: { plan: 'pro' } }] } } })
   })
 
   it('@rudderstack/rudder-sdk-node: gzip-encoded batches (labelled form-urlencoded) with the write key as Basic user name', async () => {

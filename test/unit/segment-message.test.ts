@@ -3,6 +3,7 @@ import { readAuthorization, writeKeyBasic } from '../../runtime/auth/index.js'
 import { DEFAULT_ACCOUNT_PATHS, isSegmentMessage, jsonBytesAtMost, translateSegment, type TranslateOptions } from '../../gateway/segment/message.js'
 import { days, groupTraits, identifyTraits } from '../../gateway/segment/traits.js'
 import { parseTrackRequest } from '../../gateway/track-request.js'
+import { mergeUserTraits } from '../../graphql/user-traits.js'
 
 const NOW = Date.parse('2026-11-22T12:00:00Z')
 const opts: TranslateOptions = { accountPaths: DEFAULT_ACCOUNT_PATHS.map((p) => p.split('.')), receivedAt: NOW }
@@ -131,5 +132,19 @@ describe("a Segment write key as Basic auth (the secret as user name, an empty p
     expect(readAuthorization(`Basic ${Buffer.from('ops:pk_abc').toString('base64')}`)).toEqual({ scheme: 'Basic', name: 'ops', secret: 'pk_abc' })
     expect(readAuthorization(`Basic ${Buffer.from(':').toString('base64')}`)).toBeUndefined()
     expect(readAuthorization('Bearer pk_abc')).toEqual({ scheme: 'Bearer', secret: 'pk_abc' })
+  })
+})
+
+describe("the account's users from user_identified (the account 360)", () => {
+  it('keeps each user\'s latest traits, a null keeping the earlier value, most recently identified first', () => {
+    const users = mergeUserTraits([
+      { userId: 'u1', at: 2000, properties: { email: 'new@x.io', name: null, title: null, role: 'admin', signupDate: null, otherTraits: { plan: 'team' } } },
+      { userId: 'u1', at: 1000, properties: { email: 'old@x.io', name: 'Ada', title: 'CTO', role: null, signupDate: 20455, otherTraits: { plan: 'pro', seats: '12' } } },
+      { userId: 'u2', at: 1500, properties: { email: 'b@x.io', otherTraits: {} } },
+    ])
+    expect(users).toEqual([
+      { userId: 'u1', email: 'new@x.io', name: 'Ada', title: 'CTO', role: 'admin', signupDate: '2026-01-02', traits: { plan: 'team', seats: '12' }, identifiedAt: new Date(2000) },
+      { userId: 'u2', email: 'b@x.io', name: null, title: null, role: null, signupDate: null, traits: {}, identifiedAt: new Date(1500) },
+    ])
   })
 })
