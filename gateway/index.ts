@@ -1,5 +1,5 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
 import { answerUnrouted, hangUpWhenClosing, httpServerOptions, logRequests } from '../runtime/http.js'
 import { cloudEventHeaders } from './cloudevents.js'
@@ -17,7 +17,9 @@ import type { GatewayMetrics } from './metrics.js'
 import { buildOpenApi, catalogOf } from './openapi.js'
 import { findViolations, type Violation } from './violations.js'
 import { inflateRequestBodies } from './gzip.js'
-import { DEFAULT_ACCOUNT_PATHS, isSegmentMessage, MAX_MESSAGE_BYTES, SEGMENT_TYPES, translateSegment, type SegmentError, type SegmentType, type Translation } from './segment/message.js'
+import { countSegment } from './segment/count.js'
+import { DEFAULT_ACCOUNT_PATHS, isSegmentMessage, MAX_MESSAGE_BYTES, translateSegment, type SegmentError, type Translation } from './segment/message.js'
+import { segmentCalls, type SegmentRequest } from './segment/routes.js'
 
 export { BatchingProducer } from './event-producer.js'
 export { EventSchemas } from './event-schemas.js'
@@ -51,15 +53,6 @@ export interface GatewayDeps {
    * tried in order (PULSE_SEGMENT_ACCOUNT_PATH). DEFAULT_ACCOUNT_PATHS unless given.
    */
   segmentAccountPaths?: readonly string[]
-}
-
-/** How a request's Segment messages are read: the endpoint's type and what the batch says for all of them. */
-interface SegmentRequest {
-  impliedType?: SegmentType
-  batchSentAt?: number
-  batchContext?: Record<string, unknown>
-  /** False when the whole request is under Segment's per-message limit, so no message needs measuring. */
-  checkSize: boolean
 }
 
 /** The fields a batch may carry beside `batch` (what Segment's and RudderStack's libraries send), and their JSON types. */
@@ -335,27 +328,11 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
     return reply.send({ ...counts, results })
   }
 
-  /**
-   * One Segment call (`/v1/identify`, …, or a Segment-shaped body on `/v1/track`). As Segment's API does: 200 with
-   * the outcome in the body whatever happened to the message (its libraries read no bodies, and retrying a refusal
-   * could never succeed), 400 only for a body that is no message or is over 32 KB.
-   */
-  const segmentCall = async (impliedType: SegmentType, body: unknown, req: FastifyRequest, reply: FastifyReply) => {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return reply.code(400).send({ error: 'invalid_envelope', message: `the body must be a JSON object: one ${impliedType} call` })
-    }
-    const key = await authenticate(req.headers.authorization, reply, (body as { writeKey?: unknown }).writeKey)
-    if (!key) return reply
-    if (!(Number(req.headers['content-length']) <= MAX_MESSAGE_BYTES)) {
-      const bytes = Buffer.byteLength(JSON.stringify(body))
-      if (bytes > MAX_MESSAGE_BYTES) return reply.code(400).send({ error: 'message_too_large', message: `the message is ${bytes} bytes of JSON; Segment's limit, which Pulse keeps, is 32 KB per message` })
-    }
-    return answerBatch(reply, req.log, () => accept([body], key, req.log, { impliedType, checkSize: false }), 'the event was not accepted')
-  }
-
-  for (const type of SEGMENT_TYPES) {
-    if (type !== 'track') app.post(`/v1/${type}`, { config: limited }, async (req, reply) => segmentCall(type, req.body, req, reply))
-  }
+  const segmentCall = segmentCalls(app, {
+    authenticate,
+    acceptAndAnswer: (reply, log, key, messages, request) => answerBatch(reply, log, () => accept(messages, key, log, request), 'the event was not accepted'),
+    routeOptions: { config: limited },
+  })
 
   app.post('/v1/track', { config: limited }, async (req, reply) => {
     if (isSegmentMessage(req.body)) return segmentCall('track', req.body, req, reply)
@@ -420,26 +397,6 @@ function count(metrics: GatewayMetrics, r: EventResult, body: unknown): void {
   else if (r.status === 'failed') metrics.produceErrors.inc()
   else if (r.error === 'schema_violation') for (const v of r.violations) metrics.rejected.inc({ subject, kind: v.kind })
   else metrics.rejected.inc({ subject, kind: r.error })
-}
-
-/**
- * Every Segment message by API key (its source), call type and outcome: what its libraries never show their
- * producers. Counted per batch, one increment per distinct label set (labels cost more than the count).
- */
-function countSegment(metrics: GatewayMetrics, results: EventResult[], translations: (Translation | undefined)[], source: string): void {
-  const counts = new Map<string, { type: string; outcome: string; reason: string; n: number }>()
-  results.forEach((r, i) => {
-    const t = translations[i]
-    if (!t) return
-    const type = (SEGMENT_TYPES as readonly string[]).includes(t.type) ? t.type : '(unknown)'
-    const outcome = r.status === 'accepted' && r.duplicate ? 'duplicate' : r.status
-    const reason = r.status === 'rejected' ? (r.error === 'schema_violation' ? (r.violations[0]?.kind ?? r.error) : r.error) : r.status === 'failed' ? r.error : ''
-    const id = `${type}\n${outcome}\n${reason}`
-    const c = counts.get(id)
-    if (c) c.n++
-    else counts.set(id, { type, outcome, reason, n: 1 })
-  })
-  for (const c of counts.values()) metrics.segmentMessages.inc({ source, type: c.type, outcome: c.outcome, reason: c.reason }, c.n)
 }
 
 function reportDrift(drift: DriftCollector, r: Extract<EventResult, { status: 'rejected' }>, body: unknown, source: string): void {
