@@ -5,7 +5,7 @@ import { answerUnrouted, hangUpWhenClosing, httpServerOptions, logRequests } fro
 import { cloudEventHeaders } from './cloudevents.js'
 import type { BatchingProducer } from './event-producer.js'
 import type { EventSchemas } from './event-schemas.js'
-import { DEFAULT_LIMITS, parseTrackRequest, type EnvelopeLimits } from './track-request.js'
+import { DEFAULT_LIMITS, parseTimestamp, parseTrackRequest, type EnvelopeLimits } from './track-request.js'
 import crypto from 'node:crypto'
 import rateLimit from '@fastify/rate-limit'
 import type { Redis } from 'ioredis'
@@ -16,6 +16,10 @@ import { VERIFY_HEADER, type MessageIds } from './message-ids.js'
 import type { GatewayMetrics } from './metrics.js'
 import { buildOpenApi, catalogOf } from './openapi.js'
 import { findViolations, type Violation } from './violations.js'
+import { inflateRequestBodies } from './gzip.js'
+import { countSegment } from './segment/count.js'
+import { DEFAULT_ACCOUNT_PATHS, isSegmentMessage, MAX_MESSAGE_BYTES, translateSegment, type SegmentError, type Translation } from './segment/message.js'
+import { segmentCalls, type SegmentRequest } from './segment/routes.js'
 
 export { BatchingProducer } from './event-producer.js'
 export { EventSchemas } from './event-schemas.js'
@@ -44,13 +48,21 @@ export interface GatewayDeps {
   messageIds?: MessageIds
   /** Whether each dependency answers; /readyz is 200 only when all do. */
   checkReady?: () => Promise<Record<string, boolean>>
+  /**
+   * Where a Segment message's account is read when it has no `context.groupId`: dot paths into the message,
+   * tried in order (PULSE_SEGMENT_ACCOUNT_PATH). DEFAULT_ACCOUNT_PATHS unless given.
+   */
+  segmentAccountPaths?: readonly string[]
 }
+
+/** The fields a batch may carry beside `batch` (what Segment's and RudderStack's libraries send), and their JSON types. */
+const BATCH_FIELDS: Record<string, 'string' | 'object'> = { sentAt: 'string', timestamp: 'string', writeKey: 'string', context: 'object', integrations: 'object', _metadata: 'object' }
 
 /** What happened to one event; `/v1/track` maps it to a status code, `/v1/batch` lists one per event. */
 export type EventResult =
   | { status: 'accepted'; messageId: string; schemaId: number; schemaVersion: number; duplicate?: true; warnings?: Violation[] }
   | { status: 'rejected'; messageId?: string; error: 'schema_violation'; schemaId?: number; schemaVersion?: number; violations: Violation[] }
-  | { status: 'rejected'; messageId?: string; error: 'invalid_envelope' | 'timestamp_out_of_range' | 'limit_exceeded' | 'forbidden'; message: string }
+  | { status: 'rejected'; messageId?: string; error: 'invalid_envelope' | 'timestamp_out_of_range' | 'limit_exceeded' | 'forbidden' | Exclude<SegmentError, 'invalid_envelope'>; message: string }
   | { status: 'failed'; messageId: string; error: 'unavailable' | 'in_flight'; message: string }
 
 interface ValidEvent {
@@ -73,11 +85,13 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
   // A backfill key sends history: any age, validated otherwise exactly like live events.
   const backfillLimits: EnvelopeLimits = { ...limits, maxPastMs: Number.POSITIVE_INFINITY }
   const maxBatch = deps.maxBatchEvents ?? 500
+  const accountPaths = (deps.segmentAccountPaths ?? DEFAULT_ACCOUNT_PATHS).map((p) => p.split('.'))
   const app = Fastify({ ...httpServerOptions(deps.logger, 'gateway'), bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024 })
   hangUpWhenClosing(app)
   logRequests(app)
   // Events are JSON only; Fastify would otherwise hand text/plain bodies through as strings.
   app.removeContentTypeParser('text/plain')
+  inflateRequestBodies(app)
   await app.register(rateLimit, {
     global: false,
     redis: deps.rateLimitRedis,
@@ -173,17 +187,37 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
    * Every event's result, in order. Valid events whose messageId is new go to Kafka together, whatever
    * happens to the others; an id already accepted within the dedup window is acknowledged, not re-sent.
    */
-  const accept = async (bodies: unknown[], key: ApiKey, log: FastifyBaseLogger): Promise<EventResult[]> => {
-    const prepared = await Promise.all(bodies.map((b) => prepare(b, key)))
+  const accept = async (raw: unknown[], key: ApiKey, log: FastifyBaseLogger, segment: SegmentRequest = { checkSize: true }): Promise<EventResult[]> => {
+    // Segment's shape is read as Pulse's envelope first; from there on every event takes the same path.
+    let translations: (Translation | undefined)[] | undefined
+    let bodies = raw
+    if (segment.impliedType || raw.some(isSegmentMessage)) {
+      const opts = { accountPaths, receivedAt: Date.now(), ...segment }
+      translations = raw.map((b) => (segment.impliedType || isSegmentMessage(b) ? translateSegment(b, opts) : undefined))
+      bodies = raw.map((b, i) => {
+        const t = translations![i]
+        return t?.ok ? t.body : b
+      })
+    }
+    const prepared = await Promise.all(
+      bodies.map((b, i): Promise<EventResult | ValidEvent> | EventResult => {
+        const t = translations?.[i]
+        if (t && !t.ok) return { status: 'rejected', ...(t.messageId ? { messageId: t.messageId } : {}), error: t.error, message: t.message }
+        return prepare(b, key)
+      }),
+    )
     const valid = prepared.filter((p): p is ValidEvent => p.status === 'valid')
     const claims = deps.messageIds ? await deps.messageIds.claim(valid.map((v) => v.messageId)) : valid.map(() => 'new' as const)
     const claimOf = new Map(valid.map((v, i) => [v, claims[i]]))
     const done: string[] = []
     const released: string[] = []
     const results = await Promise.all(
-      prepared.map(async (p): Promise<EventResult> => {
+      prepared.map(async (p, i): Promise<EventResult> => {
         if (p.status !== 'valid') return p
-        const accepted = { status: 'accepted' as const, messageId: p.messageId, schemaId: p.schemaId, schemaVersion: p.schemaVersion, ...(p.warnings ? { warnings: p.warnings } : {}) }
+        // A group call's traits account_updated has no field for: accepted without them, reported like lenient drift.
+        const t = translations?.[i]
+        const warnings = t?.ok && t.warnings ? [...(p.warnings ?? []), ...t.warnings] : p.warnings
+        const accepted = { status: 'accepted' as const, messageId: p.messageId, schemaId: p.schemaId, schemaVersion: p.schemaVersion, ...(warnings ? { warnings } : {}) }
         const claim = claimOf.get(p)
         if (claim === 'in_flight') {
           return { status: 'failed', messageId: p.messageId, error: 'in_flight', message: 'an event with this messageId is being written right now; retry shortly' }
@@ -206,9 +240,19 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
       }),
     )
     await Promise.all([deps.messageIds?.markDone(done), deps.messageIds?.release(released)])
-    if (deps.metrics) results.forEach((r, i) => count(deps.metrics!, r, bodies[i]))
+    if (deps.metrics) {
+      results.forEach((r, i) => count(deps.metrics!, r, translations?.[i]?.ok === false ? undefined : bodies[i]))
+      if (translations) countSegment(deps.metrics, results, translations, key.name)
+    }
     if (deps.drift) {
       results.forEach((r, i) => {
+        const t = translations?.[i]
+        if (t && !t.ok) {
+          deps.drift!.add({ subject: t.subject, version: 0, kind: t.error, path: t.path, expected: t.expected, actual: t.actual, source: key.name, sample: JSON.stringify(redact(raw[i])) })
+          return
+        }
+        // The traits a refused group call would have lost are reported too, not only the refusal.
+        if (t?.warnings && r.status !== 'accepted') reportDrift(deps.drift!, { status: 'rejected', error: 'schema_violation', violations: t.warnings }, bodies[i], key.name)
         if (r.status === 'rejected') reportDrift(deps.drift!, r, bodies[i], key.name)
         else if (r.status === 'accepted' && r.warnings && !r.duplicate) {
           reportDrift(deps.drift!, { status: 'rejected', error: 'schema_violation', schemaVersion: r.schemaVersion, violations: r.warnings }, bodies[i], key.name)
@@ -229,8 +273,10 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
   }
 
   /** The request's API key if it may send events, or undefined after answering 401, 403 or 503. */
-  const authenticate = async (authorization: string | undefined, reply: FastifyReply): Promise<ApiKey | undefined> => {
-    const decided = await authorize(deps.apiKeys, authorization, ['track', 'backfill'])
+  const authenticate = async (authorization: string | undefined, reply: FastifyReply, writeKey?: unknown): Promise<ApiKey | undefined> => {
+    // Segment's HTTP API also takes the write key in the body; the header wins when both are sent.
+    const presented = authorization ?? (typeof writeKey === 'string' && writeKey ? `Bearer ${writeKey}` : undefined)
+    const decided = await authorize(deps.apiKeys, presented, ['track', 'backfill'])
     if (decided.ok) return decided.key
     refuse(reply, decided)
     return undefined
@@ -266,7 +312,30 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
     return lastOpenApi
   })
 
+  /** 200 with one result per event, 503 when Kafka failed any (its results say which), 503 when nothing could be checked. */
+  const answerBatch = async (reply: FastifyReply, log: FastifyBaseLogger, run: () => Promise<EventResult[]>, what: string) => {
+    let results: EventResult[]
+    try {
+      results = await run()
+    } catch (err) {
+      log.warn({ err }, 'schema registry or Redis unreachable')
+      return unavailable(reply, `the schema registry or the deduplication store could not be reached; ${what}, retry later`)
+    }
+    const counts = { accepted: 0, rejected: 0, failed: 0 }
+    for (const r of results) counts[r.status]++
+    // 503 when Kafka failed any event, so that generic clients (Segment's libraries too) retry; the results say which.
+    if (counts.failed) reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS))
+    return reply.send({ ...counts, results })
+  }
+
+  const segmentCall = segmentCalls(app, {
+    authenticate,
+    acceptAndAnswer: (reply, log, key, messages, request) => answerBatch(reply, log, () => accept(messages, key, log, request), 'the event was not accepted'),
+    routeOptions: { config: limited },
+  })
+
   app.post('/v1/track', { config: limited }, async (req, reply) => {
+    if (isSegmentMessage(req.body)) return segmentCall('track', req.body, req, reply)
     const key = await authenticate(req.headers.authorization, reply)
     if (!key) return reply
     let result: EventResult
@@ -292,26 +361,29 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
   })
 
   app.post('/v1/batch', { config: limited }, async (req, reply) => {
-    const key = await authenticate(req.headers.authorization, reply)
+    const body = (typeof req.body === 'object' && req.body !== null && !Array.isArray(req.body) ? req.body : {}) as Record<string, unknown>
+    const key = await authenticate(req.headers.authorization, reply, body.writeKey)
     if (!key) return reply
-    const batch = (req.body as { batch?: unknown } | null)?.batch
+    const batch = body.batch
     if (!Array.isArray(batch)) return reply.code(400).send({ error: 'invalid_batch', message: 'the body must be {"batch": [ …events… ]}' })
     if (batch.length === 0) return reply.code(400).send({ error: 'invalid_batch', message: '"batch" is empty' })
     if (batch.length > maxBatch) return reply.code(400).send({ error: 'batch_too_large', message: `"batch" holds ${batch.length} events; the limit is ${maxBatch}` })
-    const extra = Object.keys(req.body as object).filter((k) => k !== 'batch')
-    if (extra.length) return reply.code(400).send({ error: 'invalid_batch', message: `unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')} next to "batch"` })
-    let results: EventResult[]
-    try {
-      results = await accept(batch, key, req.log)
-    } catch (err) {
-      req.log.warn({ err }, 'schema registry or Redis unreachable')
-      return unavailable(reply, 'the schema registry or the deduplication store could not be reached; no event of the batch was accepted, retry later')
+    // Segment's libraries send sentAt and writeKey (RudderStack's a timestamp) beside the batch; nothing else is taken.
+    const extra = Object.keys(body).filter((k) => k !== 'batch' && !Object.hasOwn(BATCH_FIELDS, k))
+    if (extra.length) return reply.code(400).send({ error: 'invalid_batch', message: `unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')} next to "batch"; allowed: batch, ${Object.keys(BATCH_FIELDS).join(', ')}` })
+    for (const [field, type] of Object.entries(BATCH_FIELDS)) {
+      const v = body[field]
+      if (v === undefined) continue
+      const ok = type === 'string' ? typeof v === 'string' && (field === 'writeKey' || parseTimestamp(v) !== undefined) : typeof v === 'object' && v !== null && !Array.isArray(v)
+      if (!ok) return reply.code(400).send({ error: 'invalid_batch', message: `"${field}" must be ${type === 'object' ? 'a JSON object' : field === 'writeKey' ? 'a string' : 'an RFC 3339 date-time'}, got ${JSON.stringify(v)}` })
     }
-    const counts = { accepted: 0, rejected: 0, failed: 0 }
-    for (const r of results) counts[r.status]++
-    // 503 when Kafka failed any event, so that generic clients retry; the results say which ones.
-    if (counts.failed) reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS))
-    return reply.send({ ...counts, results })
+    const length = Number(req.headers['content-length'])
+    const segment: SegmentRequest = {
+      checkSize: !(length <= MAX_MESSAGE_BYTES),
+      ...(typeof body.sentAt === 'string' ? { batchSentAt: parseTimestamp(body.sentAt) } : {}),
+      ...(body.context ? { batchContext: body.context as Record<string, unknown> } : {}),
+    }
+    return answerBatch(reply, req.log, () => accept(batch, key, req.log, segment), 'no event of the batch was accepted')
   })
 
   return app

@@ -17,6 +17,12 @@ export function createGatewayMetrics(lag?: LagSource) {
     registers: [registry],
   })
   const duplicates = new Counter({ name: 'pulse_events_duplicate_total', help: 'Events acknowledged again for a messageId already accepted, not re-sent', labelNames: ['subject'], registers: [registry] })
+  const segmentMessages = new Counter({
+    name: 'pulse_segment_messages_total',
+    help: "Messages in Segment's shape, by API key (source), call type, outcome (accepted, duplicate, rejected, failed) and the refusal's reason",
+    labelNames: ['source', 'type', 'outcome', 'reason'],
+    registers: [registry],
+  })
   const produceErrors = new Counter({ name: 'pulse_produce_errors_total', help: 'Events Kafka did not acknowledge (answered 503)', registers: [registry] })
   const requestDuration = new Histogram({
     name: 'pulse_http_request_duration_seconds',
@@ -39,7 +45,7 @@ export function createGatewayMetrics(lag?: LagSource) {
       },
     })
   }
-  return { registry, accepted, duplicates, rejected, produceErrors, requestDuration }
+  return { registry, accepted, duplicates, rejected, produceErrors, requestDuration, segmentMessages }
 }
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>

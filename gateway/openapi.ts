@@ -67,7 +67,10 @@ const eventResult = {
       properties: {
         status: { const: 'rejected' },
         messageId: { type: 'string' },
-        error: { enum: ['invalid_envelope', 'timestamp_out_of_range', 'limit_exceeded', 'forbidden'] },
+        error: {
+          enum: ['invalid_envelope', 'timestamp_out_of_range', 'limit_exceeded', 'forbidden', 'unmapped_account', 'unsupported_type', 'message_too_large'],
+          description: 'The last three for messages in Segment\'s shape: no account (context.groupId or PULSE_SEGMENT_ACCOUNT_PATH), a page, screen or alias call (Pulse stores none), over 32 KB',
+        },
         message: { type: 'string' },
       },
     },
@@ -207,6 +210,32 @@ export function buildOpenApi(catalog: CatalogEvent[], opts: OpenApiOptions) {
   const unavailable = { ...error(['unavailable'], 'Kafka, the schema registry or Redis could not be reached: nothing was accepted; retry after Retry-After seconds'), headers: retryAfter }
   const json = (schema: unknown) => ({ 'application/json': { schema } })
   const exampleList = Object.values(examples)
+  const anyObject = jsonObjectSchema({ $ref: '#/components/schemas/AnyJson' }) as Record<string, unknown>
+  const dateTime = (what: string) => ({ type: 'string', format: 'date-time', description: what })
+  /** One call of Segment's HTTP Tracking API: 200 whatever happens to the message, as Segment answers. */
+  const segmentCall = (type: string, summary: string) => ({
+    post: {
+      summary,
+      description:
+        `A ${type} call of Segment's HTTP Tracking API (any JSON object is taken: the message is checked and mapped as the README's "Switching from Segment/RudderStack" says). ` +
+        "As Segment's API does, the answer is 200 whatever happened to the message; the result says whether it was accepted, and a refusal is also a drift record and a metric (pulse_segment_messages_total) by API key.",
+      parameters: [{ $ref: '#/components/parameters/RequestId' }],
+      requestBody: { required: true, content: json({ ...anyObject, description: `A Segment ${type} message; its "type", when present, must be "${type}"` }) },
+      responses: {
+        '200': { description: 'One result, for the one message', content: json({ $ref: '#/components/schemas/BatchResults' }) },
+        '400': error(['invalid_json', 'invalid_envelope', 'message_too_large'], 'Malformed JSON, a body that is not a JSON object, or a message over 32 KB of JSON'),
+        '401': unauthorized,
+        '413': bodyTooLarge,
+        '415': unsupported,
+        '429': rateLimited,
+        '503': {
+          description: 'Kafka failed the event (the result says so), or the registry or Redis could not be reached',
+          headers: retryAfter,
+          content: json({ oneOf: [{ $ref: '#/components/schemas/BatchResults' }, error(['unavailable'], '').content['application/json'].schema] }),
+        },
+      },
+    },
+  })
 
   return {
     openapi: '3.1.0',
@@ -221,7 +250,7 @@ export function buildOpenApi(catalog: CatalogEvent[], opts: OpenApiOptions) {
     components: {
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from PULSE_API_KEYS or `pulse keys create`: its secret' },
-        keyNameAndSecret: { type: 'http', scheme: 'basic', description: "The same key as Basic auth: the key's name as user name, its secret as password" },
+        keyNameAndSecret: { type: 'http', scheme: 'basic', description: "The same key as Basic auth: the key's name as user name, its secret as password; or, as Segment's and RudderStack's libraries send a write key, the secret as user name and an empty password" },
       },
       schemas: { Event: event, ...variants, ...valueDefs, Violation: violation, EventResult: eventResult, BatchResults: batchResults, AnyJson: anyJson },
       parameters: {
@@ -266,7 +295,11 @@ export function buildOpenApi(catalog: CatalogEvent[], opts: OpenApiOptions) {
                 },
               }),
             },
-            '400': error(['invalid_json', 'invalid_envelope', 'timestamp_out_of_range', 'limit_exceeded'], 'Malformed JSON, a bad envelope, a timestamp outside the window, or a limit exceeded; the message says which field and what was expected'),
+            '200': {
+              description: "A body in Segment's shape (it has a field only Segment's messages have: type, anonymousId, context, integrations, _metadata, originalTimestamp, sentAt or traits) is a Segment track call, answered as /v1/identify is",
+              content: json({ $ref: '#/components/schemas/BatchResults' }),
+            },
+            '400': error(['invalid_json', 'invalid_envelope', 'timestamp_out_of_range', 'limit_exceeded', 'message_too_large'], 'Malformed JSON, a bad envelope, a timestamp outside the window, or a limit exceeded (a Segment-shaped body: over 32 KB); the message says which field and what was expected'),
             '401': unauthorized,
             '403': error(['forbidden'], "The API key has neither the track nor the backfill scope, or its allow-list does not include this event"),
             '409': { ...error(['in_flight'], 'Another request is writing an event with this messageId right now'), headers: retryAfter },
@@ -303,6 +336,12 @@ export function buildOpenApi(catalog: CatalogEvent[], opts: OpenApiOptions) {
                   required: ['batch'],
                   additionalProperties: false,
                   properties: {
+                    sentAt: dateTime("When the batch was sent, by the producer's clock (Segment's libraries set it): corrects the time of Segment-shaped messages, timestamp = received − (sentAt − originalTimestamp or timestamp)"),
+                    timestamp: dateTime('Sent by RudderStack\'s Node library beside sentAt; not used'),
+                    writeKey: { type: 'string', description: 'The API key\'s secret, as Segment\'s libraries also send it in the body; read only when there is no Authorization header' },
+                    context: { ...anyObject, description: 'Segment\'s batch context, applying to every message (its groupId names the account of messages without their own)' },
+                    integrations: { ...anyObject, description: 'Segment\'s destinations switch; not used' },
+                    _metadata: { ...anyObject, description: 'Segment\'s library metadata; not used' },
                     batch: {
                       type: 'array',
                       minItems: 1,
@@ -310,7 +349,7 @@ export function buildOpenApi(catalog: CatalogEvent[], opts: OpenApiOptions) {
                       // Any item is taken: one that is not a valid Event is refused in its result, not the batch.
                       items: {
                         $ref: '#/components/schemas/AnyJson',
-                        description: 'An Event (#/components/schemas/Event); any other value gets a rejected result, the rest of the batch is still accepted',
+                        description: "An Event (#/components/schemas/Event), or a message in Segment's shape (one with a \"type\"; see /v1/identify); any other value gets a rejected result, the rest of the batch is still accepted",
                       },
                     },
                   },
@@ -337,6 +376,11 @@ export function buildOpenApi(catalog: CatalogEvent[], opts: OpenApiOptions) {
           },
         },
       },
+      '/v1/identify': segmentCall('identify', "Segment identify: a user's traits, stored as user_identified"),
+      '/v1/group': segmentCall('group', "Segment group: the account's traits, stored as account_updated"),
+      '/v1/page': segmentCall('page', 'Segment page: refused per message (Pulse stores no page views), counted and reported'),
+      '/v1/screen': segmentCall('screen', 'Segment screen: refused per message (Pulse stores no screen views), counted and reported'),
+      '/v1/alias': segmentCall('alias', 'Segment alias: refused per message (Pulse merges no identities), counted and reported'),
       '/healthz': {
         get: {
           summary: 'The process is up',

@@ -11,6 +11,7 @@ import { WebSocketServer } from 'ws'
 import type { LoadedScorecard, ScoreEvents } from '../processors/scoring/index.js'
 import { AccountResolver } from './account.js'
 import { Account360Resolver } from './account-360.js'
+import { AccountUsersResolver } from './account-users.js'
 import { AccountListResolver } from './accounts.js'
 import { KpiResolver } from './kpis.js'
 import { PortfolioResolver } from './portfolio.js'
@@ -56,7 +57,7 @@ export interface GraphQLServerDeps {
 /** The API's schema; without score events (printing the SDL) subscriptions are declared but cannot run. */
 export async function buildPulseSchema(scoreEvents?: ScoreEvents): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AccountResolver, Account360Resolver, AccountListResolver, SchemaResolver, KpiResolver, PortfolioResolver, ChangeSubscriptionResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver, TaskResolver, AlertResolver, WebhookResolver],
+    resolvers: [AccountResolver, Account360Resolver, AccountUsersResolver, AccountListResolver, SchemaResolver, KpiResolver, PortfolioResolver, ChangeSubscriptionResolver, AccountChurnResolver, ChurnModelResolver, HealthScoreResolver, HealthScoreSubscriptionResolver, DriftResolver, ScorecardDryRunResolver, TaskResolver, AlertResolver, WebhookResolver],
     pubSub: (scoreEvents?.pubSub ?? { publish() {}, subscribe: () => (async function* () {})() }) as never,
     validate: false,
   })

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { parseScopes, splitApiKeyEntry, UNSCOPED, type ConfiguredKey } from '../runtime/auth/index.js'
 import { DEFAULT_LIMITS, type EnvelopeLimits } from '../gateway/track-request.js'
+import { DEFAULT_ACCOUNT_PATHS } from '../gateway/segment/message.js'
 import { loadScorecard, ScorecardError, type LoadedScorecard } from '../processors/scoring/index.js'
 import { deliveryEndpoints, loadRules, RulesError, type DeliveryEndpoint, type LoadedRules } from '../processors/playbooks/index.js'
 import { readCatalog } from '../schemas/index.js'
@@ -71,6 +72,12 @@ export interface PulseConfig {
   rateLimit: { max: number; windowMs: number }
   /** What the gateway accepts: timestamp window, properties depth and string length. */
   limits: EnvelopeLimits
+  /**
+   * Where the gateway reads a Segment message's account when it has no `context.groupId`: dot paths into the
+   * message (under properties, traits or context), tried in order.
+   * @defaultValue DEFAULT_ACCOUNT_PATHS: properties.accountId, traits.accountId, then context.traits.accountId
+   */
+  segmentAccountPaths: string[]
 }
 
 export class ConfigError extends Error {
@@ -140,6 +147,19 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): PulseCo
       return { max: 500, windowMs: 1000 }
     }
     return { max: Number(m[1]), windowMs }
+  }
+
+  const segmentAccountPaths = (): string[] => {
+    const raw = env.PULSE_SEGMENT_ACCOUNT_PATH?.trim()
+    if (!raw) return [...DEFAULT_ACCOUNT_PATHS]
+    const paths = raw.split(',').map((p) => p.trim()).filter(Boolean)
+    // Only where a message carries its own data: the account is never read from the envelope's ids or timestamps.
+    const bad = paths.filter((p) => !/^(properties|traits|context)(\.[A-Za-z0-9_$-]+)+$/.test(p) || p.split('.').some((k) => k === '__proto__' || k === 'constructor' || k === 'prototype'))
+    if (!paths.length || bad.length) {
+      problems.push(`PULSE_SEGMENT_ACCOUNT_PATH must be comma-separated dot paths under properties, traits or context, such as properties.accountId or traits.company.id; got "${bad.join(', ') || raw}"`)
+      return [...DEFAULT_ACCOUNT_PATHS]
+    }
+    return paths
   }
 
   let kafkaBrokers: string[] | undefined
@@ -252,6 +272,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): PulseCo
     processorBatch: { minBytes: positiveInt('PULSE_PROCESSOR_BATCH_BYTES', 256 * 1024), maxWaitMs: duration('PULSE_PROCESSOR_BATCH_WAIT', 100) },
     rateLimit: rateLimit(),
     lenientSubjects: new Set((env.PULSE_LENIENT_SUBJECTS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
+    segmentAccountPaths: segmentAccountPaths(),
     limits: {
       ...DEFAULT_LIMITS,
       maxPastMs: duration('PULSE_MAX_EVENT_AGE', DEFAULT_LIMITS.maxPastMs),

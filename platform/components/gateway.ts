@@ -49,6 +49,7 @@ export async function startGateway(ctx: PlatformContext): Promise<ComponentStart
     apiKeys: ctx.apiKeys,
     rateLimit: config.rateLimit,
     lenientSubjects: config.lenientSubjects,
+    segmentAccountPaths: config.segmentAccountPaths,
     rateLimitRedis: gatewayRedis,
     logger,
   })

@@ -53,15 +53,16 @@ export class ApiKeys {
   }
 
   /**
-   * The key behind an Authorization header (`Bearer <secret>`, or `Basic` with the key's name and secret), or
-   * undefined. Throws when the key store cannot be reached.
+   * The key behind an Authorization header (`Bearer <secret>`, `Basic` with the key's name and secret, or `Basic`
+   * with the secret as user name and an empty password, as Segment's libraries send a write key), or undefined.
+   * Throws when the key store cannot be reached.
    */
   async authenticate(authorization: string | undefined): Promise<ApiKey | undefined> {
     const credentials = readAuthorization(authorization)
     if (!credentials) return undefined
     const key = await this.bySecret(credentials.secret)
     // Basic auth names the key too: a secret presented under another key's name is refused.
-    return key && (credentials.scheme === 'Bearer' || credentials.name === key.name) ? key : undefined
+    return key && (credentials.scheme !== 'Basic' || credentials.name === key.name) ? key : undefined
   }
 
   private async bySecret(secret: string): Promise<ApiKey | undefined> {

@@ -20,8 +20,8 @@ export async function authorize(apiKeys: ApiKeys, header: string | undefined, sc
   }
   if (!key) {
     const message = header
-      ? 'the API key is not valid: send "Authorization: Bearer <secret>", or Basic auth with the key\'s name and secret'
-      : 'an API key is required: send "Authorization: Bearer <secret>", or Basic auth with the key\'s name and secret'
+      ? 'the API key is not valid: send "Authorization: Bearer <secret>", Basic auth with the key\'s name and secret, or Basic auth with the secret as user name and an empty password (a Segment write key)'
+      : 'an API key is required: send "Authorization: Bearer <secret>", Basic auth with the key\'s name and secret, or Basic auth with the secret as user name and an empty password (a Segment write key)'
     return { ok: false, status: 401, message }
   }
   if (!scopes.some((s) => hasScope(key, s))) {

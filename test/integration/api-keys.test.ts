@@ -24,6 +24,11 @@ describe('API keys on real Redis', () => {
     expect((await keys.authenticate(basic(`billing:${secret}`)))?.name).toBe('billing')
     expect(await keys.authenticate(basic(`boot:${secret}`))).toBeUndefined()
     expect(await keys.authenticate(basic(secret))).toBeUndefined()
+    // Segment's and RudderStack's libraries send the write key as the user name with an empty password.
+    expect((await keys.authenticate(basic(`${secret}:`)))?.name).toBe('billing')
+    expect((await keys.authenticate(basic('boot-secret-1:')))?.name).toBe('boot')
+    expect(await keys.authenticate(basic('not-a-key:'))).toBeUndefined()
+    expect(await keys.authenticate(basic(':'))).toBeUndefined()
     const { secret: history } = await keys.create('history', null, ['backfill'])
     expect(scopesOf((await keys.authenticate(`Bearer ${history}`))!)).toEqual(['backfill'])
     // A key stored before scopes existed tracks live events, as it always did, and reads the API (open before keys guarded it).

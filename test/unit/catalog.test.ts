@@ -10,6 +10,7 @@ const EVENTS = [
   'user_login', 'feature_used', 'seats_updated', 'subscription_updated', 'invoice_paid', 'payment_failed',
   'support_ticket_opened', 'support_ticket_resolved', 'support_ticket_escalated', 'nps_submitted', 'csat_submitted',
   'email_engaged', 'csm_activity_logged', 'onboarding_milestone_reached', 'subscription_canceled', 'account_updated',
+  'user_identified',
 ]
 
 describe('the event catalog', () => {

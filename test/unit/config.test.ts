@@ -77,6 +77,14 @@ describe('loadConfig', () => {
     expect(c.kafkaBrokers).toEqual(['a:9092', 'b:9093'])
   })
 
+  it('reads where Segment messages name their account, refusing paths outside a message\'s own data', () => {
+    expect(loadConfig({}).segmentAccountPaths).toEqual(['properties.accountId', 'traits.accountId', 'context.traits.accountId'])
+    expect(loadConfig({ PULSE_SEGMENT_ACCOUNT_PATH: ' properties.company.id, traits.companyId ' }).segmentAccountPaths).toEqual(['properties.company.id', 'traits.companyId'])
+    for (const bad of ['userId', 'properties', 'properties..id', 'properties.__proto__.x', 'messageId.x']) {
+      expect(() => loadConfig({ PULSE_SEGMENT_ACCOUNT_PATH: bad }), bad).toThrow('PULSE_SEGMENT_ACCOUNT_PATH must be comma-separated dot paths under properties, traits or context')
+    }
+  })
+
   it('reports every problem at once', () => {
     let err: ConfigError | undefined
     try {

@@ -141,4 +141,21 @@ describe('the OpenAPI document says exactly which events the gateway accepts', (
     expect(validAnyJson(JSON.parse('{"a": {"__proto__": 1}}'))).toBe(false)
     expect(validAnyJson({ a: [{ constructor: { prototype: 1 } }] })).toBe(false)
   })
+
+  it("describes Segment's API: its calls, the fields its libraries send beside a batch, and the refusals only its messages get", () => {
+    const paths = doc.paths as Record<string, any>
+    for (const type of ['identify', 'group', 'page', 'screen', 'alias']) {
+      expect(Object.keys(paths[`/v1/${type}`].post.responses).sort(), type).toEqual(['200', '400', '401', '413', '415', '429', '503'])
+    }
+    expect(paths['/v1/track'].post.responses['200']).toBeDefined()
+    const validBatch = (body: unknown) => ajv.validate({ $ref: 'openapi#/paths/~1v1~1batch/post/requestBody/content/application~1json/schema' }, body)
+    const analyticsNode = { batch: [{ type: 'track', event: 'feature_used', userId: 'u' }], writeKey: 'wk', sentAt: '2026-11-22T11:00:00.000Z' }
+    const rudderNode = { batch: [{ type: 'track' }], timestamp: '2026-11-22T11:00:00.000Z', sentAt: '2026-11-22T11:00:00.000Z' }
+    expect(validBatch(analyticsNode)).toBe(true)
+    expect(validBatch(rudderNode)).toBe(true)
+    expect(validBatch({ ...analyticsNode, sentAt: 'yesterday' })).toBe(false)
+    expect(validBatch({ ...analyticsNode, colour: 'red' })).toBe(false)
+    const errors = (doc.components.schemas.EventResult as any).oneOf[2].properties.error.enum
+    expect(errors).toEqual(expect.arrayContaining(['unmapped_account', 'unsupported_type', 'message_too_large']))
+  })
 })
