@@ -1,6 +1,7 @@
 /** The console: a key gate, then the pages, each reading the public GraphQL API. */
 import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
+import { AlertBanner } from './components/alert-banner.js'
 import { KeyGate } from './components/key-gate.js'
 import { forgetKey, storedKey, storeKey, takeKeyFromLocation } from './key.js'
 import { AccountPage } from './pages/account.js'
@@ -69,6 +70,7 @@ function App() {
           Change key
         </button>
       </header>
+      <AlertBanner apiKey={key} />
       <main>
         {route.page === 'accounts' ? (
           <AccountsPage apiKey={key} params={route.params} onKeyProblem={onKeyProblem} />

@@ -29,7 +29,7 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
   let base = ''
   let browser: Browser
   let page: Page
-  let scoring: { scorecard: ReturnType<typeof loadScorecard>; publish: ScoreEvents['publish'] }
+  let scoring: { scorecard: ReturnType<typeof loadScorecard>; publish: ScoreEvents['publish']; events: ScoreEvents }
   const pageErrors: string[] = []
 
   const graphql = async (query: string, variables: Record<string, unknown> = {}) => {
@@ -51,7 +51,7 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     await scoreAccounts({ clickhouse, scorecard, publish: () => {}, now: () => now }, { all: true }, now, 'sweep', { live: true })
     const apiKeys = new ApiKeys(redis[0], uniqueName('keys'), new Map([['console', { secret, scopes: ['read'] }], ['console-writer', { secret: writer, scopes: ['read', 'write'] }]]), 0)
     const scoreEvents = createScoreEvents({ publishClient: redis[1], subscribeClient: redis[2], channel: uniqueName('scores') })
-    scoring = { scorecard, publish: scoreEvents.publish }
+    scoring = { scorecard, publish: scoreEvents.publish, events: scoreEvents }
     server = await createGraphQLServer({ apiKeys, clickhouse, scoreEvents, scorecard, logger: pino({ level: 'error' }) })
     base = await server.app.listen({ port: 0, host: '127.0.0.1' })
     browser = await launchChromium()
@@ -198,5 +198,44 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     await page.screenshot({ path: path.join(SHOTS, 'drift.png'), fullPage: true })
     await page.goto(`${base}/console/#/model`)
     await page.getByText('No churn model has been trained yet').waitFor()
+  })
+
+  it('moves through the accounts with the keyboard, shows an alert as it fires, and fits a tablet\'s width', async () => {
+    await page.goto(`${base}/console/#/accounts?order=SCORE%3AASC`)
+    const table = page.getByRole('table', { name: 'Accounts' })
+    await table.waitFor()
+    const links = table.locator('tbody th a')
+    await links.first().focus()
+    await page.keyboard.press('j')
+    await page.keyboard.press('ArrowDown')
+    await page.keyboard.press('k')
+    const second = await table.locator('tbody tr').nth(1).getAttribute('data-account')
+    expect(await page.evaluate(() => document.activeElement?.closest('tr')?.getAttribute('data-account'))).toBe(second)
+    await page.keyboard.press('Enter')
+    await expect.poll(() => page.url()).toContain(`#/account?id=${second}`)
+
+    // A rule fires somewhere: the banner says so on whatever page is open, with a link to the account.
+    await page.locator('[data-field=score]').waitFor()
+    await new Promise((r) => setTimeout(r, 300)) // the socket's subscription lands in Redis
+    await scoring.events.publishAlert({
+      type: 'alert', key: 'score-below-40/acct_x/1', ruleId: 'score-below-40', ruleName: 'Health score below 40', target: { type: 'account', accountId: 'acct_sim3_00007' },
+      severity: 'critical', title: 'Health score dropped below 40', why: ['score 35, below 40'], to: 'csm_1', toRole: 'csm', channels: [], firedAt: Date.now(),
+    })
+    const banner = page.locator('[data-alert="score-below-40/acct_x/1"]')
+    await banner.waitFor()
+    expect(await banner.textContent()).toContain('score 35, below 40')
+    await banner.getByRole('link', { name: 'acct_sim3_00007' }).waitFor()
+    await banner.getByRole('button', { name: 'Dismiss the alert' }).click()
+    await banner.waitFor({ state: 'detached' })
+
+    // Tablet width: nothing wider than the screen on the main pages.
+    await page.setViewportSize({ width: 800, height: 1000 })
+    for (const [hash, ready] of [['#/portfolio', 'table[aria-label="Accounts by health tier"] tbody tr'], ['#/accounts', 'table[aria-label="Accounts"] tbody tr'], [`#/account?id=${second}`, '[data-field=score]']]) {
+      await page.goto(`${base}/console/${hash}`)
+      await page.locator(ready).first().waitFor()
+      expect({ hash, overflow: await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth) }).toEqual({ hash, overflow: 0 })
+    }
+    await page.screenshot({ path: path.join(SHOTS, 'account-tablet.png'), fullPage: true })
+    await page.setViewportSize({ width: 1280, height: 900 })
   })
 })

@@ -1,6 +1,7 @@
 /** Account 360: the score, why it is what it is and how it moved, churn risk, contract, adoption, tickets, tasks and raw events — live. */
 import { useState } from 'preact/hooks'
 import { ScoreHistoryChart } from '../components/score-history-chart.js'
+import { UsageChart } from '../components/usage-chart.js'
 import { Empty, Failure, Loading, TierBadge } from '../components/states.js'
 import { day, money, percent, signed } from '../format.js'
 import { useSubscription } from '../live.js'
@@ -16,6 +17,8 @@ const QUERY = `query Account360($id: ID!) {
     healthHistory { asOf score tier }
     churnRisk { status probability revenueAtRisk horizonDays reason baseRate drivers { description contribution } }
     timeline(first: 15) { edges { node { event timestamp source userId } } }
+    usage { day activeUsers logins }
+    csmActivity(first: 5) { at csmId activity notes }
   }
   tasks(filter: { accountIds: [$id], statuses: [OPEN] }, first: 20) { edges { node { id title assignee dueAt overdue } } }
   alerts(filter: { accountIds: [$id] }, first: 10) { edges { node { id title severity firedAt why } } }
@@ -126,6 +129,19 @@ export function AccountPage({ apiKey, id, onKeyProblem }: { apiKey: string; id: 
               {p?.latestNps ?? '—'} / {p?.latestCsat ?? '—'}
             </dd>
           </dl>
+          <h2>CSM activity</h2>
+          {a.csmActivity.length ? (
+            <ul>
+              {a.csmActivity.map((c: any) => (
+                <li key={c.at}>
+                  {day(c.at)} {c.activity.toLowerCase().replace(/_/g, ' ')} by {c.csmId}
+                  {c.notes && <span class="muted"> — {c.notes}</span>}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p class="muted">None logged.</p>
+          )}
           <h2>Open tasks</h2>
           {tasks.edges.length ? (
             <ul>
@@ -153,6 +169,8 @@ export function AccountPage({ apiKey, id, onKeyProblem }: { apiKey: string; id: 
           )}
         </section>
       </div>
+      <h2>Usage, last 30 days</h2>
+      {a.usage.some((d: { activeUsers: number }) => d.activeUsers > 0) ? <UsageChart days={a.usage} /> : <p class="muted">No logins or feature use in the last 30 days.</p>}
       <h2>Latest events</h2>
       <table class="data dense" aria-label="Latest events">
         <tbody>

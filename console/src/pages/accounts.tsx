@@ -97,6 +97,19 @@ export function AccountsPage({ apiKey, params, onKeyProblem }: { apiKey: string;
   )
 }
 
+/** j/k and the arrow keys move the focus between the rows' account links (Enter follows the link). */
+function moveBetweenRows(e: KeyboardEvent) {
+  const step = e.key === 'j' || e.key === 'ArrowDown' ? 1 : e.key === 'k' || e.key === 'ArrowUp' ? -1 : 0
+  if (!step) return
+  const links = [...(e.currentTarget as HTMLElement).querySelectorAll<HTMLAnchorElement>('tbody th a')]
+  const at = links.indexOf(document.activeElement as HTMLAnchorElement)
+  const next = links[at === -1 ? 0 : Math.min(links.length - 1, Math.max(0, at + step))]
+  if (next) {
+    e.preventDefault()
+    next.focus()
+  }
+}
+
 function AccountTable({ page, next, paged }: { page: Connection<AccountRow>; next: string | null; paged: boolean }) {
   if (!page.edges.length) return <Empty>No account matches these filters.</Empty>
   return (
@@ -104,7 +117,8 @@ function AccountTable({ page, next, paged }: { page: Connection<AccountRow>; nex
       <p class="muted" aria-live="polite">
         {page.totalCount?.toLocaleString()} accounts{paged ? ' (a later page)' : ''}
       </p>
-      <table class="data dense" aria-label="Accounts">
+      <p class="muted small">Keys: j / k or ↓ / ↑ move between accounts, Enter opens one.</p>
+      <table class="data dense" aria-label="Accounts" onKeyDown={moveBetweenRows}>
         <thead>
           <tr>
             <th scope="col">Account</th>
