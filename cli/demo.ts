@@ -1,7 +1,8 @@
 import type { GraphQLEndpoint } from './credentials.js'
 import { graphqlRequest } from './graphql-request.js'
 import { formatMetricsReport } from './report/metrics-report.js'
-import { parseTargets, readMetricsReport } from './report/report-data.js'
+import { parseTargets } from '../processors/kpis/targets.js'
+import { readMetricsReport } from './report/report-data.js'
 import crypto from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 

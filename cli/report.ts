@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util'
 import { graphqlEndpoint } from './credentials.js'
 import { formatHealthReport } from './report/health-report.js'
 import { formatMetricsReport } from './report/metrics-report.js'
-import { parseTargets, readHealthReport, readMetricsReport } from './report/report-data.js'
+import { parseTargets } from '../processors/kpis/targets.js'
+import { readHealthReport, readMetricsReport } from './report/report-data.js'
 
 export const REPORT_USAGE = `usage: pulse report health|metrics [--month YYYY-MM] [--format markdown|json] [--graphql URL] [--key KEY]
                      [--targets nps=50,csat=4.5,ttv=7,adoption=0.8,expansion=0.2,nrr=1]

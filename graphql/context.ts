@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import type { ApiKey } from '../runtime/auth/index.js'
 import type { TrainingRun } from '../processors/churn/index.js'
 import type { LoadedScorecard } from '../processors/scoring/index.js'
+import type { KpiTargets } from '../processors/kpis/index.js'
 import type { Loaders } from './loaders.js'
 
 export interface GraphQLContext {
@@ -20,6 +21,8 @@ export interface GraphQLContext {
    * configured endpoint names.
    */
   webhooks?: GraphQLWebhooks
+  /** The metric sheet's targets (PULSE_KPI_TARGETS); absent: the sheet's defaults. */
+  kpiTargets?: KpiTargets
   /** The onboarding milestone that counts as first value (PULSE_TTV_MILESTONE); absent: any. */
   ttvMilestone?: string
   /** The schema registry's base URL (read-only `schemas`); absent: that query answers SERVICE_UNAVAILABLE. */

@@ -9,6 +9,7 @@ import type { Logger } from 'pino'
 import { buildSchema } from 'type-graphql'
 import { WebSocketServer } from 'ws'
 import type { LoadedScorecard, ScoreEvents } from '../processors/scoring/index.js'
+import type { KpiTargets } from '../processors/kpis/index.js'
 import { AccountResolver } from './account.js'
 import { Account360Resolver } from './account-360.js'
 import { AccountUsersResolver } from './account-users.js'
@@ -48,6 +49,8 @@ export interface GraphQLServerDeps {
   registryUrl?: string
   /** The onboarding milestone that counts as first value (time to value); absent: the first of any id. */
   ttvMilestone?: string
+  /** The metric sheet's targets the `kpiTargets` query answers (PULSE_KPI_TARGETS). */
+  kpiTargets?: KpiTargets
   /** The web console under /console/ (its built files); false leaves it out. @defaultValue console/dist */
   console?: { dist?: string } | false
   /** The longest a ClickHouse query of a request may run. @defaultValue 10 s */
@@ -94,6 +97,7 @@ export async function createGraphQLServer(deps: GraphQLServerDeps): Promise<Grap
     trainChurn: deps.trainChurn,
     webhooks: deps.webhooks,
     ttvMilestone: deps.ttvMilestone,
+    kpiTargets: deps.kpiTargets,
     registryUrl: deps.registryUrl,
     registryAuthorization: deps.registryAuthorization,
     loaders: createLoaders(clickhouse),

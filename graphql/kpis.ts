@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql'
 import { Arg, Ctx, Field, Float, Int, ObjectType, Query, Resolver, registerEnumType } from 'type-graphql'
-import { groupKpis, readKpiInputs, type AccountAttributes } from '../processors/kpis/index.js'
+import { DEFAULT_TARGETS, groupKpis, readKpiInputs, type AccountAttributes } from '../processors/kpis/index.js'
 import type { GraphQLContext } from './context.js'
 
 export enum KpiGrouping {
@@ -92,10 +92,36 @@ export class KpiGroup {
   tasksDone!: number
 }
 
+@ObjectType({ description: 'The metric sheet’s targets (PULSE_KPI_TARGETS; defaults from the sheet): time to value is met below its target, every other KPI above it.' })
+export class KpiTargets {
+  @Field(() => Float, { description: 'NPS above this, -100 to 100.' })
+  nps!: number
+
+  @Field(() => Float, { description: 'Average CSAT above this, 1-5.' })
+  csatAverage!: number
+
+  @Field(() => Float, { description: 'Median time to value below this many days.' })
+  timeToValueDays!: number
+
+  @Field(() => Float, { description: 'Adoption rate above this, 0-1.' })
+  adoptionRate!: number
+
+  @Field(() => Float, { description: 'Expansion rate above this, 0-1.' })
+  expansionRate!: number
+
+  @Field(() => Float, { description: 'Net revenue retention above this (1 = 100 %).' })
+  netRevenueRetention!: number
+}
+
 const DAY = 86_400_000
 
 @Resolver()
 export class KpiResolver {
+  @Query(() => KpiTargets, { description: 'The targets KPIs are held to on the metric sheet and in the console.' })
+  kpiTargets(@Ctx() ctx: GraphQLContext): KpiTargets {
+    return ctx.kpiTargets ?? DEFAULT_TARGETS
+  }
+
   @Query(() => [KpiGroup], { description: 'KPIs over [from, to) (default: the 30 days before now), for the portfolio or per segment, CSM or account.' })
   async kpis(
     @Ctx() ctx: GraphQLContext,

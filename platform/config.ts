@@ -4,6 +4,8 @@ import { DEFAULT_LIMITS, type EnvelopeLimits } from '../gateway/track-request.js
 import { DEFAULT_ACCOUNT_PATHS } from '../gateway/segment/message.js'
 import { loadScorecard, ScorecardError, type LoadedScorecard } from '../processors/scoring/index.js'
 import { deliveryEndpoints, loadRules, RulesError, type DeliveryEndpoint, type LoadedRules } from '../processors/playbooks/index.js'
+import { DEFAULT_TARGETS, type KpiTargets } from '../processors/kpis/formulas.js'
+import { parseTargets } from '../processors/kpis/targets.js'
 import { readCatalog } from '../schemas/index.js'
 import { parseDuration } from '../runtime/duration.js'
 
@@ -63,7 +65,7 @@ export interface PulseConfig {
   /** Churn model: the horizon it predicts over and the cadence of its scheduled training. */
   churn: { horizonDays: number; trainEveryMs: number }
   /** GraphQL API: the longest one ClickHouse query of a request may run before the request gets a TIMEOUT error. */
-  graphql: { queryTimeoutMs: number; ttvMilestone?: string }
+  graphql: { queryTimeoutMs: number; ttvMilestone?: string; kpiTargets: KpiTargets }
   /** A processor batch is handed over once this many bytes are waiting or `maxWaitMs` passed, whichever first. */
   processorBatch: { minBytes: number; maxWaitMs: number }
   /** Event subjects whose undeclared properties are accepted and reported as drift instead of refused. */
@@ -138,6 +140,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): PulseCo
     return ms
   }
 
+  const kpiTargets = (): KpiTargets => {
+    try {
+      return parseTargets(env.PULSE_KPI_TARGETS)
+    } catch (err) {
+      problems.push(`PULSE_KPI_TARGETS: ${(err as Error).message.replace(/^targets: /, '')}`)
+      return DEFAULT_TARGETS
+    }
+  }
   const rateLimit = () => {
     const raw = env.PULSE_RATE_LIMIT || '500/1s'
     const m = /^(\d+)\s*\/\s*(.+)$/.exec(raw)
@@ -268,7 +278,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): PulseCo
     consoleUrl: url('PULSE_CONSOLE_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
     sweepEveryMs: duration('PULSE_SCORING_SWEEP_EVERY', 3_600_000),
     churn: { horizonDays: Math.round(duration('PULSE_CHURN_HORIZON', 90 * 86_400_000) / 86_400_000), trainEveryMs: duration('PULSE_CHURN_TRAIN_EVERY', 7 * 86_400_000) },
-    graphql: { queryTimeoutMs: duration('PULSE_GRAPHQL_QUERY_TIMEOUT', 10_000), ttvMilestone: env.PULSE_TTV_MILESTONE?.trim() || undefined },
+    graphql: { queryTimeoutMs: duration('PULSE_GRAPHQL_QUERY_TIMEOUT', 10_000), ttvMilestone: env.PULSE_TTV_MILESTONE?.trim() || undefined, kpiTargets: kpiTargets() },
     processorBatch: { minBytes: positiveInt('PULSE_PROCESSOR_BATCH_BYTES', 256 * 1024), maxWaitMs: duration('PULSE_PROCESSOR_BATCH_WAIT', 100) },
     rateLimit: rateLimit(),
     lenientSubjects: new Set((env.PULSE_LENIENT_SUBJECTS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),

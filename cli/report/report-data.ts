@@ -1,5 +1,5 @@
 /** Reads what the reports show from a running Pulse's GraphQL API (the reports are views of the public API). */
-import { DEFAULT_TARGETS, type KpiTargets } from '../../processors/kpis/formulas.js'
+import type { KpiTargets } from '../../processors/kpis/formulas.js'
 import type { GraphQLEndpoint } from '../credentials.js'
 import { graphqlRequest } from '../graphql-request.js'
 import type { HealthReportData, ReportAccount, TierRow } from './health-report.js'
@@ -13,23 +13,6 @@ export function monthPeriod(month: string, now: number): { from: Date; to: Date;
   if (from.getTime() > now) throw new Error(`--month ${month} has not begun`)
   const to = new Date(Math.min(next.getTime(), now))
   return { from, to, asOf: to.toISOString() }
-}
-
-const TARGET_NAMES: Record<string, keyof KpiTargets> = { nps: 'nps', csat: 'csatAverage', ttv: 'timeToValueDays', adoption: 'adoptionRate', expansion: 'expansionRate', nrr: 'netRevenueRetention' }
-
-/** Pure: "nps=40,csat=4.2,ttv=5,adoption=0.7,expansion=0.25,nrr=1.05" over the defaults of 004's sheet. */
-export function parseTargets(text: string | undefined): KpiTargets {
-  const targets = { ...DEFAULT_TARGETS }
-  if (!text) return targets
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const [key, value] = part.split('=')
-    const name = TARGET_NAMES[key?.trim()]
-    const n = Number(value)
-    if (!name) throw new Error(`targets: unknown metric "${key}" in "${part}"; use ${Object.keys(TARGET_NAMES).join(', ')}`)
-    if (value === undefined || value.trim() === '' || !Number.isFinite(n)) throw new Error(`targets: ${key} needs a number, got "${part}"`)
-    targets[name] = n
-  }
-  return targets
 }
 
 const TIERS = 'tier accounts share mrrCents previousAccounts previousMrrCents accountsChange mrrChange'

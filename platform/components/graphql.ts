@@ -23,6 +23,7 @@ export async function startGraphQL(ctx: PlatformContext): Promise<ComponentStart
     logger: ctx.logger,
     queryTimeoutMs: ctx.config.graphql.queryTimeoutMs,
     ttvMilestone: ctx.config.graphql.ttvMilestone,
+    kpiTargets: ctx.config.graphql.kpiTargets,
     registryUrl: ctx.registryUrl,
     registryAuthorization: ctx.registryTarget.authorization,
     apiKeys: ctx.apiKeys,

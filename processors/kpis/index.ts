@@ -2,3 +2,4 @@ export { DEFAULT_TARGETS, kpis, median, taskFollowThrough, nps, csat, retention,
 export { readKpiInputs, type AccountKpiInputs } from './kpi-inputs.js'
 export { groupKpis, type AccountAttributes, type KpiGroup, type KpiGrouping } from './kpis.js'
 export { bucketEnds, readCohorts, readRevenueAtRisk, readTierDistribution, type Cohort, type RevenueAtRisk, type TierCount, type TrendResolution } from './portfolio.js'
+export { parseTargets, TARGET_NAMES } from './targets.js'

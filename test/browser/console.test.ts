@@ -14,6 +14,7 @@ import { launchChromium } from '../support/browser.js'
 import { tempDir, uniqueName } from '../support/fixtures.js'
 import { insertSimulated } from '../support/simulated.js'
 import { insertEvents } from '../support/event-rows.js'
+import { parseTargets } from '../../processors/kpis/targets.js'
 
 const DAY = 86_400_000
 const END_DAY = Math.floor(Date.now() / DAY)
@@ -52,7 +53,8 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     const apiKeys = new ApiKeys(redis[0], uniqueName('keys'), new Map([['console', { secret, scopes: ['read'] }], ['console-writer', { secret: writer, scopes: ['read', 'write'] }]]), 0)
     const scoreEvents = createScoreEvents({ publishClient: redis[1], subscribeClient: redis[2], channel: uniqueName('scores') })
     scoring = { scorecard, publish: scoreEvents.publish, events: scoreEvents }
-    server = await createGraphQLServer({ apiKeys, clickhouse, scoreEvents, scorecard, logger: pino({ level: 'error' }) })
+    // A configured target (PULSE_KPI_TARGETS): the console shows what the API says, not the sheet's default.
+    server = await createGraphQLServer({ apiKeys, clickhouse, scoreEvents, scorecard, kpiTargets: parseTargets('nps=10,adoption=0.5'), logger: pino({ level: 'error' }) })
     base = await server.app.listen({ port: 0, host: '127.0.0.1' })
     browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
@@ -89,6 +91,11 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     expect(portfolio.tiers.length).toBeGreaterThan(1)
     await page.getByRole('img', { name: /Accounts per tier over time/ }).waitFor()
     await page.getByRole('table', { name: 'Cohorts by signup month' }).waitFor()
+    const kpis = page.getByRole('table', { name: 'KPIs against targets' })
+    await kpis.waitFor()
+    expect(await kpis.locator('tr[data-kpi=nps] td').nth(1).textContent()).toBe('> 10')
+    expect(await kpis.locator('tr[data-kpi=adoptionRate] td').nth(1).textContent()).toBe('> 50 %')
+    expect(await kpis.locator('tr[data-kpi=csatAverage] td').nth(1).textContent()).toBe('> 4.5')
     await page.screenshot({ path: path.join(SHOTS, 'portfolio.png'), fullPage: true })
     // One segment: the picker puts it in the URL, and the tiers are that segment's.
     const smb = (await graphql('{ portfolio(segment: "SMB") { tiers { tier accounts } } }')).portfolio.tiers

@@ -73,6 +73,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ PULSE_API_KEY: ' pk_own ', PULSE_REGISTRY_OPEN_READS: 'true' })).toMatchObject({ serviceKey: 'pk_own', registryOpenReads: true })
     expect(loadConfig({}).registryOpenReads).toBe(false)
     expect(() => loadConfig({ PULSE_REGISTRY_OPEN_READS: 'yes' })).toThrow('PULSE_REGISTRY_OPEN_READS must be true or false, got "yes"')
+    expect(loadConfig({ PULSE_KPI_TARGETS: 'nps=40,ttv=5' }).graphql.kpiTargets).toMatchObject({ nps: 40, timeToValueDays: 5, csatAverage: 4.5 })
+    expect(() => loadConfig({ PULSE_KPI_TARGETS: 'churn=3' })).toThrow('PULSE_KPI_TARGETS: unknown metric "churn" in "churn=3"; use nps, csat, ttv, adoption, expansion, nrr')
     expect(() => loadConfig({ PULSE_API_KEYS: 'pulse-internal:secret-five' })).toThrow('PULSE_API_KEYS: the name "pulse-internal" is reserved for the key each Pulse process makes for itself')
     expect(c.kafkaBrokers).toEqual(['a:9092', 'b:9093'])
   })

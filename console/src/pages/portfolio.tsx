@@ -22,6 +22,7 @@ const KPI_QUERY = `query PortfolioKpis($segment: String, $from: DateTimeISO) {
   portfolio(segment: $segment, from: $from) {
     kpis { nps npsResponses csatAverage timeToValueDays adoptionRate expansionRate netRevenueRetention taskCompletionRate playbookAdherence }
   }
+  kpiTargets { nps csatAverage timeToValueDays adoptionRate expansionRate netRevenueRetention }
 }`
 
 interface PortfolioData {
@@ -41,14 +42,17 @@ const PERIODS: [string, string][] = [
   ['365', 'last 12 months'],
 ]
 
-// The metric sheet's default targets (../shared/domain/004; `pulse report metrics` takes others).
-const KPIS: { key: string; label: string; show: (v: number | null) => string; target?: { above?: number; below?: number; text: string } }[] = [
-  { key: 'nps', label: 'NPS', show: (v) => (v == null ? '—' : v.toFixed(0)), target: { above: 50, text: '> 50' } },
-  { key: 'csatAverage', label: 'CSAT', show: (v) => (v == null ? '—' : `${v.toFixed(2)} / 5`), target: { above: 4.5, text: '> 4.5' } },
-  { key: 'timeToValueDays', label: 'Time to value', show: (v) => (v == null ? '—' : `${v} days`), target: { below: 7, text: '< 7 days' } },
-  { key: 'adoptionRate', label: 'Adoption', show: (v) => percent(v), target: { above: 0.8, text: '> 80 %' } },
-  { key: 'expansionRate', label: 'Expansion', show: (v) => percent(v), target: { above: 0.2, text: '> 20 %' } },
-  { key: 'netRevenueRetention', label: 'Net revenue retention', show: (v) => percent(v), target: { above: 1, text: '> 100 %' } },
+type Targets = Record<'nps' | 'csatAverage' | 'timeToValueDays' | 'adoptionRate' | 'expansionRate' | 'netRevenueRetention', number>
+type Target = { above?: number; below?: number; text: string }
+
+// Targets as this Pulse is configured (kpiTargets: PULSE_KPI_TARGETS, else the metric sheet's defaults).
+const KPIS: { key: string; label: string; show: (v: number | null) => string; target?: (t: Targets) => Target }[] = [
+  { key: 'nps', label: 'NPS', show: (v) => (v == null ? '—' : v.toFixed(0)), target: (t) => ({ above: t.nps, text: `> ${t.nps}` }) },
+  { key: 'csatAverage', label: 'CSAT', show: (v) => (v == null ? '—' : `${v.toFixed(2)} / 5`), target: (t) => ({ above: t.csatAverage, text: `> ${t.csatAverage}` }) },
+  { key: 'timeToValueDays', label: 'Time to value', show: (v) => (v == null ? '—' : `${v} days`), target: (t) => ({ below: t.timeToValueDays, text: `< ${t.timeToValueDays} days` }) },
+  { key: 'adoptionRate', label: 'Adoption', show: (v) => percent(v), target: (t) => ({ above: t.adoptionRate, text: `> ${percent(t.adoptionRate)}` }) },
+  { key: 'expansionRate', label: 'Expansion', show: (v) => percent(v), target: (t) => ({ above: t.expansionRate, text: `> ${percent(t.expansionRate)}` }) },
+  { key: 'netRevenueRetention', label: 'Net revenue retention', show: (v) => percent(v), target: (t) => ({ above: t.netRevenueRetention, text: `> ${percent(t.netRevenueRetention)}` }) },
   { key: 'taskCompletionRate', label: 'Task completion', show: (v) => percent(v) },
   { key: 'playbookAdherence', label: 'Playbook adherence', show: (v) => percent(v) },
 ]
@@ -66,7 +70,7 @@ export function PortfolioPage({ apiKey, params, onKeyProblem }: { apiKey: string
   const from = new Date(Math.floor(Date.now() / 86_400_000 - Number(days)) * 86_400_000).toISOString()
   const q = useQuery<PortfolioData>(apiKey, QUERY, { segment, from })
   // After the tiers: on a busy server the two would slow each other, and the tiers matter first.
-  const k = useQuery<{ portfolio: { kpis: Record<string, number | null> } }>(apiKey, KPI_QUERY, { segment, from }, q.status !== 'loading')
+  const k = useQuery<{ portfolio: { kpis: Record<string, number | null> }; kpiTargets: Targets }>(apiKey, KPI_QUERY, { segment, from }, q.status !== 'loading')
   // Tiers move as accounts are scored: re-read the portfolio when one does (at most every few seconds).
   useSubscription(apiKey, 'subscription { tierChanged { accountId } }', {}, throttle(() => (q.reload(), k.reload()), 5000))
   const pickers = (
@@ -143,7 +147,7 @@ export function PortfolioPage({ apiKey, params, onKeyProblem }: { apiKey: string
       <h2>KPIs, {period}</h2>
       {k.status === 'loading' && <Loading what="the KPIs" />}
       {k.status === 'error' && <Failure error={k.error} retry={k.reload} onKeyProblem={onKeyProblem} />}
-      {k.status === 'ok' && <KpiTable kpis={k.data.portfolio.kpis} />}
+      {k.status === 'ok' && <KpiTable kpis={k.data.portfolio.kpis} targets={k.data.kpiTargets} />}
       <h2>Cohorts by signup month</h2>
       <table class="data dense" aria-label="Cohorts by signup month">
         <thead>
@@ -171,7 +175,7 @@ export function PortfolioPage({ apiKey, params, onKeyProblem }: { apiKey: string
   )
 }
 
-function KpiTable({ kpis }: { kpis: Record<string, number | null> }) {
+function KpiTable({ kpis, targets }: { kpis: Record<string, number | null>; targets: Targets }) {
   return (
     <table class="data" aria-label="KPIs against targets">
       <thead>
@@ -183,14 +187,18 @@ function KpiTable({ kpis }: { kpis: Record<string, number | null> }) {
         </tr>
       </thead>
       <tbody>
-        {KPIS.map((x) => (
-          <tr key={x.key}>
-            <th scope="row">{x.label}</th>
-            <td class="num">{x.show(kpis[x.key] ?? null)}</td>
-            <td>{x.target?.text ?? ''}</td>
-            <td class={`status-${status(kpis[x.key] ?? null, x.target).replace(' ', '-')}`}>{status(kpis[x.key] ?? null, x.target)}</td>
-          </tr>
-        ))}
+        {KPIS.map((x) => {
+          const target = x.target?.(targets)
+          const verdict = status(kpis[x.key] ?? null, target)
+          return (
+            <tr key={x.key} data-kpi={x.key}>
+              <th scope="row">{x.label}</th>
+              <td class="num">{x.show(kpis[x.key] ?? null)}</td>
+              <td>{target?.text ?? ''}</td>
+              <td class={`status-${verdict.replace(' ', '-')}`}>{verdict}</td>
+            </tr>
+          )
+        })}
       </tbody>
     </table>
   )
