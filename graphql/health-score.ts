@@ -238,6 +238,16 @@ export class HealthScoreResolver {
     return daysInCurrentTier(await ctx.loaders.dailyTiers.load(account.id))
   }
 
+  @FieldResolver(() => [Int], {
+    nullable: 'items',
+    description: 'The score at the end of each of the last `days` days that has one (default 30, at most 400), oldest first: a sparkline. Read for a whole page of accounts at once.',
+  })
+  async dailyScores(@Root() account: Account, @Ctx() ctx: GraphQLContext, @Arg('days', () => Int, { defaultValue: 30 }) days: number): Promise<(number | null)[]> {
+    if (days < 1 || days > 400) throw new GraphQLError(`dailyScores: days must be 1-400, got ${days}`, { extensions: { code: 'BAD_USER_INPUT' } })
+    const since = new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10)
+    return (await ctx.loaders.dailyTiers.load(account.id)).filter((d) => d.day > since).map((d) => d.score)
+  }
+
   @FieldResolver(() => [HealthScorePoint], { description: 'Scores between from and to (default: the last 30 days), oldest first.' })
   async healthHistory(
     @Root() account: Account,

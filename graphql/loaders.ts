@@ -27,8 +27,8 @@ export interface Loaders {
   latestScore: DataLoader<string, Record<string, any> | null>
   prediction: DataLoader<string, PredictionRecord | null>
   scorecard: DataLoader<string, Scorecard | null>
-  /** Each account's daily tiers, oldest first (for days in the current tier). */
-  dailyTiers: DataLoader<string, { day: string; tier: string }[]>
+  /** Each account's daily tier and score, oldest first (days in the current tier, sparklines). */
+  dailyTiers: DataLoader<string, { day: string; tier: string; score: number | null }[]>
   /** Every account's segment and CSM (for grouping), read once per request. */
   attributes(): Promise<Map<string, AccountAttributes>>
   /** The churn model in force (the latest training: its version, status and figures), read once per request. */
@@ -58,16 +58,17 @@ export function createLoaders(clickhouse: ClickHouseClient): Loaders {
       return versions.map((v) => found.get(v) ?? null)
     }),
     dailyTiers: new DataLoader(async (ids) => {
-      const rows = await queryRows<{ account_id: string; day: string; tier: string }>(
+      const rows = await queryRows<{ account_id: string; day: string; tier: string; score: number | null }>(
         clickhouse,
-        'SELECT account_id, day, argMax(tier, as_of) AS tier FROM health_scores_daily WHERE account_id IN {ids:Array(String)} GROUP BY account_id, day ORDER BY account_id, day',
+        'SELECT account_id, day, argMax(tier, as_of) AS tier, argMax(score, as_of) AS score FROM health_scores_daily WHERE account_id IN {ids:Array(String)} GROUP BY account_id, day ORDER BY account_id, day',
         { ids },
       )
-      const of = new Map<string, { day: string; tier: string }[]>()
+      const of = new Map<string, { day: string; tier: string; score: number | null }[]>()
       for (const r of rows) {
+        const point = { day: r.day, tier: r.tier, score: r.score === null ? null : Number(r.score) }
         const days = of.get(r.account_id)
-        if (days) days.push({ day: r.day, tier: r.tier })
-        else of.set(r.account_id, [{ day: r.day, tier: r.tier }])
+        if (days) days.push(point)
+        else of.set(r.account_id, [point])
       }
       return ids.map((id) => of.get(id) ?? [])
     }),

@@ -120,6 +120,11 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     const ids = await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-account')))
     expect(ids).toEqual(expected.accounts.edges.map((e: { node: { id: string } }) => e.node.id))
     await expect.poll(() => page.getByText(`${expected.accounts.totalCount.toLocaleString('en')} accounts`).count()).toBe(1)
+    // Each row's sparkline: the account's daily scores of the last 30 days, as the API gives them.
+    const firstId = ids[0]!
+    const { account: firstAccount } = await graphql(`{ account(id: "${firstId}") { dailyScores(days: 30) } }`)
+    expect(firstAccount.dailyScores.filter((x: number | null) => x !== null).length).toBeGreaterThanOrEqual(2)
+    expect(await table.locator(`tr[data-account="${firstId}"] svg.sparkline`).getAttribute('data-points')).toBe(String(firstAccount.dailyScores.filter((x: number | null) => x !== null).length))
     await page.screenshot({ path: path.join(SHOTS, 'accounts.png'), fullPage: true })
     if (expected.accounts.pageInfo.hasNextPage) {
       await page.getByRole('link', { name: 'Next page' }).click()

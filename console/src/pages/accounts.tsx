@@ -1,5 +1,6 @@
 /** Accounts: a dense table, filtered and ordered from the URL (so a view can be saved), a page at a time. */
 import type { Connection } from '../api.js'
+import { Sparkline } from '../components/sparkline.js'
 import { Empty, Failure, Loading, TierBadge } from '../components/states.js'
 import { day, money, percent, signed } from '../format.js'
 import { href } from '../route.js'
@@ -13,6 +14,7 @@ const QUERY = `query Accounts($filter: AccountFilter, $orderBy: AccountOrder, $a
       id
       profile { name segment csmId mrrCents currency renewalDate }
       healthScore { score tier trend { change30d } drivers { text } }
+      dailyScores(days: 30)
       churnRisk { probability }
     } }
   }
@@ -22,6 +24,7 @@ interface AccountRow {
   id: string
   profile: { name: string | null; segment: string | null; csmId: string | null; mrrCents: number | null; currency: string | null; renewalDate: string | null } | null
   healthScore: { score: number | null; tier: string | null; trend: { change30d: number | null }; drivers: { text: string }[] } | null
+  dailyScores: (number | null)[]
   churnRisk: { probability: number | null } | null
 }
 
@@ -125,6 +128,7 @@ function AccountTable({ page, next, paged }: { page: Connection<AccountRow>; nex
             <th scope="col">Tier</th>
             <th scope="col" class="num">Score</th>
             <th scope="col" class="num">30 d</th>
+            <th scope="col">Last 30 days</th>
             <th scope="col" class="num">Churn risk</th>
             <th scope="col" class="num">MRR</th>
             <th scope="col">Renewal</th>
@@ -143,6 +147,9 @@ function AccountTable({ page, next, paged }: { page: Connection<AccountRow>; nex
               </td>
               <td class="num" data-field="score">{a.healthScore?.score ?? '—'}</td>
               <td class="num">{signed(a.healthScore?.trend.change30d)}</td>
+              <td>
+                <Sparkline scores={a.dailyScores} label={`Score over the last 30 days: ${a.dailyScores.filter((s) => s != null).join(', ')}`} />
+              </td>
               <td class="num">{percent(a.churnRisk?.probability)}</td>
               <td class="num">{money(a.profile?.mrrCents, a.profile?.currency ?? 'USD')}</td>
               <td>{day(a.profile?.renewalDate)}</td>
