@@ -1,7 +1,7 @@
 /** Alerts as the dispatcher stored them (`playbook_alerts`, one row per key): the newest first, a page at a time. */
 import type { ClickHouseClient } from '@clickhouse/client'
 import { queryRows } from '../clickhouse-rows.js'
-import { chTime } from '../clickhouse-time.js'
+import { chTime, fromChTime as ms } from '../clickhouse-time.js'
 import type { Severity } from './rules.js'
 
 export interface StoredAlert {
@@ -36,7 +36,6 @@ export interface AlertCursor {
   key: string
 }
 
-const ms = (t: string) => Date.parse(`${t.replace(' ', 'T')}Z`)
 
 export async function readAlerts(clickhouse: ClickHouseClient, filter: AlertFilter, page: { first: number; after: AlertCursor | null }): Promise<{ alerts: StoredAlert[]; hasNextPage: boolean }> {
   const rows = await queryRows<Record<string, any>>(

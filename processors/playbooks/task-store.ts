@@ -5,7 +5,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client'
 import { queryRows } from '../clickhouse-rows.js'
-import { chTime } from '../clickhouse-time.js'
+import { chTime, fromChTime as ms } from '../clickhouse-time.js'
 import type { PlannedEscalation, TaskStatus } from './planned-actions.js'
 import { applyTaskChange, escalateTask, type TaskChange, type TaskRecord } from './task-changes.js'
 
@@ -53,7 +53,6 @@ interface TaskRow {
 }
 
 const COLUMNS = 'key, rule_id, task_id, occurrence, account_id, title, why, assignee, assignee_role, status, opened_at, due_at, escalations, escalated, snoozed_until, completed_at, completed_by, updated_at'
-const ms = (t: string) => Date.parse(`${t.replace(' ', 'T')}Z`)
 const time = (t: number) => chTime(new Date(t))
 
 function fromRow(r: TaskRow): TaskRecord {

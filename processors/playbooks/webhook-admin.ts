@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import type { Queue } from 'bullmq'
 import crypto from 'node:crypto'
 import { queryRows } from '../clickhouse-rows.js'
+import { fromChTime } from '../clickhouse-time.js'
 import type { DeliveryEndpoint, DeliveryJob, DeliveryType, WebhookBody } from './webhook-delivery.js'
 
 /**
@@ -66,8 +67,6 @@ interface LogRow {
   updated_at: string
 }
 
-const chDate = (t: string) => new Date(`${t.replace(' ', 'T')}Z`)
-
 function toRecord(r: LogRow): DeliveryRecord {
   return {
     id: r.delivery_id,
@@ -78,8 +77,8 @@ function toRecord(r: LogRow): DeliveryRecord {
     httpStatus: r.http_status === null ? null : Number(r.http_status),
     lastError: r.last_error,
     latencyMs: Number(r.latency_ms),
-    firstAttemptAt: chDate(r.first_attempt_at),
-    updatedAt: chDate(r.updated_at),
+    firstAttemptAt: new Date(fromChTime(r.first_attempt_at)),
+    updatedAt: new Date(fromChTime(r.updated_at)),
   }
 }
 
