@@ -2,6 +2,8 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import type { Redis } from 'ioredis'
 import { chTime } from '../clickhouse-time.js'
 import type { PlannedAction, PlannedAlert, PlannedTask } from './planned-actions.js'
+import { openedTask } from './task-changes.js'
+import { storeTasks } from './task-store.js'
 
 export const DISPATCH_GROUP = 'dispatch'
 
@@ -71,17 +73,7 @@ export class ActionDispatcher {
         })),
       })
     }
-    if (tasks.length) {
-      // A task as first planned: its later status changes carry a later updated_at and win the merge.
-      await this.deps.clickhouse.insert({
-        table: 'playbook_tasks',
-        format: 'JSONEachRow',
-        values: tasks.map((t) => ({
-          key: t.key, rule_id: t.ruleId, task_id: t.taskId, occurrence: t.occurrence, account_id: t.accountId, title: t.title, why: t.why,
-          assignee: t.assignee, assignee_role: t.assigneeRole, status: t.status, opened_at: time(t.openedAt), due_at: time(t.dueAt),
-          escalations: JSON.stringify(t.escalations), updated_at: time(t.openedAt),
-        })),
-      })
-    }
+    // A task as first planned: its later changes carry a later updated_at and win the merge.
+    if (tasks.length) await storeTasks(this.deps.clickhouse, tasks.map(openedTask))
   }
 }

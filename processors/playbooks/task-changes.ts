@@ -18,6 +18,12 @@ export interface TaskRecord extends Omit<PlannedTask, 'type'> {
   updatedAt: number
 }
 
+/** A task as first stored: as planned, nothing done to it yet; any later version carries a later updatedAt. */
+export function openedTask(task: PlannedTask): TaskRecord {
+  const { type: _type, ...planned } = task
+  return { ...planned, escalated: 0, snoozedUntil: null, completedAt: null, completedBy: null, updatedAt: task.openedAt }
+}
+
 export type TaskChange = { kind: 'complete'; by: string | null } | { kind: 'snooze'; until: number } | { kind: 'assign'; to: string; by: string | null }
 
 export type TaskChangeResult = { ok: true; task: TaskRecord } | { ok: false; reason: string }

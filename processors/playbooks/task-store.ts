@@ -74,7 +74,8 @@ function toRow(t: TaskRecord): Record<string, unknown> {
   }
 }
 
-async function storeTasks(clickhouse: ClickHouseClient, tasks: TaskRecord[]): Promise<void> {
+/** Inserts task versions; each key keeps its latest `updatedAt` at merge. */
+export async function storeTasks(clickhouse: ClickHouseClient, tasks: TaskRecord[]): Promise<void> {
   if (tasks.length) await clickhouse.insert({ table: 'playbook_tasks', format: 'JSONEachRow', values: tasks.map(toRow) })
 }
 
