@@ -4,7 +4,7 @@ import { readAlerts, type StoredAlert } from '../processors/playbooks/index.js'
 import type { AlertFired } from '../processors/scoring/index.js'
 import { PageInfo } from './accounts.js'
 import type { GraphQLContext } from './context.js'
-import { decodeTimeKeyCursor, encodeTimeKeyCursor, TimeKeyCursorError } from './time-key-cursor.js'
+import { afterCursor, encodeTimeKeyCursor, forwardPageInfo } from './time-key-cursor.js'
 
 export enum AlertSeverity {
   INFO = 'info',
@@ -132,13 +132,7 @@ export class AlertResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<AlertConnection> {
     if (first < 1 || first > MAX_PAGE) throw new GraphQLError(`alerts: first must be 1-${MAX_PAGE}, got ${first}`, { extensions: { code: 'BAD_USER_INPUT' } })
-    let cursor = null
-    try {
-      cursor = after ? decodeTimeKeyCursor('alerts', after) : null
-    } catch (err) {
-      if (err instanceof TimeKeyCursorError) throw new GraphQLError(`alerts: ${err.message}`, { extensions: { code: 'BAD_USER_INPUT' } })
-      throw err
-    }
+    const cursor = afterCursor('alerts', after)
     const f = filter ?? {}
     const page = await readAlerts(
       ctx.clickhouse,
@@ -146,7 +140,7 @@ export class AlertResolver {
       { first, after: cursor && { firedAt: cursor.time, key: cursor.key } },
     )
     const edges = page.alerts.map((a) => ({ cursor: encodeTimeKeyCursor('alerts', a.firedAt, a.key), node: fromStored(a) }))
-    return { edges, pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage: cursor !== null, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null } }
+    return { edges, pageInfo: forwardPageInfo(edges, page.hasNextPage, cursor !== null) }
   }
 
   @Subscription(() => Alert, {

@@ -4,7 +4,7 @@ import { changeTask, readTask, readTasks, TaskChangeRefused, TaskNotFoundError, 
 import type { TaskCreated } from '../processors/scoring/index.js'
 import { PageInfo } from './accounts.js'
 import type { GraphQLContext } from './context.js'
-import { decodeTimeKeyCursor, encodeTimeKeyCursor, TimeKeyCursorError } from './time-key-cursor.js'
+import { afterCursor, encodeTimeKeyCursor, forwardPageInfo } from './time-key-cursor.js'
 
 export enum TaskStatus {
   OPEN = 'open',
@@ -169,13 +169,7 @@ export class TaskResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<TaskConnection> {
     if (first < 1 || first > MAX_PAGE) throw badInput(`tasks: first must be 1-${MAX_PAGE}, got ${first}`)
-    let cursor = null
-    try {
-      cursor = after ? decodeTimeKeyCursor('tasks', after) : null
-    } catch (err) {
-      if (err instanceof TimeKeyCursorError) throw badInput(`tasks: ${err.message}`)
-      throw err
-    }
+    const cursor = afterCursor('tasks', after)
     const now = Date.now()
     const f = filter ?? {}
     const page = await readTasks(
@@ -189,7 +183,7 @@ export class TaskResolver {
     const edges = page.tasks.map((t) => ({ cursor: encodeTimeKeyCursor('tasks', t.dueAt, t.key), node: toTask(t, now) }))
     return {
       edges,
-      pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage: cursor !== null, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+      pageInfo: forwardPageInfo(edges, page.hasNextPage, cursor !== null),
       totalCount: page.totalCount,
     }
   }
