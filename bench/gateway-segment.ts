@@ -7,13 +7,10 @@
 // Run: node --import tsx bench/gateway-segment.ts [seconds per round=5] [rounds per shape=4] [connections=8]
 // BENCH_COMPONENTS (default registry,gateway: what a gateway-only process serves) picks what `pulse dev` runs;
 // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the Pulse process there (bench/profile-summary.ts reads it).
-import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import { startPulseDev } from './support/pulse-dev.js'
 
 const seconds = Number(process.argv[2] ?? 5)
 const rounds = Number(process.argv[3] ?? 4)
@@ -22,21 +19,9 @@ const BATCH = 100
 const KEY = 'bench-secret-key'
 const components = process.env.BENCH_COMPONENTS ?? 'registry,gateway'
 
-const PULSE_BIN = fileURLToPath(new URL('../bin/pulse.mjs', import.meta.url))
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-bench-'))
 const profileFlags = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
-const child = spawn(process.execPath, [...profileFlags, PULSE_BIN, 'dev'], {
-  env: { ...process.env, PULSE_DATA_DIR: dataDir, PULSE_API_KEYS: `bench:${KEY}:track+read+admin`, PULSE_COMPONENTS: components, PULSE_GATEWAY_PORT: '0', PULSE_REGISTRY_PORT: '0', PULSE_GRAPHQL_PORT: '0', PULSE_LOG_LEVEL: 'warn', PULSE_RATE_LIMIT: '1000000/1s' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-})
-let out = ''
-child.stdout.on('data', (d) => (out += d))
-const started = Date.now()
-while (!/gateway\s+http/.test(out)) {
-  if (Date.now() - started > 120_000) throw new Error(`pulse dev did not start:\n${out}`)
-  await new Promise((r) => setTimeout(r, 200))
-}
-const gateway = /gateway\s+(http:\S+)\/v1\/track/.exec(out)![1]
+const pulseDev = await startPulseDev(KEY, { PULSE_COMPONENTS: components }, profileFlags)
+const { child, gateway } = pulseDev
 
 // The same events in both shapes: half feature_used, half user_login, 50 accounts, 500 users, fresh messageIds.
 const props = (i: number) => (i % 2 ? { feature: 'reports.export', durationMs: 1200 } : { method: 'SSO', mfa: true })
@@ -104,9 +89,7 @@ for (let i = 0; i < rounds; i++) order.push(...((i % 2 ? ['segment', 'pulse'] : 
 const results: Record<Shape, Awaited<ReturnType<typeof round>>[]> = { pulse: [], segment: [] }
 for (const shape of order) results[shape].push(await round(shape))
 
-child.kill('SIGTERM')
-await new Promise((r) => child.once('exit', r))
-fs.rmSync(dataDir, { recursive: true, force: true })
+await pulseDev.stop()
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
 const summary = (shape: Shape) => ({

@@ -5,13 +5,9 @@
 // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the Pulse process there (summarise: bench/profile-summary.ts).
 // BENCH_GATEWAYS=N adds N-1 gateway-only processes (PULSE_COMPONENTS=gateway) on the same Kafka, Redis and
 // registry, as a deployment behind a load balancer would run them; the connections are split among them.
-import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { schemaRegistryClient } from '../registry/index.js'
+import { startPulseDev } from './support/pulse-dev.js'
 import autocannon from 'autocannon'
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
 
@@ -20,36 +16,15 @@ const connections = Number(process.argv[3] ?? 8)
 const BATCH = 100
 const KEY = 'bench-secret-key'
 
-const PULSE_BIN = fileURLToPath(new URL('../bin/pulse.mjs', import.meta.url))
-const dataDirs: string[] = []
-
-/** Starts `pulse dev` with `env` and resolves with what it printed once its gateway is up. */
-async function startPulse(env: Record<string, string>, flags: string[] = []) {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-bench-'))
-  dataDirs.push(dataDir)
-  const child = spawn(process.execPath, [...flags, PULSE_BIN, 'dev'], {
-    env: { ...process.env, PULSE_DATA_DIR: dataDir, PULSE_API_KEYS: `bench:${KEY}:track+read+admin`, PULSE_GATEWAY_PORT: '0', PULSE_REGISTRY_PORT: '0', PULSE_GRAPHQL_PORT: '0', PULSE_LOG_LEVEL: 'warn', PULSE_RATE_LIMIT: '1000000/1s', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  let out = ''
-  child.stdout.on('data', (d) => (out += d))
-  const started = Date.now()
-  while (!/gateway\s+http/.test(out)) {
-    if (Date.now() - started > 120_000) throw new Error(`pulse dev did not start:\n${out}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-  return { child, out, gateway: /gateway\s+(http:\S+)\/v1\/track/.exec(out)![1] }
-}
-
 const profileFlags = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
-const first = await startPulse(process.env.BENCH_COMPONENTS ? { PULSE_COMPONENTS: process.env.BENCH_COMPONENTS } : {}, profileFlags)
+const first = await startPulseDev(KEY, process.env.BENCH_COMPONENTS ? { PULSE_COMPONENTS: process.env.BENCH_COMPONENTS } : {}, profileFlags)
 const registryUrl = /registry\s+(http:\S+)/.exec(first.out)![1]
 const brokers = [/kafka\s+(\S+:\d+)/.exec(first.out)![1]]
 const redisUrl = /redis\s+(redis:\S+)/.exec(first.out)![1]
 const gatewayCount = Math.max(1, Number(process.env.BENCH_GATEWAYS ?? 1))
 const pulses = [first]
 for (let i = 1; i < gatewayCount; i++) {
-  pulses.push(await startPulse({ PULSE_COMPONENTS: 'gateway', PULSE_REGISTRY_URL: registryUrl, PULSE_KAFKA_BROKERS: brokers.join(','), PULSE_REDIS_URL: redisUrl }))
+  pulses.push(await startPulseDev(KEY, { PULSE_COMPONENTS: 'gateway', PULSE_REGISTRY_URL: registryUrl, PULSE_KAFKA_BROKERS: brokers.join(','), PULSE_REDIS_URL: redisUrl }))
 }
 
 const now = () => new Date().toISOString()
@@ -104,11 +79,8 @@ await Promise.all(
 const ceilingEventsPerSec = sent / ((Date.now() - t0) / 1000)
 await producer.disconnect()
 
-for (const p of pulses.reverse()) {
-  p.child.kill('SIGTERM')
-  await new Promise((r) => p.child.once('exit', r))
-}
-for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true })
+// The first (which runs Kafka and Redis for the others) stops last.
+for (const p of pulses.reverse()) await p.stop()
 
 console.log(`| measure | value |
 | --- | ---: |

@@ -240,11 +240,12 @@ export class EpisodeStore {
     // — and unless an episode changes there is nothing to write.
     const sameButTime = stored !== null && timelessJson === stored.timelessStateJson
     const previous = sameButTime ? { ...current, now: stored.now } : storedState()
-    const episodes = { ...stored?.episodes }
+    // Parsed for this evaluation alone (a retry reads the record again): updated in place, not copied per account.
+    const episodes = stored?.episodes ?? {}
     let changed = !sameButTime
     const outcome: AccountOutcome = { accountId: account.accountId, actions: [], primed: [] }
     for (const rule of rules.rules) {
-      const episode = stored?.episodes[rule.id]
+      const episode = episodes[rule.id]
       // An armed rule whose condition reads no clock, on a state where only time moved: it did not hold on
       // this state before (else it would have fired), edges need a change to hold, so it cannot fire now —
       // the evaluation is known without running it.
