@@ -27,6 +27,5 @@ export function useSubscription<T>(key: string, query: string, variables: Record
     )
     return stop
     // onData is the page's latest closure; re-subscribing for each render would drop pushes in between.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key, query, vars])
 }
