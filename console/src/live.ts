@@ -26,6 +26,7 @@ export function useSubscription<T>(key: string, query: string, variables: Record
       { next: (m) => m.data && onData(m.data as T), error: () => undefined, complete: () => undefined },
     )
     return stop
-    // onData is the page's latest closure; re-subscribing for each render would drop pushes in between.
+    // Subscribed once per key, query and variables, with the onData of that render: re-subscribing on every
+    // render would drop pushes in between, so pages pass callbacks that stay valid (a query's reload).
   }, [key, query, vars])
 }

@@ -143,7 +143,11 @@ export function PortfolioPage({ apiKey, params, onKeyProblem }: { apiKey: string
         </p>
       )}
       <h2>Tiers over time</h2>
-      {p.tierTrend.length ? <TierTrendChart points={p.tierTrend} tiers={p.tiers.map((t) => t.tier)} /> : <p class="muted">No scores in the period yet.</p>}
+      {new Set(p.tierTrend.map((t) => t.at)).size > 1 ? (
+        <TierTrendChart points={p.tierTrend} tiers={p.tiers.map((t) => t.tier)} />
+      ) : (
+        <p class="muted">{p.tierTrend.length ? 'One day of scores so far: the trend appears as the days pass.' : 'No scores in the period yet.'}</p>
+      )}
       <h2>KPIs, {period}</h2>
       {k.status === 'loading' && <Loading what="the KPIs" />}
       {k.status === 'error' && <Failure error={k.error} retry={k.reload} onKeyProblem={onKeyProblem} />}
