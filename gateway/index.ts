@@ -223,7 +223,7 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
           return { status: 'failed', messageId: p.messageId, error: 'in_flight', message: 'an event with this messageId is being written right now; retry shortly' }
         }
         // The processor checks the store before inserting an event marked for verification: one whose
-        // fingerprint was seen (a duplicate, or rarely a collision), and one older than the dedup window,
+        // id the filter has seen (a duplicate, or a false positive), and one older than the dedup window,
         // whose first copy may have come before the window (a re-run backfill). Exact beyond the window.
         const seen = claim === 'seen'
         const verify = seen || (deps.messageIds !== undefined && p.at < Date.now() - deps.messageIds.ttlMs)

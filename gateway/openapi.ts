@@ -290,7 +290,7 @@ export function buildOpenApi(catalog: CatalogEvent[], opts: OpenApiOptions) {
                   messageId: { type: 'string' },
                   schemaId: { type: 'integer' },
                   schemaVersion: { type: 'integer' },
-                  duplicate: { const: true, description: 'This messageId was already accepted within 24 h; it is passed on marked for verification, and the processor stores it only if no event with this messageId is stored for the account (so a rare fingerprint collision never loses an event)' },
+                  duplicate: { const: true, description: 'This messageId was already accepted within 24 h, as far as the gateways\' Bloom filter can tell (about 2 in 100 new ids are false positives); it is passed on marked for verification, and the processor stores it only if no event with this messageId is stored for the account (so a false positive never loses an event)' },
                   warnings: { type: 'array', items: { $ref: '#/components/schemas/Violation' }, description: 'Undeclared properties of a lenient subject (registry subject config unknownProperties: REPORT, or PULSE_LENIENT_SUBJECTS): accepted, dropped from the record, reported as drift' },
                 },
               }),

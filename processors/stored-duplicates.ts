@@ -1,5 +1,5 @@
 /**
- * The exact half of deduplication: events the gateway marked for verification (their fingerprint was seen
+ * The exact half of deduplication: events the gateway marked for verification (their messageId was seen
  * within the dedup window, or they are older than the window) are checked against `events` before they are
  * inserted, and dropped when their messageId is already stored for the account — or appears earlier in the
  * same batch. Unmarked events are not checked: the gateway's window already vouches for them, and the

@@ -142,9 +142,9 @@ describe('pulse import through the gateway, on real Kafka, Redis and ClickHouse'
     expect(await stored()).toEqual({ rows: good(), ids: good() })
   })
 
-  it('never drops a new event as a duplicate: a fingerprint collision is resolved against the store', async () => {
+  it('never drops a new event as a duplicate: a false positive of the filter is resolved against the store', async () => {
     const messageId = crypto.randomUUID()
-    // Plant the id's fingerprint, as if another id with the same fingerprint had been accepted.
+    // Put the id in the filter, as a Bloom filter's false positive would have it.
     await new MessageIds(redis, redisPrefix).markDone([messageId])
     const res = await fetch(`${platform.endpoints.gateway}/v1/track`, {
       method: 'POST',
