@@ -5,7 +5,8 @@ import { evaluateDriftRule, type DriftInput, type DriftRuleState } from './drift
 import type { Episode } from './episode.js'
 import { runRule } from './evaluate-rule.js'
 import type { AlertScoreContext, PlannedAction, PlannedAlert } from './planned-actions.js'
-import type { Condition, Rules } from './rules.js'
+import { readsClock, verdictSteady } from './condition-clock.js'
+import type { Rules } from './rules.js'
 
 /**
  * Compare-and-set of the drift rules' hash: their states are written, and the alerts appended to the actions
@@ -35,27 +36,75 @@ for i = 3, #ARGV do redis.call('XADD', KEYS[2], '*', 'action', ARGV[i]) end
 return 1`
 
 /**
- * An account's record, one string per account so a pass of 2,000 accounts is read with one MGET (a hash
- * each cost ~20 µs of client time per account to read, more than evaluating its rules): when Pulse first
+ * Reads accounts' records, except those that still begin with the write token the caller holds (answered 1):
+ * a process that evaluated an account last sweep need not fetch and parse its record again unless another
+ * wrote it since. Comparing the token (the record's first line, new with every write) reads a few bytes.
+ */
+const READ_ACCOUNTS = `
+local out = {}
+for i = 1, #KEYS do
+  local token = ARGV[i]
+  if token ~= '' and redis.call('GETRANGE', KEYS[i], 0, #token) == token .. '\\n' then
+    out[i] = 1
+  else
+    out[i] = redis.call('GET', KEYS[i])
+  end
+end
+return out`
+
+/** Write tokens: unique per process (random) and per write (a counter). */
+const TOKEN_PREFIX = `w${crypto.randomBytes(6).toString('hex')}.`
+let writes = 0
+const newToken = () => TOKEN_PREFIX + (writes++).toString(36)
+
+/**
+ * An account's record, one string per account so a pass of 2,000 accounts is read in one round trip (a hash
+ * each cost ~20 µs of client time per account to read, more than evaluating its rules): a write token, when Pulse first
  * evaluated it, the time of the state the last evaluation saw, that state with its time left out (`now: 0`),
- * and the episodes by rule id, a line each. JSON never holds a raw newline. The state is kept without its
- * time so that "nothing but time moved" — a steady sweep, nearly every account — is one string comparison,
- * and the stored state need not even be parsed.
+ * then a line per rule: its id, its episode's status and the episode (`id\tstatus\tjson`; JSON never holds
+ * a raw newline or tab). The state is kept without its time so that "nothing but time moved" — a steady
+ * sweep, nearly every account — is one string comparison, and the stored state need not even be parsed; an
+ * episode is parsed only when its rule runs (an armed rule on such a state does not, see `plan`), and the
+ * lines of episodes that did not change are written back as they were read.
  */
 interface AccountRecord {
+  /** Changes with every write ('' in records written before tokens). */
+  token: string
   first: number
   now: number
   timelessStateJson: string
-  episodes: Record<string, Episode>
+  /** Rule id → `status\tjson` of its episode. */
+  episodeLines: Record<string, string>
 }
 
 function parseRecord(text: string | null): AccountRecord | null {
   if (text === null) return null
-  const [first, now, timelessStateJson, episodes] = text.split('\n')
-  return { first: Number(first), now: Number(now), timelessStateJson, episodes: JSON.parse(episodes) as Record<string, Episode> }
+  const all = text.split('\n')
+  const token = all[0].startsWith('w') ? all[0] : ''
+  const lines = token ? all.slice(1) : all
+  const episodeLines: Record<string, string> = {}
+  // Records written before the line per rule held every episode in one JSON object.
+  if (lines.length === 4 && lines[3].startsWith('{')) {
+    for (const [id, episode] of Object.entries(JSON.parse(lines[3]) as Record<string, Episode>)) episodeLines[id] = episodeLine(episode)
+  } else {
+    for (let i = 3; i < lines.length; i++) {
+      const tab = lines[i].indexOf('\t')
+      episodeLines[lines[i].slice(0, tab)] = lines[i].slice(tab + 1)
+    }
+  }
+  return { token, first: Number(lines[0]), now: Number(lines[1]), timelessStateJson: lines[2], episodeLines }
 }
 
-const recordText = (first: number, now: number, timelessStateJson: string, episodes: Record<string, Episode>) => `${first}\n${now}\n${timelessStateJson}\n${JSON.stringify(episodes)}`
+const episodeLine = (episode: Episode) => `${episode.status}\t${JSON.stringify(episode)}`
+const statusOf = (line: string) => line.slice(0, line.indexOf('\t'))
+const jsonOf = (line: string) => line.slice(line.indexOf('\t') + 1)
+const episodeOf = (line: string) => JSON.parse(jsonOf(line)) as Episode
+
+function recordText({ token, first, now, timelessStateJson, episodeLines }: AccountRecord): string {
+  let text = `${token}\n${first}\n${now}\n${timelessStateJson}`
+  for (const id in episodeLines) text += `\n${id}\t${episodeLines[id]}`
+  return text
+}
 
 const stateOf = (record: AccountRecord): AccountState => ({ ...(JSON.parse(record.timelessStateJson) as AccountState), now: record.now })
 
@@ -63,50 +112,16 @@ const sha1 = (text: string | null) => (text === null ? '' : crypto.createHash('s
 
 const MAX_ATTEMPTS = 20
 
-const CLOCK_READERS = new WeakMap<Condition, boolean>()
-
-function clockIn(c: Condition): boolean {
-  switch (c.kind) {
-    case 'all':
-      return c.conditions.some(readsClock)
-    case 'signed-up':
-    case 'milestone-missing':
-    case 'feature-unused':
-      return true
-    case 'score':
-    case 'churn':
-    case 'tier-in':
-    case 'tier-enters':
-    case 'tier-changes':
-    case 'renewal':
-    case 'seats':
-    case 'event':
-    case 'milestone-reached':
-    case 'segment':
-      return false
-    default: {
-      // A new kind of condition must say here whether it reads the clock.
-      const unknown: never = c
-      return unknown
-    }
-  }
+type CommitRedis = Redis & {
+  playbooksCommit(key: string, stream: string, ...args: (string | number)[]): Promise<number>
+  playbooksReadAccounts(keys: number, ...args: string[]): Promise<(1 | string | null)[]>
 }
-
-/** Whether a condition's verdict depends on the time itself, not only on the states it compares. */
-export function readsClock(c: Condition): boolean {
-  let known = CLOCK_READERS.get(c)
-  if (known === undefined) {
-    known = clockIn(c)
-    CLOCK_READERS.set(c, known)
-  }
-  return known
-}
-
-type CommitRedis = Redis & { playbooksCommit(key: string, stream: string, ...args: (string | number)[]): Promise<number> }
 type CommitPipeline = ReturnType<Redis['pipeline']> & { playbooksCommitAccount(key: string, stream: string, ...args: string[]): unknown }
 
-/** Accounts per MGET and per commit pipeline. */
+/** Accounts per read and per commit pipeline. */
 const BATCH = 2000
+/** Records kept in memory (see `known`); past this many the memory is dropped and records are read again. */
+const MAX_KNOWN = 200_000
 
 /** One account to evaluate: its state given the one its last evaluation saw (null: nothing to evaluate). */
 export interface AccountEvaluation {
@@ -138,6 +153,14 @@ export interface AccountOutcome {
  */
 export class EpisodeStore {
   private readonly redis: CommitRedis
+  /**
+   * The record this process last read or wrote per account, parsed, with its SHA-1 (what a commit compares):
+   * a steady sweep reads every account, and reading and parsing ~1.5 KB each cost more than the rules
+   * (bench/playbooks.ts). Redis still answers for each account whether the record is this one (by its write
+   * token), so another process's write is never missed. An entry is dropped when a commit fails, as the
+   * evaluation may have changed it in place.
+   */
+  private readonly known = new Map<string, { sha: string; record: AccountRecord }>()
 
   constructor(
     redis: Redis,
@@ -147,6 +170,7 @@ export class EpisodeStore {
     // accounts commits in one round trip.
     if (!('playbooksCommit' in redis)) redis.defineCommand('playbooksCommit', { numberOfKeys: 2, lua: COMMIT })
     if (!('playbooksCommitAccount' in redis)) redis.defineCommand('playbooksCommitAccount', { numberOfKeys: 2, lua: COMMIT_ACCOUNT })
+    if (!('playbooksReadAccounts' in redis)) redis.defineCommand('playbooksReadAccounts', { lua: READ_ACCOUNTS })
     this.redis = redis as CommitRedis
   }
 
@@ -205,22 +229,37 @@ export class EpisodeStore {
 
   private async evaluateBatch(rules: Rules, accounts: AccountEvaluation[], deployed: Map<string, number>, outcomes: Map<string, AccountOutcome>): Promise<void> {
     let pending = accounts
+    if (this.known.size > MAX_KNOWN) this.known.clear()
     for (let attempt = 0; pending.length && attempt < MAX_ATTEMPTS; attempt++) {
-      const stored = await this.redis.mget(pending.map((a) => this.accountKey(a.accountId)))
+      const cached = pending.map((a) => this.known.get(a.accountId))
+      const replies = await this.redis.playbooksReadAccounts(pending.length, ...pending.map((a) => this.accountKey(a.accountId)), ...cached.map((c) => c?.record.token ?? ''))
       const commit = this.redis.pipeline() as CommitPipeline
-      const planned: { account: AccountEvaluation; outcome: AccountOutcome }[] = []
+      const planned: { account: AccountEvaluation; outcome: AccountOutcome; next: AccountRecord; text: string }[] = []
       pending.forEach((account, i) => {
-        const plan = this.plan(rules, account, parseRecord(stored[i]), deployed)
-        if (!plan) return void outcomes.set(account.accountId, { accountId: account.accountId, actions: [], primed: [] })
-        commit.playbooksCommitAccount(this.accountKey(account.accountId), this.actionsStream, sha1(stored[i]), plan.record, ...plan.outcome.actions.map((a) => JSON.stringify(a)))
-        planned.push({ account, outcome: plan.outcome })
+        const reply = replies[i]
+        const record = reply === 1 ? cached[i]!.record : parseRecord(reply)
+        const sha = reply === 1 ? cached[i]!.sha : sha1(reply)
+        const plan = this.plan(rules, account, record, deployed)
+        if (!plan) {
+          // Nothing changed, so the record read is the one stored (plan changes a record only when it has a change to write).
+          if (record && reply !== 1) this.known.set(account.accountId, { sha, record })
+          return void outcomes.set(account.accountId, { accountId: account.accountId, actions: [], primed: [] })
+        }
+        commit.playbooksCommitAccount(this.accountKey(account.accountId), this.actionsStream, sha, plan.text, ...plan.outcome.actions.map((a) => JSON.stringify(a)))
+        planned.push({ account, outcome: plan.outcome, next: plan.next, text: plan.text })
       })
       const results = planned.length ? ((await commit.exec()) ?? []) : []
       pending = []
       results.forEach(([err, committed], i) => {
         if (err) throw err
-        if (committed === 1) outcomes.set(planned[i].account.accountId, planned[i].outcome)
-        else pending.push(planned[i].account)
+        const { account, outcome, next, text } = planned[i]
+        if (committed === 1) {
+          outcomes.set(account.accountId, outcome)
+          this.known.set(account.accountId, { sha: sha1(text), record: next })
+        } else {
+          this.known.delete(account.accountId)
+          pending.push(account)
+        }
       })
     }
     if (pending.length) {
@@ -228,7 +267,7 @@ export class EpisodeStore {
     }
   }
 
-  private plan(rules: Rules, account: AccountEvaluation, stored: AccountRecord | null, deployed: Map<string, number>): { record: string; outcome: AccountOutcome } | null {
+  private plan(rules: Rules, account: AccountEvaluation, stored: AccountRecord | null, deployed: Map<string, number>): { text: string; next: AccountRecord; outcome: AccountOutcome } | null {
     let parsed: AccountState | undefined
     const storedState = () => (stored ? (parsed ??= stateOf(stored)) : undefined)
     const current = account.state(storedState)
@@ -240,21 +279,26 @@ export class EpisodeStore {
     // — and unless an episode changes there is nothing to write.
     const sameButTime = stored !== null && timelessJson === stored.timelessStateJson
     const previous = sameButTime ? { ...current, now: stored.now } : storedState()
-    // Parsed for this evaluation alone (a retry reads the record again): updated in place, not copied per account.
-    const episodes = stored?.episodes ?? {}
+    // Updated in place, not copied per account (a failed commit drops the record from `known`, and a retry reads it again).
+    const lines = stored?.episodeLines ?? {}
     let changed = !sameButTime
     const outcome: AccountOutcome = { accountId: account.accountId, actions: [], primed: [] }
     for (const rule of rules.rules) {
-      const episode = episodes[rule.id]
-      // An armed rule whose condition reads no clock, on a state where only time moved: it did not hold on
-      // this state before (else it would have fired), edges need a change to hold, so it cannot fire now —
-      // the evaluation is known without running it.
-      if (sameButTime && episode?.status === 'armed' && !readsClock(rule.when)) continue
+      const line = lines[rule.id] as string | undefined
+      // An armed rule on a state where only time moved, whose condition reads no clock or turns at no instant
+      // since the last evaluation: it did not hold on this state before (else it would have fired), edges need
+      // a change to hold, so it cannot fire now — the evaluation is known without running it (or parsing its
+      // episode).
+      if (sameButTime && line !== undefined && statusOf(line) === 'armed' && (!readsClock(rule.when) || verdictSteady(rule.when, current, stored.now, current.now))) continue
+      const episode = line === undefined ? undefined : episodeOf(line)
       const run = runRule(rule, { previous, current, episode, owners: rules })
       // Only what changed is written: in a steady sweep nearly every episode stays as it was (the same object).
-      if (run.episode !== episode && JSON.stringify(run.episode) !== JSON.stringify(episode)) {
-        episodes[rule.id] = run.episode
-        changed = true
+      if (run.episode !== episode) {
+        const json = JSON.stringify(run.episode)
+        if (line === undefined || json !== jsonOf(line)) {
+          lines[rule.id] = `${run.episode.status}\t${json}`
+          changed = true
+        }
       }
       const deployedAt = deployed.get(rule.id)
       if (!episode && deployedAt !== undefined && knownSince < deployedAt) {
@@ -267,12 +311,14 @@ export class EpisodeStore {
     }
     if (!changed && !outcome.actions.length) return null
     // Written whole: the state with the episodes it produced, so the two always belong to the same evaluation.
-    return { record: recordText(knownSince, current.now, timelessJson, episodes), outcome }
+    const next: AccountRecord = { token: newToken(), first: knownSince, now: current.now, timelessStateJson: timelessJson, episodeLines: lines }
+    return { text: recordText(next), next, outcome }
   }
 
   /** The episodes stored for an account, by rule id. */
   async episodes(accountId: string): Promise<Record<string, Episode>> {
-    return parseRecord(await this.redis.get(this.accountKey(accountId)))?.episodes ?? {}
+    const lines = parseRecord(await this.redis.get(this.accountKey(accountId)))?.episodeLines ?? {}
+    return Object.fromEntries(Object.entries(lines).map(([id, line]) => [id, episodeOf(line)]))
   }
 
   /** The state an account's last evaluation saw (undefined when it was never evaluated). */

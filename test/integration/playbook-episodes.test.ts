@@ -62,4 +62,16 @@ describe('playbook episodes in Redis: once per episode across workers and restar
     const queued = await connections[0].xlen(first.actionsStream)
     expect(queued).toBe((await connections[0].xrange(first.actionsStream, '-', '+')).length)
   })
+
+  it('a worker that remembers an account from its last evaluation still sees what another worker wrote since', async () => {
+    const prefix = uniqueName('pb')
+    const [a, b] = connections.map((c) => new EpisodeStore(c, prefix))
+    await a.evaluate(rules, at(0, 70))
+    expect(alertRules(await a.evaluate(rules, at(1, 55)))).toEqual(['score-below-60'])
+    // Another worker sees the recovery past the margin: the rule re-arms there.
+    expect(await b.evaluate(rules, at(2, 66))).toEqual([])
+    // The first worker's own memory says "55 and active since day 1" (the same state but for its time: nothing to
+    // write); the store says 66 and re-armed, so the drop to 55 fires again.
+    expect(alertRules(await a.evaluate(rules, at(3, 55)))).toEqual(['score-below-60'])
+  })
 })

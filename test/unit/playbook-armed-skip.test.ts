@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { readsClock } from '../../processors/playbooks/episode-store.js'
+import { readsClock, verdictSteady } from '../../processors/playbooks/condition-clock.js'
 import { NEVER_FIRED, runRule, type AccountState, type Episode } from '../../processors/playbooks/index.js'
 import { loadRules } from '../../processors/playbooks/rules-file.js'
 import { loadScorecard } from '../../processors/scoring/scorecard-file.js'
@@ -43,5 +43,41 @@ describe('the sweep skips armed rules that read no clock on a state where only t
       }
     }
     expect(checked).toBeGreaterThan(200)
+  })
+
+  it('for every default rule that reads the clock, an armed episode is skipped only when its verdict turns at no instant in between — and the turns are real', () => {
+    // Young and older accounts, milestones reached or not, key features used recently, long ago or never.
+    const keyFeatures = ['reports', 'api']
+    const young: AccountState[] = []
+    for (const signedUpDaysAgo of [0.5, 6.9, 7.2, 13.9, 14.1, 20.9, 21.5, 45, 90, 400]) {
+      for (const milestones of <Record<string, number>[]>[{}, { setup_completed: T0 - DAY }, { onboarding_completed: T0 - 29.9 * DAY }, { onboarding_completed: T0 - 60 * DAY, setup_completed: T0 - 80 * DAY, training_scheduled: T0 - 80 * DAY }]) {
+        for (const featureLastUsed of <Record<string, number>[]>[{}, { reports: T0 - 29.95 * DAY, api: T0 - DAY }, { reports: T0 - 100 * DAY }]) {
+          young.push(account({ signupAt: T0 - signedUpDaysAgo * DAY, milestones, keyFeatures, featureLastUsed }))
+        }
+      }
+    }
+    let skipped = 0
+    let turned = 0
+    let firedAtTurn = 0
+    for (const rule of rules.rules.filter((r) => readsClock(r.when))) {
+      for (const state of young) {
+        for (const step of [3_600_000, DAY, 3 * DAY]) {
+          const armed = runRule(rule, { previous: undefined, current: state, episode: NEVER_FIRED, owners: rules }).episode
+          if (armed.status !== 'armed') continue
+          const later = { ...state, now: state.now + step }
+          const again = runRule(rule, { previous: state, current: later, episode: armed, owners: rules })
+          if (verdictSteady(rule.when, later, state.now, later.now)) {
+            expect({ rule: rule.id, fires: again.fires, episode: again.episode, actions: again.actions }).toEqual({ rule: rule.id, fires: false, episode: armed, actions: [] })
+            skipped++
+          } else {
+            turned++
+            if (again.fires) firedAtTurn++
+          }
+        }
+      }
+    }
+    expect(skipped).toBeGreaterThan(300)
+    expect(turned).toBeGreaterThan(10)
+    expect(firedAtTurn).toBeGreaterThan(5)
   })
 })
