@@ -96,7 +96,7 @@ function parseRecord(text: string | null): AccountRecord | null {
 }
 
 const episodeLine = (episode: Episode) => `${episode.status}\t${JSON.stringify(episode)}`
-const statusOf = (line: string) => line.slice(0, line.indexOf('\t'))
+const ARMED = 'armed\t'
 const jsonOf = (line: string) => line.slice(line.indexOf('\t') + 1)
 const episodeOf = (line: string) => JSON.parse(jsonOf(line)) as Episode
 
@@ -104,6 +104,17 @@ function recordText({ token, first, now, timelessStateJson, episodeLines }: Acco
   let text = `${token}\n${first}\n${now}\n${timelessStateJson}`
   for (const id in episodeLines) text += `\n${id}\t${episodeLines[id]}`
   return text
+}
+
+/** The state as JSON with its time left out (`now: 0`): set aside for the call rather than copied, a sweep doing this for every account. */
+function timelessJsonOf(state: AccountState): string {
+  const now = state.now
+  state.now = 0
+  try {
+    return JSON.stringify(state)
+  } finally {
+    state.now = now
+  }
 }
 
 const stateOf = (record: AccountRecord): AccountState => ({ ...(JSON.parse(record.timelessStateJson) as AccountState), now: record.now })
@@ -273,12 +284,13 @@ export class EpisodeStore {
     const current = account.state(storedState)
     if (!current || (stored && stored.now > current.now)) return null
     const knownSince = stored ? stored.first : (account.knownSince ?? current.now)
-    const timelessJson = JSON.stringify({ ...current, now: 0 })
+    const timelessJson = timelessJsonOf(current)
     // Nothing but time moved since the last evaluation: the stored state still stands for this one (conditions
     // compare values; time lives in the episodes), so it is not parsed — it is the current one at its own time
     // — and unless an episode changes there is nothing to write.
     const sameButTime = stored !== null && timelessJson === stored.timelessStateJson
-    const previous = sameButTime ? { ...current, now: stored.now } : storedState()
+    let previous: AccountState | undefined
+    const previousState = () => (previous ??= sameButTime ? { ...current, now: stored.now } : storedState())
     // Updated in place, not copied per account (a failed commit drops the record from `known`, and a retry reads it again).
     const lines = stored?.episodeLines ?? {}
     let changed = !sameButTime
@@ -289,9 +301,9 @@ export class EpisodeStore {
       // since the last evaluation: it did not hold on this state before (else it would have fired), edges need
       // a change to hold, so it cannot fire now — the evaluation is known without running it (or parsing its
       // episode).
-      if (sameButTime && line !== undefined && statusOf(line) === 'armed' && (!readsClock(rule.when) || verdictSteady(rule.when, current, stored.now, current.now))) continue
+      if (sameButTime && line !== undefined && line.startsWith(ARMED) && (!readsClock(rule.when) || verdictSteady(rule.when, current, stored.now, current.now))) continue
       const episode = line === undefined ? undefined : episodeOf(line)
-      const run = runRule(rule, { previous, current, episode, owners: rules })
+      const run = runRule(rule, { previous: previousState(), current, episode, owners: rules })
       // Only what changed is written: in a steady sweep nearly every episode stays as it was (the same object).
       if (run.episode !== episode) {
         const json = JSON.stringify(run.episode)
