@@ -21,6 +21,8 @@ const END_DAY = Math.floor(Date.now() / DAY)
 /** Where the run's screenshots go (the key ones are copied to docs/console/ by hand). */
 const SHOTS = path.resolve('test-results/console')
 
+type TierRow = { tier: string; accounts: number }
+
 describe('the console in a real browser, on a scored portfolio (Debian Chromium, real ClickHouse engine and Redis)', () => {
   const clickhouse = createClickHouse({ dataDir: tempDir() })
   const redis = [new Redis(inject('redisUrl')), new Redis(inject('redisUrl')), new Redis(inject('redisUrl'))]
@@ -39,6 +41,15 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     expect(body.errors).toBeUndefined()
     return body.data
   }
+
+  /** The portfolio's tier table as shown: [tier, accounts] per row. */
+  const shownTiers = () =>
+    page
+      .getByRole('table', { name: 'Accounts by health tier' })
+      .locator('tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-tier'), Number(r.querySelector('[data-field=accounts]')!.textContent!.replace(/,/g, ''))]))
+  const tierPairs = (tiers: TierRow[]) => tiers.map((t) => [t.tier, t.accounts])
+  const total = (tiers: TierRow[]) => tiers.reduce((n, t) => n + t.accounts, 0)
 
   beforeAll(async () => {
     if (!fs.existsSync(path.join(CONSOLE_DIST, 'index.html'))) throw new Error(`the console is not built (${CONSOLE_DIST}): run "bash bin/bootstrap" or "npm run build:console"`)
@@ -108,13 +119,50 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     expect(smb.reduce((n: number, t: { accounts: number }) => n + t.accounts, 0)).toBeLessThan(portfolio.tiers.reduce((n: number, t: { accounts: number }) => n + t.accounts, 0))
   })
 
+  it("the CSM picker lists the CSMs and narrows the portfolio to that CSM's book, with a segment too; a tier opens the book's accounts", async () => {
+    const { csms, portfolio } = await graphql('{ csms portfolio { tiers { tier accounts } } }')
+    expect(csms.length).toBeGreaterThan(1)
+    const csm = csms[1]
+    const mine: TierRow[] = (await graphql('query($csm: String) { portfolio(csm: $csm) { tiers { tier accounts } } }', { csm })).portfolio.tiers
+    expect(total(mine)).toBeGreaterThan(0)
+    expect(total(mine)).toBeLessThan(total(portfolio.tiers))
+    await page.goto(`${base}/console/#/portfolio`)
+    await page.getByRole('table', { name: 'Accounts by health tier' }).waitFor()
+    // By role: the heading of a CSM's book says "csm" too.
+    const picker = page.getByRole('combobox', { name: /^CSM\b/ })
+    await expect.poll(() => picker.locator('option').allTextContents()).toEqual(['All', ...csms])
+    await picker.selectOption(csm)
+    await expect.poll(() => page.url()).toContain(`csm=${csm}`)
+    await page.getByRole('heading', { name: `Portfolio — ${csm}’s book` }).waitFor()
+    await expect.poll(shownTiers).toEqual(tierPairs(mine))
+    // A segment as well: the accounts of both, and the URL keeps both.
+    const both: TierRow[] = (await graphql('query($csm: String) { portfolio(csm: $csm, segment: "SMB") { tiers { tier accounts } } }', { csm })).portfolio.tiers
+    expect(total(both)).toBeLessThan(total(mine))
+    await page.getByLabel('Segment').selectOption('SMB')
+    await expect.poll(() => page.url()).toMatch(new RegExp(`segment=SMB.*csm=${csm}`))
+    await page.getByRole('heading', { name: `Portfolio — SMB, ${csm}’s book` }).waitFor()
+    await expect.poll(shownTiers).toEqual(tierPairs(both))
+    expect(await picker.inputValue()).toBe(csm)
+    // The link: a view is an address; opened afresh it shows the same book.
+    await page.goto(`${base}/console/#/portfolio?csm=${encodeURIComponent(csm)}`)
+    await page.getByRole('heading', { name: `Portfolio — ${csm}’s book` }).waitFor()
+    await expect.poll(shownTiers).toEqual(tierPairs(mine))
+    // A tier of the book opens the accounts of that tier in the book.
+    const tier = mine.find((t) => t.accounts > 0)!
+    await page.locator(`tr[data-tier="${tier.tier}"] a`).click()
+    await expect.poll(() => page.url()).toContain(`csm=${csm}`)
+    const expected = await graphql('query($tier: String!, $csm: String!) { accounts(filter: { tiers: [$tier], csmIds: [$csm] }, first: 1) { totalCount } }', { tier: tier.tier, csm })
+    await expect.poll(() => page.getByText(`${expected.accounts.totalCount.toLocaleString('en')} accounts`).count()).toBe(1)
+    expect(await page.getByRole('combobox', { name: /^CSM\b/ }).inputValue()).toBe(csm)
+  })
+
   it('filters the accounts table from the URL, pages through it with the API\'s cursors, and clicking a tier on the portfolio opens it filtered', async () => {
     const { portfolio } = await graphql('{ portfolio { tiers { tier accounts } } }')
     const tier = portfolio.tiers.find((t: { accounts: number }) => t.accounts > 50)?.tier ?? portfolio.tiers[0].tier
     const expected = await graphql(`query($tier: String!) { accounts(filter: { tiers: [$tier] }, first: 50) { totalCount pageInfo { hasNextPage } edges { node { id healthScore { score } } } } }`, { tier })
     await page.goto(`${base}/console/#/portfolio`)
     await page.locator(`tr[data-tier="${tier}"] a`).click()
-    const table = page.getByRole('table', { name: 'Accounts' })
+    const table = page.getByRole('table', { name: 'Accounts', exact: true })
     await table.waitFor()
     expect(page.url()).toContain(`tier=${encodeURIComponent(tier)}`)
     const ids = await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-account')))
@@ -214,7 +262,7 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
 
   it('moves through the accounts with the keyboard, shows an alert as it fires, and fits a tablet\'s width', async () => {
     await page.goto(`${base}/console/#/accounts?order=SCORE%3AASC`)
-    const table = page.getByRole('table', { name: 'Accounts' })
+    const table = page.getByRole('table', { name: 'Accounts', exact: true })
     await table.waitFor()
     const links = table.locator('tbody th a')
     await links.first().focus()
