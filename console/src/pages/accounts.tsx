@@ -171,7 +171,7 @@ function AccountTable({ page, next, paged }: { page: Connection<AccountRow>; nex
           ))}
         </tbody>
       </table>
-      <nav class="pager" aria-label="Pages">
+      <nav class="pager" aria-label="Pages of accounts">
         {paged && (
           <button type="button" onClick={() => history.back()}>
             Previous page

@@ -110,15 +110,27 @@ export function PortfolioPage({ apiKey, params, onKeyProblem }: { apiKey: string
       </label>
     </form>
   )
-  if (q.status === 'loading') return <Loading what="the portfolio" />
-  if (q.status === 'error') return <Failure error={q.error} retry={q.reload} onKeyProblem={onKeyProblem} />
+  // The heading and pickers stay while the portfolio loads or fails: the page always says what it is.
+  const heading = (
+    <>
+      <h1 id="portfolio-title">Portfolio{segment || csm ? ` — ${[segment, csm && `${csm}’s book`].filter(Boolean).join(', ')}` : ''}</h1>
+      {pickers}
+    </>
+  )
+  if (q.status !== 'ok') {
+    return (
+      <section aria-labelledby="portfolio-title">
+        {heading}
+        {q.status === 'loading' ? <Loading what="the portfolio" /> : <Failure error={q.error} retry={q.reload} onKeyProblem={onKeyProblem} />}
+      </section>
+    )
+  }
   const p = q.data.portfolio
   const period = PERIODS.find(([d]) => d === days)![1]
   const total = p.tiers.reduce((n, t) => n + t.accounts, 0)
   return (
     <section aria-labelledby="portfolio-title">
-      <h1 id="portfolio-title">Portfolio{segment || csm ? ` — ${[segment, csm && `${csm}’s book`].filter(Boolean).join(', ')}` : ''}</h1>
-      {pickers}
+      {heading}
       <p class="muted">
         {total.toLocaleString()} scored accounts; change since {p.from.slice(0, 10)}.
       </p>
