@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql'
 import { Arg, Ctx, Field, FieldResolver, Float, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql'
-import { bucketEnds, groupKpis, readCohorts, readKpiInputs, readRevenueAtRisk, readTierDistribution, type TierCount } from '../processors/kpis/index.js'
+import { bucketEnds, groupKpis, readCohorts, readCsmIds, readKpiInputs, readRevenueAtRisk, readTierDistribution, type AccountAttributes, type TierCount } from '../processors/kpis/index.js'
 import type { GraphQLContext } from './context.js'
 import { KpiGroup } from './kpis.js'
 
@@ -98,7 +98,7 @@ export class Cohort {
   retained!: number
 }
 
-@ObjectType({ description: 'The portfolio over a period [from, to), optionally one segment.' })
+@ObjectType({ description: "The portfolio over a period [from, to): every account, or one segment's, one CSM's book, or both (by the accounts' current profiles)." })
 export class Portfolio {
   @Field(() => Date)
   from!: Date
@@ -108,6 +108,9 @@ export class Portfolio {
 
   @Field(() => String, { nullable: true })
   segment!: string | null
+
+  @Field(() => String, { nullable: true, description: 'The CSM whose book of accounts this is (Profile.csmId).' })
+  csm!: string | null
 }
 
 const DAY = 86_400_000
@@ -139,27 +142,34 @@ export function tierShares(now: TierCount[], before: TierCount[], order: string[
 
 @Resolver(() => Portfolio)
 export class PortfolioResolver {
-  @Query(() => Portfolio, { description: 'Tiers now and trended, revenue at risk, cohorts and KPIs; the period defaults to the 30 days before now.' })
+  @Query(() => Portfolio, { description: 'Tiers now and trended, revenue at risk, cohorts and KPIs; the period defaults to the 30 days before now. segment and csm narrow every field to those accounts; together, to the accounts of both.' })
   portfolio(
     @Arg('from', () => Date, { nullable: true }) from: Date | null,
     @Arg('to', () => Date, { nullable: true }) to: Date | null,
     @Arg('segment', () => String, { nullable: true }) segment: string | null,
+    @Arg('csm', () => String, { nullable: true, description: "A CSM's book: the accounts whose current profile has this csmId (one of `csms`), as kpis(groupBy: CSM) groups them." })
+    csm: string | null,
   ): Portfolio {
     const end = to ?? new Date()
     const start = from ?? new Date(end.getTime() - 30 * DAY)
     if (!(start < end)) throw new GraphQLError(`portfolio: from (${start.toISOString()}) must be before to (${end.toISOString()})`, { extensions: { code: 'BAD_USER_INPUT' } })
-    return { from: start, to: end, segment }
+    return { from: start, to: end, segment: segment || null, csm: csm || null }
+  }
+
+  @Query(() => [String], { description: 'The CSMs a portfolio can be narrowed to (its csm argument): the distinct csmIds of the accounts’ current profiles, in order.' })
+  csms(@Ctx() ctx: GraphQLContext): Promise<string[]> {
+    return readCsmIds(ctx.clickhouse)
   }
 
   @FieldResolver(() => [TierShare], { description: 'Health tiers at the end of the period (active accounts), with their counts and MRR at its start.' })
   async tiers(@Root() p: Portfolio, @Ctx() ctx: GraphQLContext): Promise<TierShare[]> {
-    const rows = await readTierDistribution(ctx.clickhouse, [p.from.getTime() - 1, p.to.getTime() - 1], p.segment)
+    const rows = await readTierDistribution(ctx.clickhouse, [p.from.getTime() - 1, p.to.getTime() - 1], p)
     return tierShares(rows.filter((r) => r.at === p.to.getTime() - 1), rows.filter((r) => r.at === p.from.getTime() - 1), ctx.scorecard.card.tiers.map((t) => t.name))
   }
 
   @FieldResolver(() => [TierPoint], { description: 'The tier distribution at the end of each day, week or month of the period (at most 400 buckets).' })
   async tierTrend(@Root() p: Portfolio, @Ctx() ctx: GraphQLContext, @Arg('resolution', () => TrendResolution, { defaultValue: TrendResolution.WEEK }) resolution: TrendResolution): Promise<TierPoint[]> {
-    const rows = await readTierDistribution(ctx.clickhouse, bucketEnds(p.from.getTime(), p.to.getTime(), resolution), p.segment)
+    const rows = await readTierDistribution(ctx.clickhouse, bucketEnds(p.from.getTime(), p.to.getTime(), resolution), p)
     const totals = new Map<number, number>()
     for (const r of rows) totals.set(r.at, (totals.get(r.at) ?? 0) + r.accounts)
     return rows.map((r) => ({ at: new Date(r.at), tier: r.tier, accounts: r.accounts, share: r.accounts / totals.get(r.at)!, mrrCents: r.mrrCents }))
@@ -169,21 +179,27 @@ export class PortfolioResolver {
   async risk(@Root() p: Portfolio, @Ctx() ctx: GraphQLContext): Promise<PortfolioRisk | null> {
     const training = await ctx.loaders.latestTraining()
     if (training?.status !== 'READY') return null
-    const r = await readRevenueAtRisk(ctx.clickhouse, training.version, p.segment)
+    const r = await readRevenueAtRisk(ctx.clickhouse, training.version, p)
     return { ...r, horizonDays: training.horizonDays, forecastNetRetention: r.mrrCents ? 1 - r.revenueAtRiskCents / r.mrrCents : null }
   }
 
   @FieldResolver(() => [Cohort], { description: 'Accounts by signup month (now): still active, average health, retained share.' })
   async cohorts(@Root() p: Portfolio, @Ctx() ctx: GraphQLContext): Promise<Cohort[]> {
-    return readCohorts(ctx.clickhouse, p.segment)
+    return readCohorts(ctx.clickhouse, p)
   }
 
-  @FieldResolver(() => KpiGroup, { description: 'The KPIs of the period for the portfolio (or the segment).' })
+  @FieldResolver(() => KpiGroup, {
+    description: 'The KPIs of the period for its accounts; key: "portfolio", the segment, the CSM, or SEGMENT/CSM for both (a segment or CSM alone is that row of kpis(groupBy: SEGMENT or CSM)).',
+  })
   async kpis(@Root() p: Portfolio, @Ctx() ctx: GraphQLContext): Promise<KpiGroup> {
-    const inputs = await readKpiInputs(ctx.clickhouse, { from: p.from.getTime(), to: p.to.getTime() }, { milestone: ctx.ttvMilestone })
-    if (!p.segment) return groupKpis(inputs, 'PORTFOLIO', new Map())[0]
-    const attributes = await ctx.loaders.attributes()
-    const [segment] = groupKpis(inputs.filter((a) => attributes.get(a.accountId)?.segment === p.segment), 'PORTFOLIO', attributes)
-    return { ...segment, key: p.segment }
+    const scoped = Boolean(p.segment || p.csm)
+    const [inputs, attributes] = await Promise.all([
+      readKpiInputs(ctx.clickhouse, { from: p.from.getTime(), to: p.to.getTime() }, { milestone: ctx.ttvMilestone }),
+      scoped ? ctx.loaders.attributes() : new Map<string, AccountAttributes>(),
+    ])
+    if (!scoped) return groupKpis(inputs, 'PORTFOLIO', attributes)[0]
+    const inScope = (a: AccountAttributes | undefined) => (!p.segment || a?.segment === p.segment) && (!p.csm || a?.csmId === p.csm)
+    const [group] = groupKpis(inputs.filter((a) => inScope(attributes.get(a.accountId))), 'PORTFOLIO', attributes)
+    return { ...group, key: [p.segment, p.csm].filter(Boolean).join('/') }
   }
 }

@@ -1,5 +1,5 @@
 export { DEFAULT_TARGETS, kpis, median, taskFollowThrough, nps, csat, retention, revenueMovement, targetStatus, type KpiInputs, type Kpis, type KpiTargets, type TargetStatus } from './formulas.js'
 export { readKpiInputs, type AccountKpiInputs } from './kpi-inputs.js'
 export { groupKpis, type AccountAttributes, type KpiGroup, type KpiGrouping } from './kpis.js'
-export { bucketEnds, readCohorts, readRevenueAtRisk, readTierDistribution, type Cohort, type RevenueAtRisk, type TierCount, type TrendResolution } from './portfolio.js'
+export { bucketEnds, readCohorts, readCsmIds, readRevenueAtRisk, readTierDistribution, type Cohort, type PortfolioScope, type RevenueAtRisk, type TierCount, type TrendResolution } from './portfolio.js'
 export { parseTargets, TARGET_NAMES } from './targets.js'

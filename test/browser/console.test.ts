@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { AxeBuilder } from '@axe-core/playwright'
 import { Redis } from 'ioredis'
 import { pino } from 'pino'
 import type { Browser, Page } from 'playwright-core'
@@ -15,11 +16,16 @@ import { tempDir, uniqueName } from '../support/fixtures.js'
 import { insertSimulated } from '../support/simulated.js'
 import { insertEvents } from '../support/event-rows.js'
 import { parseTargets } from '../../processors/kpis/targets.js'
+import { trainAndPredict } from '../../processors/churn/index.js'
 
 const DAY = 86_400_000
 const END_DAY = Math.floor(Date.now() / DAY)
 /** Where the run's screenshots go (the key ones are copied to docs/console/ by hand). */
 const SHOTS = path.resolve('test-results/console')
+/** What the accessibility audit holds every page to: WCAG 2.0, 2.1 and 2.2 A and AA (color contrast included), and axe's best practices (landmarks, heading order). */
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']
+
+type TierRow = { tier: string; accounts: number }
 
 describe('the console in a real browser, on a scored portfolio (Debian Chromium, real ClickHouse engine and Redis)', () => {
   const clickhouse = createClickHouse({ dataDir: tempDir() })
@@ -40,6 +46,15 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     return body.data
   }
 
+  /** The portfolio's tier table as shown: [tier, accounts] per row. */
+  const shownTiers = () =>
+    page
+      .getByRole('table', { name: 'Accounts by health tier' })
+      .locator('tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-tier'), Number(r.querySelector('[data-field=accounts]')!.textContent!.replace(/,/g, ''))]))
+  const tierPairs = (tiers: TierRow[]) => tiers.map((t) => [t.tier, t.accounts])
+  const total = (tiers: TierRow[]) => tiers.reduce((n, t) => n + t.accounts, 0)
+
   beforeAll(async () => {
     if (!fs.existsSync(path.join(CONSOLE_DIST, 'index.html'))) throw new Error(`the console is not built (${CONSOLE_DIST}): run "bash bin/bootstrap" or "npm run build:console"`)
     fs.mkdirSync(SHOTS, { recursive: true })
@@ -57,7 +72,8 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     server = await createGraphQLServer({ apiKeys, clickhouse, scoreEvents, scorecard, kpiTargets: parseTargets('nps=10,adoption=0.5'), logger: pino({ level: 'error' }) })
     base = await server.app.listen({ port: 0, host: '127.0.0.1' })
     browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    // In a context of its own (not browser.newPage()): axe opens a blank page beside it to put its results together.
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage()
     // A script error in the page fails the test that caused it, with the page's own message.
     page.on('pageerror', (e) => pageErrors.push(e.message))  }, 240_000)
   afterEach(() => expect(pageErrors.splice(0)).toEqual([]))
@@ -108,13 +124,50 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     expect(smb.reduce((n: number, t: { accounts: number }) => n + t.accounts, 0)).toBeLessThan(portfolio.tiers.reduce((n: number, t: { accounts: number }) => n + t.accounts, 0))
   })
 
+  it("the CSM picker lists the CSMs and narrows the portfolio to that CSM's book, with a segment too; a tier opens the book's accounts", async () => {
+    const { csms, portfolio } = await graphql('{ csms portfolio { tiers { tier accounts } } }')
+    expect(csms.length).toBeGreaterThan(1)
+    const csm = csms[1]
+    const mine: TierRow[] = (await graphql('query($csm: String) { portfolio(csm: $csm) { tiers { tier accounts } } }', { csm })).portfolio.tiers
+    expect(total(mine)).toBeGreaterThan(0)
+    expect(total(mine)).toBeLessThan(total(portfolio.tiers))
+    await page.goto(`${base}/console/#/portfolio`)
+    await page.getByRole('table', { name: 'Accounts by health tier' }).waitFor()
+    // By role: the heading of a CSM's book says "csm" too.
+    const picker = page.getByRole('combobox', { name: /^CSM\b/ })
+    await expect.poll(() => picker.locator('option').allTextContents()).toEqual(['All', ...csms])
+    await picker.selectOption(csm)
+    await expect.poll(() => page.url()).toContain(`csm=${csm}`)
+    await page.getByRole('heading', { name: `Portfolio — ${csm}’s book` }).waitFor()
+    await expect.poll(shownTiers).toEqual(tierPairs(mine))
+    // A segment as well: the accounts of both, and the URL keeps both.
+    const both: TierRow[] = (await graphql('query($csm: String) { portfolio(csm: $csm, segment: "SMB") { tiers { tier accounts } } }', { csm })).portfolio.tiers
+    expect(total(both)).toBeLessThan(total(mine))
+    await page.getByLabel('Segment').selectOption('SMB')
+    await expect.poll(() => page.url()).toMatch(new RegExp(`segment=SMB.*csm=${csm}`))
+    await page.getByRole('heading', { name: `Portfolio — SMB, ${csm}’s book` }).waitFor()
+    await expect.poll(shownTiers).toEqual(tierPairs(both))
+    expect(await picker.inputValue()).toBe(csm)
+    // The link: a view is an address; opened afresh it shows the same book.
+    await page.goto(`${base}/console/#/portfolio?csm=${encodeURIComponent(csm)}`)
+    await page.getByRole('heading', { name: `Portfolio — ${csm}’s book` }).waitFor()
+    await expect.poll(shownTiers).toEqual(tierPairs(mine))
+    // A tier of the book opens the accounts of that tier in the book.
+    const tier = mine.find((t) => t.accounts > 0)!
+    await page.locator(`tr[data-tier="${tier.tier}"] a`).click()
+    await expect.poll(() => page.url()).toContain(`csm=${csm}`)
+    const expected = await graphql('query($tier: String!, $csm: String!) { accounts(filter: { tiers: [$tier], csmIds: [$csm] }, first: 1) { totalCount } }', { tier: tier.tier, csm })
+    await expect.poll(() => page.getByText(`${expected.accounts.totalCount.toLocaleString('en')} accounts`).count()).toBe(1)
+    expect(await page.getByRole('combobox', { name: /^CSM\b/ }).inputValue()).toBe(csm)
+  })
+
   it('filters the accounts table from the URL, pages through it with the API\'s cursors, and clicking a tier on the portfolio opens it filtered', async () => {
     const { portfolio } = await graphql('{ portfolio { tiers { tier accounts } } }')
     const tier = portfolio.tiers.find((t: { accounts: number }) => t.accounts > 50)?.tier ?? portfolio.tiers[0].tier
     const expected = await graphql(`query($tier: String!) { accounts(filter: { tiers: [$tier] }, first: 50) { totalCount pageInfo { hasNextPage } edges { node { id healthScore { score } } } } }`, { tier })
     await page.goto(`${base}/console/#/portfolio`)
     await page.locator(`tr[data-tier="${tier}"] a`).click()
-    const table = page.getByRole('table', { name: 'Accounts' })
+    const table = page.getByRole('table', { name: 'Accounts', exact: true })
     await table.waitFor()
     expect(page.url()).toContain(`tier=${encodeURIComponent(tier)}`)
     const ids = await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-account')))
@@ -214,7 +267,7 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
 
   it('moves through the accounts with the keyboard, shows an alert as it fires, and fits a tablet\'s width', async () => {
     await page.goto(`${base}/console/#/accounts?order=SCORE%3AASC`)
-    const table = page.getByRole('table', { name: 'Accounts' })
+    const table = page.getByRole('table', { name: 'Accounts', exact: true })
     await table.waitFor()
     const links = table.locator('tbody th a')
     await links.first().focus()
@@ -249,5 +302,76 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     }
     await page.screenshot({ path: path.join(SHOTS, 'account-tablet.png'), fullPage: true })
     await page.setViewportSize({ width: 1280, height: 900 })
+  })
+
+  it('passes an automated accessibility audit (axe: WCAG 2 A/AA, color contrast, best practices) on every page, with data on it', async () => {
+    // A trained model, so the model page (backtest, reliability table) and the account's churn section have figures
+    // to show too; this small portfolio has 6 held-out churners, so the backtest is allowed with 5 (the audit needs
+    // the page's content, not a good model).
+    await trainAndPredict({ clickhouse, card: scoring.scorecard.card }, { horizonDays: 30, minTestChurnEvents: 5, bootstrapResamples: 100 })
+    const problems: string[] = []
+    /** axe on the page as it is now; each rule it breaks as "page: rule (impact) help — each element: what fails" (the first 5). */
+    const audit = async (what: string) => {
+      const { violations } = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze()
+      for (const v of violations) {
+        const nodes = v.nodes.slice(0, 5).map((n) => `\n    ${n.target.join(' ')}: ${n.failureSummary?.replace(/\s+/g, ' ')}`)
+        problems.push(`${what}: ${v.id} (${v.impact}) ${v.help}, ${v.nodes.length} element(s) — ${v.helpUrl}${nodes.join('')}${v.nodes.length > 5 ? '\n    …' : ''}`)
+      }
+    }
+    const { accounts } = await graphql('{ accounts(filter: { tiers: ["At-risk", "Critical"] }, orderBy: { field: CHURN_RISK, direction: DESC }, first: 1) { edges { node { id } } } }')
+    const id = accounts.edges[0].node.id
+
+    // Signed out: the key gate; a key the API refuses; the gate again, saying why.
+    const signedOut = page
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage()
+    page.on('pageerror', (e) => pageErrors.push(e.message))
+    await page.goto(`${base}/console/`)
+    await page.getByLabel('API key').waitFor()
+    await audit('key gate')
+    await page.getByLabel('API key').fill('not-a-key-at-all')
+    await page.getByRole('button', { name: 'Open the console' }).click()
+    await page.getByRole('button', { name: 'Use another key' }).waitFor()
+    await audit('portfolio (key refused)')
+    await page.getByRole('button', { name: 'Use another key' }).click()
+    await page.getByRole('alert').filter({ hasText: 'refused the key' }).waitFor()
+    await audit('key gate (key refused)')
+    await page.context().close()
+    page = signedOut
+
+    await page.goto(`${base}/console/#/portfolio`)
+    await page.getByRole('table', { name: 'KPIs against targets' }).waitFor()
+    await page.getByRole('img', { name: /Accounts per tier over time/ }).waitFor()
+    await audit('portfolio')
+    await page.goto(`${base}/console/#/accounts?order=CHURN_RISK%3ADESC`)
+    await page.locator('table[aria-label="Accounts"] tbody tr svg.sparkline').first().waitFor()
+    await audit('accounts')
+    await page.goto(`${base}/console/#/account?id=${id}`)
+    await page.locator('[data-field=score]').waitFor()
+    await page.getByRole('img', { name: /Daily active users/ }).waitFor()
+    // With an alert banner on it (each severity has its own colors).
+    await new Promise((r) => setTimeout(r, 300)) // the socket's subscription lands in Redis
+    for (const severity of ['critical', 'warning', 'info'] as const) {
+      await scoring.events.publishAlert({
+        type: 'alert', key: `audit-${severity}/${id}/1`, ruleId: 'audit', ruleName: 'Audit', target: { type: 'account', accountId: id },
+        severity, title: `A ${severity} alert`, why: ['score 35, below 40'], to: 'csm_1', toRole: 'csm', channels: [], firedAt: Date.now(),
+      })
+      await page.locator(`[data-alert="audit-${severity}/${id}/1"]`).waitFor()
+      await audit(`account 360 (${severity} alert)`)
+    }
+    await page.getByRole('button', { name: 'Dismiss the alert' }).click()
+    await page.goto(`${base}/console/#/tasks`)
+    await page.getByRole('table', { name: 'Open tasks' }).locator('tbody tr').first().waitFor()
+    await page.getByRole('table', { name: 'Open tasks' }).locator('tbody tr').first().getByRole('button', { name: 'Snooze a week' }).click()
+    await page.getByRole('status').filter({ hasText: /Snoozed|Not done/ }).waitFor()
+    await audit('tasks')
+    await page.goto(`${base}/console/#/drift?since=7d`)
+    await page.locator('tr[data-path="$.amountCents"]').waitFor()
+    await page.locator('table[aria-label="Event catalog"], p.state-error').waitFor()
+    await audit('drift')
+    await page.goto(`${base}/console/#/model`)
+    await page.locator('[data-status]').waitFor()
+    await page.getByRole('table', { name: /Reliability/ }).waitFor()
+    await audit('model')
+    expect(problems, `axe found ${problems.length} violations:\n${problems.join('\n')}\n`).toEqual([])
   })
 })

@@ -318,6 +318,92 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
     expect(segment.data.portfolio.tiers.reduce((n: number, c: any) => n + c.accounts, 0)).toBeLessThanOrEqual(smb)
   })
 
+  it("narrows the portfolio to a CSM's book (the profile's csmId, as kpis groups by CSM), alone and with a segment", async () => {
+    const from = new Date(NOW - 10 * DAY).toISOString()
+    const to = new Date(NOW + 3_600_000).toISOString()
+    // Each CSM's book as the accounts' own profiles say.
+    const books = new Map<string, Row[]>()
+    for (const a of all) if (a.profile?.csmId) books.set(a.profile.csmId, [...(books.get(a.profile.csmId) ?? []), a])
+    const { csms } = (await graphql('{ csms }')).data
+    expect(csms).toEqual([...books.keys()].sort())
+    expect(csms.length).toBeGreaterThan(3)
+    // Straight from the score history: the tiers of these accounts at the last sweep, less those canceled by then.
+    const direct = async (ids: string[]) => {
+      const rows = await clickhouse.query({
+        query: `SELECT tier, count() AS n FROM health_scores FINAL WHERE as_of = {t:DateTime64(3, 'UTC')} AND tier != '' AND account_id IN {ids:Array(String)} AND account_id NOT IN (
+            SELECT account_id FROM account_facts WHERE event = 'subscription_updated' AND timestamp <= {t:DateTime64(3, 'UTC')}
+            GROUP BY account_id HAVING argMax(JSONExtractString(properties, 'status'), timestamp) = 'CANCELED')
+          GROUP BY tier ORDER BY tier`,
+        query_params: { t: new Date(NOW).toISOString().replace('T', ' ').replace('Z', ''), ids },
+        format: 'JSONEachRow',
+      }).then((rs) => rs.json<{ tier: string; n: string }>())
+      return Object.fromEntries(rows.map((x) => [x.tier, Number(x.n)]))
+    }
+    const counts = (rows: { tier: string; accounts: number }[]) => Object.fromEntries(rows.filter((x) => x.accounts).map((x) => [x.tier, x.accounts]))
+    const revenueAtRisk = (rows: Row[]) => rows.reduce((n, a) => n + (a.churnRisk?.revenueAtRisk ?? 0), 0)
+    const query = `query($from: DateTimeISO, $to: DateTimeISO, $segment: String, $csm: String) {
+      portfolio(from: $from, to: $to, segment: $segment, csm: $csm) {
+        segment csm tiers { tier accounts } tierTrend(resolution: DAY) { at tier accounts } risk { accounts revenueAtRiskCents } cohorts { accounts }
+        kpis { key accounts npsResponses csatResponses startAccounts mrrStartCents mrrEndCents churnedAccounts netRevenueRetention }
+      }
+      kpis(from: $from, to: $to, groupBy: CSM) { key accounts npsResponses csatResponses startAccounts mrrStartCents mrrEndCents churnedAccounts netRevenueRetention }
+    }`
+    const portfolioOf = async (variables: { segment?: string; csm?: string }) => {
+      const r = await graphql(query, { from, to, ...variables })
+      expect(r.errors).toBeUndefined()
+      return r.data as { portfolio: any; kpis: any[] }
+    }
+
+    // The busiest CSM: every field counts exactly their accounts.
+    const [csm, book] = [...books].sort((a, b) => b[1].length - a[1].length)[0]
+    const { portfolio: mine, kpis: byCsm } = await portfolioOf({ csm })
+    expect(mine).toMatchObject({ segment: null, csm })
+    expect(counts(mine.tiers)).toEqual(await direct(book.map((a) => a.id)))
+    expect(Object.keys(counts(mine.tiers)).length).toBeGreaterThan(1)
+    expect(counts(mine.tierTrend.filter((x: any) => Date.parse(x.at) >= NOW - 12 * 3_600_000))).toEqual(await direct(book.map((a) => a.id)))
+    expect(mine.cohorts.reduce((n: number, c: any) => n + c.accounts, 0)).toBe(book.length)
+    expect(mine.risk.accounts).toBe(book.filter((a) => a.churnRisk?.probability !== null).length)
+    expect(mine.risk.revenueAtRiskCents / 100).toBeCloseTo(revenueAtRisk(book), 2)
+    // The KPIs are that CSM's row of kpis(groupBy: CSM), to the cent.
+    expect(mine.kpis).toEqual(byCsm.find((g) => g.key === csm))
+    expect(mine.kpis.accounts).toBeGreaterThan(0)
+
+    // The books partition the portfolio: every simulated account has a CSM.
+    const tiersOf = async (csm?: string) => (await graphql('query($to: DateTimeISO, $csm: String) { portfolio(to: $to, csm: $csm) { tiers { tier accounts } } }', { to, csm })).data.portfolio.tiers as { tier: string; accounts: number }[]
+    const whole = await tiersOf()
+    const summed: Record<string, number> = {}
+    for (const c of csms) for (const t of await tiersOf(c)) summed[t.tier] = (summed[t.tier] ?? 0) + t.accounts
+    expect(counts(Object.entries(summed).map(([tier, accounts]) => ({ tier, accounts })))).toEqual(counts(whole))
+
+    // With a segment too: the accounts of both, and no others.
+    const segment = book.find((a) => a.profile?.segment)!.profile!.segment!
+    const both = book.filter((a) => a.profile?.segment === segment)
+    expect(both.length).toBeGreaterThan(0)
+    expect(both.length).toBeLessThan(book.length)
+    const { portfolio: narrow } = await portfolioOf({ segment, csm })
+    expect(narrow).toMatchObject({ segment, csm })
+    expect(counts(narrow.tiers)).toEqual(await direct(both.map((a) => a.id)))
+    expect(narrow.cohorts.reduce((n: number, c: any) => n + c.accounts, 0)).toBe(both.length)
+    expect(narrow.risk.accounts).toBe(both.filter((a) => a.churnRisk?.probability !== null).length)
+    expect(narrow.risk.revenueAtRiskCents / 100).toBeCloseTo(revenueAtRisk(both), 2)
+    const perAccount = (await graphql('query($from: DateTimeISO, $to: DateTimeISO) { kpis(from: $from, to: $to, groupBy: ACCOUNT) { key npsResponses startAccounts } }', { from, to })).data.kpis as { key: string; npsResponses: number; startAccounts: number }[]
+    const ids = new Set(both.map((a) => a.id))
+    const theirs = perAccount.filter((g) => ids.has(g.key))
+    expect(narrow.kpis).toMatchObject({
+      key: `${segment}/${csm}`,
+      accounts: theirs.length,
+      npsResponses: theirs.reduce((n, g) => n + g.npsResponses, 0),
+      startAccounts: theirs.reduce((n, g) => n + g.startAccounts, 0),
+    })
+
+    // A CSM with no accounts (the value is a query parameter, never SQL): an empty portfolio, not everyone's.
+    const { portfolio: nobody } = await portfolioOf({ csm: "csm_1' OR 1 = 1 --" })
+    expect(nobody.tiers.reduce((n: number, t: any) => n + t.accounts, 0)).toBe(0)
+    expect(nobody.cohorts).toEqual([])
+    expect(nobody.risk.accounts).toBe(0)
+    expect(nobody.kpis.accounts).toBe(0)
+  })
+
   it('builds the monthly health report and metric sheet from the API', async () => {
     const month = new Date(NOW).toISOString().slice(0, 7)
     const now = NOW + 3_600_000

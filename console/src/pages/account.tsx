@@ -1,4 +1,5 @@
 /** Account 360: the score, why it is what it is and how it moved, churn risk, contract, adoption, tickets, tasks and raw events — live. */
+import type { JSX } from 'preact'
 import { useState } from 'preact/hooks'
 import { ScoreHistoryChart } from '../components/score-history-chart.js'
 import { UsageChart } from '../components/usage-chart.js'
@@ -34,12 +35,19 @@ export function AccountPage({ apiKey, id, onKeyProblem }: { apiKey: string; id: 
     setPushes((n) => n + 1)
     q.reload()
   })
-  if (q.status === 'loading') return <Loading what={`account ${id}`} />
-  if (q.status === 'error') return <Failure error={q.error} retry={q.reload} onKeyProblem={onKeyProblem} />
+  // Until there is an account to show, the heading is its id: the page always says what it is.
+  const pending = (state: JSX.Element) => (
+    <article aria-labelledby="account-title" class="account">
+      <h1 id="account-title">Account {id}</h1>
+      {state}
+    </article>
+  )
+  if (q.status === 'loading') return pending(<Loading what={`account ${id}`} />)
+  if (q.status === 'error') return pending(<Failure error={q.error} retry={q.reload} onKeyProblem={onKeyProblem} />)
   const { account: a, tasks, alerts } = q.data
   const p = a.profile
   const s = a.healthScore
-  if (!p && !s) return <Empty>No events stored for account “{id}” yet.</Empty>
+  if (!p && !s) return pending(<Empty>No events stored for account “{id}” yet.</Empty>)
   return (
     <article aria-labelledby="account-title" class="account">
       <p>
@@ -173,6 +181,14 @@ export function AccountPage({ apiKey, id, onKeyProblem }: { apiKey: string; id: 
       {a.usage.some((d: { activeUsers: number }) => d.activeUsers > 0) ? <UsageChart days={a.usage} /> : <p class="muted">No logins or feature use in the last 30 days.</p>}
       <h2>Latest events</h2>
       <table class="data dense" aria-label="Latest events">
+        <thead>
+          <tr>
+            <th scope="col">Time (UTC)</th>
+            <th scope="col">Event</th>
+            <th scope="col">User</th>
+            <th scope="col">Source</th>
+          </tr>
+        </thead>
         <tbody>
           {a.timeline.edges.map(({ node: e }: any, i: number) => (
             <tr key={i}>

@@ -1,5 +1,6 @@
 /** Accounts: a dense table, filtered and ordered from the URL (so a view can be saved), a page at a time. */
 import type { Connection } from '../api.js'
+import { useCsms } from '../components/csm-options.js'
 import { Sparkline } from '../components/sparkline.js'
 import { Empty, Failure, Loading, TierBadge } from '../components/states.js'
 import { day, money, percent, signed } from '../format.js'
@@ -41,12 +42,14 @@ const ORDERS: [string, string][] = [
 export function AccountsPage({ apiKey, params, onKeyProblem }: { apiKey: string; params: URLSearchParams; onKeyProblem: () => void }) {
   const tier = params.get('tier')
   const segment = params.get('segment')
+  const csm = params.get('csm')
   const search = params.get('q')
   const order = params.get('order') ?? 'ID:ASC'
   const [field, direction] = order.split(':')
-  const filter = { tiers: tier ? [tier] : null, segments: segment ? [segment] : null, search: search || null }
+  const filter = { tiers: tier ? [tier] : null, segments: segment ? [segment] : null, csmIds: csm ? [csm] : null, search: search || null }
   const q = useQuery<{ accounts: Connection<AccountRow> }>(apiKey, QUERY, { filter, orderBy: { field, direction }, after: params.get('after') })
-  const link = (change: Record<string, string | null>) => href('accounts', { tier, segment, q: search, order, ...change })
+  const csms = useCsms(apiKey, csm)
+  const link = (change: Record<string, string | null>) => href('accounts', { tier, segment, csm, q: search, order, ...change })
   return (
     <section aria-labelledby="accounts-title">
       <h1 id="accounts-title">Accounts</h1>
@@ -56,7 +59,7 @@ export function AccountsPage({ apiKey, params, onKeyProblem }: { apiKey: string;
         onSubmit={(e) => {
           e.preventDefault()
           const data = new FormData(e.currentTarget as HTMLFormElement)
-          location.hash = link({ tier: String(data.get('tier') || ''), segment: String(data.get('segment') || ''), q: String(data.get('q') || ''), order: String(data.get('order')), after: null })
+          location.hash = link({ tier: String(data.get('tier') || ''), segment: String(data.get('segment') || ''), csm: String(data.get('csm') || ''), q: String(data.get('q') || ''), order: String(data.get('order')), after: null })
         }}
       >
         <label>
@@ -74,6 +77,15 @@ export function AccountsPage({ apiKey, params, onKeyProblem }: { apiKey: string;
             <option value="">Any</option>
             {['ENTERPRISE', 'MID_MARKET', 'SMB', 'OTHER'].map((s) => (
               <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          CSM
+          <select name="csm" value={csm ?? ''}>
+            <option value="">Any</option>
+            {csms.map((c) => (
+              <option key={c}>{c}</option>
             ))}
           </select>
         </label>
@@ -159,7 +171,7 @@ function AccountTable({ page, next, paged }: { page: Connection<AccountRow>; nex
           ))}
         </tbody>
       </table>
-      <nav class="pager" aria-label="Pages">
+      <nav class="pager" aria-label="Pages of accounts">
         {paged && (
           <button type="button" onClick={() => history.back()}>
             Previous page

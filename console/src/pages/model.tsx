@@ -20,14 +20,27 @@ const PLAIN: Record<string, string> = {
 
 export function ModelPage({ apiKey, onKeyProblem }: { apiKey: string; onKeyProblem: () => void }) {
   const q = useQuery<{ churnModel: any }>(apiKey, QUERY, {})
-  if (q.status === 'loading') return <Loading what="the churn model" />
-  if (q.status === 'error') return <Failure error={q.error} retry={q.reload} onKeyProblem={onKeyProblem} />
-  const m = q.data.churnModel
-  if (!m) return <Empty>No churn model has been trained yet. Training runs weekly, or now with “pulse churn train”.</Empty>
+  // The heading in every state: the page always says what it is.
+  const heading = <h1 id="model-title">Churn model</h1>
+  const m = q.status === 'ok' ? q.data.churnModel : null
+  if (!m) {
+    return (
+      <section aria-labelledby="model-title">
+        {heading}
+        {q.status === 'loading' ? (
+          <Loading what="the churn model" />
+        ) : q.status === 'error' ? (
+          <Failure error={q.error} retry={q.reload} onKeyProblem={onKeyProblem} />
+        ) : (
+          <Empty>No churn model has been trained yet. Training runs weekly, or now with “pulse churn train”.</Empty>
+        )}
+      </section>
+    )
+  }
   const b = m.backtest
   return (
     <section aria-labelledby="model-title">
-      <h1 id="model-title">Churn model</h1>
+      {heading}
       <p data-status={m.status}>
         <strong>{m.status.replace('_', ' ')}</strong> — {PLAIN[m.status] ?? m.reason}
       </p>

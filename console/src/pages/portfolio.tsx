@@ -1,4 +1,5 @@
-/** Portfolio: the tiers now (counts, share, MRR, change over the period), their trend, revenue at risk and the KPIs. */
+/** Portfolio: the tiers now (counts, share, MRR, change over the period), their trend, revenue at risk and the KPIs — of every account, a segment, a CSM's book or both. */
+import { useCsms } from '../components/csm-options.js'
 import { Failure, Loading, TierBadge } from '../components/states.js'
 import { TierTrendChart, type TierPoint } from '../components/tier-trend-chart.js'
 import { money, percent, signed } from '../format.js'
@@ -6,8 +7,8 @@ import { href } from '../route.js'
 import { useSubscription } from '../live.js'
 import { useQuery } from '../use-query.js'
 
-const QUERY = `query Portfolio($segment: String, $from: DateTimeISO) {
-  portfolio(segment: $segment, from: $from) {
+const QUERY = `query Portfolio($segment: String, $csm: String, $from: DateTimeISO) {
+  portfolio(segment: $segment, csm: $csm, from: $from) {
     from to
     tiers { tier accounts accountsChange share mrrCents mrrShare }
     tierTrend(resolution: WEEK) { at tier accounts }
@@ -18,8 +19,8 @@ const QUERY = `query Portfolio($segment: String, $from: DateTimeISO) {
 
 // Separate, because the KPIs scan the period's events (about a second on 50,000 accounts): the tiers are on
 // screen before them.
-const KPI_QUERY = `query PortfolioKpis($segment: String, $from: DateTimeISO) {
-  portfolio(segment: $segment, from: $from) {
+const KPI_QUERY = `query PortfolioKpis($segment: String, $csm: String, $from: DateTimeISO) {
+  portfolio(segment: $segment, csm: $csm, from: $from) {
     kpis { nps npsResponses csatAverage timeToValueDays adoptionRate expansionRate netRevenueRetention taskCompletionRate playbookAdherence }
   }
   kpiTargets { nps csatAverage timeToValueDays adoptionRate expansionRate netRevenueRetention }
@@ -65,19 +66,23 @@ function status(v: number | null, t?: { above?: number; below?: number }): strin
 
 export function PortfolioPage({ apiKey, params, onKeyProblem }: { apiKey: string; params: URLSearchParams; onKeyProblem: () => void }) {
   const segment = params.get('segment')
+  const csm = params.get('csm')
   const days = PERIODS.some(([d]) => d === params.get('days')) ? params.get('days')! : '30'
   // The period starts at a whole day, so the query (and its cached answer) is the same all day.
   const from = new Date(Math.floor(Date.now() / 86_400_000 - Number(days)) * 86_400_000).toISOString()
-  const q = useQuery<PortfolioData>(apiKey, QUERY, { segment, from })
+  const q = useQuery<PortfolioData>(apiKey, QUERY, { segment, csm, from })
   // After the tiers: on a busy server the two would slow each other, and the tiers matter first.
-  const k = useQuery<{ portfolio: { kpis: Record<string, number | null> }; kpiTargets: Targets }>(apiKey, KPI_QUERY, { segment, from }, q.status !== 'loading')
+  const k = useQuery<{ portfolio: { kpis: Record<string, number | null> }; kpiTargets: Targets }>(apiKey, KPI_QUERY, { segment, csm, from }, q.status !== 'loading')
   // Tiers move as accounts are scored: re-read the portfolio when one does (at most every few seconds).
   useSubscription(apiKey, 'subscription { tierChanged { accountId } }', {}, throttle(() => (q.reload(), k.reload()), 5000))
+  const csms = useCsms(apiKey, csm)
+  // Each picker changes its own part of the view, kept in the URL, and leaves the others as they are.
+  const view = (change: Record<string, string>) => (location.hash = href('portfolio', { segment, csm, days, ...change }))
   const pickers = (
     <form class="filters" aria-label="Portfolio view">
       <label>
         Segment
-        <select value={segment ?? ''} onChange={(e) => (location.hash = href('portfolio', { segment: (e.target as HTMLSelectElement).value, days }))}>
+        <select value={segment ?? ''} onChange={(e) => view({ segment: (e.target as HTMLSelectElement).value })}>
           <option value="">All</option>
           {['ENTERPRISE', 'MID_MARKET', 'SMB'].map((v) => (
             <option key={v}>{v}</option>
@@ -85,8 +90,17 @@ export function PortfolioPage({ apiKey, params, onKeyProblem }: { apiKey: string
         </select>
       </label>
       <label>
+        CSM
+        <select value={csm ?? ''} onChange={(e) => view({ csm: (e.target as HTMLSelectElement).value })}>
+          <option value="">All</option>
+          {csms.map((c) => (
+            <option key={c}>{c}</option>
+          ))}
+        </select>
+      </label>
+      <label>
         Period
-        <select value={days} onChange={(e) => (location.hash = href('portfolio', { segment, days: (e.target as HTMLSelectElement).value }))}>
+        <select value={days} onChange={(e) => view({ days: (e.target as HTMLSelectElement).value })}>
           {PERIODS.map(([d, label]) => (
             <option key={d} value={d}>
               {label}
@@ -96,15 +110,27 @@ export function PortfolioPage({ apiKey, params, onKeyProblem }: { apiKey: string
       </label>
     </form>
   )
-  if (q.status === 'loading') return <Loading what="the portfolio" />
-  if (q.status === 'error') return <Failure error={q.error} retry={q.reload} onKeyProblem={onKeyProblem} />
+  // The heading and pickers stay while the portfolio loads or fails: the page always says what it is.
+  const heading = (
+    <>
+      <h1 id="portfolio-title">Portfolio{segment || csm ? ` — ${[segment, csm && `${csm}’s book`].filter(Boolean).join(', ')}` : ''}</h1>
+      {pickers}
+    </>
+  )
+  if (q.status !== 'ok') {
+    return (
+      <section aria-labelledby="portfolio-title">
+        {heading}
+        {q.status === 'loading' ? <Loading what="the portfolio" /> : <Failure error={q.error} retry={q.reload} onKeyProblem={onKeyProblem} />}
+      </section>
+    )
+  }
   const p = q.data.portfolio
   const period = PERIODS.find(([d]) => d === days)![1]
   const total = p.tiers.reduce((n, t) => n + t.accounts, 0)
   return (
     <section aria-labelledby="portfolio-title">
-      <h1 id="portfolio-title">Portfolio{segment ? ` — ${segment}` : ''}</h1>
-      {pickers}
+      {heading}
       <p class="muted">
         {total.toLocaleString()} scored accounts; change since {p.from.slice(0, 10)}.
       </p>
@@ -123,7 +149,7 @@ export function PortfolioPage({ apiKey, params, onKeyProblem }: { apiKey: string
           {p.tiers.map((t) => (
             <tr key={t.tier} data-tier={t.tier}>
               <th scope="row">
-                <a href={href('accounts', { tier: t.tier })}>
+                <a href={href('accounts', { tier: t.tier, segment, csm })}>
                   <TierBadge tier={t.tier} />
                 </a>
               </th>
