@@ -170,13 +170,16 @@ export class Account360Resolver {
     if (first < 1 || first > 100) throw bad(`csmActivity: first must be 1-100, got ${first}`)
     const rows = await queryRows<Record<string, any>>(
       ctx.clickhouse,
-      `SELECT timestamp AS at, JSONExtractString(properties, 'activity') AS activity, JSONExtractString(properties, 'csmId') AS csmId,
-         JSONExtract(properties, 'durationMinutes', 'Nullable(Int32)') AS durationMinutes, JSONExtract(properties, 'notes', 'Nullable(String)') AS notes
-       FROM account_facts WHERE account_id = {id:String} AND event = 'csm_activity_logged'
+      // The properties whole, parsed here: a few rows, and four JSONExtracts cost chDB more than the read.
+      `SELECT timestamp AS at, properties FROM account_facts WHERE account_id = {id:String} AND event = 'csm_activity_logged'
        ORDER BY timestamp DESC LIMIT 1 BY message_id LIMIT {first:UInt32}`,
       { id: account.id, first },
     )
-    return rows.map((r) => ({ at: chDate(r.at), activity: r.activity, csmId: r.csmId, durationMinutes: r.durationMinutes, notes: r.notes }))
+    return rows.map((r) => {
+      const p = JSON.parse(r.properties) as Record<string, unknown>
+      const text = (v: unknown) => (typeof v === 'string' ? v : null)
+      return { at: chDate(r.at), activity: text(p.activity) ?? '', csmId: text(p.csmId) ?? '', durationMinutes: Number.isInteger(p.durationMinutes) ? (p.durationMinutes as number) : null, notes: text(p.notes) }
+    })
   }
 
   @FieldResolver(() => KpiGroup, { description: 'The account’s KPIs between from and to (default: the last 30 days).' })

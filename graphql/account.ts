@@ -120,17 +120,17 @@ export class AccountResolver {
     const r = await ctx.loaders.profile.load(account.id)
     if (!r) return null
     const time = (t: string | null) => (t ? chDate(t) : null)
-    const tickets: OpenTicket[] = (r.openTickets as [string, string][]).map(([ticketId, severity]) => ({ ticketId, severity }))
+    const tickets: OpenTicket[] = r.openTickets.map(([ticketId, severity]) => ({ ticketId, severity }))
     const bySeverity = new Map<string, number>()
     for (const t of tickets) bySeverity.set(t.severity, (bySeverity.get(t.severity) ?? 0) + 1)
     return {
-      ...(r as AccountProfile),
+      ...r,
       firstSeen: chDate(r.firstSeen),
       lastSeen: chDate(r.lastSeen),
       lastActivity: time(r.lastActivity),
       canceledAt: time(r.canceledAt),
       lastCsmTouch: time(r.lastCsmTouch),
-      // ClickHouse sends Int64 as a string and booleans of the view as 0/1.
+      // ClickHouse may send Int64 as a string; booleans are 0/1 as the view gives them.
       mrrCents: r.mrrCents === null ? null : Number(r.mrrCents),
       autoRenew: r.autoRenew === null ? null : Boolean(r.autoRenew),
       openTickets: tickets,

@@ -6,16 +6,11 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import DataLoader from 'dataloader'
 import { readModelInForce, readPredictions, type ModelInForce, type PredictionRecord } from '../processors/churn/index.js'
+import { readAccountProfiles, type AccountProfileRow } from '../processors/account-profiles.js'
 import { queryRows } from '../processors/clickhouse-rows.js'
-import type { AccountAttributes } from '../processors/kpis/index.js'
+import { readTierDistribution, type AccountAttributes, type PortfolioScope, type TierCount } from '../processors/kpis/index.js'
 import { readScorecards } from '../processors/scoring/index.js'
 import type { Scorecard } from '../processors/scoring/scorecard.js'
-
-export const PROFILE_COLUMNS = `account_id, name, segment, industry, csm_id AS csmId, country, signup_date AS signupDate, first_seen AS firstSeen, last_seen AS lastSeen,
-  last_activity AS lastActivity, plan, mrr_cents AS mrrCents, currency, term_months AS termMonths, renewal_date AS renewalDate,
-  auto_renew AS autoRenew, subscription_status AS subscriptionStatus, seats_purchased AS seatsPurchased, seats_active AS seatsActive,
-  canceled_at AS canceledAt, last_csm_touch AS lastCsmTouch, last_csm_touch_by AS lastCsmTouchBy, latest_nps AS latestNps,
-  latest_csat AS latestCsat, open_tickets AS openTickets, unpaid_invoices AS unpaidInvoices`
 
 const LATEST_SCORE_SQL = `
 SELECT account_id, toUnixTimestamp64Milli(as_of) AS asOf, toUnixTimestamp64Milli(computed_at) AS computedAt, scorecard_version AS version,
@@ -23,12 +18,18 @@ SELECT account_id, toUnixTimestamp64Milli(as_of) AS asOf, toUnixTimestamp64Milli
 FROM health_scores_latest FINAL WHERE account_id IN {ids:Array(String)}`
 
 export interface Loaders {
-  profile: DataLoader<string, Record<string, any> | null>
+  profile: DataLoader<string, AccountProfileRow | null>
   latestScore: DataLoader<string, Record<string, any> | null>
   prediction: DataLoader<string, PredictionRecord | null>
   scorecard: DataLoader<string, Scorecard | null>
   /** Each account's daily tier and score, oldest first (days in the current tier, sparklines). */
   dailyTiers: DataLoader<string, { day: string; tier: string; score: number | null }[]>
+  /**
+   * The tier distribution of a scope at one time (epoch ms). The times asked for in one tick (a portfolio's
+   * tiers at the period's two ends and its trend's buckets) are read in one pass over the daily scores, so
+   * the tiers and their trend cost one query, not two.
+   */
+  tierDistribution: DataLoader<{ at: number; scope: PortfolioScope }, TierCount[], string>
   /** Every account's segment and CSM (for grouping), read once per request. */
   attributes(): Promise<Map<string, AccountAttributes>>
   /** The churn model in force (the latest training: its version, status and figures), read once per request. */
@@ -41,13 +42,16 @@ function byId<T>(ids: readonly string[], rows: T[], id: (row: T) => string): (T 
   return ids.map((i) => m.get(i) ?? null)
 }
 
+const scopeKey = (scope: PortfolioScope) => `${scope.segment ?? ''}\u0000${scope.csm ?? ''}`
+
 export function createLoaders(clickhouse: ClickHouseClient): Loaders {
   let training: Promise<ModelInForce | null> | undefined
   let attributes: Promise<Map<string, AccountAttributes>> | undefined
   return {
-    profile: new DataLoader(async (ids) =>
-      byId(ids, await queryRows<Record<string, any>>(clickhouse, `SELECT ${PROFILE_COLUMNS} FROM account_profiles WHERE account_id IN {ids:Array(String)}`, { ids }), (r) => r.account_id),
-    ),
+    profile: new DataLoader(async (ids) => {
+      const found = await readAccountProfiles(clickhouse, ids)
+      return ids.map((id) => found.get(id) ?? null)
+    }),
     latestScore: new DataLoader(async (ids) => byId(ids, await queryRows<Record<string, any>>(clickhouse, LATEST_SCORE_SQL, { ids }), (r) => r.account_id)),
     prediction: new DataLoader(async (ids) => {
       const found = await readPredictions(clickhouse, [...ids])
@@ -72,6 +76,24 @@ export function createLoaders(clickhouse: ClickHouseClient): Loaders {
       }
       return ids.map((id) => of.get(id) ?? [])
     }),
+    tierDistribution: new DataLoader(
+      async (keys) => {
+        const byScope = new Map<string, { scope: PortfolioScope; ats: Set<number> }>()
+        for (const k of keys) {
+          const s = scopeKey(k.scope)
+          if (!byScope.has(s)) byScope.set(s, { scope: k.scope, ats: new Set() })
+          byScope.get(s)!.ats.add(k.at)
+        }
+        const rows = new Map<string, TierCount[]>()
+        for (const [s, { scope, ats }] of byScope) {
+          const read = await readTierDistribution(clickhouse, [...ats].sort((a, b) => a - b), scope)
+          for (const at of ats) rows.set(`${s}\u0000${at}`, [])
+          for (const r of read) rows.get(`${s}\u0000${r.at}`)!.push(r)
+        }
+        return keys.map((k) => rows.get(`${scopeKey(k.scope)}\u0000${k.at}`)!)
+      },
+      { cacheKeyFn: (k) => `${scopeKey(k.scope)}\u0000${k.at}` },
+    ),
     latestTraining: () => (training ??= readModelInForce(clickhouse)),
     attributes: () =>
       (attributes ??= queryRows<{ account_id: string; segment: string | null; csm_id: string | null }>(clickhouse, 'SELECT account_id, segment, csm_id FROM account_profiles').then(

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql'
 import { Arg, Ctx, Field, FieldResolver, Float, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql'
-import { bucketEnds, groupKpis, readCohorts, readCsmIds, readKpiInputs, readRevenueAtRisk, readTierDistribution, type AccountAttributes, type TierCount } from '../processors/kpis/index.js'
+import { bucketEnds, groupKpis, readCohorts, readCsmIds, readKpiInputs, readRevenueAtRisk, type AccountAttributes, type PortfolioScope, type TierCount } from '../processors/kpis/index.js'
 import type { GraphQLContext } from './context.js'
 import { KpiGroup } from './kpis.js'
 
@@ -115,6 +115,14 @@ export class Portfolio {
 
 const DAY = 86_400_000
 
+/** The distributions at `ats` through the request's loader, which reads every time asked for in a tick at once. */
+async function tierDistribution(ctx: GraphQLContext, ats: number[], scope: PortfolioScope): Promise<TierCount[]> {
+  return (await ctx.loaders.tierDistribution.loadMany(ats.map((at) => ({ at, scope: { segment: scope.segment, csm: scope.csm } })))).flatMap((r) => {
+    if (r instanceof Error) throw r
+    return r
+  })
+}
+
 /** Pure: tier counts at one time with their shares, in the scorecard's tier order (then any others). */
 export function tierShares(now: TierCount[], before: TierCount[], order: string[]): TierShare[] {
   const names = [...new Set([...order, ...now.map((t) => t.tier), ...before.map((t) => t.tier)])]
@@ -163,13 +171,13 @@ export class PortfolioResolver {
 
   @FieldResolver(() => [TierShare], { description: 'Health tiers at the end of the period (active accounts), with their counts and MRR at its start.' })
   async tiers(@Root() p: Portfolio, @Ctx() ctx: GraphQLContext): Promise<TierShare[]> {
-    const rows = await readTierDistribution(ctx.clickhouse, [p.from.getTime() - 1, p.to.getTime() - 1], p)
+    const rows = await tierDistribution(ctx, [p.from.getTime() - 1, p.to.getTime() - 1], p)
     return tierShares(rows.filter((r) => r.at === p.to.getTime() - 1), rows.filter((r) => r.at === p.from.getTime() - 1), ctx.scorecard.card.tiers.map((t) => t.name))
   }
 
   @FieldResolver(() => [TierPoint], { description: 'The tier distribution at the end of each day, week or month of the period (at most 400 buckets).' })
   async tierTrend(@Root() p: Portfolio, @Ctx() ctx: GraphQLContext, @Arg('resolution', () => TrendResolution, { defaultValue: TrendResolution.WEEK }) resolution: TrendResolution): Promise<TierPoint[]> {
-    const rows = await readTierDistribution(ctx.clickhouse, bucketEnds(p.from.getTime(), p.to.getTime(), resolution), p)
+    const rows = await tierDistribution(ctx, bucketEnds(p.from.getTime(), p.to.getTime(), resolution), p)
     const totals = new Map<number, number>()
     for (const r of rows) totals.set(r.at, (totals.get(r.at) ?? 0) + r.accounts)
     return rows.map((r) => ({ at: new Date(r.at), tier: r.tier, accounts: r.accounts, share: r.accounts / totals.get(r.at)!, mrrCents: r.mrrCents }))

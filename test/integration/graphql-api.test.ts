@@ -268,6 +268,7 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
   it('shows the portfolio: tiers now against the period start, the tier trend, revenue at risk, cohorts and KPIs', async () => {
     const from = new Date(NOW - 10 * DAY).toISOString()
     const to = new Date(NOW + 3_600_000).toISOString()
+    counted.queries.length = 0
     const r = await graphql(
       `query($from: DateTimeISO, $to: DateTimeISO) { portfolio(from: $from, to: $to) {
         tiers { tier accounts share mrrCents mrrShare previousAccounts previousMrrCents accountsChange mrrChange }
@@ -279,6 +280,8 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
       { from, to },
     )
     expect(r.errors).toBeUndefined()
+    // The tiers at the period's ends and the trend's days in one pass over the daily scores.
+    expect(counted.queries.filter((q) => q.includes('FROM health_scores_daily'))).toHaveLength(1)
     const p = r.data.portfolio
     // Straight from the score history: each tier's accounts at a scoring time, less those canceled by statusAt.
     const direct = async (t: number, statusAt = t) => {
