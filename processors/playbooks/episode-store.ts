@@ -6,6 +6,7 @@ import type { Episode } from './episode.js'
 import { runRule } from './evaluate-rule.js'
 import type { AlertScoreContext, PlannedAction, PlannedAlert } from './planned-actions.js'
 import { readsClock, verdictSteady } from './condition-clock.js'
+import { sameStateButTime } from './state-equal.js'
 import type { Rules } from './rules.js'
 
 /**
@@ -129,6 +130,16 @@ type CommitRedis = Redis & {
 }
 type CommitPipeline = ReturnType<Redis['pipeline']> & { playbooksCommitAccount(key: string, stream: string, ...args: string[]): unknown }
 
+/**
+ * A record this process last read or wrote, with its SHA-1 and, once an evaluation has seen it, the state it
+ * holds as an object (compared field by field with the next one instead of through JSON).
+ */
+interface Known {
+  sha: string
+  record: AccountRecord
+  state?: AccountState
+}
+
 /** Accounts per read and per commit pipeline. */
 const BATCH = 2000
 /** Records kept in memory (see `known`); past this many the memory is dropped and records are read again. */
@@ -171,7 +182,7 @@ export class EpisodeStore {
    * token), so another process's write is never missed. An entry is dropped when a commit fails, as the
    * evaluation may have changed it in place.
    */
-  private readonly known = new Map<string, { sha: string; record: AccountRecord }>()
+  private readonly known = new Map<string, Known>()
 
   constructor(
     redis: Redis,
@@ -217,7 +228,8 @@ export class EpisodeStore {
 
   /** Evaluates one account's current state (see `evaluateMany`); returns the actions queued. */
   async evaluate(rules: Rules, current: AccountState, deployed: Map<string, number> = new Map()): Promise<PlannedAction[]> {
-    const [outcome] = await this.evaluateMany(rules, [{ accountId: current.accountId, state: () => current }], deployed)
+    // A copy: the store keeps the state it evaluated to compare the next with, and a caller may change its own.
+    const [outcome] = await this.evaluateMany(rules, [{ accountId: current.accountId, state: () => structuredClone(current) }], deployed)
     return outcome.actions
   }
 
@@ -245,28 +257,29 @@ export class EpisodeStore {
       const cached = pending.map((a) => this.known.get(a.accountId))
       const replies = await this.redis.playbooksReadAccounts(pending.length, ...pending.map((a) => this.accountKey(a.accountId)), ...cached.map((c) => c?.record.token ?? ''))
       const commit = this.redis.pipeline() as CommitPipeline
-      const planned: { account: AccountEvaluation; outcome: AccountOutcome; next: AccountRecord; text: string }[] = []
+      const planned: { account: AccountEvaluation; outcome: AccountOutcome; next: AccountRecord; text: string; state: AccountState | null }[] = []
       pending.forEach((account, i) => {
         const reply = replies[i]
         const record = reply === 1 ? cached[i]!.record : parseRecord(reply)
         const sha = reply === 1 ? cached[i]!.sha : sha1(reply)
-        const plan = this.plan(rules, account, record, deployed)
-        if (!plan) {
+        const plan = this.plan(rules, account, record, deployed, reply === 1 ? cached[i]!.state : undefined)
+        if (!plan.write) {
           // Nothing changed, so the record read is the one stored (plan changes a record only when it has a change to write).
-          if (record && reply !== 1) this.known.set(account.accountId, { sha, record })
+          if (record) this.known.set(account.accountId, { sha, record, state: plan.state ?? (reply === 1 ? cached[i]!.state : undefined) })
           return void outcomes.set(account.accountId, { accountId: account.accountId, actions: [], primed: [] })
         }
-        commit.playbooksCommitAccount(this.accountKey(account.accountId), this.actionsStream, sha, plan.text, ...plan.outcome.actions.map((a) => JSON.stringify(a)))
-        planned.push({ account, outcome: plan.outcome, next: plan.next, text: plan.text })
+        const write = plan.write
+        commit.playbooksCommitAccount(this.accountKey(account.accountId), this.actionsStream, sha, write.text, ...write.outcome.actions.map((a) => JSON.stringify(a)))
+        planned.push({ account, outcome: write.outcome, next: write.next, text: write.text, state: plan.state })
       })
       const results = planned.length ? ((await commit.exec()) ?? []) : []
       pending = []
       results.forEach(([err, committed], i) => {
         if (err) throw err
-        const { account, outcome, next, text } = planned[i]
+        const { account, outcome, next, text, state } = planned[i]
         if (committed === 1) {
           outcomes.set(account.accountId, outcome)
-          this.known.set(account.accountId, { sha: sha1(text), record: next })
+          this.known.set(account.accountId, { sha: sha1(text), record: next, state: state ?? undefined })
         } else {
           this.known.delete(account.accountId)
           pending.push(account)
@@ -278,17 +291,29 @@ export class EpisodeStore {
     }
   }
 
-  private plan(rules: Rules, account: AccountEvaluation, stored: AccountRecord | null, deployed: Map<string, number>): { text: string; next: AccountRecord; outcome: AccountOutcome } | null {
+  /**
+   * The evaluation of one account against its stored record: what to write (null: nothing changed) and the
+   * state evaluated (null: none), which `known` keeps to compare the next one with. `seen` is the stored
+   * record's state as an earlier evaluation in this process held it, when there was one.
+   */
+  private plan(
+    rules: Rules,
+    account: AccountEvaluation,
+    stored: AccountRecord | null,
+    deployed: Map<string, number>,
+    seen: AccountState | undefined,
+  ): { state: AccountState | null; write: { text: string; next: AccountRecord; outcome: AccountOutcome } | null } {
     let parsed: AccountState | undefined
-    const storedState = () => (stored ? (parsed ??= stateOf(stored)) : undefined)
+    const storedState = () => (stored ? (parsed ??= seen ? (seen.now === stored.now ? seen : { ...seen, now: stored.now }) : stateOf(stored)) : undefined)
     const current = account.state(storedState)
-    if (!current || (stored && stored.now > current.now)) return null
+    if (!current || (stored && stored.now > current.now)) return { state: null, write: null }
     const knownSince = stored ? stored.first : (account.knownSince ?? current.now)
-    const timelessJson = timelessJsonOf(current)
     // Nothing but time moved since the last evaluation: the stored state still stands for this one (conditions
     // compare values; time lives in the episodes), so it is not parsed — it is the current one at its own time
-    // — and unless an episode changes there is nothing to write.
-    const sameButTime = stored !== null && timelessJson === stored.timelessStateJson
+    // — and unless an episode changes there is nothing to write. Against a state this process holds the
+    // comparison is field by field; against one only read from Redis, by its JSON (no parse).
+    let timelessJson = seen ? undefined : timelessJsonOf(current)
+    const sameButTime = stored !== null && (seen ? sameStateButTime(current, seen) : timelessJson === stored.timelessStateJson)
     let previous: AccountState | undefined
     const previousState = () => (previous ??= sameButTime ? { ...current, now: stored.now } : storedState())
     // Updated in place, not copied per account (a failed commit drops the record from `known`, and a retry reads it again).
@@ -321,10 +346,14 @@ export class EpisodeStore {
       const context = run.actions.some((a) => a.type === 'alert') ? account.context?.() : undefined
       outcome.actions.push(...(context ? run.actions.map((a) => (a.type === 'alert' ? { ...a, context } : a)) : run.actions))
     }
-    if (!changed && !outcome.actions.length) return null
+    // Kept for the next comparison: the state evaluated, or the one already held when only time moved (its
+    // time may then lag the record's; storedState sets it right).
+    const state = sameButTime && seen ? seen : current
+    if (!changed && !outcome.actions.length) return { state, write: null }
     // Written whole: the state with the episodes it produced, so the two always belong to the same evaluation.
+    timelessJson ??= sameButTime ? stored!.timelessStateJson : timelessJsonOf(current)
     const next: AccountRecord = { token: newToken(), first: knownSince, now: current.now, timelessStateJson: timelessJson, episodeLines: lines }
-    return { text: recordText(next), next, outcome }
+    return { state, write: { text: recordText(next), next, outcome } }
   }
 
   /** The episodes stored for an account, by rule id. */
