@@ -1,4 +1,5 @@
 /** The churn model: whether it is in force and why, how well it did on accounts it did not train on, and how calibrated it is. */
+import { ReliabilityChart } from '../components/reliability-chart.js'
 import { Empty, Failure, Loading } from '../components/states.js'
 import { percent } from '../format.js'
 import { useQuery } from '../use-query.js'
@@ -65,6 +66,12 @@ export function ModelPage({ apiKey, onKeyProblem }: { apiKey: string; onKeyProbl
               precision {percent(b.top10Precision)}, recall {percent(b.top10Recall)}
             </dd>
           </dl>
+          <h3>Reliability</h3>
+          <p class="muted">
+            Each point is a bin of held-out accounts, lowest predicted risk first: how likely the model said churn was, against the share of them that churned. On the dashed diagonal,
+            the probabilities came true exactly as often as they said; above it the model under-warned, below it it over-warned.
+          </p>
+          <ReliabilityChart bins={b.calibration} />
           <table class="data dense" aria-label="Reliability: predicted against observed churn">
             <thead>
               <tr>
