@@ -14,7 +14,7 @@ export interface ReliabilityBin {
 }
 
 /**
- * Both axes run from 0 to the same top, so the diagonal stays at 45°; the top is the largest figure rounded up
+ * Both axes run from 0 to the same top, so the diagonal joins the corners; the top is the largest figure rounded up
  * to a tenth, because a model's probabilities rarely reach 100 % and a full 0–1 square would crowd every point
  * into one corner.
  */
@@ -37,11 +37,11 @@ export function ReliabilityChart({ bins }: { bins: ReliabilityBin[] }) {
     const xs = [0, ...sorted.map((b) => b.predicted), top]
     const shown = (_u: uPlot, v: number | null) => (v == null ? '—' : percent(v, 1))
     const ticks = (_u: uPlot, splits: number[]) => splits.map((v) => percent(v))
-    const side = Math.min(420, Math.max(280, host.current.clientWidth))
     const chart = new uPlot(
       {
-        width: side,
-        height: side,
+        // Wide enough for the three-entry legend on one line; the diagonal runs corner to corner at any aspect.
+        width: Math.min(560, Math.max(320, host.current.clientWidth)),
+        height: 340,
         scales: { x: { time: false, range: [0, top] }, y: { range: [0, top] } },
         series: [
           { label: 'predicted', value: shown },

@@ -19,6 +19,9 @@ const PLAIN: Record<string, string> = {
   INSUFFICIENT_DATA: 'Not in force: there is not enough churn history yet to learn from and check on held-out accounts.',
 }
 
+/** The API's reason is a clause ("backtested on …: AUC …"); the page reads it as a sentence. */
+const sentence = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? '' : '.'}`
+
 export function ModelPage({ apiKey, onKeyProblem }: { apiKey: string; onKeyProblem: () => void }) {
   const q = useQuery<{ churnModel: any }>(apiKey, QUERY, {})
   // The heading in every state: the page always says what it is.
@@ -46,7 +49,7 @@ export function ModelPage({ apiKey, onKeyProblem }: { apiKey: string; onKeyProbl
         <strong>{m.status.replace('_', ' ')}</strong> — {PLAIN[m.status] ?? m.reason}
       </p>
       <p class="muted">
-        {m.reason} Trained {m.trainedAt.slice(0, 10)} on {m.accounts.toLocaleString()} accounts ({m.churnEvents.toLocaleString()} churned) to predict churn within {m.horizonDays} days; base rate{' '}
+        {sentence(m.reason)} Trained {m.trainedAt.slice(0, 10)} on {m.accounts.toLocaleString()} accounts ({m.churnEvents.toLocaleString()} churned) to predict churn within {m.horizonDays} days; base rate{' '}
         {percent(m.baseRate, 1)}.
       </p>
       {b && (
@@ -72,7 +75,7 @@ export function ModelPage({ apiKey, onKeyProblem }: { apiKey: string; onKeyProbl
             the probabilities came true exactly as often as they said; above it the model under-warned, below it it over-warned.
           </p>
           <ReliabilityChart bins={b.calibration} />
-          <table class="data dense" aria-label="Reliability: predicted against observed churn">
+          <table class="data dense narrow" aria-label="Reliability: predicted against observed churn">
             <thead>
               <tr>
                 <th scope="col" class="num">Predicted</th>
