@@ -107,7 +107,14 @@ export function AccountsPage({ apiKey, params, onKeyProblem }: { apiKey: string;
       </form>
       {q.status === 'loading' && <Loading what="accounts" />}
       {q.status === 'error' && <Failure error={q.error} retry={q.reload} onKeyProblem={onKeyProblem} />}
-      {q.status === 'ok' && <AccountTable page={q.data.accounts} next={q.data.accounts.pageInfo.endCursor ? link({ after: q.data.accounts.pageInfo.endCursor }) : null} paged={params.has('after')} />}
+      {q.status === 'ok' && (
+        <AccountTable
+          page={q.data.accounts}
+          next={q.data.accounts.pageInfo.endCursor ? link({ after: q.data.accounts.pageInfo.endCursor }) : null}
+          paged={params.has('after')}
+          filtered={Boolean(tier || segment || csm || search)}
+        />
+      )}
     </section>
   )
 }
@@ -125,8 +132,8 @@ function moveBetweenRows(e: KeyboardEvent) {
   }
 }
 
-function AccountTable({ page, next, paged }: { page: Connection<AccountRow>; next: string | null; paged: boolean }) {
-  if (!page.edges.length) return <Empty>No account matches these filters.</Empty>
+function AccountTable({ page, next, paged, filtered }: { page: Connection<AccountRow>; next: string | null; paged: boolean; filtered: boolean }) {
+  if (!page.edges.length) return <NoAccounts filtered={filtered} />
   return (
     <>
       <p class="muted" aria-live="polite">
@@ -180,5 +187,15 @@ function AccountTable({ page, next, paged }: { page: Connection<AccountRow>; nex
         {next && page.pageInfo.hasNextPage && <a href={next}>Next page</a>}
       </nav>
     </>
+  )
+}
+
+/** Nothing to list: a filter that matches no account says so and offers the way back; an empty Pulse says how accounts arrive. */
+function NoAccounts({ filtered }: { filtered: boolean }) {
+  if (!filtered) return <Empty>No accounts yet: an account appears here with its first event.</Empty>
+  return (
+    <Empty>
+      No account matches these filters. <a href={href('accounts')}>Show every account</a>
+    </Empty>
   )
 }

@@ -1,4 +1,5 @@
 /** The churn model: whether it is in force and why, how well it did on accounts it did not train on, and how calibrated it is. */
+import { ReliabilityChart } from '../components/reliability-chart.js'
 import { Empty, Failure, Loading } from '../components/states.js'
 import { percent } from '../format.js'
 import { useQuery } from '../use-query.js'
@@ -17,6 +18,9 @@ const PLAIN: Record<string, string> = {
   NO_SIGNAL: 'Not in force: on accounts it did not train on, it did no better than chance. Pulse shows no churn probabilities rather than made-up ones.',
   INSUFFICIENT_DATA: 'Not in force: there is not enough churn history yet to learn from and check on held-out accounts.',
 }
+
+/** The API's reason is a clause ("backtested on …: AUC …"); the page reads it as a sentence. */
+const sentence = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? '' : '.'}`
 
 export function ModelPage({ apiKey, onKeyProblem }: { apiKey: string; onKeyProblem: () => void }) {
   const q = useQuery<{ churnModel: any }>(apiKey, QUERY, {})
@@ -45,7 +49,7 @@ export function ModelPage({ apiKey, onKeyProblem }: { apiKey: string; onKeyProbl
         <strong>{m.status.replace('_', ' ')}</strong> — {PLAIN[m.status] ?? m.reason}
       </p>
       <p class="muted">
-        {m.reason} Trained {m.trainedAt.slice(0, 10)} on {m.accounts.toLocaleString()} accounts ({m.churnEvents.toLocaleString()} churned) to predict churn within {m.horizonDays} days; base rate{' '}
+        {sentence(m.reason)} Trained {m.trainedAt.slice(0, 10)} on {m.accounts.toLocaleString()} accounts ({m.churnEvents.toLocaleString()} churned) to predict churn within {m.horizonDays} days; base rate{' '}
         {percent(m.baseRate, 1)}.
       </p>
       {b && (
@@ -65,7 +69,13 @@ export function ModelPage({ apiKey, onKeyProblem }: { apiKey: string; onKeyProbl
               precision {percent(b.top10Precision)}, recall {percent(b.top10Recall)}
             </dd>
           </dl>
-          <table class="data dense" aria-label="Reliability: predicted against observed churn">
+          <h3>Reliability</h3>
+          <p class="muted">
+            Each point is a bin of held-out accounts, lowest predicted risk first: how likely the model said churn was, against the share of them that churned. On the dashed diagonal,
+            the probabilities came true exactly as often as they said; above it the model under-warned, below it it over-warned.
+          </p>
+          <ReliabilityChart bins={b.calibration} />
+          <table class="data dense narrow" aria-label="Reliability: predicted against observed churn">
             <thead>
               <tr>
                 <th scope="col" class="num">Predicted</th>

@@ -79,7 +79,7 @@ export function TasksPage({ apiKey, params, onKeyProblem }: { apiKey: string; pa
       {q.status === 'error' && <Failure error={q.error} retry={q.reload} onKeyProblem={onKeyProblem} />}
       {q.status === 'ok' &&
         (q.data.tasks.edges.length === 0 ? (
-          <Empty>No open tasks{assignee ? ` for ${assignee}` : ''}.</Empty>
+          <NoTasks assignee={assignee} overdue={overdue} />
         ) : (
           <table class="data dense" aria-label="Open tasks">
             <thead>
@@ -133,5 +133,16 @@ export function TasksPage({ apiKey, params, onKeyProblem }: { apiKey: string; pa
           </table>
         ))}
     </section>
+  )
+}
+
+/** Nothing to do is good news, said as such; with a filter, the way to everyone's open tasks. */
+function NoTasks({ assignee, overdue }: { assignee: string | null; overdue: boolean }) {
+  const what = `No ${overdue ? 'overdue' : 'open'} tasks${assignee ? ` for ${assignee}` : ''}`
+  if (!assignee && !overdue) return <Empty>{what}: the playbooks have nothing for anyone to do right now.</Empty>
+  return (
+    <Empty>
+      {what}. <a href={href('tasks')}>Everyone’s open tasks</a>
+    </Empty>
   )
 }
