@@ -140,6 +140,11 @@ interface Known {
   state?: AccountState
 }
 
+// Shared by the outcomes of accounts where nothing happened (nearly all, in a steady sweep); frozen, so a
+// caller adding to one fails loudly instead of adding to all.
+const NO_ACTIONS: PlannedAction[] = Object.freeze([]) as unknown as PlannedAction[]
+const NO_RULES: string[] = Object.freeze([]) as unknown as string[]
+
 /** Accounts per read and per commit pipeline. */
 const BATCH = 2000
 /** Records kept in memory (see `known`); past this many the memory is dropped and records are read again. */
@@ -265,8 +270,9 @@ export class EpisodeStore {
         const plan = this.plan(rules, account, record, deployed, reply === 1 ? cached[i]!.state : undefined)
         if (!plan.write) {
           // Nothing changed, so the record read is the one stored (plan changes a record only when it has a change to write).
-          if (record) this.known.set(account.accountId, { sha, record, state: plan.state ?? (reply === 1 ? cached[i]!.state : undefined) })
-          return void outcomes.set(account.accountId, { accountId: account.accountId, actions: [], primed: [] })
+          const state = plan.state ?? (reply === 1 ? cached[i]!.state : undefined)
+          if (record && !(reply === 1 && cached[i]!.state === state)) this.known.set(account.accountId, { sha, record, state })
+          return void outcomes.set(account.accountId, { accountId: account.accountId, actions: NO_ACTIONS, primed: NO_RULES })
         }
         const write = plan.write
         commit.playbooksCommitAccount(this.accountKey(account.accountId), this.actionsStream, sha, write.text, ...write.outcome.actions.map((a) => JSON.stringify(a)))

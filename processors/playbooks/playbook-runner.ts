@@ -94,9 +94,8 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
     return { facts, churn }
   }
 
-  const evaluateScored = async (records: HealthScoreRecord[], keyFeatures: string[], read: SweepRead | null): Promise<PlannedAction[]> => {
+  const evaluateScored = async (records: HealthScoreRecord[], keyFeatures: string[], read: SweepRead | null, asOf = latestAsOf(records)): Promise<PlannedAction[]> => {
     const ids = records.map((r) => r.accountId)
-    const asOf = latestAsOf(records)
     const features = featuresFor(keyFeatures)
     const [facts, churn] = read ? [read.facts, read.churn] : await Promise.all([readPlaybookFacts(deps.clickhouse, ids, asOf, features, lookbackMs), churnProbabilities(deps.clickhouse, ids)])
     const accounts: AccountEvaluation[] = records.map((record) => ({
@@ -124,9 +123,10 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
       // A sweep hands over every account: its facts are read in one scan of each table (cheaper than one per
       // slice of ids), then the accounts are evaluated a slice per Redis round trip. (Reading them while the
       // sweep scores was tried: on two cores the two slowed each other by more than the read costs.)
-      const read = await readEveryone(latestAsOf(records), featuresFor(keyFeatures))
+      const asOf = latestAsOf(records)
+      const read = await readEveryone(asOf, featuresFor(keyFeatures))
       const actions: PlannedAction[] = []
-      for (let i = 0; i < records.length; i += SLICE) actions.push(...(await evaluateScored(records.slice(i, i + SLICE), keyFeatures, read)))
+      for (let i = 0; i < records.length; i += SLICE) actions.push(...(await evaluateScored(records.slice(i, i + SLICE), keyFeatures, read, asOf)))
       return actions
     },
 

@@ -74,8 +74,8 @@ describe('sameStateButTime: two states differ in nothing but their time', () => 
       const field = pick(['score', 'tier', 'milestones', 'featureLastUsed', 'lastP1TicketAt', 'none', 'none'] as const)
       if (field === 'score') b.score = pick([72, 73, null])
       if (field === 'tier') b.tier = pick(['Stable', 'Healthy'])
-      if (field === 'milestones') b.milestones = pick([{ setup_completed: 600, training_scheduled: 700 }, { setup_completed: 600 }, {}])
-      if (field === 'featureLastUsed') b.featureLastUsed = pick([{ 'reports.export': 900 }, { 'reports.export': 1_000 }])
+      if (field === 'milestones') b.milestones = pick<Record<string, number>>([{ setup_completed: 600, training_scheduled: 700 }, { setup_completed: 600 }, {}])
+      if (field === 'featureLastUsed') b.featureLastUsed = pick<Record<string, number>>([{ 'reports.export': 900 }, { 'reports.export': 1_000 }])
       if (field === 'lastP1TicketAt') b.lastP1TicketAt = pick([800, null])
       expect(sameStateButTime(a, b)).toBe(sameJson(a, b))
     }
