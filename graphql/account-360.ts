@@ -102,6 +102,7 @@ export class TimelineConnection {
 }
 
 const DAY = 86_400_000
+const RECENT_MS = 31 * DAY
 const bad = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } })
 
 function period(field: string, from: Date | null | undefined, to: Date | null | undefined, days = 30): { from: Date; to: Date } {
@@ -205,15 +206,21 @@ export class Account360Resolver {
     if (first < 1 || first > 100) throw bad(`timeline: first must be 1-100, got ${first}`)
     const cursor = after ? decodeTimelineCursor(after) : null
     // FINAL: a duplicate stored before its merge is shown once.
-    const rows = await queryRows<Record<string, any>>(
-      ctx.clickhouse,
-      `SELECT message_id, event, toUnixTimestamp64Milli(timestamp) AS ts, user_id, properties, source, schema_id
-       FROM events FINAL
-       WHERE account_id = {id:String} ${events ? 'AND event IN {events:Array(String)}' : ''}
-         ${cursor ? "AND (timestamp, message_id) < (fromUnixTimestamp64Milli({afterTs:Int64}, 'UTC'), {afterId:String})" : ''}
-       ORDER BY timestamp DESC, message_id DESC LIMIT {limit:UInt32}`,
-      { id: account.id, events: events ?? [], afterTs: cursor?.timestampMs ?? 0, afterId: cursor?.messageId ?? '', limit: first + 1 },
-    )
+    const read = (since: number | null) =>
+      queryRows<Record<string, any>>(
+        ctx.clickhouse,
+        `SELECT message_id, event, toUnixTimestamp64Milli(timestamp) AS ts, user_id, properties, source, schema_id
+         FROM events FINAL
+         WHERE account_id = {id:String} ${events ? 'AND event IN {events:Array(String)}' : ''}
+           ${cursor ? "AND (timestamp, message_id) < (fromUnixTimestamp64Milli({afterTs:Int64}, 'UTC'), {afterId:String})" : ''}
+           ${since === null ? '' : "AND timestamp >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')"}
+         ORDER BY timestamp DESC, message_id DESC LIMIT {limit:UInt32}`,
+        { id: account.id, events: events ?? [], afterTs: cursor?.timestampMs ?? 0, afterId: cursor?.messageId ?? '', limit: first + 1, since: since ?? 0 },
+      )
+    // The month before the page's start first: its one or two monthly partitions instead of the account's whole history (an
+    // active account fills a page from it). When it holds less than a page, the newest rows may be older: read all.
+    let rows = await read((cursor?.timestampMs ?? Date.now()) - RECENT_MS)
+    if (rows.length <= first) rows = await read(null)
     const edges = rows.slice(0, first).map((r) => ({
       cursor: encodeTimelineCursor(Number(r.ts), r.message_id),
       node: { messageId: r.message_id, event: r.event, timestamp: new Date(Number(r.ts)), userId: r.user_id, properties: JSON.parse(r.properties), source: r.source, schemaId: Number(r.schema_id) },
