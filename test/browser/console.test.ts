@@ -238,7 +238,7 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     // The reader's key may look, not act.
     await table.locator('tr[data-task="at-risk/acct_t1/1/outreach/0"]').getByRole('button', { name: 'Complete' }).click()
     await page.getByRole('status').filter({ hasText: 'write scope' }).waitFor()
-    await page.screenshot({ path: path.join(SHOTS, 'tasks.png'), fullPage: true })
+    await page.screenshot({ path: path.join(SHOTS, 'tasks-read-only.png'), fullPage: true })
     // Signed in with a write key (the link again), the same click completes it.
     await page.goto(`${base}/console/#key=${encodeURIComponent(writer)}`)
     await page.getByRole('heading', { name: 'Portfolio' }).waitFor()
@@ -247,6 +247,76 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     await expect.poll(() => table.locator('tbody tr').count()).toBe(1)
     const { task: done } = await graphql('{ task(id: "at-risk/acct_t1/1/outreach/0") { status completedBy } }')
     expect(done).toEqual({ status: 'DONE', completedBy: 'console-writer' })
+  })
+
+  it("tasks by owner: a CSM picked from the list sees exactly their open tasks, counted per playbook; narrowed to one playbook, the list keeps it through a reload", async () => {
+    const { csms } = await graphql('{ csms }')
+    const csm: string = csms[0]
+    const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
+    // Three playbooks for the CSM (some overdue), one done task that no longer counts, and a colleague's task.
+    const task = (rule: string, n: number, assignee: string, dueInDays: number, status = 'open') => ({
+      key: `${rule}/acct_p${n}/1/step/0`, rule_id: rule, task_id: 'step', occurrence: 0, account_id: `acct_p${n}`, title: `${rule} step for customer ${n}`,
+      why: [`${rule} fired`], assignee, assignee_role: 'csm', status, opened_at: time(Date.now() - 5 * DAY), due_at: time(Date.now() + dueInDays * DAY),
+      escalations: '[]', updated_at: time(Date.now() - 5 * DAY),
+    })
+    await clickhouse.insert({
+      table: 'playbook_tasks', format: 'JSONEachRow',
+      values: [
+        task('renewal-prep', 1, csm, -2), task('renewal-prep', 2, csm, 3), task('renewal-prep', 3, csm, 10),
+        task('onboarding-stalled', 4, csm, -1), task('at-risk', 5, csm, 4), task('at-risk', 6, csm, 6),
+        task('renewal-prep', 7, csm, 1, 'done'), task('renewal-prep', 8, csms[1], -3),
+      ],
+    })
+    type Node = { id: string; ruleId: string; overdue: boolean }
+    const openTasks = async (ruleIds: string[] | null): Promise<Node[]> =>
+      (await graphql('query($a: [String!], $r: [String!]) { tasks(filter: { statuses: [OPEN], assignees: $a, ruleIds: $r }, first: 100) { edges { node { id ruleId overdue } } } }', { a: [csm], r: ruleIds })).tasks.edges.map(
+        (e: { node: Node }) => e.node,
+      )
+    const mine = await openTasks(null)
+    const perPlaybook: Record<string, [number, number]> = {}
+    for (const t of mine) {
+      const [open, overdue] = perPlaybook[t.ruleId] ?? [0, 0]
+      perPlaybook[t.ruleId] = [open + 1, overdue + (t.overdue ? 1 : 0)]
+    }
+    expect(perPlaybook).toMatchObject({ 'renewal-prep': [3, 1], 'onboarding-stalled': [1, 1], 'at-risk': [2, 0] })
+
+    // Everyone's tasks first; the picker lists everyone and the CSMs, and picking one puts it in the URL.
+    await page.goto(`${base}/console/#/tasks`)
+    const table = page.getByRole('table', { name: 'Open tasks' })
+    await table.locator('tbody tr').first().waitFor()
+    const owner = page.getByRole('combobox', { name: 'Owner' })
+    await expect.poll(() => owner.locator('option').allTextContents()).toEqual(['Everyone', ...csms])
+    await owner.selectOption(csm)
+    await expect.poll(() => page.url()).toContain(`assignee=${encodeURIComponent(csm)}`)
+    const shownTasks = () => table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task')))
+    await expect.poll(shownTasks).toEqual(mine.map((t) => t.id))
+
+    // The summary: one row per playbook, its open and overdue tasks as GraphQL counts them.
+    const summary = page.getByRole('table', { name: 'Tasks per playbook' })
+    const shownCounts = () =>
+      summary.locator('tbody tr').evaluateAll((rows) =>
+        Object.fromEntries(rows.map((r) => [r.getAttribute('data-playbook'), [Number(r.querySelector('[data-field=open]')!.textContent), Number(r.querySelector('[data-field=overdue]')!.textContent)]])),
+      )
+    await expect.poll(shownCounts).toEqual(perPlaybook)
+    await page.screenshot({ path: path.join(SHOTS, 'tasks.png'), fullPage: true })
+
+    // One playbook: only its tasks, server-side (ruleIds), and the URL keeps it through a reload.
+    const renewals = await openTasks(['renewal-prep'])
+    await summary.getByRole('link', { name: 'renewal-prep' }).click()
+    await expect.poll(() => page.url()).toContain('playbook=renewal-prep')
+    await expect.poll(shownTasks).toEqual(renewals.map((t) => t.id))
+    expect(renewals.length).toBe(3)
+    await page.reload()
+    await expect.poll(shownTasks).toEqual(renewals.map((t) => t.id))
+    expect(await table.locator('tbody tr').evaluateAll((rows) => [...new Set(rows.map((r) => r.getAttribute('data-playbook')))])).toEqual(['renewal-prep'])
+    expect(await page.getByRole('combobox', { name: 'Owner' }).inputValue()).toBe(csm)
+    expect(await page.getByRole('combobox', { name: 'Playbook' }).inputValue()).toBe('renewal-prep')
+    // The summary still lists every playbook of the owner, the chosen one marked; "All playbooks" widens the list again.
+    await expect.poll(shownCounts).toEqual(perPlaybook)
+    expect(await summary.getByRole('link', { name: 'renewal-prep' }).getAttribute('aria-current')).toBe('true')
+    await summary.getByRole('link', { name: 'All playbooks' }).click()
+    await expect.poll(() => page.url()).not.toContain('playbook=')
+    await expect.poll(shownTasks).toEqual(mine.map((t) => t.id))
   })
 
   it('schema drift lists a refused event\'s path and source; the model page says plainly that no model is trained', async () => {
@@ -363,9 +433,17 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     await page.getByRole('button', { name: 'Dismiss the alert' }).click()
     await page.goto(`${base}/console/#/tasks`)
     await page.getByRole('table', { name: 'Open tasks' }).locator('tbody tr').first().waitFor()
+    await page.getByRole('table', { name: 'Tasks per playbook' }).locator('tbody tr').first().waitFor()
     await page.getByRole('table', { name: 'Open tasks' }).locator('tbody tr').first().getByRole('button', { name: 'Snooze a week' }).click()
     await page.getByRole('status').filter({ hasText: /Snoozed|Not done/ }).waitFor()
     await audit('tasks')
+    // One CSM's tasks narrowed to a playbook: the chosen playbook's row is marked in the summary.
+    const { csms } = await graphql('{ csms }')
+    const { tasks: csmTasks } = await graphql('query($a: [String!]) { tasks(filter: { statuses: [OPEN], assignees: $a }, first: 1) { edges { node { ruleId } } } }', { a: [csms[0]] })
+    await page.goto(`${base}/console/#/tasks?assignee=${encodeURIComponent(csms[0])}&playbook=${encodeURIComponent(csmTasks.edges[0].node.ruleId)}`)
+    await page.getByRole('table', { name: 'Open tasks' }).locator('tbody tr').first().waitFor()
+    await page.getByRole('table', { name: 'Tasks per playbook' }).locator('tr.chosen').waitFor()
+    await audit('tasks (a CSM, one playbook)')
     await page.goto(`${base}/console/#/drift?since=7d`)
     await page.locator('tr[data-path="$.amountCents"]').waitFor()
     await page.locator('table[aria-label="Event catalog"], p.state-error').waitFor()
