@@ -54,34 +54,44 @@ const browser = await launchChromium()
 const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
 const page = await context.newPage()
 await page.goto(`${base}/console/#key=${secret}`)
-const timePage = async (hash: string, ready: string, settled?: string) => {
+/**
+ * Milliseconds from navigation until the page's data was painted, as the page itself marks it (User Timing
+ * `pulse:<name>-shown`, set the frame after the data rendered), and until the driver saw the element (polling
+ * from this process: on two cores busy with the server's next queries it notices late, so it is an upper bound).
+ */
+const timePage = async (name: string, hash: string, ready: string, settled?: string) => {
   // A fresh document each time (no in-page state), the browser cache warm as a returning user's.
   await page.goto('about:blank')
   const started = Date.now()
   await page.goto(`${base}/console/${hash}`)
   await page.locator(ready).first().waitFor({ timeout: 60_000 })
-  const shown = Date.now() - started
+  const seen = Date.now() - started
+  const mark = `pulse:${name}-shown`
+  await page.waitForFunction((m) => performance.getEntriesByName(m).length > 0, mark, { timeout: 60_000 })
+  const shown = await page.evaluate((m) => Math.round(performance.getEntriesByName(m)[0].startTime), mark)
   // Let the page's later requests finish, so they do not weigh on the next measurement.
   if (settled) await page.locator(settled).first().waitFor({ timeout: 60_000 })
+  seenBy[name].push(seen)
   return shown
 }
+const seenBy: Record<string, number[]> = { portfolio: [], account: [], accounts: [] }
 const rows: Record<string, { page: number[]; api: number[] }> = { portfolio: { page: [], api: [] }, account: { page: [], api: [] }, accounts: { page: [], api: [] } }
 for (let i = 0; i < rounds; i++) {
   rows.portfolio.api.push((await api(operation('portfolio.tsx'), { segment: null, from })).ms)
-  rows.portfolio.page.push(await timePage('#/portfolio', 'table[aria-label="Accounts by health tier"] tbody tr', 'table[aria-label="KPIs against targets"] tbody tr'))
+  rows.portfolio.page.push(await timePage('portfolio', '#/portfolio', 'table[aria-label="Accounts by health tier"] tbody tr', 'table[aria-label="KPIs against targets"] tbody tr'))
   rows.accounts.api.push((await api(operation('accounts.tsx'), { filter: { tiers: null, segments: null, search: null }, orderBy: { field: 'ID', direction: 'ASC' }, after: null })).ms)
-  rows.accounts.page.push(await timePage('#/accounts', 'table[aria-label="Accounts"] tbody tr'))
+  rows.accounts.page.push(await timePage('accounts', '#/accounts', 'table[aria-label="Accounts"] tbody tr'))
   rows.account.api.push((await api(operation('account.tsx'), { id: accountId })).ms)
-  rows.account.page.push(await timePage(`#/account?id=${encodeURIComponent(accountId)}`, '[data-field=score]'))
+  rows.account.page.push(await timePage('account', `#/account?id=${encodeURIComponent(accountId)}`, '[data-field=score]'))
   console.log(`round ${i + 1}: ${Object.entries(rows).map(([k, v]) => `${k} ${v.page.at(-1)} ms (API ${Math.round(v.api.at(-1)!)} ms)`).join(', ')}`)
 }
 const assets = fs.readdirSync(path.join(CONSOLE_DIST, 'assets')).map((f) => fs.readFileSync(path.join(CONSOLE_DIST, 'assets', f)))
 const raw = assets.reduce((n, b) => n + b.length, 0)
 const gzip = assets.reduce((n, b) => n + zlib.gzipSync(b).length, 0)
 console.log(`
-| ${first.accounts.totalCount.toLocaleString()} accounts, median of ${rounds} | on screen in Chromium (ms) | its GraphQL request alone (ms, baseline) | × baseline |
-| --- | ---: | ---: | ---: |
-${Object.entries(rows).map(([k, v]) => `| ${k} | ${median(v.page)} | ${Math.round(median(v.api))} | ${(median(v.page) / median(v.api)).toFixed(2)} |`).join('\n')}
+| ${first.accounts.totalCount.toLocaleString()} accounts, median of ${rounds} | on screen in Chromium (ms, the page's mark) | seen by the driver (ms) | its GraphQL request alone (ms, baseline) | on screen × baseline |
+| --- | ---: | ---: | ---: | ---: |
+${Object.entries(rows).map(([k, v]) => `| ${k} | ${median(v.page)} | ${median(seenBy[k])} | ${Math.round(median(v.api))} | ${(median(v.page) / median(v.api)).toFixed(2)} |`).join('\n')}
 bundle: ${(raw / 1024).toFixed(0)} KB (${(gzip / 1024).toFixed(0)} KB gzip), ${assets.length} files`)
 
 await browser.close()

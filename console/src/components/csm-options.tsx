@@ -3,9 +3,12 @@ import { useQuery } from '../use-query.js'
 
 const CSMS = 'query Csms { csms }'
 
-/** The CSM ids in order; the chosen one stays listed while they load or if no profile names it any more. */
-export function useCsms(apiKey: string, chosen: string | null): string[] {
-  const q = useQuery<{ csms: string[] }>(apiKey, CSMS, {})
+/**
+ * The CSM ids in order; the chosen one stays listed while they load or if no profile names it any more.
+ * `enabled` false holds the request back (a page whose own data matters first).
+ */
+export function useCsms(apiKey: string, chosen: string | null, enabled = true): string[] {
+  const q = useQuery<{ csms: string[] }>(apiKey, CSMS, {}, enabled)
   const csms = q.status === 'ok' ? q.data.csms : []
   return chosen && !csms.includes(chosen) ? [chosen, ...csms] : csms
 }

@@ -7,6 +7,7 @@ import { Empty, Failure, Loading, TierBadge } from '../components/states.js'
 import { day, money, percent, signed } from '../format.js'
 import { useSubscription } from '../live.js'
 import { href } from '../route.js'
+import { useShownMark } from '../use-after-paint.js'
 import { useQuery } from '../use-query.js'
 
 const QUERY = `query Account360($id: ID!) {
@@ -29,6 +30,7 @@ type Data = { account: any; tasks: { edges: { node: any }[] }; alerts: { edges: 
 
 export function AccountPage({ apiKey, id, onKeyProblem }: { apiKey: string; id: string; onKeyProblem: () => void }) {
   const q = useQuery<Data>(apiKey, QUERY, { id })
+  useShownMark('account', q.status === 'ok')
   const [pushes, setPushes] = useState(0)
   // A new score for this account (an event arrived, a sweep): read the page again.
   useSubscription<{ healthScoreChanged: { score: number | null } }>(apiKey, 'subscription($id: ID) { healthScoreChanged(accountId: $id) { score } }', { id }, () => {

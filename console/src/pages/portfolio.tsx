@@ -5,6 +5,7 @@ import { TierTrendChart, type TierPoint } from '../components/tier-trend-chart.j
 import { money, percent, signed } from '../format.js'
 import { href } from '../route.js'
 import { useSubscription } from '../live.js'
+import { useShownMark } from '../use-after-paint.js'
 import { useQuery } from '../use-query.js'
 
 const QUERY = `query Portfolio($segment: String, $csm: String, $from: DateTimeISO) {
@@ -71,11 +72,13 @@ export function PortfolioPage({ apiKey, params, onKeyProblem }: { apiKey: string
   // The period starts at a whole day, so the query (and its cached answer) is the same all day.
   const from = new Date(Math.floor(Date.now() / 86_400_000 - Number(days)) * 86_400_000).toISOString()
   const q = useQuery<PortfolioData>(apiKey, QUERY, { segment, csm, from })
-  // After the tiers: on a busy server the two would slow each other, and the tiers matter first.
-  const k = useQuery<{ portfolio: { kpis: Record<string, number | null> }; kpiTargets: Targets }>(apiKey, KPI_QUERY, { segment, csm, from }, q.status !== 'loading')
+  // After the tiers are on screen: on a busy server (two cores) the KPIs' scan and the CSM list would slow the
+  // tiers' request and then their render, and the tiers matter first.
+  const tiersShown = useShownMark('portfolio', q.status !== 'loading')
+  const k = useQuery<{ portfolio: { kpis: Record<string, number | null> }; kpiTargets: Targets }>(apiKey, KPI_QUERY, { segment, csm, from }, tiersShown)
   // Tiers move as accounts are scored: re-read the portfolio when one does (at most every few seconds).
   useSubscription(apiKey, 'subscription { tierChanged { accountId } }', {}, throttle(() => (q.reload(), k.reload()), 5000))
-  const csms = useCsms(apiKey, csm)
+  const csms = useCsms(apiKey, csm, tiersShown)
   // Each picker changes its own part of the view, kept in the URL, and leaves the others as they are.
   const view = (change: Record<string, string>) => (location.hash = href('portfolio', { segment, csm, days, ...change }))
   const pickers = (
