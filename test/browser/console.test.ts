@@ -365,9 +365,16 @@ describe('the console in a real browser, on a scored portfolio (Debian Chromium,
     await banner.getByRole('button', { name: 'Dismiss the alert' }).click()
     await banner.waitFor({ state: 'detached' })
 
-    // Tablet width: nothing wider than the screen on the main pages.
+    // Tablet width: nothing wider than the screen on any page.
     await page.setViewportSize({ width: 800, height: 1000 })
-    for (const [hash, ready] of [['#/portfolio', 'table[aria-label="Accounts by health tier"] tbody tr'], ['#/accounts', 'table[aria-label="Accounts"] tbody tr'], [`#/account?id=${second}`, '[data-field=score]']]) {
+    for (const [hash, ready] of [
+      ['#/portfolio', 'table[aria-label="Accounts by health tier"] tbody tr'],
+      ['#/accounts', 'table[aria-label="Accounts"] tbody tr'],
+      [`#/account?id=${second}`, '[data-field=score]'],
+      ['#/tasks', 'table[aria-label="Tasks per playbook"] tbody tr'],
+      ['#/drift?since=7d', 'tr[data-path="$.amountCents"]'],
+      ['#/model', 'text=No churn model has been trained yet'],
+    ]) {
       await page.goto(`${base}/console/${hash}`)
       await page.locator(ready).first().waitFor()
       expect({ hash, overflow: await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth) }).toEqual({ hash, overflow: 0 })

@@ -43,6 +43,9 @@ export function DriftPage({ apiKey, params, onKeyProblem }: { apiKey: string; pa
         (q.data.driftReport.length === 0 ? (
           <Empty>Nothing refused in the last {since}: every producer sends what its schema says.</Empty>
         ) : (
+          // Nine columns do not fit a tablet: the table scrolls within its own region (focusable, so the keyboard
+          // can scroll it too), not the page.
+          <div class="table-scroll" role="region" aria-label="Refused events (scrolls sideways)" tabIndex={0}>
           <table class="data dense" aria-label="Refused events">
             <thead>
               <tr>
@@ -81,6 +84,7 @@ export function DriftPage({ apiKey, params, onKeyProblem }: { apiKey: string; pa
               ))}
             </tbody>
           </table>
+          </div>
         ))}
       <h2>Catalog</h2>
       {catalog.status === 'loading' && <Loading what="the catalog" />}
