@@ -54,6 +54,7 @@ const browser = await launchChromium()
 const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
 const page = await context.newPage()
 await page.goto(`${base}/console/#key=${secret}`)
+const seenBy: Record<string, number[]> = { portfolio: [], account: [], accounts: [] }
 /**
  * Milliseconds from navigation until the page's data was painted, as the page itself marks it (User Timing
  * `pulse:<name>-shown`, set the frame after the data rendered), and until the driver saw the element (polling
@@ -74,7 +75,6 @@ const timePage = async (name: string, hash: string, ready: string, settled?: str
   seenBy[name].push(seen)
   return shown
 }
-const seenBy: Record<string, number[]> = { portfolio: [], account: [], accounts: [] }
 const rows: Record<string, { page: number[]; api: number[] }> = { portfolio: { page: [], api: [] }, account: { page: [], api: [] }, accounts: { page: [], api: [] } }
 for (let i = 0; i < rounds; i++) {
   rows.portfolio.api.push((await api(operation('portfolio.tsx'), { segment: null, from })).ms)

@@ -46,6 +46,7 @@ function byId<T>(ids: readonly string[], rows: T[], id: (row: T) => string): (T 
 }
 
 const scopeKey = (scope: PortfolioScope) => `${scope.segment ?? ''}\u0000${scope.csm ?? ''}`
+const tierKey = (scope: PortfolioScope, at: number) => `${scopeKey(scope)}\u0000${at}`
 
 export function createLoaders(clickhouse: ClickHouseClient): Loaders {
   let training: Promise<ModelInForce | null> | undefined
@@ -87,15 +88,13 @@ export function createLoaders(clickhouse: ClickHouseClient): Loaders {
           if (!byScope.has(s)) byScope.set(s, { scope: k.scope, ats: new Set() })
           byScope.get(s)!.ats.add(k.at)
         }
-        const rows = new Map<string, TierCount[]>()
-        for (const [s, { scope, ats }] of byScope) {
-          const read = await readTierDistribution(clickhouse, [...ats].sort((a, b) => a - b), scope)
-          for (const at of ats) rows.set(`${s}\u0000${at}`, [])
-          for (const r of read) rows.get(`${s}\u0000${r.at}`)!.push(r)
+        const rows = new Map(keys.map((k) => [tierKey(k.scope, k.at), [] as TierCount[]]))
+        for (const { scope, ats } of byScope.values()) {
+          for (const r of await readTierDistribution(clickhouse, [...ats].sort((a, b) => a - b), scope)) rows.get(tierKey(scope, r.at))!.push(r)
         }
-        return keys.map((k) => rows.get(`${scopeKey(k.scope)}\u0000${k.at}`)!)
+        return keys.map((k) => rows.get(tierKey(k.scope, k.at))!)
       },
-      { cacheKeyFn: (k) => `${scopeKey(k.scope)}\u0000${k.at}` },
+      { cacheKeyFn: (k) => tierKey(k.scope, k.at) },
     ),
     rows: createRowsLoader(clickhouse),
     latestTraining: () => (training ??= readModelInForce(clickhouse)),

@@ -117,7 +117,7 @@ const DAY = 86_400_000
 
 /** The distributions at `ats` through the request's loader, which reads every time asked for in a tick at once. */
 async function tierDistribution(ctx: GraphQLContext, ats: number[], scope: PortfolioScope): Promise<TierCount[]> {
-  return (await ctx.loaders.tierDistribution.loadMany(ats.map((at) => ({ at, scope: { segment: scope.segment, csm: scope.csm } })))).flatMap((r) => {
+  return (await ctx.loaders.tierDistribution.loadMany(ats.map((at) => ({ at, scope })))).flatMap((r) => {
     if (r instanceof Error) throw r
     return r
   })

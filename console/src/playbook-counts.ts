@@ -3,9 +3,8 @@
  * has no grouped count of tasks, so this pages through the owner's open tasks (two fields each) and groups them
  * here; past MAX_PAGES it stops and says how many it counted, rather than keep a busy server at it.
  */
-import { useCallback, useEffect, useState } from 'preact/hooks'
 import { graphql, type Connection } from './api.js'
-import type { QueryState } from './use-query.js'
+import { useAsync, type QueryState } from './use-query.js'
 
 const QUERY = `query PlaybookTasks($filter: TaskFilter, $after: String) {
   tasks(filter: $filter, first: 100, after: $after) {
@@ -60,20 +59,5 @@ async function readCounts(apiKey: string, assignee: string | null, stillWanted: 
 
 /** The counts for one owner (null: everyone); `reload` counts again (after a task is done, or a new one arrives). */
 export function usePlaybookCounts(apiKey: string, assignee: string | null): QueryState<PlaybookCounts> & { reload: () => void } {
-  const [state, setState] = useState<QueryState<PlaybookCounts>>({ status: 'loading' })
-  const [round, setRound] = useState(0)
-  useEffect(() => {
-    let current = true
-    // The last counts stay on screen until the new ones arrive, as useQuery keeps its data.
-    setState((s) => (s.status === 'ok' ? s : { status: 'loading' }))
-    readCounts(apiKey, assignee, () => current).then(
-      (data) => current && setState({ status: 'ok', data }),
-      (error: Error) => current && setState({ status: 'error', error }),
-    )
-    return () => {
-      current = false
-    }
-  }, [apiKey, assignee, round])
-  const reload = useCallback(() => setRound((r) => r + 1), [])
-  return { ...state, reload }
+  return useAsync((stillWanted) => readCounts(apiKey, assignee, stillWanted), [apiKey, assignee])
 }

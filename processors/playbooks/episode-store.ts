@@ -262,7 +262,7 @@ export class EpisodeStore {
       const cached = pending.map((a) => this.known.get(a.accountId))
       const replies = await this.redis.playbooksReadAccounts(pending.length, ...pending.map((a) => this.accountKey(a.accountId)), ...cached.map((c) => c?.record.token ?? ''))
       const commit = this.redis.pipeline() as CommitPipeline
-      const planned: { account: AccountEvaluation; outcome: AccountOutcome; next: AccountRecord; text: string; state: AccountState | null }[] = []
+      const planned: { account: AccountEvaluation; outcome: AccountOutcome; next: AccountRecord; text: string; state: AccountState | undefined }[] = []
       pending.forEach((account, i) => {
         const reply = replies[i]
         const record = reply === 1 ? cached[i]!.record : parseRecord(reply)
@@ -285,7 +285,7 @@ export class EpisodeStore {
         const { account, outcome, next, text, state } = planned[i]
         if (committed === 1) {
           outcomes.set(account.accountId, outcome)
-          this.known.set(account.accountId, { sha: sha1(text), record: next, state: state ?? undefined })
+          this.known.set(account.accountId, { sha: sha1(text), record: next, state })
         } else {
           this.known.delete(account.accountId)
           pending.push(account)
@@ -299,7 +299,7 @@ export class EpisodeStore {
 
   /**
    * The evaluation of one account against its stored record: what to write (null: nothing changed) and the
-   * state evaluated (null: none), which `known` keeps to compare the next one with. `seen` is the stored
+   * state evaluated (undefined: none), which `known` keeps to compare the next one with. `seen` is the stored
    * record's state as an earlier evaluation in this process held it, when there was one.
    */
   private plan(
@@ -308,11 +308,11 @@ export class EpisodeStore {
     stored: AccountRecord | null,
     deployed: Map<string, number>,
     seen: AccountState | undefined,
-  ): { state: AccountState | null; write: { text: string; next: AccountRecord; outcome: AccountOutcome } | null } {
+  ): { state: AccountState | undefined; write: { text: string; next: AccountRecord; outcome: AccountOutcome } | null } {
     let parsed: AccountState | undefined
     const storedState = () => (stored ? (parsed ??= seen ? (seen.now === stored.now ? seen : { ...seen, now: stored.now }) : stateOf(stored)) : undefined)
     const current = account.state(storedState)
-    if (!current || (stored && stored.now > current.now)) return { state: null, write: null }
+    if (!current || (stored && stored.now > current.now)) return { state: undefined, write: null }
     const knownSince = stored ? stored.first : (account.knownSince ?? current.now)
     // Nothing but time moved since the last evaluation: the stored state still stands for this one (conditions
     // compare values; time lives in the episodes), so it is not parsed — it is the current one at its own time

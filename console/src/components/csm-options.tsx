@@ -9,6 +9,10 @@ const CSMS = 'query Csms { csms }'
  */
 export function useCsms(apiKey: string, chosen: string | null, enabled = true): string[] {
   const q = useQuery<{ csms: string[] }>(apiKey, CSMS, {}, enabled)
-  const csms = q.status === 'ok' ? q.data.csms : []
-  return chosen && !csms.includes(chosen) ? [chosen, ...csms] : csms
+  return listedWithChosen(q.status === 'ok' ? q.data.csms : [], chosen)
+}
+
+/** A picker's choices with the chosen one among them even when it is not (yet) listed: a view from a URL shows what it is. */
+export function listedWithChosen(choices: string[], chosen: string | null): string[] {
+  return chosen && !choices.includes(chosen) ? [chosen, ...choices] : choices
 }

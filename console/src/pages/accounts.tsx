@@ -1,6 +1,7 @@
 /** Accounts: a dense table, filtered and ordered from the URL (so a view can be saved), a page at a time. */
 import type { Connection } from '../api.js'
 import { useCsms } from '../components/csm-options.js'
+import { Pager } from '../components/pager.js'
 import { Sparkline } from '../components/sparkline.js'
 import { Empty, Failure, Loading, TierBadge } from '../components/states.js'
 import { day, money, percent, signed } from '../format.js'
@@ -180,14 +181,7 @@ function AccountTable({ page, next, paged, filtered }: { page: Connection<Accoun
           ))}
         </tbody>
       </table>
-      <nav class="pager" aria-label="Pages of accounts">
-        {paged && (
-          <button type="button" onClick={() => history.back()}>
-            Previous page
-          </button>
-        )}
-        {next && page.pageInfo.hasNextPage && <a href={next}>Next page</a>}
-      </nav>
+      <Pager label="Pages of accounts" paged={paged} next={page.pageInfo.hasNextPage ? next : null} />
     </>
   )
 }

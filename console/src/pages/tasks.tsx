@@ -4,7 +4,8 @@
  */
 import { useCallback, useEffect, useState } from 'preact/hooks'
 import { graphql, KeyRefusedError, type Connection } from '../api.js'
-import { useCsms } from '../components/csm-options.js'
+import { listedWithChosen, useCsms } from '../components/csm-options.js'
+import { Pager } from '../components/pager.js'
 import { PlaybookTable } from '../components/playbook-table.js'
 import { Empty, Failure, Loading } from '../components/states.js'
 import { day } from '../format.js'
@@ -83,7 +84,7 @@ export function TasksPage({ apiKey, params, onKeyProblem }: { apiKey: string; pa
           Playbook
           <select value={playbook ?? ''} onChange={(e) => (location.hash = link({ playbook: (e.target as HTMLSelectElement).value }))}>
             <option value="">All</option>
-            {(playbook && !playbooks.includes(playbook) ? [playbook, ...playbooks] : playbooks).map((p) => (
+            {listedWithChosen(playbooks, playbook).map((p) => (
               <option key={p}>{p}</option>
             ))}
           </select>
@@ -169,14 +170,7 @@ function TaskTable({ page, byOwner, next, paged, act }: { page: Connection<TaskR
           ))}
         </tbody>
       </table>
-      <nav class="pager" aria-label="Pages of tasks">
-        {paged && (
-          <button type="button" onClick={() => history.back()}>
-            Previous page
-          </button>
-        )}
-        {next && <a href={next}>Next page</a>}
-      </nav>
+      <Pager label="Pages of tasks" paged={paged} next={next} />
     </>
   )
 }
