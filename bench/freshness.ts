@@ -11,6 +11,7 @@
 //
 // Run: node --import tsx bench/freshness.ts [eventsPerSecond=5000] [seconds=20]
 //   BENCH_ACCOUNTS=1000 accounts the load is spread over (plus one new account per batch, the probes)
+//   BENCH_LOG_LEVEL=warn  Pulse's log level (default error), its lines on stdout
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -42,7 +43,7 @@ const config = loadConfig({
   PULSE_REGISTRY_PORT: '0',
   PULSE_GRAPHQL_PORT: '0',
   PULSE_RATE_LIMIT: '1000000/1s',
-  PULSE_LOG_LEVEL: 'error',
+  PULSE_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
   ...(split ? { PULSE_COMPONENTS: 'registry,gateway' } : {}),
   ...passThrough,
 })
@@ -65,7 +66,7 @@ if (split) {
       PULSE_API_KEY: KEY,
       PULSE_KAFKA_BROKERS: platform.endpoints.kafka.join(','),
       PULSE_REDIS_URL: platform.endpoints.redis,
-      PULSE_LOG_LEVEL: 'error',
+      PULSE_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -81,7 +82,7 @@ if (split) {
 } else clickhouse = createClickHouse({ dataDir })
 
 // One marker event per tick, for an account of its own, so its first score is always pushed.
-interface Probe { at: number; pushedMs?: number; queryableMs?: number }
+interface Probe { at: number; account: string; pushedMs?: number; queryableMs?: number }
 const probes = new Map<string, Probe>()
 const byAccount = new Map<string, Probe>()
 const ws = createWsClient({ url: graphqlWs, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${KEY}` } })
@@ -111,6 +112,16 @@ const pidMatching = (needle: RegExp, token: string) => {
   const ps = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
   const line = ps.split('\n').find((l) => l.includes(token) && needle.test(l))
   return line ? Number(line.trim().split(/\s+/)[0]) : undefined
+}
+// CPU time (user + system, in clock ticks of 1/100 s) of a process so far, for each window's share of the cores.
+const cpuOf = (pid: number | undefined) => {
+  if (!pid) return NaN
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return Number(fields[11]) + Number(fields[12])
+  } catch {
+    return NaN
+  }
 }
 const kafkaPid = pidMatching(/java/, dataDir)
 const redisPid = pidMatching(/redis-server/, `:${new URL(platform.endpoints.redis).port}`)
@@ -144,7 +155,7 @@ const generator = (async () => {
       sent += body.accepted ?? 0
       if (res.status !== 200) refused += perTick
       else {
-        const probe = { at: Date.now() }
+        const probe = { at: Date.now(), account: markerAccount }
         probes.set(markerId, probe)
         byAccount.set(markerAccount, probe)
       }
@@ -157,16 +168,22 @@ const generator = (async () => {
 const poller = (async () => {
   if (!clickhouse) return
   while (sending || [...probes.values()].some((p) => p.queryableMs === undefined)) {
-    const pending = [...probes.entries()].filter(([, p]) => p.queryableMs === undefined).map(([id]) => id)
-    if (pending.length) {
-      const rs = await clickhouse.query({ query: 'SELECT message_id FROM events WHERE message_id IN {ids:Array(String)}', query_params: { ids: pending }, format: 'JSONEachRow' })
+    const pending = [...probes.values()].some((p) => p.queryableMs === undefined)
+    if (pending) {
+      // The probes' own accounts (`fresh_…`, a key range of `events`) of the last two minutes, in a query with
+      // no parameters: embedded chDB runs parameterized queries one at a time process-wide, so a probe with
+      // parameters would queue among the pipeline's queries and add its own time to theirs.
+      const rs = await clickhouse.query({
+        query: "SELECT message_id FROM events WHERE account_id > 'fresh_' AND account_id < 'fresh`' AND timestamp > now64(3) - INTERVAL 2 MINUTE",
+        format: 'JSONEachRow',
+      })
       const now = Date.now()
       for (const { message_id } of await rs.json<{ message_id: string }>()) {
-        const p = probes.get(message_id)!
-        if (p.queryableMs === undefined) p.queryableMs = now - p.at
+        const p = probes.get(message_id)
+        if (p && p.queryableMs === undefined) p.queryableMs = now - p.at
       }
     }
-    // Every 200 ms: the probe's own queries share embedded chDB's one query lane with the pipeline.
+    // Every 200 ms.
     await new Promise((r) => setTimeout(r, 200))
   }
 })()
@@ -180,6 +197,16 @@ const pct = (xs: number[], p: number) => {
 const windows: string[] = []
 const samples: { t: number; pulse: number; child: number; kafka: number; redis: number }[] = []
 let windowStart = started
+const pids = () => ({ pulse: process.pid, child: child?.pid, kafka: kafkaPid, redis: redisPid })
+let cpuBefore = { at: started, ...Object.fromEntries(Object.entries(pids()).map(([k, pid]) => [k, cpuOf(pid)])) } as Record<string, number>
+// Percent of one core each process used since the last window (200 % = both cores).
+const cpuShares = (now: number) => {
+  const after = { at: now, ...Object.fromEntries(Object.entries(pids()).map(([k, pid]) => [k, cpuOf(pid)])) } as Record<string, number>
+  const share = (k: string) => Math.round((after[k] - cpuBefore[k]) / ((now - cpuBefore.at) / 1000))
+  const line = `${share('pulse')}${split ? ` + ${share('child')}` : ''} / ${share('kafka')} / ${share('redis')}`
+  cpuBefore = after
+  return line
+}
 const report = () => {
   const now = Date.now()
   const inWindow = [...probes.values()].filter((p) => p.at >= windowStart - 1000 && p.at < now - 5000)
@@ -188,12 +215,12 @@ const report = () => {
   const queryable = inWindow.map((p) => p.queryableMs ?? now - p.at)
   const rss = { t: Math.round((now - started) / 1000), pulse: rssOf(process.pid), child: rssOf(child?.pid), kafka: rssOf(kafkaPid), redis: rssOf(redisPid) }
   samples.push(rss)
-  const line = `| ${rss.t} | ${Math.round(sent / ((now - started) / 1000))} | ${clickhouse ? pct(queryable, 95) : '–'} | ${pct(pushed, 50)} | ${pct(pushed, 95)} | ${missing} | ${rss.pulse}${split ? ` + ${rss.child}` : ''} | ${rss.kafka} | ${rss.redis} |`
+  const line = `| ${rss.t} | ${Math.round(sent / ((now - started) / 1000))} | ${clickhouse ? pct(queryable, 95) : '–'} | ${pct(pushed, 50)} | ${pct(pushed, 95)} | ${missing} | ${rss.pulse}${split ? ` + ${rss.child}` : ''} | ${rss.kafka} | ${rss.redis} | ${cpuShares(now)} |`
   windows.push(line)
   console.error(line)
   windowStart = now - 5000
 }
-console.error('| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB |')
+console.error('| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis |')
 const reporter = setInterval(report, REPORT_MS)
 
 await new Promise((r) => setTimeout(r, seconds * 1000))
@@ -224,8 +251,8 @@ const row = (name: string, xs: number[]) => `| ${name} | ${xs.length} of ${all.l
 const peak = (k: 'pulse' | 'child' | 'kafka' | 'redis') => Math.max(...samples.map((s) => s[k]).filter((x) => !Number.isNaN(x)))
 console.log(`${split ? 'split: gateway+registry here, processor+scoring+graphql in a child' : 'one process'}; ${accounts} accounts; offered ${rate} events/s for ${seconds} s: ${sent} accepted (${Math.round(sent / seconds)}/s), ${refused} not accepted
 ${batches}
-| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${windows.join('\n')}
 
 | from the 202 to… | samples | p50 ms | p95 ms | p99 ms |

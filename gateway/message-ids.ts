@@ -152,8 +152,9 @@ export class MessageIds {
     this.sliceMs = Math.ceil(ttlMs / SLICES)
   }
 
+  // The one-shot hash: half the cost of a Hash object per id, at two digests per accepted event.
   private static digest(id: string): Buffer {
-    return crypto.createHash('sha1').update(id).digest()
+    return crypto.hash('sha1', id, 'buffer')
   }
 
   private sliceKey(slice: number): string {

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client'
+import { batchedReader, readerOf } from '../batched-rows.js'
 import { queryRows } from '../clickhouse-rows.js'
 import { chTime } from '../clickhouse-time.js'
 import type { AccountState } from './account-state.js'
@@ -56,11 +57,13 @@ export async function readPlaybookFacts(clickhouse: ClickHouseClient, accountIds
   // A day more than the window: the last use is known to the day, and the window's start falls inside one.
   const lookbackDays = featureLookbackMs === null ? Math.floor(asOf / DAY) : Math.ceil(featureLookbackMs / DAY) + 1
   const params = { ids: all ? [] : accountIds, asOf: chTime(new Date(asOf)), features: features ?? [], lookbackDays }
+  // Listed accounts (a pass's) in one query, one turn in chDB's queue of parameterized queries (batched-rows.ts).
+  const read = all ? readerOf(clickhouse) : batchedReader(clickhouse)
   const [billing, milestones, featureRows, signups] = await Promise.all([
-    queryRows<{ account_id: string; paymentFailed: string; p1: string; failures: string; p1s: string }>(clickhouse, scoped(BILLING_AND_SUPPORT), params),
-    queryRows<{ account_id: string; milestone: string; at: string }>(clickhouse, scoped(MILESTONES), params),
-    features?.length === 0 ? [] : queryRows<{ account_id: string; feature: string; at: string }>(clickhouse, featuresSql, params),
-    queryRows<{ account_id: string; signupDay: number; firstSeen: string; csmId: string | null }>(clickhouse, scoped(SIGNUP), params),
+    read<{ account_id: string; paymentFailed: string; p1: string; failures: string; p1s: string }>(scoped(BILLING_AND_SUPPORT), params),
+    read<{ account_id: string; milestone: string; at: string }>(scoped(MILESTONES), params),
+    features?.length === 0 ? [] : read<{ account_id: string; feature: string; at: string }>(featuresSql, params),
+    read<{ account_id: string; signupDay: number; firstSeen: string; csmId: string | null }>(scoped(SIGNUP), params),
   ])
   if (all) for (const r of [...billing, ...milestones, ...featureRows, ...signups]) if (!facts.has(r.account_id)) facts.set(r.account_id, empty())
   for (const r of billing) {

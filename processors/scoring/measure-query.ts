@@ -6,7 +6,7 @@
  * (and a churn snapshot) as of a past time sees exactly what was known then.
  */
 import type { ClickHouseClient } from '@clickhouse/client'
-import { queryRows } from '../clickhouse-rows.js'
+import { readerOf, type ReadRows } from '../batched-rows.js'
 import { chTime } from '../clickhouse-time.js'
 import type { AccountInputs, PortfolioInputs } from './measure-values.js'
 
@@ -165,24 +165,24 @@ LIMIT {limit:UInt32}`
  * `live`: the as-of time is now, and every event stored so far is read (see usageSql). Otherwise nothing
  * timestamped after the as-of time is, for scores and snapshots as of a past time.
  */
-export async function readAccountInputs(clickhouse: ClickHouseClient, selection: AccountSelection, asOf: Date, live = false): Promise<AccountInputs[]> {
-  return (await readAccountInputsAt(clickhouse, selection, [asOf.getTime()], live)).get(asOf.getTime()) ?? []
+export async function readAccountInputs(clickhouse: ClickHouseClient, selection: AccountSelection, asOf: Date, live = false, read: ReadRows = readerOf(clickhouse)): Promise<AccountInputs[]> {
+  return (await readAccountInputsAt(clickhouse, selection, [asOf.getTime()], live, read)).get(asOf.getTime()) ?? []
 }
 
 /**
  * Every selected account's inputs at each of several as-of times (epoch ms), in one pass over the tables
  * rather than one per time: churn training reads its weekly snapshots in batches this way.
  */
-export async function readAccountInputsAt(clickhouse: ClickHouseClient, selection: AccountSelection, asOfs: number[], live = false): Promise<Map<number, AccountInputs[]>> {
+export async function readAccountInputsAt(clickhouse: ClickHouseClient, selection: AccountSelection, asOfs: number[], live = false, read: ReadRows = readerOf(clickhouse)): Promise<Map<number, AccountInputs[]>> {
   const { filter, params: ids, none } = selectionFilter(selection)
   const out = new Map<number, AccountInputs[]>(asOfs.map((t) => [t, []]))
   if (none || !asOfs.length) return out
   if (live && asOfs.length > 1) throw new Error('a live read is as of now: one as-of time')
   const params = { asOfs: asOfs.map((t) => chTime(new Date(t))), ...ids }
   const [accounts, usage, sparse] = await Promise.all([
-    queryRows<{ account_id: string; firstSeen: string }>(clickhouse, accountsSql(filter), params),
-    queryRows<Record<string, any>>(clickhouse, usageSql(filter, live), params),
-    queryRows<Record<string, any>>(clickhouse, sparseSql(filter), params),
+    read<{ account_id: string; firstSeen: string }>(accountsSql(filter), params),
+    read(usageSql(filter, live), params),
+    read(sparseSql(filter), params),
   ])
   const byTime = (rows: Record<string, any>[]) => {
     const m = new Map<number, Map<string, Record<string, any>>>(asOfs.map((t) => [t, new Map()]))
@@ -208,13 +208,15 @@ export async function readAccountInputsAt(clickhouse: ClickHouseClient, selectio
  * only on complete days, so one answer serves every scoring pass of the as-of day: the reader keeps it,
  * rather than scanning 30 days of every account's usage for each burst of events.
  */
-export function portfolioReader(clickhouse: ClickHouseClient): (asOf: Date, coreFeatures: string[] | { auto: number }) => Promise<PortfolioInputs> {
+export function portfolioReader(clickhouse: ClickHouseClient): (asOf: Date, coreFeatures: string[] | { auto: number }, read?: ReadRows) => Promise<PortfolioInputs> {
+  const plain = readerOf(clickhouse)
   const coreByDay = new Map<string, Promise<string[]>>()
   const autoCore = (asOf: Date, auto: number) => {
     const key = `${asOf.toISOString().slice(0, 10)}/${auto}`
     let core = coreByDay.get(key)
     if (!core) {
-      core = queryRows<{ feature: string }>(clickhouse, CORE_FEATURES_SQL, { asOf: chTime(asOf), limit: auto }).then((r) => r.map((x) => x.feature))
+      // Kept for the day: read on its own, not as part of whichever pass first asks.
+      core = plain<{ feature: string }>(CORE_FEATURES_SQL, { asOf: chTime(asOf), limit: auto }).then((r) => r.map((x) => x.feature))
       core.catch(() => coreByDay.delete(key))
       // A pass as of an earlier day (a back-dated score) may still ask; a week of days is plenty.
       if (coreByDay.size >= 7) coreByDay.delete(coreByDay.keys().next().value!)
@@ -225,9 +227,9 @@ export function portfolioReader(clickhouse: ClickHouseClient): (asOf: Date, core
   // Which sources the portfolio sends is read on every pass, not cached: a cached list made a source that
   // first arrived after the cache was filled count as "not sent", and the accounts scored meanwhile kept
   // scores without that component until their next event (the demo showed it).
-  return async (asOf, coreFeatures) => {
+  return async (asOf, coreFeatures, read = plain) => {
     const [[sources], core] = await Promise.all([
-      queryRows<{ events: string[] }>(clickhouse, SOURCES_SQL, { asOf: chTime(asOf) }),
+      read<{ events: string[] }>(SOURCES_SQL, { asOf: chTime(asOf) }),
       Array.isArray(coreFeatures) ? coreFeatures : autoCore(asOf, coreFeatures.auto),
     ])
     return { sources: new Set(sources?.events ?? []), coreFeatures: core }

@@ -4,6 +4,7 @@
  * `health_scores_daily` are kept from `health_scores` by materialized views (migration 007).
  */
 import type { ClickHouseClient } from '@clickhouse/client'
+import { readerOf, type ReadRows } from '../batched-rows.js'
 import { queryRows } from '../clickhouse-rows.js'
 import { chTime } from '../clickhouse-time.js'
 import type { HealthScoreRecord, ScoreHistory } from './account-score.js'
@@ -32,13 +33,13 @@ FROM health_scores_daily FINAL
 WHERE ((day < {d:Date} AND day >= {d:Date} - 3) OR (day <= {d7:Date} AND day > {d7:Date} - 3) OR (day <= {d30:Date} AND day > {d30:Date} - 3)) ${filter}
 GROUP BY account_id`
 
-export async function readScoreHistory(clickhouse: ClickHouseClient, selection: AccountSelection, asOf: number): Promise<Map<string, ScoreHistory>> {
+export async function readScoreHistory(clickhouse: ClickHouseClient, selection: AccountSelection, asOf: number, read: ReadRows = readerOf(clickhouse)): Promise<Map<string, ScoreHistory>> {
   const { filter, params: ids, none } = selectionFilter(selection)
   if (none) return new Map()
   const date = (ms: number) => new Date(ms).toISOString().slice(0, 10)
   const [latest, past] = await Promise.all([
-    queryRows<{ account_id: string; asOf: string; version: string; score: number | null; tier: string }>(clickhouse, latestSql(filter), ids),
-    queryRows<{ account_id: string; base: [string, number, string]; hasBase: string; d7: number | null; has7: string; d30: number | null; has30: string }>(clickhouse, pastSql(filter), { ...ids, d: date(asOf), d7: date(asOf - 7 * DAY), d30: date(asOf - 30 * DAY) }),
+    read<{ account_id: string; asOf: string; version: string; score: number | null; tier: string }>(latestSql(filter), ids),
+    read<{ account_id: string; base: [string, number, string]; hasBase: string; d7: number | null; has7: string; d30: number | null; has30: string }>(pastSql(filter), { ...ids, d: date(asOf), d7: date(asOf - 7 * DAY), d30: date(asOf - 30 * DAY) }),
   ])
   const history = new Map<string, ScoreHistory>()
   const of = (id: string) => history.get(id) ?? history.set(id, { daysAgo: { d7: null, d30: null } }).get(id)!
