@@ -82,7 +82,7 @@ if (split) {
 } else clickhouse = createClickHouse({ dataDir })
 
 // One marker event per tick, for an account of its own, so its first score is always pushed.
-interface Probe { at: number; account: string; pushedMs?: number; queryableMs?: number }
+interface Probe { at: number; pushedMs?: number; queryableMs?: number }
 const probes = new Map<string, Probe>()
 const byAccount = new Map<string, Probe>()
 const ws = createWsClient({ url: graphqlWs, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${KEY}` } })
@@ -155,7 +155,7 @@ const generator = (async () => {
       sent += body.accepted ?? 0
       if (res.status !== 200) refused += perTick
       else {
-        const probe = { at: Date.now(), account: markerAccount }
+        const probe = { at: Date.now() }
         probes.set(markerId, probe)
         byAccount.set(markerAccount, probe)
       }
@@ -167,8 +167,9 @@ const generator = (async () => {
 
 const poller = (async () => {
   if (!clickhouse) return
-  while (sending || [...probes.values()].some((p) => p.queryableMs === undefined)) {
+  for (;;) {
     const pending = [...probes.values()].some((p) => p.queryableMs === undefined)
+    if (!sending && !pending) break
     if (pending) {
       // The probes' own accounts (`fresh_…`, a key range of `events`) of the last two minutes, in a query with
       // no parameters: embedded chDB runs parameterized queries one at a time process-wide, so a probe with

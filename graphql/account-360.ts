@@ -138,12 +138,12 @@ export class Account360Resolver {
     @Arg('to', () => Date, { nullable: true }) to?: Date | null,
   ): Promise<UsageDay[]> {
     const p = period('usage', from, to)
-    const rows = await ctx.loaders.rows.load({
-      sql: `SELECT toString(day) AS date, uniqMerge(active_users) AS activeUsers, uniqMerge(logins) AS logins, length(groupUniqArrayMerge(features)) AS features
+    const rows = await ctx.loaders.rows(
+      `SELECT toString(day) AS date, uniqMerge(active_users) AS activeUsers, uniqMerge(logins) AS logins, length(groupUniqArrayMerge(features)) AS features
        FROM account_daily WHERE account_id = {id:String} AND day >= toDate({from:DateTime64(3, 'UTC')}) AND day <= toDate({to:DateTime64(3, 'UTC')})
        GROUP BY day ORDER BY day`,
-      params: { id: account.id, from: chTime(p.from), to: chTime(p.to) },
-    })
+      { id: account.id, from: chTime(p.from), to: chTime(p.to) },
+    )
     return rows.map((r) => ({ day: String(r.date), activeUsers: Number(r.activeUsers), logins: Number(r.logins), features: Number(r.features) }))
   }
 
@@ -155,24 +155,24 @@ export class Account360Resolver {
     @Arg('to', () => Date, { nullable: true }) to?: Date | null,
   ): Promise<FeatureUse[]> {
     const p = period('featureUsage', from, to)
-    const rows = await ctx.loaders.rows.load({
-      sql: `SELECT JSONExtractString(properties, 'feature') AS feature, uniqExact(message_id) AS events, uniqExact(user_id) AS users
+    const rows = await ctx.loaders.rows(
+      `SELECT JSONExtractString(properties, 'feature') AS feature, uniqExact(message_id) AS events, uniqExact(user_id) AS users
        FROM events WHERE account_id = {id:String} AND event = 'feature_used' AND timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}
        GROUP BY feature ORDER BY events DESC, feature LIMIT 200`,
-      params: { id: account.id, from: chTime(p.from), to: chTime(p.to) },
-    })
+      { id: account.id, from: chTime(p.from), to: chTime(p.to) },
+    )
     return rows.map((r) => ({ feature: String(r.feature), events: Number(r.events), users: Number(r.users) }))
   }
 
   @FieldResolver(() => [CsmActivity], { description: 'The latest CSM activities, newest first.' })
   async csmActivity(@Root() account: Account, @Ctx() ctx: GraphQLContext, @Arg('first', () => Int, { defaultValue: 10 }) first: number): Promise<CsmActivity[]> {
     if (first < 1 || first > 100) throw bad(`csmActivity: first must be 1-100, got ${first}`)
-    const rows = await ctx.loaders.rows.load({
+    const rows = await ctx.loaders.rows(
       // The properties whole, parsed here: a few rows, and four JSONExtracts cost chDB more than the read.
-      sql: `SELECT timestamp AS at, properties FROM account_facts WHERE account_id = {id:String} AND event = 'csm_activity_logged'
+      `SELECT timestamp AS at, properties FROM account_facts WHERE account_id = {id:String} AND event = 'csm_activity_logged'
        ORDER BY timestamp DESC LIMIT 1 BY message_id LIMIT {first:UInt32}`,
-      params: { id: account.id, first },
-    })
+      { id: account.id, first },
+    )
     return rows.map((r) => {
       const p = JSON.parse(r.properties) as Record<string, unknown>
       const text = (v: unknown) => (typeof v === 'string' ? v : null)
@@ -204,15 +204,15 @@ export class Account360Resolver {
     const cursor = after ? decodeTimelineCursor(after) : null
     // FINAL: a duplicate stored before its merge is shown once.
     const read = (since: number | null) =>
-      ctx.loaders.rows.load({
-        sql: `SELECT message_id, event, toUnixTimestamp64Milli(timestamp) AS ts, user_id, properties, source, schema_id
+      ctx.loaders.rows(
+        `SELECT message_id, event, toUnixTimestamp64Milli(timestamp) AS ts, user_id, properties, source, schema_id
          FROM events FINAL
          WHERE account_id = {id:String} ${events ? 'AND event IN {events:Array(String)}' : ''}
            ${cursor ? "AND (timestamp, message_id) < (fromUnixTimestamp64Milli({afterTs:Int64}, 'UTC'), {afterId:String})" : ''}
            ${since === null ? '' : "AND timestamp >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')"}
          ORDER BY timestamp DESC, message_id DESC LIMIT {limit:UInt32}`,
-        params: { id: account.id, events: events ?? [], afterTs: cursor?.timestampMs ?? 0, afterId: cursor?.messageId ?? '', limit: first + 1, since: since ?? 0 },
-      })
+        { id: account.id, events: events ?? [], afterTs: cursor?.timestampMs ?? 0, afterId: cursor?.messageId ?? '', limit: first + 1, since: since ?? 0 },
+      )
     // The month before the page's start first: its one or two monthly partitions instead of the account's whole history (an
     // active account fills a page from it). When it holds less than a page, the newest rows may be older: read all.
     let rows = await read((cursor?.timestampMs ?? Date.now()) - RECENT_MS)

@@ -7,7 +7,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import DataLoader from 'dataloader'
 import { readModelInForce, readPredictions, type ModelInForce, type PredictionRecord } from '../processors/churn/index.js'
 import { readAccountProfiles, type AccountProfileRow } from '../processors/account-profiles.js'
-import { createRowsLoader, type RowsQuery } from '../processors/batched-rows.js'
+import { batchedReader, type ReadRows } from '../processors/batched-rows.js'
 import { queryRows } from '../processors/clickhouse-rows.js'
 import { readTierDistribution, type AccountAttributes, type PortfolioScope, type TierCount } from '../processors/kpis/index.js'
 import { readScorecards } from '../processors/scoring/index.js'
@@ -32,7 +32,7 @@ export interface Loaders {
    */
   tierDistribution: DataLoader<{ at: number; scope: PortfolioScope }, TierCount[], string>
   /** Rows of independent reads asked for in the same tick, read in one query (an account 360's parts: see batched-rows.ts). */
-  rows: DataLoader<RowsQuery, Record<string, any>[]>
+  rows: ReadRows
   /** Every account's segment and CSM (for grouping), read once per request. */
   attributes(): Promise<Map<string, AccountAttributes>>
   /** The churn model in force (the latest training: its version, status and figures), read once per request. */
@@ -96,7 +96,7 @@ export function createLoaders(clickhouse: ClickHouseClient): Loaders {
       },
       { cacheKeyFn: (k) => tierKey(k.scope, k.at) },
     ),
-    rows: createRowsLoader(clickhouse),
+    rows: batchedReader(clickhouse),
     latestTraining: () => (training ??= readModelInForce(clickhouse)),
     attributes: () =>
       (attributes ??= queryRows<{ account_id: string; segment: string | null; csm_id: string | null }>(clickhouse, 'SELECT account_id, segment, csm_id FROM account_profiles').then(

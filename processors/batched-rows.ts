@@ -44,7 +44,7 @@ export function unionOfReads(reads: RowsQuery[]): RowsQuery {
 }
 
 /** A loader of rows: reads asked for in the same tick go to ClickHouse as one query. Not cached: one per request or pass. */
-export function createRowsLoader(clickhouse: ClickHouseClient): DataLoader<RowsQuery, Record<string, any>[]> {
+function createRowsLoader(clickhouse: ClickHouseClient): DataLoader<RowsQuery, Record<string, any>[]> {
   return new DataLoader(
     async (reads) => {
       if (reads.length === 1) return [await queryRows<Record<string, any>>(clickhouse, reads[0].sql, reads[0].params)]

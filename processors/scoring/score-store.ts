@@ -59,7 +59,7 @@ export async function insertScores(clickhouse: ClickHouseClient, records: Health
   // A pass shares one or two times among all its rows: format each once.
   const times = new Map<number, string>()
   const time = (ms: number) => times.get(ms) ?? times.set(ms, chTime(new Date(ms))).get(ms)!
-  // Rows as arrays in the columns' order (JSONCompactEachRow): no key to write and match per value, ~15 % off
+  // Rows as arrays in the columns' order (JSONCompactEachRow): no key to write and match per value, ~13 % off
   // a sweep's insert of 50,000 scores (docs/BENCHMARKS.md).
   await clickhouse.insert({
     table: 'health_scores',
