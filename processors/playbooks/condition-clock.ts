@@ -45,41 +45,46 @@ export function readsClock(c: Condition): boolean {
   return known
 }
 
-/** Whether `at` lies in (from, to]: a verdict that turns at `at` differs between the two times. */
-const turnsBetween = (at: number, from: number, to: number) => at > from && at <= to
-
 /**
- * Whether the condition's verdict on `state` is the same at every time in [from, to] — everything but the
- * time held as in `state`. Each clocked condition turns at known instants (signup + window, anchor + wait,
- * last use + window); none between the two times means the verdict did not change. Conservative at the
- * instants themselves (an instant at `to` counts as a turn).
+ * The earliest instant after `after` at which the condition's verdict on `state` may turn — everything but the
+ * time held as in `state` (Infinity: never). Each clocked condition turns at known instants (signup + window,
+ * anchor + wait, last use + window). Conservative at the instants themselves: a verdict that turns at `at`
+ * differs between `at − 1` and `at`.
  */
-export function verdictSteady(c: Condition, state: AccountState, from: number, to: number): boolean {
+export function nextTurn(c: Condition, state: AccountState, after: number): number {
+  const first = (at: number) => (at > after ? at : Infinity)
   switch (c.kind) {
     case 'all':
-      return c.conditions.every((sub) => verdictSteady(sub, state, from, to))
+      return Math.min(...c.conditions.map((sub) => nextTurn(sub, state, after)))
     case 'signed-up':
       // Holds while now − signup ≤ within: turns just after signup + within.
-      return state.signupAt === null || !turnsBetween(state.signupAt + c.withinMs + 1, from, to)
+      return state.signupAt === null ? Infinity : first(state.signupAt + c.withinMs + 1)
     case 'milestone-missing': {
-      if (state.milestones[c.milestone] !== undefined) return true
+      if (state.milestones[c.milestone] !== undefined) return Infinity
       const anchor = anchorTime(state, c.since)
-      return anchor === null || !turnsBetween(anchor + c.afterMs, from, to)
+      return anchor === null ? Infinity : first(anchor + c.afterMs)
     }
     case 'feature-unused': {
       const anchor = anchorTime(state, c.since)
       const features = c.features ?? state.keyFeatures
-      if (anchor === null || !features.length) return true
-      if (turnsBetween(anchor + c.forMs, from, to)) return false
+      if (anchor === null || !features.length) return Infinity
+      let turn = first(anchor + c.forMs)
       // A feature counts as unused once its last use is before max(anchor, now − for): just after last use + for.
-      return features.every((f) => {
+      for (const f of features) {
         const used = state.featureLastUsed[f]
-        return used === undefined || !turnsBetween(used + c.forMs + 1, from, to)
-      })
+        if (used !== undefined) turn = Math.min(turn, first(used + c.forMs + 1))
+      }
+      return turn
     }
     default:
-      return !readsClock(c)
+      // A condition kind that reads the clock without a case here is taken to turn at every instant.
+      return readsClock(c) ? after + 1 : Infinity
   }
+}
+
+/** Whether the condition's verdict on `state` is the same at every time in [from, to] (see `nextTurn`). */
+export function verdictSteady(c: Condition, state: AccountState, from: number, to: number): boolean {
+  return nextTurn(c, state, from) > to
 }
 
 function anchorTime(s: AccountState, since: string | null): number | null {

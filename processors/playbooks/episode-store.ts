@@ -5,7 +5,8 @@ import { evaluateDriftRule, type DriftInput, type DriftRuleState } from './drift
 import type { Episode } from './episode.js'
 import { runRule } from './evaluate-rule.js'
 import type { AlertScoreContext, PlannedAction, PlannedAlert } from './planned-actions.js'
-import { readsClock, verdictSteady } from './condition-clock.js'
+import { nextTurn, readsClock } from './condition-clock.js'
+import { ruleQuietUntil } from './quiet-until.js'
 import { sameStateButTime } from './state-equal.js'
 import type { Rules } from './rules.js'
 
@@ -138,6 +139,12 @@ interface Known {
   sha: string
   record: AccountRecord
   state?: AccountState
+  /**
+   * Set when the evaluation that left this record ran the rules on its state against itself (only time
+   * between): until then, while the state stays the same, these rules can do nothing (`ruleQuietUntil`), so
+   * the account is not evaluated again.
+   */
+  quiet?: { until: number; rules: Rules }
 }
 
 // Shared by the outcomes of accounts where nothing happened (nearly all, in a steady sweep); frozen, so a
@@ -262,30 +269,31 @@ export class EpisodeStore {
       const cached = pending.map((a) => this.known.get(a.accountId))
       const replies = await this.redis.playbooksReadAccounts(pending.length, ...pending.map((a) => this.accountKey(a.accountId)), ...cached.map((c) => c?.record.token ?? ''))
       const commit = this.redis.pipeline() as CommitPipeline
-      const planned: { account: AccountEvaluation; outcome: AccountOutcome; next: AccountRecord; text: string; state: AccountState | undefined }[] = []
+      const planned: { account: AccountEvaluation; outcome: AccountOutcome; next: AccountRecord; text: string; state: AccountState | undefined; quiet: Known['quiet'] }[] = []
       pending.forEach((account, i) => {
         const reply = replies[i]
         const record = reply === 1 ? cached[i]!.record : parseRecord(reply)
         const sha = reply === 1 ? cached[i]!.sha : sha1(reply)
-        const plan = this.plan(rules, account, record, deployed, reply === 1 ? cached[i]!.state : undefined)
+        const known = reply === 1 ? cached[i] : undefined
+        const plan = this.plan(rules, account, record, deployed, known)
         if (!plan.write) {
           // Nothing changed, so the record read is the one stored (plan changes a record only when it has a change to write).
-          const state = plan.state ?? (reply === 1 ? cached[i]!.state : undefined)
-          if (record && !(reply === 1 && cached[i]!.state === state)) this.known.set(account.accountId, { sha, record, state })
+          const state = plan.state ?? known?.state
+          if (record && !(known && known.state === state && known.quiet === plan.quiet)) this.known.set(account.accountId, { sha, record, state, quiet: plan.quiet })
           return void outcomes.set(account.accountId, { accountId: account.accountId, actions: NO_ACTIONS, primed: NO_RULES })
         }
         const write = plan.write
         commit.playbooksCommitAccount(this.accountKey(account.accountId), this.actionsStream, sha, write.text, ...write.outcome.actions.map((a) => JSON.stringify(a)))
-        planned.push({ account, outcome: write.outcome, next: write.next, text: write.text, state: plan.state })
+        planned.push({ account, outcome: write.outcome, next: write.next, text: write.text, state: plan.state, quiet: plan.quiet })
       })
       const results = planned.length ? ((await commit.exec()) ?? []) : []
       pending = []
       results.forEach(([err, committed], i) => {
         if (err) throw err
-        const { account, outcome, next, text, state } = planned[i]
+        const { account, outcome, next, text, state, quiet } = planned[i]
         if (committed === 1) {
           outcomes.set(account.accountId, outcome)
-          this.known.set(account.accountId, { sha: sha1(text), record: next, state })
+          this.known.set(account.accountId, { sha: sha1(text), record: next, state, quiet })
         } else {
           this.known.delete(account.accountId)
           pending.push(account)
@@ -298,17 +306,19 @@ export class EpisodeStore {
   }
 
   /**
-   * The evaluation of one account against its stored record: what to write (null: nothing changed) and the
-   * state evaluated (undefined: none), which `known` keeps to compare the next one with. `seen` is the stored
-   * record's state as an earlier evaluation in this process held it, when there was one.
+   * The evaluation of one account against its stored record: what to write (null: nothing changed), the
+   * state evaluated (undefined: none), which `known` keeps to compare the next one with, and until when the
+   * rules can do nothing while that state stays. `known` is what this process holds of the stored record (its
+   * state as an earlier evaluation here saw it), when it still stands.
    */
   private plan(
     rules: Rules,
     account: AccountEvaluation,
     stored: AccountRecord | null,
     deployed: Map<string, number>,
-    seen: AccountState | undefined,
-  ): { state: AccountState | undefined; write: { text: string; next: AccountRecord; outcome: AccountOutcome } | null } {
+    known: Known | undefined,
+  ): { state: AccountState | undefined; quiet?: Known['quiet']; write: { text: string; next: AccountRecord; outcome: AccountOutcome } | null } {
+    const seen = known?.state
     let parsed: AccountState | undefined
     const storedState = () => (stored ? (parsed ??= seen ? (seen.now === stored.now ? seen : { ...seen, now: stored.now }) : stateOf(stored)) : undefined)
     const current = account.state(storedState)
@@ -320,21 +330,30 @@ export class EpisodeStore {
     // comparison is field by field; against one only read from Redis, by its JSON (no parse).
     let timelessJson = seen ? undefined : timelessJsonOf(current)
     const sameButTime = stored !== null && (seen ? sameStateButTime(current, seen) : timelessJson === stored.timelessStateJson)
+    // Nothing can happen yet (see `ruleQuietUntil`): the rules are not run at all — most accounts of a steady sweep.
+    if (seen && sameButTime && known!.quiet?.rules === rules && current.now < known!.quiet.until) return { state: seen, quiet: known!.quiet, write: null }
     let previous: AccountState | undefined
     const previousState = () => (previous ??= sameButTime ? { ...current, now: stored.now } : storedState())
     // Updated in place, not copied per account (a failed commit drops the record from `known`, and a retry reads it again).
     const lines = stored?.episodeLines ?? {}
     let changed = !sameButTime
     const outcome: AccountOutcome = { accountId: account.accountId, actions: [], primed: [] }
+    // Only on a state evaluated against itself do the verdicts stay put, so only then is there a quiet time.
+    let quietUntil = sameButTime ? Infinity : -Infinity
     for (const rule of rules.rules) {
       const line = lines[rule.id] as string | undefined
       // An armed rule on a state where only time moved, whose condition reads no clock or turns at no instant
       // since the last evaluation: it did not hold on this state before (else it would have fired), edges need
       // a change to hold, so it cannot fire now — the evaluation is known without running it (or parsing its
       // episode).
-      if (sameButTime && line !== undefined && line.startsWith(ARMED) && (!readsClock(rule.when) || verdictSteady(rule.when, current, stored.now, current.now))) continue
+      const turn = sameButTime && readsClock(rule.when) ? nextTurn(rule.when, current, stored.now) : Infinity
+      if (sameButTime && line !== undefined && line.startsWith(ARMED) && turn > current.now) {
+        quietUntil = Math.min(quietUntil, turn)
+        continue
+      }
       const episode = line === undefined ? undefined : episodeOf(line)
       const run = runRule(rule, { previous: previousState(), current, episode, owners: rules })
+      if (sameButTime) quietUntil = Math.min(quietUntil, ruleQuietUntil(rule, current, run.episode))
       // Only what changed is written: in a steady sweep nearly every episode stays as it was (the same object).
       if (run.episode !== episode) {
         const json = JSON.stringify(run.episode)
@@ -355,11 +374,12 @@ export class EpisodeStore {
     // Kept for the next comparison: the state evaluated, or the one already held when only time moved (its
     // time may then lag the record's; storedState sets it right).
     const state = sameButTime && seen ? seen : current
-    if (!changed && !outcome.actions.length) return { state, write: null }
+    const quiet = quietUntil > current.now ? { until: quietUntil, rules } : undefined
+    if (!changed && !outcome.actions.length) return { state, quiet, write: null }
     // Written whole: the state with the episodes it produced, so the two always belong to the same evaluation.
     timelessJson ??= sameButTime ? stored!.timelessStateJson : timelessJsonOf(current)
     const next: AccountRecord = { token: newToken(), first: knownSince, now: current.now, timelessStateJson: timelessJson, episodeLines: lines }
-    return { state, write: { text: recordText(next), next, outcome } }
+    return { state, quiet, write: { text: recordText(next), next, outcome } }
   }
 
   /** The episodes stored for an account, by rule id. */

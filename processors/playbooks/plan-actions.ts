@@ -62,6 +62,16 @@ export function dueOccurrence(task: Pick<TaskAction, 'startMs' | 'everyMs'>, sin
   return { occurrence: latest, openedAt: first + latest * (task.everyMs ?? 0) }
 }
 
+/**
+ * When the task's next occurrence comes due (Infinity: never again in this episode): what `dueOccurrence`
+ * answers null before and an occurrence from.
+ */
+export function nextOccurrenceAt(task: Pick<TaskAction, 'startMs' | 'everyMs'>, since: number, alreadyOpened: number): number {
+  const first = since + task.startMs
+  if (task.everyMs) return first + alreadyOpened * task.everyMs
+  return alreadyOpened === 0 ? first : Infinity
+}
+
 function openTask(rule: AccountRule, task: TaskAction, account: AccountState, owners: Owners, since: number, due: { occurrence: number; openedAt: number }, why: string[]): PlannedTask {
   const assignee = resolveAssignee(task.assignee, account, owners)
   return {

@@ -2,10 +2,12 @@ import { Redis } from 'ioredis'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { EpisodeStore } from '../../processors/playbooks/episode-store.js'
 import type { PlannedAction } from '../../processors/playbooks/planned-actions.js'
-import { loadRules } from '../../processors/playbooks/rules-file.js'
+import { loadRules, readRulesYaml, resolveRules } from '../../processors/playbooks/rules-file.js'
 import { loadScorecard } from '../../processors/scoring/scorecard-file.js'
 import { uniqueName } from '../support/fixtures.js'
-import { DAY, scored, T0 } from '../support/playbook-accounts.js'
+import type { AccountState } from '../../processors/playbooks/account-state.js'
+import type { Rules } from '../../processors/playbooks/rules.js'
+import { DAY, HOUR, scored, T0 } from '../support/playbook-accounts.js'
 
 const card = loadScorecard({ config: 'pulse' }).card
 const { rules } = loadRules({ scorecard: card, config: 'default' })
@@ -73,5 +75,56 @@ describe('playbook episodes in Redis: once per episode across workers and restar
     // The first worker's own memory says "55 and active since day 1" (the same state but for its time: nothing to
     // write); the store says 66 and re-armed, so the drop to 55 fires again.
     expect(alertRules(await a.evaluate(rules, at(3, 55)))).toEqual(['score-below-60'])
+  })
+
+  it('a worker that skips accounts in their quiet time acts and stores exactly as workers that evaluate every account afresh, over weeks of sweeps', async () => {
+    // Accounts across the default rules: each tier, renewals, seats over, payment failures, young accounts
+    // onboarding (or stalling) and key features going unused.
+    const base: AccountState[] = [
+      ...[15, 35, 45, 58, 62, 75, 95].map((score) => scored(card.tiers, score)),
+      scored(card.tiers, 50, { daysToRenewal: 30, churnProbability: 0.7 }),
+      scored(card.tiers, 70, { seatsActive: 70, seatsPurchased: 50 }),
+      scored(card.tiers, 70, { lastPaymentFailedAt: T0 - DAY }),
+      ...[0.5, 6, 13, 20, 40].flatMap((days) => [
+        scored(card.tiers, 45, { signupAt: T0 - days * DAY, milestones: {}, keyFeatures: ['reports'], featureLastUsed: {} }),
+        scored(card.tiers, 65, { signupAt: T0 - days * DAY, milestones: { setup_completed: T0 - DAY }, keyFeatures: ['reports'], featureLastUsed: { reports: T0 - 25 * DAY } }),
+      ]),
+    ].map((s, i) => ({ ...s, accountId: `acct_${i}` }))
+    // Half the default rules wait two days cleared before re-arming (the defaults re-arm at once), and two rules
+    // on edges (a tier moving down, a P1 ticket), which hold on a change and clear on the same state again.
+    const edges = resolveRules(
+      readRulesYaml('/cfg/pulse.rules.yaml', 'rules:\n  - { id: tier-down, when: { tier: { changes: down } }, rearm: { after: 2d }, actions: [ { alert: { severity: critical } } ] }\n  - { id: p1, when: { event: p1_ticket_opened }, rearm: { after: 1d }, actions: [ { alert: { severity: warning } } ] }\n'),
+      { tiers: card.tiers },
+    ).rules.rules
+    const mixed: Rules = { ...rules, rules: [...rules.rules.map((r, i) => (i % 2 ? { ...r, rearmAfterMs: 2 * DAY } : r)), ...edges] }
+    // Rules read through a counter: a worker that evaluates an account reads its rule list.
+    let evaluated = 0
+    const counted = new Proxy(mixed, { get: (target, key) => (key === 'rules' && evaluated++, Reflect.get(target, key)) }) as Rules
+    const [remembering, fresh] = [uniqueName('pb'), uniqueName('pb')]
+    const worker = new EpisodeStore(connections[0], remembering)
+    const scores = [15, 35, 45, 58, 62, 75, 95]
+    const moveTo = (score: number) => ({ score, tier: scored(card.tiers, score).tier })
+    let current = base
+    let skipped = 0
+    for (let sweep = 1; sweep <= 80; sweep++) {
+      const now = T0 + sweep * 7 * HOUR
+      // Now and then an account's score moves or a P1 ticket arrives; otherwise only time passes.
+      current = current.map((s, i) =>
+        (i + sweep) % 23 === 0 ? { ...s, now, ...moveTo(scores[(i + sweep) % scores.length]) } : (i * sweep) % 29 === 7 ? { ...s, now, lastP1TicketAt: now - HOUR } : { ...s, now },
+      )
+      const inputs = current.map((s) => ({ accountId: s.accountId, state: () => ({ ...s }) }))
+      const before = evaluated
+      const kept = await worker.evaluateMany(counted, inputs)
+      skipped += inputs.length - (evaluated - before)
+      const afresh = await new EpisodeStore(connections[1], fresh).evaluateMany(mixed, inputs)
+      const shown = (outcomes: typeof kept) => outcomes.flatMap((o) => o.actions.map((a) => JSON.stringify(a))).sort()
+      expect(shown(kept), `sweep ${sweep}`).toEqual(shown(afresh))
+      for (const s of current) expect(await worker.episodes(s.accountId), `sweep ${sweep}`).toEqual(await new EpisodeStore(connections[1], fresh).episodes(s.accountId))
+    }
+    const fired = await connections[0].xlen(worker.actionsStream)
+    expect(fired).toBeGreaterThan(20)
+    expect(fired).toBe(await connections[1].xlen(new EpisodeStore(connections[1], fresh).actionsStream))
+    // Most evaluations were skipped, or the comparison above proved nothing.
+    expect(skipped / (80 * current.length)).toBeGreaterThan(0.5)
   })
 })
