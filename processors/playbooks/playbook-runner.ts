@@ -32,6 +32,8 @@ export interface PlaybookRunnerDeps {
   now?: () => number
   /** Passes of more accounts than this read every account's facts at once (and keep them for the next). @defaultValue 2,000 */
   sweepAbove?: number
+  /** Accounts a sweep evaluates per Redis round trip. @defaultValue 2,000 */
+  sliceSize?: number
 }
 
 /** What a scoring pass tells the playbooks: the records it stored and the key features it resolved. */
@@ -125,9 +127,23 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
       // sweep scores was tried: on two cores the two slowed each other by more than the read costs.)
       const asOf = latestAsOf(records)
       const read = await readEveryone(asOf, featuresFor(keyFeatures))
-      const actions: PlannedAction[] = []
-      for (let i = 0; i < records.length; i += SLICE) actions.push(...(await evaluateScored(records.slice(i, i + SLICE), keyFeatures, read, asOf)))
-      return actions
+      // Two slices in flight: while one waits for Redis (its read, its commit), the other is evaluated.
+      // A lane that fails stops the other taking new slices; the pass is retried whole.
+      const size = deps.sliceSize ?? SLICE
+      const slices: PlannedAction[][] = []
+      let next = 0
+      let failed = false
+      const lane = async () => {
+        for (let i = next; i < records.length && !failed; i = next) {
+          next += size
+          slices[i / size] = await evaluateScored(records.slice(i, i + size), keyFeatures, read, asOf).catch((err: unknown) => {
+            failed = true
+            throw err
+          })
+        }
+      }
+      await Promise.all([lane(), lane()])
+      return slices.flat()
     },
 
 

@@ -212,7 +212,8 @@ describe('playbooks on the scoring path and the sweep (real Redis, ClickHouse en
 
   it('a sweep keeps every account\'s facts for the next and re-reads only those with events since: the same states as reading everything', async () => {
     const at = T + 60 * DAY
-    const kept = await createPlaybookRunner({ clickhouse, redis: redis[0], prefix: uniqueName('pb-kept'), rules: defaults, sweepAbove: 0 })
+    // Two accounts per slice: the sweep's two lanes share the slices between them.
+    const kept = await createPlaybookRunner({ clickhouse, redis: redis[0], prefix: uniqueName('pb-kept'), rules: defaults, sweepAbove: 0, sliceSize: 2 })
     await sweep(kept, at)
     // An event stored after that sweep read the facts, for an account new to this runner's reads.
     await insertEvents(clickhouse, [{ event: 'payment_failed', accountId: 'acct_healthy', at: at + 1_800_000, properties: { invoiceId: 'in_kept', amountCents: 100, currency: 'EUR', failureCode: null, attempt: 1, nextRetryAt: null } }])
