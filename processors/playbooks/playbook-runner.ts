@@ -10,12 +10,11 @@ import { readModelInForce, readPredictions, type PredictionRecord } from '../chu
 import { queryRows } from '../clickhouse-rows.js'
 import { chTime } from '../clickhouse-time.js'
 import type { HealthScoreRecord } from '../scoring/account-score.js'
-import { driversOf } from '../scoring/explain.js'
 import { accountsChangedSince, clickhouseNow, readPlaybookFacts, type PlaybookFacts } from './account-facts.js'
-import { accountStateOf } from './account-state-of.js'
 import type { DriftInput } from './drift-rules.js'
 import { EpisodeStore, type AccountEvaluation, type AccountOutcome } from './episode-store.js'
 import type { PlannedAction } from './planned-actions.js'
+import { ScoredAccount } from './scored-account.js'
 import type { TaskRecord } from './task-changes.js'
 import { escalateDueTasks } from './task-store.js'
 import type { Condition, Rules } from './rules.js'
@@ -100,19 +99,7 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
     const ids = records.map((r) => r.accountId)
     const features = featuresFor(keyFeatures)
     const [facts, churn] = read ? [read.facts, read.churn] : await Promise.all([readPlaybookFacts(deps.clickhouse, ids, asOf, features, lookbackMs), churnProbabilities(deps.clickhouse, ids)])
-    const accounts: AccountEvaluation[] = records.map((record) => ({
-      accountId: record.accountId,
-      state: () => accountStateOf({ record, churnProbability: churn.get(record.accountId) ?? null, keyFeatures, facts: facts.get(record.accountId) ?? NO_FACTS }),
-      // Scored before its first evaluation: Pulse knew it then, so rules deployed since are primed for it.
-      knownSince: record.previousAsOf ?? undefined,
-      context: () => ({
-        score: record.score,
-        previousScore: record.previousScore,
-        tier: record.tier,
-        previousTier: record.previousTier,
-        drivers: record.status === 'OK' ? driversOf(record.components, record.measures).map((d) => d.text) : [],
-      }),
-    }))
+    const accounts = records.map((r) => new ScoredAccount(r, churn.get(r.accountId) ?? null, keyFeatures, facts.get(r.accountId) ?? NO_FACTS))
     return report(await store.evaluateMany(deps.rules, accounts, deployed))
   }
 
