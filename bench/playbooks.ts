@@ -11,7 +11,7 @@ import path from 'node:path'
 import { Redis } from 'ioredis'
 import { migrate } from '../migrations/runner.js'
 import { queryRows } from '../processors/clickhouse-rows.js'
-import { createPlaybookRunner, EpisodeStore, readPlaybookFacts, createWebhookQueue, createWebhookWorker, enqueueDeliveries, loadRules, webhookBody, type DeliveryEndpoint, type PlannedAlert } from '../processors/playbooks/index.js'
+import { createPlaybookRunner, EpisodeStore, readPlaybookFacts, createWebhookQueue, createWebhookWorker, enqueueDeliveries, loadRules, webhookBody, type DeliveryEndpoint, type PlannedAlert, type SweepReport } from '../processors/playbooks/index.js'
 import { loadScorecard, scoreAccounts } from '../processors/scoring/index.js'
 import { portfolioReader } from '../processors/scoring/measure-query.js'
 import { createClickHouse } from '../runtime/clickhouse.js'
@@ -45,6 +45,7 @@ const first = Math.max(loadedAt, Number(last) + 3_600_000)
 // Rounds alternate: a sweep alone (the baseline), then a sweep with the rules as the scoring worker runs them
 // (evaluated after it), each an hour after the one before. Round 1
 // (with rules) is every account's first evaluation; the medians are of the rounds after it.
+const sweepSummary = (s: SweepReport | null) => (s ? `accounts quiet ${s.quiet}, evaluated ${s.evaluated}, written ${s.written}, facts read for ${s.factsRead}` : '')
 const bare: number[] = []
 const withRules: { total: number; sweep: number; rules: number; facts: number; accounts: number; actions: number }[] = []
 for (let round = 0; round < rounds * 2; round++) {
@@ -64,7 +65,7 @@ for (let round = 0; round < rounds * 2; round++) {
   await readPlaybookFacts(clickhouse, 'all', t, run.keyFeatures, 30 * 86_400_000)
   const facts = Date.now() - evaluated
   withRules.push({ total: evaluated - began, sweep: swept - began, rules: evaluated - swept, facts, accounts: run.records.length, actions: actions.length })
-  console.log(`round ${round + 1}: sweep with rules ${evaluated - began} ms = sweep ${swept - began} + evaluation after it ${evaluated - swept} (${actions.length} actions queued); facts read alone ${facts} ms; RSS ${rss()} MB, Redis ${await redisMb()} MB`)
+  console.log(`round ${round + 1}: sweep with rules ${evaluated - began} ms = sweep ${swept - began} + evaluation after it ${evaluated - swept} (${actions.length} actions queued; ${sweepSummary(runner.lastSweep)}); facts read alone ${facts} ms; RSS ${rss()} MB, Redis ${await redisMb()} MB`)
 }
 const steady = withRules.slice(1)
 const bareMs = median(bare)

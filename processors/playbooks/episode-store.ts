@@ -188,6 +188,11 @@ export interface AccountOutcome {
 export class EpisodeStore {
   private readonly redis: CommitRedis
   /**
+   * Accounts handed to `evaluateMany` since this store was made: those in their quiet time (not evaluated),
+   * those whose rules ran, and those whose record was written. Sweeps report them (bench/playbooks.ts, logs).
+   */
+  readonly counts = { quiet: 0, evaluated: 0, written: 0 }
+  /**
    * The record this process last read or wrote per account, parsed, with its SHA-1 (what a commit compares):
    * a steady sweep reads every account, and reading and parsing ~1.5 KB each cost more than the rules
    * (bench/playbooks.ts). Redis still answers for each account whether the record is this one (by its write
@@ -292,6 +297,7 @@ export class EpisodeStore {
         if (err) throw err
         const { account, outcome, next, text, state, quiet } = planned[i]
         if (committed === 1) {
+          this.counts.written++
           outcomes.set(account.accountId, outcome)
           this.known.set(account.accountId, { sha: sha1(text), record: next, state, quiet })
         } else {
@@ -331,7 +337,11 @@ export class EpisodeStore {
     let timelessJson = seen ? undefined : timelessJsonOf(current)
     const sameButTime = stored !== null && (seen ? sameStateButTime(current, seen) : timelessJson === stored.timelessStateJson)
     // Nothing can happen yet (see `ruleQuietUntil`): the rules are not run at all — most accounts of a steady sweep.
-    if (seen && sameButTime && known!.quiet?.rules === rules && current.now < known!.quiet.until) return { state: seen, quiet: known!.quiet, write: null }
+    if (seen && sameButTime && known!.quiet?.rules === rules && current.now < known!.quiet.until) {
+      this.counts.quiet++
+      return { state: seen, quiet: known!.quiet, write: null }
+    }
+    this.counts.evaluated++
     let previous: AccountState | undefined
     const previousState = () => (previous ??= sameButTime ? { ...current, now: stored.now } : storedState())
     // Updated in place, not copied per account (a failed commit drops the record from `known`, and a retry reads it again).

@@ -56,7 +56,7 @@ export { evaluateRule, runRule, type RuleEvaluation, type RuleRun } from './eval
 export { dueOccurrence, planActions, resolveAssignee, type Owners } from './plan-actions.js'
 export { assigneeAt, escalationsDue, isOverdue, type TaskProgress } from './escalation.js'
 export { EpisodeStore, type AccountEvaluation, type AccountOutcome } from './episode-store.js'
-export { createPlaybookRunner, type PlaybookRunner, type ScoredPass } from './playbook-runner.js'
+export { createPlaybookRunner, type PlaybookRunner, type ScoredPass, type SweepReport } from './playbook-runner.js'
 export { deliveryEndpoints } from './delivery-endpoints.js'
 export { readPlaybookFacts, type PlaybookFacts } from './account-facts.js'
 export { accountStateOf, type AccountStateInputs } from './account-state-of.js'

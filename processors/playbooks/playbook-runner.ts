@@ -33,6 +33,8 @@ export interface PlaybookRunnerDeps {
   sweepAbove?: number
   /** Accounts a sweep evaluates per Redis round trip. @defaultValue 2,000 */
   sliceSize?: number
+  /** Events stored this long before a sweep's facts read count as new at the next (inserts under way then). @defaultValue 5 minutes */
+  factsMarginMs?: number
 }
 
 /** What a scoring pass tells the playbooks: the records it stored and the key features it resolved. */
@@ -41,8 +43,23 @@ export interface ScoredPass {
   keyFeatures: string[]
 }
 
+/** What the rules did after the last sweep: how many accounts' facts were read again and how many were evaluated. */
+export interface SweepReport {
+  accounts: number
+  /** Accounts whose facts were read from ClickHouse ('all': every account's, in one scan of each table). */
+  factsRead: number | 'all'
+  /** Accounts in their quiet time: nothing can happen to them yet, so their rules were not run. */
+  quiet: number
+  evaluated: number
+  written: number
+  actions: number
+  ms: number
+}
+
 export interface PlaybookRunner {
   store: EpisodeStore
+  /** After the last sweep (null before one). */
+  readonly lastSweep: SweepReport | null
   /** After a scoring pass (event-driven or the sweep): every scored account's rules, within seconds. */
   afterScoring(pass: ScoredPass): Promise<PlannedAction[]>
   /** After churn predictions: the accounts' last evaluated state with their new probability. */
@@ -74,12 +91,15 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
   // Every account's facts as of the last sweep, kept for the next: facts only change when events arrive, so a
   // sweep re-reads only the accounts with events stored (or come due) since — in a steady hour, a few.
   let kept: { asOf: number; readAt: number; features: string[]; facts: Map<string, PlaybookFacts> } | null = null
+  let factsRead: SweepReport['factsRead'] = 0
+  let lastSweep: SweepReport | null = null
   const readEveryonesFacts = async (asOf: number, features: string[]): Promise<Map<string, PlaybookFacts>> => {
     const readAt = await clickhouseNow(deps.clickhouse)
     if (kept && asOf >= kept.asOf && features.every((f) => kept!.features.includes(f))) {
-      const changed = await accountsChangedSince(deps.clickhouse, kept.readAt, kept.asOf, asOf)
+      const changed = await accountsChangedSince(deps.clickhouse, kept.readAt, kept.asOf, asOf, deps.factsMarginMs)
       // Past half of them, one scan of each table is cheaper than looking up each account.
       if (changed.length <= kept.facts.size / 2) {
+        factsRead = changed.length
         const fresh = await readPlaybookFacts(deps.clickhouse, changed, asOf, kept.features, lookbackMs)
         for (const [id, f] of fresh) kept.facts.set(id, f)
         kept = { ...kept, asOf, readAt }
@@ -87,6 +107,7 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
       }
     }
     const facts = await readPlaybookFacts(deps.clickhouse, 'all', asOf, features, lookbackMs)
+    factsRead = 'all'
     kept = { asOf, readAt, features, facts }
     return facts
   }
@@ -105,6 +126,9 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
 
   return {
     store,
+    get lastSweep() {
+      return lastSweep
+    },
 
     async afterScoring({ records, keyFeatures }) {
       if (!deps.rules.rules.length || !records.length) return []
@@ -112,6 +136,8 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
       // A sweep hands over every account: its facts are read in one scan of each table (cheaper than one per
       // slice of ids), then the accounts are evaluated a slice per Redis round trip. (Reading them while the
       // sweep scores was tried: on two cores the two slowed each other by more than the read costs.)
+      const began = performance.now()
+      const counted = { ...store.counts }
       const asOf = latestAsOf(records)
       const read = await readEveryone(asOf, featuresFor(keyFeatures))
       // Two slices in flight: while one waits for Redis (its read, its commit), the other is evaluated.
@@ -130,7 +156,11 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
         }
       }
       await Promise.all([lane(), lane()])
-      return slices.flat()
+      const actions = slices.flat()
+      const { quiet, evaluated, written } = store.counts
+      lastSweep = { accounts: records.length, factsRead, quiet: quiet - counted.quiet, evaluated: evaluated - counted.evaluated, written: written - counted.written, actions: actions.length, ms: Math.round(performance.now() - began) }
+      log?.debug(lastSweep, 'rules evaluated after a sweep')
+      return actions
     },
 
 

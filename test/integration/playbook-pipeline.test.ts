@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest'
 import { migrate } from '../../migrations/runner.js'
 import { queryRows } from '../../processors/clickhouse-rows.js'
 import type { PredictionRecord } from '../../processors/churn/index.js'
@@ -211,13 +211,23 @@ describe('playbooks on the scoring path and the sweep (real Redis, ClickHouse en
   })
 
   it('a sweep keeps every account\'s facts for the next and re-reads only those with events since: the same states as reading everything', async () => {
-    const at = T + 60 * DAY
+    // A time no test above swept (a pass at a time already scored stores nothing new).
+    const at = T + 61 * DAY
     // Two accounts per slice: the sweep's two lanes share the slices between them.
-    const kept = await createPlaybookRunner({ clickhouse, redis: redis[0], prefix: uniqueName('pb-kept'), rules: defaults, sweepAbove: 0, sliceSize: 2 })
+    // A merge of `events` makes its accounts look newly stored: none during this test, so what is read again is exactly what was inserted.
+    await clickhouse.command({ query: 'SYSTEM STOP MERGES events' })
+    onTestFinished(() => clickhouse.command({ query: 'SYSTEM START MERGES events' }).then(() => undefined))
+    // No margin for inserts under way: every event of this file was stored minutes ago.
+    const kept = await createPlaybookRunner({ clickhouse, redis: redis[0], prefix: uniqueName('pb-kept'), rules: defaults, sweepAbove: 0, sliceSize: 2, factsMarginMs: 0 })
     await sweep(kept, at)
+    expect(kept.lastSweep).toMatchObject({ factsRead: 'all', quiet: 0 })
     // An event stored after that sweep read the facts, for an account new to this runner's reads.
     await insertEvents(clickhouse, [{ event: 'payment_failed', accountId: 'acct_healthy', at: at + 1_800_000, properties: { invoiceId: 'in_kept', amountCents: 100, currency: 'EUR', failureCode: null, attempt: 1, nextRetryAt: null } }])
     const { run } = await sweep(kept, at + 3_600_000)
+    // Only the accounts with events since were read again, every account was evaluated (none had been seen twice).
+    expect(kept.lastSweep).toMatchObject({ accounts: run.records.length, quiet: 0, evaluated: run.records.length })
+    expect(kept.lastSweep!.factsRead).toBeGreaterThanOrEqual(1)
+    expect(kept.lastSweep!.factsRead).toBeLessThan(run.records.length)
     expect((await kept.store.lastState('acct_healthy'))?.lastPaymentFailedAt).toBe(at + 1_800_000)
     // What a runner reading everything afresh makes of the same pass: the same states, account by account.
     const fresh = await createPlaybookRunner({ clickhouse, redis: redis[1], prefix: uniqueName('pb-fresh'), rules: defaults, sweepAbove: 0 })
