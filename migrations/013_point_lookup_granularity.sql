@@ -6,13 +6,16 @@
 -- each table is rebuilt: copied, swapped in by name (their materialized views write by name, so they follow),
 -- and copied once more from the old one, for rows written to it between the first copy and the swap. All three
 -- engines merge a repeated row into the same result (max/min/set states; the latest by version), so the
--- second copy adds nothing but what the first missed.
+-- second copy adds nothing but what the first missed; the table is then merged at once, or every FINAL read
+-- would merge its two copies of each row until a background merge did (a page of accounts took 124 ms at p50
+-- instead of ~80 right after the rebuild).
 
 CREATE TABLE account_profile_state_rebuilt AS account_profile_state
 ENGINE = AggregatingMergeTree ORDER BY account_id SETTINGS index_granularity = 256;
 INSERT INTO account_profile_state_rebuilt SELECT * FROM account_profile_state;
 EXCHANGE TABLES account_profile_state AND account_profile_state_rebuilt;
 INSERT INTO account_profile_state SELECT * FROM account_profile_state_rebuilt;
+OPTIMIZE TABLE account_profile_state FINAL;
 DROP TABLE account_profile_state_rebuilt;
 
 CREATE TABLE health_scores_latest_rebuilt AS health_scores_latest
@@ -20,6 +23,7 @@ ENGINE = ReplacingMergeTree(as_of) ORDER BY account_id SETTINGS index_granularit
 INSERT INTO health_scores_latest_rebuilt SELECT * FROM health_scores_latest;
 EXCHANGE TABLES health_scores_latest AND health_scores_latest_rebuilt;
 INSERT INTO health_scores_latest SELECT * FROM health_scores_latest_rebuilt;
+OPTIMIZE TABLE health_scores_latest FINAL;
 DROP TABLE health_scores_latest_rebuilt;
 
 CREATE TABLE churn_predictions_rebuilt AS churn_predictions
@@ -27,4 +31,5 @@ ENGINE = ReplacingMergeTree(computed_at) ORDER BY account_id SETTINGS index_gran
 INSERT INTO churn_predictions_rebuilt SELECT * FROM churn_predictions;
 EXCHANGE TABLES churn_predictions AND churn_predictions_rebuilt;
 INSERT INTO churn_predictions SELECT * FROM churn_predictions_rebuilt;
+OPTIMIZE TABLE churn_predictions FINAL;
 DROP TABLE churn_predictions_rebuilt;
