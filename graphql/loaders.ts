@@ -5,7 +5,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client'
 import DataLoader from 'dataloader'
-import { readModelInForce, readPredictions, type ModelInForce, type PredictionRecord } from '../processors/churn/index.js'
+import { modelInForce, readPredictions, type ModelInForce, type PredictionRecord } from '../processors/churn/index.js'
 import { readAccountProfiles, type AccountProfileRow } from '../processors/account-profiles.js'
 import { batchedReader, type ReadRows } from '../processors/batched-rows.js'
 import { queryRows } from '../processors/clickhouse-rows.js'
@@ -97,7 +97,7 @@ export function createLoaders(clickhouse: ClickHouseClient): Loaders {
       { cacheKeyFn: (k) => tierKey(k.scope, k.at) },
     ),
     rows: batchedReader(clickhouse),
-    latestTraining: () => (training ??= readModelInForce(clickhouse)),
+    latestTraining: () => (training ??= modelInForce(clickhouse)),
     attributes: () =>
       (attributes ??= queryRows<{ account_id: string; segment: string | null; csm_id: string | null }>(clickhouse, 'SELECT account_id, segment, csm_id FROM account_profiles').then(
         (rows) => new Map(rows.map((r) => [r.account_id, { segment: r.segment, csmId: r.csm_id }])),

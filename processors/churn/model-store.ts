@@ -22,6 +22,7 @@ export async function insertTraining(clickhouse: ClickHouseClient, training: Chu
     format: 'JSONEachRow',
     values: [{ version, trained_at: chTime(new Date(training.trainedAt)), horizon_days: training.horizonDays, status: training.status, reason: training.reason, report: JSON.stringify(report), model: model ? JSON.stringify(model) : '' }],
   })
+  inForce.delete(clickhouse)
   return stored
 }
 
@@ -43,6 +44,27 @@ export async function readModelInForce(clickhouse: ClickHouseClient): Promise<Mo
   )
   if (!row) return null
   return { version: String(row.version), status: row.status as ModelInForce['status'], horizonDays: Number(row.horizonDays), reason: String(row.reason), baseRate: Number(row.baseRate), trainedAt: Number(row.trainedAt) }
+}
+
+/** How long a process keeps the model in force it read (see `modelInForce`). */
+const MODEL_IN_FORCE_MS = 2_000
+const inForce = new WeakMap<ClickHouseClient, { until: number; model: Promise<ModelInForce | null> }>()
+
+/**
+ * The model in force as `readModelInForce` reads it, kept for two seconds per ClickHouse client: every API
+ * request for an account or a page asks for it, reading it costs chDB ~4 ms however small the table, and it
+ * changes only when a training ends. A training stored through this process (`insertTraining`) is seen at once;
+ * one stored by another process (a ClickHouse server shared by several) within two seconds.
+ */
+export function modelInForce(clickhouse: ClickHouseClient): Promise<ModelInForce | null> {
+  const now = Date.now()
+  const kept = inForce.get(clickhouse)
+  if (kept && now < kept.until) return kept.model
+  const entry = { until: now + MODEL_IN_FORCE_MS, model: readModelInForce(clickhouse) }
+  inForce.set(clickhouse, entry)
+  // A failed read is not kept: the next request reads again.
+  entry.model.catch(() => inForce.get(clickhouse) === entry && inForce.delete(clickhouse))
+  return entry.model
 }
 
 /** The training in force: the latest. */

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { migrate } from '../../migrations/runner.js'
-import { readLatestTraining, trainAndPredict, type TrainingRun } from '../../processors/churn/index.js'
+import { modelInForce, readLatestTraining, readModelInForce, trainAndPredict, type TrainingRun } from '../../processors/churn/index.js'
+import { insertTraining } from '../../processors/churn/model-store.js'
 import { queryRows } from '../../processors/clickhouse-rows.js'
 import { loadScorecard } from '../../processors/scoring/index.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
@@ -39,5 +40,25 @@ describe('churn model on a portfolio whose cancellations carry no signal (real C
     const latest = await readLatestTraining(clickhouse)
     expect(latest!.status).toBe('NO_SIGNAL')
     expect(latest!.baseRate).toBeGreaterThan(0.05)
+  })
+
+  it('keeps the model in force for two seconds per process, and sees a training stored through this process at once', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const first = await modelInForce(clickhouse)
+      expect(first).toEqual(await readModelInForce(clickhouse))
+      // Another process stores a training: this one goes on with the model it read, for two seconds at most.
+      await clickhouse.command({ query: `INSERT INTO churn_models (version, trained_at, horizon_days, status, reason, report, model) SELECT 'elsewhere', fromUnixTimestamp64Milli(toInt64(${NOW + 1000}), 'UTC'), 90, 'NO_SIGNAL', 'stored by another process', '{"baseRate":0.5}', ''` })
+      expect(await modelInForce(clickhouse)).toEqual(first)
+      vi.advanceTimersByTime(1_999)
+      expect(await modelInForce(clickhouse)).toEqual(first)
+      vi.advanceTimersByTime(2)
+      expect(await modelInForce(clickhouse)).toMatchObject({ version: 'elsewhere', baseRate: 0.5 })
+      // Stored through this process: in force for its next request.
+      const stored = await insertTraining(clickhouse, { ...run.training, backtest: null, trainedAt: NOW + 2000 })
+      expect(await modelInForce(clickhouse)).toMatchObject({ version: stored.version, trainedAt: NOW + 2000 })
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
