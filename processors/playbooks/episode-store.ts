@@ -356,10 +356,12 @@ export class EpisodeStore {
       // since the last evaluation: it did not hold on this state before (else it would have fired), edges need
       // a change to hold, so it cannot fire now — the evaluation is known without running it (or parsing its
       // episode).
-      const turn = sameButTime && readsClock(rule.when) ? nextTurn(rule.when, current, stored.now) : Infinity
-      if (sameButTime && line !== undefined && line.startsWith(ARMED) && turn > current.now) {
-        quietUntil = Math.min(quietUntil, turn)
-        continue
+      if (sameButTime && line !== undefined && line.startsWith(ARMED)) {
+        const turn = readsClock(rule.when) ? nextTurn(rule.when, current, stored.now) : Infinity
+        if (turn > current.now) {
+          quietUntil = Math.min(quietUntil, turn)
+          continue
+        }
       }
       const episode = line === undefined ? undefined : episodeOf(line)
       const run = runRule(rule, { previous: previousState(), current, episode, owners: rules })

@@ -91,29 +91,26 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
   // Every account's facts as of the last sweep, kept for the next: facts only change when events arrive, so a
   // sweep re-reads only the accounts with events stored (or come due) since — in a steady hour, a few.
   let kept: { asOf: number; readAt: number; features: string[]; facts: Map<string, PlaybookFacts> } | null = null
-  let factsRead: SweepReport['factsRead'] = 0
   let lastSweep: SweepReport | null = null
-  const readEveryonesFacts = async (asOf: number, features: string[]): Promise<Map<string, PlaybookFacts>> => {
+  const readEveryonesFacts = async (asOf: number, features: string[]): Promise<Pick<SweepRead, 'facts' | 'factsRead'>> => {
     const readAt = await clickhouseNow(deps.clickhouse)
     if (kept && asOf >= kept.asOf && features.every((f) => kept!.features.includes(f))) {
       const changed = await accountsChangedSince(deps.clickhouse, kept.readAt, kept.asOf, asOf, deps.factsMarginMs)
       // Past half of them, one scan of each table is cheaper than looking up each account.
       if (changed.length <= kept.facts.size / 2) {
-        factsRead = changed.length
         const fresh = await readPlaybookFacts(deps.clickhouse, changed, asOf, kept.features, lookbackMs)
         for (const [id, f] of fresh) kept.facts.set(id, f)
         kept = { ...kept, asOf, readAt }
-        return kept.facts
+        return { facts: kept.facts, factsRead: changed.length }
       }
     }
     const facts = await readPlaybookFacts(deps.clickhouse, 'all', asOf, features, lookbackMs)
-    factsRead = 'all'
     kept = { asOf, readAt, features, facts }
-    return facts
+    return { facts, factsRead: 'all' }
   }
   const readEveryone = async (asOf: number, features: string[]): Promise<SweepRead> => {
     const [facts, churn] = await Promise.all([readEveryonesFacts(asOf, features), churnProbabilities(deps.clickhouse, 'all')])
-    return { facts, churn }
+    return { ...facts, churn }
   }
 
   const evaluateScored = async (records: HealthScoreRecord[], keyFeatures: string[], read: SweepRead | null, asOf = latestAsOf(records)): Promise<PlannedAction[]> => {
@@ -158,11 +155,10 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
       await Promise.all([lane(), lane()])
       const actions = slices.flat()
       const { quiet, evaluated, written } = store.counts
-      lastSweep = { accounts: records.length, factsRead, quiet: quiet - counted.quiet, evaluated: evaluated - counted.evaluated, written: written - counted.written, actions: actions.length, ms: Math.round(performance.now() - began) }
+      lastSweep = { accounts: records.length, factsRead: read.factsRead, quiet: quiet - counted.quiet, evaluated: evaluated - counted.evaluated, written: written - counted.written, actions: actions.length, ms: Math.round(performance.now() - began) }
       log?.debug(lastSweep, 'rules evaluated after a sweep')
       return actions
     },
-
 
     async afterPrediction(predictions) {
       if (!deps.rules.rules.length || !predictions.length) return []
@@ -195,6 +191,7 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
 interface SweepRead {
   facts: Map<string, PlaybookFacts>
   churn: Map<string, number>
+  factsRead: SweepReport['factsRead']
 }
 
 /** The latest as-of time of a pass (a loop: spreading 100,000 records into Math.max overflows the stack). */
