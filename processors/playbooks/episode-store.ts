@@ -6,7 +6,8 @@ import type { Episode } from './episode.js'
 import { runRule } from './evaluate-rule.js'
 import type { AlertScoreContext, PlannedAction, PlannedAlert } from './planned-actions.js'
 import { nextTurn, readsClock } from './condition-clock.js'
-import { ruleQuietUntil } from './quiet-until.js'
+import { conditionInputs, sameFields } from './condition-inputs.js'
+import { ruleQuietAfter } from './quiet-until.js'
 import { sameStateButTime } from './state-equal.js'
 import type { Rules } from './rules.js'
 
@@ -139,12 +140,20 @@ interface Known {
   sha: string
   record: AccountRecord
   state?: AccountState
-  /**
-   * Set when the evaluation that left this record ran the rules on its state against itself (only time
-   * between): until then, while the state stays the same, these rules can do nothing (`ruleQuietUntil`), so
-   * the account is not evaluated again.
-   */
-  quiet?: { until: number; rules: Rules }
+  /** Until when each rule can do nothing on this state (see `Quiet`). */
+  quiet?: Quiet
+}
+
+/**
+ * Per rule of `rules` (by index), the instant before which it can do nothing while the fields its condition
+ * reads stay as they are in the state held (`ruleQuietAfter`; -Infinity: it must run next time), and the
+ * earliest of them: while the whole state stays the same, the account is not evaluated at all before `until`;
+ * when only fields some rules read have moved, the others are not run.
+ */
+interface Quiet {
+  rules: Rules
+  byRule: number[]
+  until: number
 }
 
 // Shared by the outcomes of accounts where nothing happened (nearly all, in a steady sweep); frozen, so a
@@ -191,7 +200,7 @@ export class EpisodeStore {
    * Accounts handed to `evaluateMany` since this store was made: those in their quiet time (not evaluated),
    * those whose rules ran, and those whose record was written. Sweeps report them (bench/playbooks.ts, logs).
    */
-  readonly counts = { quiet: 0, evaluated: 0, written: 0 }
+  readonly counts = { quiet: 0, evaluated: 0, written: 0, ruleRuns: 0 }
   /**
    * The record this process last read or wrote per account, parsed, with its SHA-1 (what a commit compares):
    * a steady sweep reads every account, and reading and parsing ~1.5 KB each cost more than the rules
@@ -336,10 +345,11 @@ export class EpisodeStore {
     // comparison is field by field; against one only read from Redis, by its JSON (no parse).
     let timelessJson = seen ? undefined : timelessJsonOf(current)
     const sameButTime = stored !== null && (seen ? sameStateButTime(current, seen) : timelessJson === stored.timelessStateJson)
-    // Nothing can happen yet (see `ruleQuietUntil`): the rules are not run at all — most accounts of a steady sweep.
-    if (seen && sameButTime && known!.quiet?.rules === rules && current.now < known!.quiet.until) {
+    // Nothing can happen yet (see `Quiet`): the rules are not run at all — most accounts of a steady sweep.
+    const quiet = seen && known!.quiet?.rules === rules ? known!.quiet : undefined
+    if (quiet && sameButTime && current.now < quiet.until) {
       this.counts.quiet++
-      return { state: seen, quiet: known!.quiet, write: null }
+      return { state: seen, quiet, write: null }
     }
     this.counts.evaluated++
     let previous: AccountState | undefined
@@ -348,24 +358,33 @@ export class EpisodeStore {
     const lines = stored?.episodeLines ?? {}
     let changed = !sameButTime
     const outcome: AccountOutcome = { accountId: account.accountId, actions: [], primed: [] }
-    // Only on a state evaluated against itself do the verdicts stay put, so only then is there a quiet time.
-    let quietUntil = sameButTime ? Infinity : -Infinity
-    for (const rule of rules.rules) {
+    const byRule: number[] = new Array(rules.rules.length)
+    for (let i = 0; i < rules.rules.length; i++) {
+      const rule = rules.rules[i]
+      const inputs = conditionInputs(rule.when).all
+      // In its quiet time, and nothing it reads has moved since the state it was worked out on (the one held):
+      // it can do nothing yet — a sweep after the key features or a renewal's day count moved runs only the
+      // rules that read them.
+      if (quiet && current.now < quiet.byRule[i] && (sameButTime || sameFields(inputs, current, seen!))) {
+        byRule[i] = quiet.byRule[i]
+        continue
+      }
       const line = lines[rule.id] as string | undefined
-      // An armed rule on a state where only time moved, whose condition reads no clock or turns at no instant
-      // since the last evaluation: it did not hold on this state before (else it would have fired), edges need
+      // An armed rule, nothing it reads moved since the last evaluation, whose condition reads no clock or
+      // turns at no instant since: it did not hold on this state before (else it would have fired), edges need
       // a change to hold, so it cannot fire now — the evaluation is known without running it (or parsing its
       // episode).
-      if (sameButTime && line !== undefined && line.startsWith(ARMED)) {
+      if (stored && line !== undefined && line.startsWith(ARMED) && (sameButTime || sameFields(inputs, current, previousState()!))) {
         const turn = readsClock(rule.when) ? nextTurn(rule.when, current, stored.now) : Infinity
         if (turn > current.now) {
-          quietUntil = Math.min(quietUntil, turn)
+          byRule[i] = turn
           continue
         }
       }
       const episode = line === undefined ? undefined : episodeOf(line)
+      this.counts.ruleRuns++
       const run = runRule(rule, { previous: previousState(), current, episode, owners: rules })
-      if (sameButTime) quietUntil = Math.min(quietUntil, ruleQuietUntil(rule, current, run.episode))
+      byRule[i] = ruleQuietAfter(rule, previousState(), current, run.episode)
       // Only what changed is written: in a steady sweep nearly every episode stays as it was (the same object).
       if (run.episode !== episode) {
         const json = JSON.stringify(run.episode)
@@ -386,12 +405,12 @@ export class EpisodeStore {
     // Kept for the next comparison: the state evaluated, or the one already held when only time moved (its
     // time may then lag the record's; storedState sets it right).
     const state = sameButTime && seen ? seen : current
-    const quiet = quietUntil > current.now ? { until: quietUntil, rules } : undefined
-    if (!changed && !outcome.actions.length) return { state, quiet, write: null }
+    const next = { rules, byRule, until: Math.min(...byRule) }
+    if (!changed && !outcome.actions.length) return { state, quiet: next, write: null }
     // Written whole: the state with the episodes it produced, so the two always belong to the same evaluation.
     timelessJson ??= sameButTime ? stored!.timelessStateJson : timelessJsonOf(current)
-    const next: AccountRecord = { token: newToken(), first: knownSince, now: current.now, timelessStateJson: timelessJson, episodeLines: lines }
-    return { state, quiet, write: { text: recordText(next), next, outcome } }
+    const record: AccountRecord = { token: newToken(), first: knownSince, now: current.now, timelessStateJson: timelessJson, episodeLines: lines }
+    return { state, quiet: next, write: { text: recordText(record), next: record, outcome } }
   }
 
   /** The episodes stored for an account, by rule id. */

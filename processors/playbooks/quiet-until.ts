@@ -8,6 +8,7 @@
  */
 import type { AccountState } from './account-state.js'
 import { nextTurn, readsClock } from './condition-clock.js'
+import { conditionInputs, sameFields } from './condition-inputs.js'
 import type { Episode } from './episode.js'
 import { nextOccurrenceAt } from './plan-actions.js'
 import type { AccountRule } from './rules.js'
@@ -31,4 +32,16 @@ export function episodeQuietUntil(rule: AccountRule, episode: Episode): number {
 export function ruleQuietUntil(rule: AccountRule, state: AccountState, episode: Episode): number {
   const turn = readsClock(rule.when) ? nextTurn(rule.when, state, state.now) : Infinity
   return Math.min(turn, episodeQuietUntil(rule, episode))
+}
+
+/**
+ * The same after an evaluation of `current` against `previous` (undefined: the account's first): the quiet
+ * time holds when the verdict is the one the state against itself would give — when the two agree in every
+ * field the condition reads of the previous state (its edges; most conditions read none). Otherwise -Infinity:
+ * the next evaluation, against this state, must run the rule.
+ */
+export function ruleQuietAfter(rule: AccountRule, previous: AccountState | undefined, current: AccountState, episode: Episode): number {
+  const edges = conditionInputs(rule.when).previous
+  if (edges.length && (!previous || !sameFields(edges, previous, current))) return -Infinity
+  return ruleQuietUntil(rule, current, episode)
 }

@@ -26,14 +26,14 @@ export function sameStateButTime(a: AccountState, b: AccountState): boolean {
   )
 }
 
-function sameList(a: string[], b: string[]): boolean {
+export function sameList(a: string[], b: string[]): boolean {
   if (a === b) return true
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
 }
 
-function sameRecord(a: Record<string, number>, b: Record<string, number>): boolean {
+export function sameRecord(a: Record<string, number>, b: Record<string, number>): boolean {
   if (a === b) return true
   let n = 0
   for (const k in a) {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { NEVER_FIRED, runRule, type AccountState, type Episode } from '../../processors/playbooks/index.js'
 import { nextOccurrenceAt, dueOccurrence } from '../../processors/playbooks/plan-actions.js'
-import { ruleQuietUntil } from '../../processors/playbooks/quiet-until.js'
+import { ruleQuietAfter, ruleQuietUntil } from '../../processors/playbooks/quiet-until.js'
+import { resolveRules, readRulesYaml } from '../../processors/playbooks/rules-file.js'
 import { loadRules } from '../../processors/playbooks/rules-file.js'
 import { loadScorecard } from '../../processors/scoring/scorecard-file.js'
 import { account, DAY, HOUR, scored, T0 } from '../support/playbook-accounts.js'
@@ -81,5 +82,39 @@ describe("an account's quiet time: until when its rules can do nothing while its
     // clock turn that changes nothing (a verdict moving from "holds" to "cleared" on an armed rule) is the rest.
     expect(finite).toBeGreaterThan(100)
     expect(changedAtEnd / finite).toBeGreaterThan(0.5)
+  })
+
+  it('after an evaluation of a changed state, the quiet time holds as the state against itself would give it, for conditions that read no edge; an edge whose field moved has none', () => {
+    const edges = resolveRules(
+      readRulesYaml('/cfg/pulse.rules.yaml', 'rules:\n  - { id: tier-down, when: { tier: { changes: down } }, rearm: { after: 2d }, actions: [ { alert: { severity: critical } } ] }\n  - { id: p1, when: { event: p1_ticket_opened }, actions: [ { alert: { severity: warning } } ] }\n  - { id: red-now, when: { tier: { enters: [Critical] } }, actions: [ { task: { id: call, title: Call, due: 1d, every: 2d } } ] }\n'),
+      { tiers: card.tiers },
+    ).rules.rules
+    let checked = 0
+    let quietAfterChange = 0
+    let noneOnEdge = 0
+    for (const rule of [...rules.rules, ...rules.rules.map((r) => ({ ...r, rearmAfterMs: 3 * DAY })), ...edges]) {
+      for (const state of states) {
+        for (const before of [undefined, states[0], states[5], states[9], states[11], states.at(-1)!]) {
+          const previous = before && at(before, state.now - DAY)
+          const from = before && runRule(rule, { previous: undefined, current: previous!, episode: NEVER_FIRED, owners: rules }).episode
+          const arrived = runRule(rule, { previous, current: state, episode: from ?? NEVER_FIRED, owners: rules })
+          const quiet = ruleQuietAfter(rule, previous, state, arrived.episode)
+          if (quiet === -Infinity) {
+            noneOnEdge++
+            continue
+          }
+          if (previous && JSON.stringify({ ...previous, now: 0 }) !== JSON.stringify({ ...state, now: 0 })) quietAfterChange++
+          // The next evaluations compare with the state this one stored.
+          for (const t of [state.now + 1, state.now + HOUR, state.now + DAY, state.now + 7 * DAY, state.now + 60 * DAY, quiet - 1].filter((t) => t > state.now && t < quiet)) {
+            const again = runRule(rule, { previous: state, current: at(state, t), episode: arrived.episode, owners: rules })
+            expect({ rule: rule.id, before: before?.score, ...same(again) }).toEqual({ rule: rule.id, before: before?.score, fires: false, episode: arrived.episode, actions: [] })
+            checked++
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(6000)
+    expect(quietAfterChange).toBeGreaterThan(1000)
+    expect(noneOnEdge).toBeGreaterThan(50)
   })
 })
