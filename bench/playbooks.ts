@@ -45,7 +45,7 @@ const first = Math.max(loadedAt, Number(last) + 3_600_000)
 // Rounds alternate: a sweep alone (the baseline), then a sweep with the rules as the scoring worker runs them
 // (evaluated after it), each an hour after the one before. Round 1
 // (with rules) is every account's first evaluation; the medians are of the rounds after it.
-const sweepSummary = (s: SweepReport | null) => (s ? `accounts quiet ${s.quiet}, evaluated ${s.evaluated}, written ${s.written}, facts read for ${s.factsRead}` : '')
+const sweepSummary = (s: SweepReport | null) => (s ? `accounts quiet ${s.quiet}, evaluated ${s.evaluated} (${s.ruleRuns} rule runs), written ${s.written}, facts read for ${s.factsRead}` : '')
 let lastKeyFeatures: string | null = null
 const bare: number[] = []
 const withRules: { total: number; sweep: number; rules: number; facts: number; accounts: number; actions: number }[] = []
@@ -57,7 +57,7 @@ for (let round = 0; round < rounds * 2; round++) {
   const swept = Date.now()
   if (!rules) {
     bare.push(swept - began)
-    console.log(`round ${round + 1}: sweep alone ${swept - began} ms (${run.records.length} accounts); RSS ${rss()} MB`)
+    console.log(`round ${round + 1} (as of ${new Date(t).toISOString().slice(0, 16)}): sweep alone ${swept - began} ms (${run.records.length} accounts); RSS ${rss()} MB`)
     continue
   }
   // The portfolio's top features (the default scorecard's key features) can change between sweeps; every
@@ -70,7 +70,7 @@ for (let round = 0; round < rounds * 2; round++) {
   await readPlaybookFacts(clickhouse, 'all', t, run.keyFeatures, 30 * 86_400_000)
   const facts = Date.now() - evaluated
   withRules.push({ total: evaluated - began, sweep: swept - began, rules: evaluated - swept, facts, accounts: run.records.length, actions: actions.length })
-  console.log(`round ${round + 1}: sweep with rules ${evaluated - began} ms = sweep ${swept - began} + evaluation after it ${evaluated - swept} (${actions.length} actions queued; ${sweepSummary(runner.lastSweep)}${featuresMoved ? `; key features now ${lastKeyFeatures}` : ''}); facts read alone ${facts} ms; RSS ${rss()} MB, Redis ${await redisMb()} MB`)
+  console.log(`round ${round + 1} (as of ${new Date(t).toISOString().slice(0, 16)}): sweep with rules ${evaluated - began} ms = sweep ${swept - began} + evaluation after it ${evaluated - swept} (${actions.length} actions queued; ${sweepSummary(runner.lastSweep)}${featuresMoved ? `; key features now ${lastKeyFeatures}` : ''}); facts read alone ${facts} ms; RSS ${rss()} MB, Redis ${await redisMb()} MB`)
 }
 const steady = withRules.slice(1)
 const bareMs = median(bare)

@@ -51,6 +51,8 @@ export interface SweepReport {
   /** Accounts in their quiet time: nothing can happen to them yet, so their rules were not run. */
   quiet: number
   evaluated: number
+  /** Rules run for the accounts evaluated: those whose inputs had not moved since their quiet time was worked out were not. */
+  ruleRuns: number
   written: number
   actions: number
   ms: number
@@ -154,8 +156,8 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
       }
       await Promise.all([lane(), lane()])
       const actions = slices.flat()
-      const { quiet, evaluated, written } = store.counts
-      lastSweep = { accounts: records.length, factsRead: read.factsRead, quiet: quiet - counted.quiet, evaluated: evaluated - counted.evaluated, written: written - counted.written, actions: actions.length, ms: Math.round(performance.now() - began) }
+      const { quiet, evaluated, ruleRuns, written } = store.counts
+      lastSweep = { accounts: records.length, factsRead: read.factsRead, quiet: quiet - counted.quiet, evaluated: evaluated - counted.evaluated, ruleRuns: ruleRuns - counted.ruleRuns, written: written - counted.written, actions: actions.length, ms: Math.round(performance.now() - began) }
       log?.debug(lastSweep, 'rules evaluated after a sweep')
       return actions
     },
