@@ -173,15 +173,19 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
   })
 
   it('reads a page of 100 accounts with profile, score and churn risk in a fixed handful of queries (no N+1)', async () => {
+    // The model in force is kept by the process for two seconds (modelInForce), so a page reads it or not
+    // depending on the clock: counted apart, at most once a page.
     const cost = async (first: number) => {
       counted.queries.length = 0
       await page({ first })
-      return counted.queries.length
+      const model = counted.queries.filter((q) => q.includes('FROM churn_models')).length
+      expect(model).toBeLessThanOrEqual(1)
+      return counted.queries.length - model
     }
     const ten = await cost(10)
     const hundred = await cost(100)
     expect(hundred).toBe(ten)
-    expect(hundred).toBeLessThanOrEqual(6)
+    expect(hundred).toBeLessThanOrEqual(5)
   })
 
   it('refuses bad arguments with BAD_USER_INPUT and says what was expected', async () => {
