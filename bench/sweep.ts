@@ -32,7 +32,7 @@ const asOf = Math.floor(Date.now() / 3_600_000) * 3_600_000
 const stamp = path.join(dataDir, 'loaded-at')
 const loadedAt = keep && fs.existsSync(stamp) ? Number(fs.readFileSync(stamp, 'utf8')) : asOf
 const GENERATE = `
-INSERT INTO events
+INSERT INTO events (message_id, event, schema_id, account_id, user_id, timestamp, received_at, source, properties)
 SELECT
   concat('m', toString(number)) AS message_id,
   multiIf(r < 4000, 'user_login', r < 9300, 'feature_used', r < 9600, 'email_engaged', r < 9700, 'support_ticket_opened', r < 9770, 'support_ticket_resolved',

@@ -81,20 +81,20 @@ export async function readPlaybookFacts(clickhouse: ClickHouseClient, accountIds
   return facts
 }
 
-// Parts of `events` written (inserted, merged or mutated) since a time — every insert writes the derived tables
-// the facts come from in the same step — and events whose time has come since the last read (stored earlier
-// with a timestamp ahead of it). A merge rewrites old events into a new part, so this may name accounts that
-// did not change: a re-read too many, never one too few.
+// Events stored since a time (`stored_at`, ClickHouse's clock at insert; every insert writes the derived tables
+// the facts come from in the same step) and events whose time has come since the last read (stored earlier with
+// a timestamp ahead of it). A row keeps its store time through merges, so a background merge names no account
+// (parts' modification times did: every account of the merged parts); a message stored twice is a re-read too
+// many, never one too few.
 const CHANGED_ACCOUNTS = `
-SELECT DISTINCT account_id FROM events
-WHERE _part IN (SELECT name FROM system.parts WHERE database = currentDatabase() AND table = 'events' AND active AND modification_time >= {storedSince:DateTime})
+SELECT DISTINCT account_id FROM events WHERE stored_at >= {storedSince:DateTime64(3, 'UTC')}
 UNION DISTINCT
 SELECT DISTINCT account_id FROM events WHERE timestamp > {after:DateTime64(3, 'UTC')} AND timestamp <= {asOf:DateTime64(3, 'UTC')}`
 
-/** ClickHouse's clock (seconds): part times are its, so "since the last read" is measured on it. */
+/** ClickHouse's clock (ms): store times are its, so "since the last read" is measured on it. */
 export async function clickhouseNow(clickhouse: ClickHouseClient): Promise<number> {
-  const [{ now }] = await queryRows<{ now: string | number }>(clickhouse, 'SELECT toUnixTimestamp(now()) AS now')
-  return Number(now) * 1000
+  const [{ now }] = await queryRows<{ now: string | number }>(clickhouse, 'SELECT toUnixTimestamp64Milli(now64(3)) AS now')
+  return Number(now)
 }
 
 /**
@@ -104,7 +104,7 @@ export async function clickhouseNow(clickhouse: ClickHouseClient): Promise<numbe
  */
 export async function accountsChangedSince(clickhouse: ClickHouseClient, readAt: number, previousAsOf: number, asOf: number, marginMs = 300_000): Promise<string[]> {
   const rows = await queryRows<{ account_id: string }>(clickhouse, CHANGED_ACCOUNTS, {
-    storedSince: Math.floor((readAt - marginMs) / 1000),
+    storedSince: chTime(new Date(readAt - marginMs)),
     after: chTime(new Date(previousAsOf)),
     asOf: chTime(new Date(asOf)),
   })
