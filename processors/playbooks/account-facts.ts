@@ -81,6 +81,24 @@ export async function readPlaybookFacts(clickhouse: ClickHouseClient, accountIds
   return facts
 }
 
+/**
+ * Every account's last use of each of these features (those with one in the lookback): what a sweep adds to the
+ * facts it keeps when the key features change, instead of reading every fact of every account again.
+ */
+export async function readFeatureLastUse(clickhouse: ClickHouseClient, asOf: number, features: string[], featureLookbackMs: number | null): Promise<Map<string, Record<string, number>>> {
+  const uses = new Map<string, Record<string, number>>()
+  if (!features.length) return uses
+  const sql = FEATURES.replace('ACCOUNTS', '').replace('AND FEATURES', 'AND feature IN {features:Array(String)}')
+  const lookbackDays = featureLookbackMs === null ? Math.floor(asOf / DAY) : Math.ceil(featureLookbackMs / DAY) + 1
+  const rows = await queryRows<{ account_id: string; feature: string; at: string }>(clickhouse, sql, { asOf: chTime(new Date(asOf)), features, lookbackDays })
+  for (const r of rows) {
+    let used = uses.get(r.account_id)
+    if (!used) uses.set(r.account_id, (used = {}))
+    used[r.feature] = Number(r.at)
+  }
+  return uses
+}
+
 // Events stored since a time (`stored_at`, ClickHouse's clock at insert; every insert writes the derived tables
 // the facts come from in the same step) and events whose time has come since the last read (stored earlier with
 // a timestamp ahead of it). A row keeps its store time through merges, so a background merge names no account

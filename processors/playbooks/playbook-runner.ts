@@ -10,7 +10,7 @@ import { readModelInForce, readPredictions, type PredictionRecord } from '../chu
 import { queryRows } from '../clickhouse-rows.js'
 import { chTime } from '../clickhouse-time.js'
 import type { HealthScoreRecord } from '../scoring/account-score.js'
-import { accountsChangedSince, clickhouseNow, readPlaybookFacts, type PlaybookFacts } from './account-facts.js'
+import { accountsChangedSince, clickhouseNow, readFeatureLastUse, readPlaybookFacts, type PlaybookFacts } from './account-facts.js'
 import type { DriftInput } from './drift-rules.js'
 import { EpisodeStore, type AccountEvaluation, type AccountOutcome } from './episode-store.js'
 import type { PlannedAction } from './planned-actions.js'
@@ -48,6 +48,8 @@ export interface SweepReport {
   accounts: number
   /** Accounts whose facts were read from ClickHouse ('all': every account's, in one scan of each table). */
   factsRead: number | 'all'
+  /** Key features new since the last sweep whose last uses were read for every account (not every fact again). */
+  featuresAdded: number
   /** Accounts in their quiet time: nothing can happen to them yet, so their rules were not run. */
   quiet: number
   evaluated: number
@@ -94,21 +96,30 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
   // sweep re-reads only the accounts with events stored (or come due) since — in a steady hour, a few.
   let kept: { asOf: number; readAt: number; features: string[]; facts: Map<string, PlaybookFacts> } | null = null
   let lastSweep: SweepReport | null = null
-  const readEveryonesFacts = async (asOf: number, features: string[]): Promise<Pick<SweepRead, 'facts' | 'factsRead'>> => {
+  const readEveryonesFacts = async (asOf: number, features: string[]): Promise<Pick<SweepRead, 'facts' | 'factsRead' | 'featuresAdded'>> => {
     const readAt = await clickhouseNow(deps.clickhouse)
-    if (kept && asOf >= kept.asOf && features.every((f) => kept!.features.includes(f))) {
+    if (kept && asOf >= kept.asOf) {
       const changed = await accountsChangedSince(deps.clickhouse, kept.readAt, kept.asOf, asOf, deps.factsMarginMs)
       // Past half of them, one scan of each table is cheaper than looking up each account.
       if (changed.length <= kept.facts.size / 2) {
-        const fresh = await readPlaybookFacts(deps.clickhouse, changed, asOf, kept.features, lookbackMs)
+        // Key features that joined since (the portfolio's top N of a new day): their last uses alone, for
+        // everyone. The features kept are a union: a feature no longer key is only not asked about.
+        const added = features.filter((f) => !kept!.features.includes(f))
+        const wanted = [...kept.features, ...added]
+        const [fresh, uses] = await Promise.all([readPlaybookFacts(deps.clickhouse, changed, asOf, wanted, lookbackMs), readFeatureLastUse(deps.clickhouse, asOf, added, lookbackMs)])
+        // New objects, not edits: the states last evaluated hold these facts and are compared with the next.
+        for (const [id, used] of uses) {
+          const f = kept.facts.get(id)
+          if (f) kept.facts.set(id, { ...f, featureLastUsed: { ...f.featureLastUsed, ...used } })
+        }
         for (const [id, f] of fresh) kept.facts.set(id, f)
-        kept = { ...kept, asOf, readAt }
-        return { facts: kept.facts, factsRead: changed.length }
+        kept = { ...kept, asOf, readAt, features: wanted }
+        return { facts: kept.facts, factsRead: changed.length, featuresAdded: added.length }
       }
     }
     const facts = await readPlaybookFacts(deps.clickhouse, 'all', asOf, features, lookbackMs)
     kept = { asOf, readAt, features, facts }
-    return { facts, factsRead: 'all' }
+    return { facts, factsRead: 'all', featuresAdded: 0 }
   }
   const readEveryone = async (asOf: number, features: string[]): Promise<SweepRead> => {
     const [facts, churn] = await Promise.all([readEveryonesFacts(asOf, features), churnProbabilities(deps.clickhouse, 'all')])
@@ -129,8 +140,10 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
       return lastSweep
     },
 
-    async afterScoring({ records, keyFeatures }) {
+    async afterScoring({ records, keyFeatures: resolved }) {
       if (!deps.rules.rules.length || !records.length) return []
+      // Rules read the key features as a set: in one order, a new day's top N reshuffled is no change of state.
+      const keyFeatures = [...resolved].sort()
       if (records.length <= (deps.sweepAbove ?? SLICE)) return evaluateScored(records, keyFeatures, null)
       // A sweep hands over every account: its facts are read in one scan of each table (cheaper than one per
       // slice of ids), then the accounts are evaluated a slice per Redis round trip. (Reading them while the
@@ -157,7 +170,7 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
       await Promise.all([lane(), lane()])
       const actions = slices.flat()
       const { quiet, evaluated, ruleRuns, written } = store.counts
-      lastSweep = { accounts: records.length, factsRead: read.factsRead, quiet: quiet - counted.quiet, evaluated: evaluated - counted.evaluated, ruleRuns: ruleRuns - counted.ruleRuns, written: written - counted.written, actions: actions.length, ms: Math.round(performance.now() - began) }
+      lastSweep = { accounts: records.length, factsRead: read.factsRead, featuresAdded: read.featuresAdded, quiet: quiet - counted.quiet, evaluated: evaluated - counted.evaluated, ruleRuns: ruleRuns - counted.ruleRuns, written: written - counted.written, actions: actions.length, ms: Math.round(performance.now() - began) }
       log?.debug(lastSweep, 'rules evaluated after a sweep')
       return actions
     },
@@ -194,6 +207,7 @@ interface SweepRead {
   facts: Map<string, PlaybookFacts>
   churn: Map<string, number>
   factsRead: SweepReport['factsRead']
+  featuresAdded: number
 }
 
 /** The latest as-of time of a pass (a loop: spreading 100,000 records into Math.max overflows the stack). */

@@ -214,24 +214,30 @@ describe('playbooks on the scoring path and the sweep (real Redis, ClickHouse en
     // A time no test above swept (a pass at a time already scored stores nothing new).
     const at = T + 61 * DAY
     // Two accounts per slice: the sweep's two lanes share the slices between them.
-    // A merge of `events` makes its accounts look newly stored: none during this test, so what is read again is exactly what was inserted.
-    await clickhouse.command({ query: 'SYSTEM STOP MERGES events' })
-    onTestFinished(() => clickhouse.command({ query: 'SYSTEM START MERGES events' }).then(() => undefined))
-    // No margin for inserts under way: every event of this file was stored minutes ago.
+    // No margin for inserts under way: every event of this file was stored well before.
     const kept = await createPlaybookRunner({ clickhouse, redis: redis[0], prefix: uniqueName('pb-kept'), rules: defaults, sweepAbove: 0, sliceSize: 2, factsMarginMs: 0 })
-    await sweep(kept, at)
+    // The first sweep knew one key feature; the next knows them all (a new day's top N): the new ones' last uses
+    // are read for every account, the rest of the facts only for accounts with events since.
+    const key = ['reports.export', 'dashboards.share']
+    // A recent use of the second key feature, stored before the first sweep read anything.
+    await insertEvents(clickhouse, [{ event: 'feature_used', accountId: 'acct_expansion', userId: 'acct_expansion_u0', at: at - DAY, properties: { feature: 'dashboards.share', durationMs: null } }])
+    await new Promise((r) => setTimeout(r, 20))
+    const first = await scoreAccounts({ ...scoring, now: () => at }, { all: true }, at, 'sweep')
+    await kept.afterScoring({ records: first.records, keyFeatures: key.slice(0, 1) })
     expect(kept.lastSweep).toMatchObject({ factsRead: 'all', quiet: 0 })
+    // A merge rewrites every stored event: it does not make their accounts look changed.
+    await clickhouse.command({ query: 'OPTIMIZE TABLE events FINAL' })
     // An event stored after that sweep read the facts, for an account new to this runner's reads.
     await insertEvents(clickhouse, [{ event: 'payment_failed', accountId: 'acct_healthy', at: at + 1_800_000, properties: { invoiceId: 'in_kept', amountCents: 100, currency: 'EUR', failureCode: null, attempt: 1, nextRetryAt: null } }])
-    const { run } = await sweep(kept, at + 3_600_000)
+    const run = await scoreAccounts({ ...scoring, now: () => at + 3_600_000 }, { all: true }, at + 3_600_000, 'sweep')
+    await kept.afterScoring({ records: run.records, keyFeatures: key })
     // Only the accounts with events since were read again, every account was evaluated (none had been seen twice).
-    expect(kept.lastSweep).toMatchObject({ accounts: run.records.length, quiet: 0, evaluated: run.records.length })
-    expect(kept.lastSweep!.factsRead).toBeGreaterThanOrEqual(1)
-    expect(kept.lastSweep!.factsRead).toBeLessThan(run.records.length)
+    expect(kept.lastSweep).toMatchObject({ accounts: run.records.length, quiet: 0, evaluated: run.records.length, factsRead: 1, featuresAdded: 1 })
     expect((await kept.store.lastState('acct_healthy'))?.lastPaymentFailedAt).toBe(at + 1_800_000)
+    expect((await kept.store.lastState('acct_expansion'))?.featureLastUsed['dashboards.share']).toBe(Math.floor((at - DAY) / DAY) * DAY)
     // What a runner reading everything afresh makes of the same pass: the same states, account by account.
     const fresh = await createPlaybookRunner({ clickhouse, redis: redis[1], prefix: uniqueName('pb-fresh'), rules: defaults, sweepAbove: 0 })
-    await fresh.afterScoring({ records: run.records, keyFeatures: run.keyFeatures })
+    await fresh.afterScoring({ records: run.records, keyFeatures: key })
     const ids = run.records.map((r) => r.accountId)
     expect(ids).toEqual(expect.arrayContaining(['acct_new', 'acct_healthy', 'acct_renewal', 'acct_expansion', 'acct_silent']))
     // (Time aside: an account where only time moved keeps the state stored at its earlier time.)
