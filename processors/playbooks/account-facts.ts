@@ -9,6 +9,12 @@ const DAY = 86_400_000
 /** What rules need of an account beyond its score record and measures: the times of what happened to it. */
 export type PlaybookFacts = Pick<AccountState, 'csmId' | 'signupAt' | 'milestones' | 'featureLastUsed' | 'lastPaymentFailedAt' | 'lastP1TicketAt'>
 
+/** Days of account_daily a feature's last use is looked for in: a day more than the window (the last use is
+ * known to the day, and the window's start falls inside one); null, all time. */
+function lookbackDaysOf(asOf: number, featureLookbackMs: number | null): number {
+  return featureLookbackMs === null ? Math.floor(asOf / DAY) : Math.ceil(featureLookbackMs / DAY) + 1
+}
+
 const NONE: PlaybookFacts = { csmId: null, signupAt: null, milestones: {}, featureLastUsed: {}, lastPaymentFailedAt: null, lastP1TicketAt: null }
 
 // Every read is bounded by the as-of time, so a sweep replayed for a past time sees that time's facts; every
@@ -54,8 +60,7 @@ export async function readPlaybookFacts(clickhouse: ClickHouseClient, accountIds
   if (!all && !accountIds.length) return facts
   const scoped = (sql: string) => (all ? sql.replace('account_id IN {ids:Array(String)} AND ', '').replace('WHERE account_id IN {ids:Array(String)}', '') : sql)
   const featuresSql = FEATURES.replace('ACCOUNTS', all ? '' : 'account_id IN {ids:Array(String)} AND').replace('AND FEATURES', features ? 'AND feature IN {features:Array(String)}' : "AND feature != ''")
-  // A day more than the window: the last use is known to the day, and the window's start falls inside one.
-  const lookbackDays = featureLookbackMs === null ? Math.floor(asOf / DAY) : Math.ceil(featureLookbackMs / DAY) + 1
+  const lookbackDays = lookbackDaysOf(asOf, featureLookbackMs)
   const params = { ids: all ? [] : accountIds, asOf: chTime(new Date(asOf)), features: features ?? [], lookbackDays }
   // Listed accounts (a pass's) in one query, one turn in chDB's queue of parameterized queries (batched-rows.ts).
   const read = all ? readerOf(clickhouse) : batchedReader(clickhouse)
@@ -89,7 +94,7 @@ export async function readFeatureLastUse(clickhouse: ClickHouseClient, asOf: num
   const uses = new Map<string, Record<string, number>>()
   if (!features.length) return uses
   const sql = FEATURES.replace('ACCOUNTS', '').replace('AND FEATURES', 'AND feature IN {features:Array(String)}')
-  const lookbackDays = featureLookbackMs === null ? Math.floor(asOf / DAY) : Math.ceil(featureLookbackMs / DAY) + 1
+  const lookbackDays = lookbackDaysOf(asOf, featureLookbackMs)
   const rows = await queryRows<{ account_id: string; feature: string; at: string }>(clickhouse, sql, { asOf: chTime(new Date(asOf)), features, lookbackDays })
   for (const r of rows) {
     let used = uses.get(r.account_id)
