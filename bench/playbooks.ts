@@ -45,7 +45,7 @@ const first = Math.max(loadedAt, Number(last) + 3_600_000)
 // Rounds alternate: a sweep alone (the baseline), then a sweep with the rules as the scoring worker runs them
 // (evaluated after it), each an hour after the one before. Round 1
 // (with rules) is every account's first evaluation; the medians are of the rounds after it.
-const sweepSummary = (s: SweepReport | null) => (s ? `accounts quiet ${s.quiet}, evaluated ${s.evaluated} (${s.ruleRuns} rule runs), written ${s.written}, facts read for ${s.factsRead}${s.featuresAdded ? ` (and ${s.featuresAdded} new key features for all)` : ""}` : '')
+const sweepSummary = (s: SweepReport | null) => (s ? `accounts quiet ${s.quiet}, evaluated ${s.evaluated} (${s.ruleRuns} rule runs), written ${s.written}, facts read for ${s.factsRead}${s.featuresAdded ? ` (and ${s.featuresAdded} new key features for all)` : ''}` : '')
 let lastKeyFeatures: string | null = null
 const bare: number[] = []
 const withRules: { total: number; sweep: number; rules: number; facts: number; accounts: number; actions: number }[] = []

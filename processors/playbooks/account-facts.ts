@@ -47,6 +47,11 @@ const SIGNUP = `SELECT account_id, max(signup_date).2 AS signupDay, toUnixTimest
   coalesce(nullIf(max(csm_id).2, ''), nullIf(max(csm_touch).2, '')) AS csmId
 FROM account_profile_state WHERE account_id IN {ids:Array(String)} GROUP BY account_id`
 
+/** The last-use query for every account or those in {ids}, of the features in {features} (null: every feature). */
+function featureUsesSql(all: boolean, features: string[] | null): string {
+  return FEATURES.replace('ACCOUNTS', all ? '' : 'account_id IN {ids:Array(String)} AND').replace('AND FEATURES', features ? 'AND feature IN {features:Array(String)}' : "AND feature != ''")
+}
+
 /**
  * The facts of each account (every account asked for is in the map; unknown ones hold no facts). `features`
  * limits the features whose last use is read (the key features and those rules name; [] reads none, null
@@ -59,7 +64,7 @@ export async function readPlaybookFacts(clickhouse: ClickHouseClient, accountIds
   const facts = new Map(all ? [] : accountIds.map((id) => [id, empty()]))
   if (!all && !accountIds.length) return facts
   const scoped = (sql: string) => (all ? sql.replace('account_id IN {ids:Array(String)} AND ', '').replace('WHERE account_id IN {ids:Array(String)}', '') : sql)
-  const featuresSql = FEATURES.replace('ACCOUNTS', all ? '' : 'account_id IN {ids:Array(String)} AND').replace('AND FEATURES', features ? 'AND feature IN {features:Array(String)}' : "AND feature != ''")
+  const featuresSql = featureUsesSql(all, features)
   const lookbackDays = lookbackDaysOf(asOf, featureLookbackMs)
   const params = { ids: all ? [] : accountIds, asOf: chTime(new Date(asOf)), features: features ?? [], lookbackDays }
   // Listed accounts (a pass's) in one query, one turn in chDB's queue of parameterized queries (batched-rows.ts).
@@ -93,9 +98,7 @@ export async function readPlaybookFacts(clickhouse: ClickHouseClient, accountIds
 export async function readFeatureLastUse(clickhouse: ClickHouseClient, asOf: number, features: string[], featureLookbackMs: number | null): Promise<Map<string, Record<string, number>>> {
   const uses = new Map<string, Record<string, number>>()
   if (!features.length) return uses
-  const sql = FEATURES.replace('ACCOUNTS', '').replace('AND FEATURES', 'AND feature IN {features:Array(String)}')
-  const lookbackDays = lookbackDaysOf(asOf, featureLookbackMs)
-  const rows = await queryRows<{ account_id: string; feature: string; at: string }>(clickhouse, sql, { asOf: chTime(new Date(asOf)), features, lookbackDays })
+  const rows = await queryRows<{ account_id: string; feature: string; at: string }>(clickhouse, featureUsesSql(true, features), { asOf: chTime(new Date(asOf)), features, lookbackDays: lookbackDaysOf(asOf, featureLookbackMs) })
   for (const r of rows) {
     let used = uses.get(r.account_id)
     if (!used) uses.set(r.account_id, (used = {}))

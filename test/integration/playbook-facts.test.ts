@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrate } from '../../migrations/runner.js'
+import { queryRows } from '../../processors/clickhouse-rows.js'
 import { accountsChangedSince, clickhouseNow, readPlaybookFacts } from '../../processors/playbooks/account-facts.js'
 import { accountStateOf } from '../../processors/playbooks/account-state-of.js'
 import { runRule } from '../../processors/playbooks/evaluate-rule.js'
@@ -8,7 +9,6 @@ import { loadRules } from '../../processors/playbooks/rules-file.js'
 import { loadScorecard } from '../../processors/scoring/scorecard-file.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
 import { insertEvents } from '../support/event-rows.js'
-import { queryRows } from '../../processors/clickhouse-rows.js'
 import { tempDir } from '../support/fixtures.js'
 
 const DAY = 86_400_000
