@@ -5,7 +5,7 @@ import type { Consumer, Kafka, KafkaMessage, Message, Producer } from 'kafkajs'
 import type { Logger } from 'pino'
 import { startBatchConsumer, type PausedPartition, type RetryPolicy } from './batch-consumer.js'
 import { storeEvents, type DecodedEvent } from './event-store.js'
-import { dropStoredDuplicates } from './stored-duplicates.js'
+import { dropStoredDuplicates, splitForVerification } from './stored-duplicates.js'
 import { describeFailure, isPoison } from './failure-kinds.js'
 import { chTime } from './clickhouse-time.js'
 import { toEventRow, type EventRow } from './event-row.js'
@@ -75,18 +75,32 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ c
         const envelope = { messageId: row.message_id, accountId: row.account_id, userId: row.user_id, timestamp: row.timestamp, receivedAt: row.received_at, schemaId: row.schema_id }
         decoded.push({ message, row, typed: target && { table: target.table, row: typedRow(envelope, target.schema, properties) } })
       }
-      const { fresh, duplicates } = await dropStoredDuplicates(deps.clickhouse, decoded)
-      if (duplicates) log?.debug({ partition: batch.partition, duplicates }, 'events already stored were dropped')
-      const { stored, refused } = await storeEvents(deps.clickhouse, fresh, batch)
-      for (const { event, error } of refused) {
-        deadLetters.push(deadLetter(event.message, batch.topic, batch.partition, new Error(`ClickHouse refused the row: ${describeFailure(error)}`)))
+      // The events the gateway vouches for are stored (and their accounts marked for scoring) without waiting
+      // for the check of the marked ones: that check is a query, and chDB runs a process's parameterized
+      // queries one at a time, so it would wait its turn behind the scoring passes' reads (bench/freshness.ts).
+      const { vouched, marked } = splitForVerification(decoded)
+      let rows = 0
+      const store = async (events: DecodedEvent[]) => {
+        const { stored, refused } = await storeEvents(deps.clickhouse, events, batch)
+        for (const { event, error } of refused) {
+          deadLetters.push(deadLetter(event.message, batch.topic, batch.partition, new Error(`ClickHouse refused the row: ${describeFailure(error)}`)))
+        }
+        if (stored.length) await markForScoring(deps.scoringQueue, stored.map((e) => e.row.account_id), deps.scoringDebounceMs)
+        rows += stored.length
       }
+      const verifyAndStore = async () => {
+        const { fresh, duplicates } = await dropStoredDuplicates(deps.clickhouse, marked, vouched)
+        if (duplicates) log?.debug({ partition: batch.partition, duplicates }, 'events already stored were dropped')
+        await store(fresh)
+      }
+      // Both run to their end before a failure is thrown, so a retry never overlaps an insert still running.
+      const failed = (await Promise.allSettled([store(vouched), verifyAndStore()])).find((r) => r.status === 'rejected')
+      if (failed) throw failed.reason
       if (deadLetters.length) {
         await deps.dlqProducer.send({ topic: deps.dlqTopic, acks: -1, messages: deadLetters })
         log?.warn({ partition: batch.partition, count: deadLetters.length, reason: deadLetters[0].headers?.pulse_dlq_reason }, 'records sent to the dead-letter topic')
       }
-      if (stored.length) await markForScoring(deps.scoringQueue, stored.map((e) => e.row.account_id), deps.scoringDebounceMs)
-      log?.debug({ partition: batch.partition, rows: stored.length }, 'batch stored')
+      log?.debug({ partition: batch.partition, rows }, 'batch stored')
     },
   })
 }

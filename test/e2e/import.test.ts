@@ -4,6 +4,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
+import { Kafka, logLevel } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { MessageIds } from '../../gateway/message-ids.js'
 import { loadConfig } from '../../platform/config.js'
@@ -36,6 +37,9 @@ describe('pulse import through the gateway, on real Kafka, Redis and ClickHouse'
   const redisPrefix = uniqueName('import')
   const clickhouse = createClickHouse({ dataDir })
   const redis = new Redis(inject('redisUrl'))
+  const topic = uniqueName('pulse.events.import')
+  const groupId = uniqueName('processor')
+  const admin = new Kafka({ clientId: 'import-test', brokers: inject('kafkaBrokers'), logLevel: logLevel.NOTHING }).admin()
   let platform: Platform
   let env: NodeJS.ProcessEnv
   const file = path.join(work, 'history.ndjson')
@@ -51,26 +55,17 @@ describe('pulse import through the gateway, on real Kafka, Redis and ClickHouse'
     return { rows: Number(r.rows), ids: Number(r.ids) }
   }
   /**
-   * Waits until the processor has handled everything sent so far for these accounts: a new event per
-   * account (same partition, so behind everything before it) must be stored.
+   * Waits until the processor has handled everything sent so far: its consumer group's committed offsets reach
+   * the topic's end in every partition (a batch is committed only once all of it is stored).
    */
-  const drain = async (accounts: string[]) => {
-    const ids = accounts.map(() => crypto.randomUUID())
-    await Promise.all(
-      accounts.map((accountId, i) =>
-        fetch(`${platform.endpoints.gateway}/v1/track`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${TRACK_KEY}` },
-          body: JSON.stringify({ event: 'user_login', messageId: ids[i], accountId, timestamp: new Date().toISOString(), properties: { method: 'SSO', mfa: false } }),
-        }),
-      ),
-    )
+  const drain = async () => {
+    const ends = await admin.fetchTopicOffsets(topic)
     await eventually('the processor past everything sent', async () => {
-      const [r] = await queryRows<{ n: string }>(clickhouse, 'SELECT uniqExact(message_id) AS n FROM events WHERE message_id IN {ids:Array(String)}', { ids })
-      return Number(r.n) === ids.length ? true : undefined
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] })
+      const at = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]))
+      return ends.every((e) => (at.get(e.partition) ?? -1) >= Number(e.high)) ? true : undefined
     }, 90_000)
   }
-  const accountsOf = (text: string[]) => [...new Set(text.flatMap((l) => { try { return [JSON.parse(l).accountId as string] } catch { return [] } }))]
 
   beforeAll(async () => {
     const config = loadConfig({
@@ -78,8 +73,8 @@ describe('pulse import through the gateway, on real Kafka, Redis and ClickHouse'
       PULSE_KAFKA_BROKERS: inject('kafkaBrokers').join(','),
       PULSE_REDIS_URL: inject('redisUrl'),
       PULSE_API_KEYS: `import:${BACKFILL_KEY}:track+backfill,live:${TRACK_KEY}`,
-      PULSE_EVENTS_TOPIC: uniqueName('pulse.events.import'),
-      PULSE_CONSUMER_GROUP: uniqueName('processor'),
+      PULSE_EVENTS_TOPIC: topic,
+      PULSE_CONSUMER_GROUP: groupId,
       PULSE_REDIS_PREFIX: redisPrefix,
       PULSE_RATE_LIMIT: '100000/1s',
       PULSE_GATEWAY_PORT: '0',
@@ -89,6 +84,7 @@ describe('pulse import through the gateway, on real Kafka, Redis and ClickHouse'
       PULSE_LOG_LEVEL: 'warn',
     })
     platform = await startPlatform(config, createLogger('warn'))
+    await admin.connect()
     // Physical rows are what is checked: merges must not collapse a duplicate that should never have been inserted.
     await clickhouse.command({ query: 'SYSTEM STOP MERGES events' })
     env = { ...process.env, PULSE_GATEWAY_URL: platform.endpoints.gateway, PULSE_API_KEYS: `live:${TRACK_KEY},import:${BACKFILL_KEY}:track+backfill`, PULSE_API_KEY: '' }
@@ -105,6 +101,7 @@ describe('pulse import through the gateway, on real Kafka, Redis and ClickHouse'
     fs.writeFileSync(file, lines.join('\n') + '\n')
   }, 180_000)
   afterAll(async () => {
+    await admin.disconnect()
     await platform?.stop()
     await clickhouse.close()
     redis.disconnect()
@@ -122,7 +119,7 @@ describe('pulse import through the gateway, on real Kafka, Redis and ClickHouse'
       [21, 'schema_violation'],
     ])
     expect(rejects[1].violations[0]).toMatchObject({ path: 'properties.method' })
-    await drain(accountsOf(lines))
+    await drain()
     expect(await stored()).toEqual({ rows: good(), ids: good() })
     // A finished import leaves no checkpoint.
     expect(fs.existsSync(path.join(work, 'history.import-state.json'))).toBe(false)
@@ -138,7 +135,7 @@ describe('pulse import through the gateway, on real Kafka, Redis and ClickHouse'
     await redis.del(...keys)
     const later = await runPulse(['import', file], env)
     expect(later.out).toContain(`${good()} accepted`)
-    await drain(accountsOf(lines))
+    await drain()
     expect(await stored()).toEqual({ rows: good(), ids: good() })
   })
 
@@ -183,7 +180,7 @@ describe('pulse import through the gateway, on real Kafka, Redis and ClickHouse'
     const duplicates = Number(/(\d+) duplicates/.exec(line)![1])
     // Batches answered after the checkpoint was written are sent again and found to be duplicates.
     expect(accepted + duplicates).toBe(total)
-    await drain(accountsOf(fs.readFileSync(second, 'utf8').trim().split('\n')))
+    await drain()
     expect(await stored('acct_sim9_')).toEqual({ rows: total, ids: total })
   })
 
@@ -223,7 +220,7 @@ describe('pulse import through the gateway, on real Kafka, Redis and ClickHouse'
     const good = 6
     const args = ['import', csv, '--mapping', mapping, '--registry', platform.endpoints.registry, '--batch', '4']
     const storedCsv = async () => {
-      await drain(['acct_csv_1', 'acct_csv_2', 'acct_csv_3'])
+      await drain()
       return stored('acct_csv_')
     }
 
