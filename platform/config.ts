@@ -43,6 +43,8 @@ export interface PulseConfig {
   driftTopic: string
   /** Kafka topic of records the processor could not decode or store. */
   dlqTopic: string
+  /** Kafka topic where the processor parks events the gateway marked for verification until they are checked against the store. */
+  verifyTopic: string
   /** Kafka consumer group of the event processor. */
   consumerGroup: string
   /** Prefix of every Redis key and pub/sub channel Pulse uses, so installations can share a Redis. */
@@ -267,6 +269,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): PulseCo
     eventsTopic,
     driftTopic: env.PULSE_DRIFT_TOPIC || `${eventsTopic}.drift`,
     dlqTopic: env.PULSE_DLQ_TOPIC || `${eventsTopic}.dlq`,
+    verifyTopic: env.PULSE_VERIFY_TOPIC || `${eventsTopic}.verify`,
     consumerGroup: env.PULSE_CONSUMER_GROUP || 'pulse-processor',
     redisPrefix: env.PULSE_REDIS_PREFIX || 'pulse',
     logLevel,

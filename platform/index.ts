@@ -144,7 +144,7 @@ async function start(config: PulseConfig, logger: Logger, onStop: PlatformContex
   const admin = kafka.admin()
   await admin.connect()
   const existing = await admin.listTopics()
-  const missing = [config.eventsTopic, config.driftTopic, config.dlqTopic].filter((t) => !existing.includes(t))
+  const missing = [config.eventsTopic, config.driftTopic, config.dlqTopic, config.verifyTopic].filter((t) => !existing.includes(t))
   if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true })
   onStop('kafka admin', () => admin.disconnect())
 

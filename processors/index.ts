@@ -1,11 +1,11 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import type { Queue } from 'bullmq'
-import type { Consumer, Kafka, KafkaMessage, Message, Producer } from 'kafkajs'
+import type { Batch, Kafka, KafkaMessage, Message, Producer } from 'kafkajs'
 import type { Logger } from 'pino'
 import { startBatchConsumer, type PausedPartition, type RetryPolicy } from './batch-consumer.js'
 import { storeEvents, type DecodedEvent } from './event-store.js'
-import { dropStoredDuplicates, splitForVerification } from './stored-duplicates.js'
+import { dropStoredDuplicates, heldOutside, splitForVerification } from './stored-duplicates.js'
 import { describeFailure, isPoison } from './failure-kinds.js'
 import { chTime } from './clickhouse-time.js'
 import { toEventRow, type EventRow } from './event-row.js'
@@ -26,7 +26,10 @@ export interface EventProcessorDeps {
   scoringDebounceMs: number
   /** Where records that can never be stored go, with the reason in their headers. */
   dlqTopic: string
-  dlqProducer: Producer
+  /** Where events the gateway marked for verification wait for their check against the store (see below). */
+  verifyTopic: string
+  /** Sends dead letters and parks marked events. */
+  producer: Producer
   /** Typed per-event tables; without it only the unified `events` table is written. */
   typedTables?: TypedTables
   /** Backoff while a dependency is away; 250 ms doubling to 30 s by default. */
@@ -42,67 +45,86 @@ export interface EventProcessorDeps {
  * so a crash replays rather than loses; insert deduplication and the ReplacingMergeTree drop what a replay
  * writes twice. While ClickHouse, Redis, the registry or Kafka is away the partition pauses and retries
  * with backoff (see startBatchConsumer).
+ *
+ * Events the gateway marked for verification (its filter holds their messageId: a duplicate, or a false
+ * positive) are not checked inside the batch: they are parked in the verify topic, whose own consumer checks
+ * them against `events` and stores the new ones. The check is a query, and chDB runs a process's
+ * parameterized queries one at a time, so inside the batch it waited its turn behind the scoring passes'
+ * reads and held up every event after it (bench/freshness.ts: the batches' handling 450 → ~200 ms).
  */
-export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ consumer: Consumer; paused: () => PausedPartition[]; stop: () => Promise<void> }> {
+export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ paused: () => PausedPartition[]; stop: () => Promise<void> }> {
   const log = deps.logger?.child({ component: 'processor' })
-  return startBatchConsumer({
-    kafka: deps.kafka,
-    topic: deps.topic,
-    groupId: deps.groupId,
-    retry: deps.retry,
-    batch: deps.batch,
-    onPause: (p) => log?.warn({ partition: p.partition, attempts: p.attempts, retryInMs: p.retryInMs, err: describeFailure(p.error) }, 'storage unavailable: partition paused, nothing committed; retrying'),
-    onResume: (p) => log?.info({ partition: p.partition, attempts: p.attempts, pausedMs: p.pausedMs }, 'storage back: partition resumed'),
-    handle: async (batch) => {
-      const receivedAt = chTime(new Date())
-      const decoded: DecodedEvent[] = []
-      const deadLetters: Message[] = []
-      for (const message of batch.messages) {
-        let row: EventRow
-        let properties: Record<string, unknown>
-        try {
-          if (!message.value) throw new Error('record has no value')
-          properties = (await deps.registry.decode(message.value)) as Record<string, unknown>
-          row = toEventRow(message, properties, receivedAt)
-        } catch (err) {
-          // A registry that is down is a reason to retry the batch; a record that cannot be read never will be.
-          if (!isPoison(err)) throw err
-          deadLetters.push(deadLetter(message, batch.topic, batch.partition, err as Error))
-          continue
-        }
-        // Failing here means the registry or ClickHouse DDL is away: thrown, so the partition pauses and retries.
-        const target = await deps.typedTables?.forSchema(row.event, row.schema_id)
-        const envelope = { messageId: row.message_id, accountId: row.account_id, userId: row.user_id, timestamp: row.timestamp, receivedAt: row.received_at, schemaId: row.schema_id }
-        decoded.push({ message, row, typed: target && { table: target.table, row: typedRow(envelope, target.schema, properties) } })
+  const consume = (topic: string, groupId: string, handle: (batch: Batch) => Promise<void>) =>
+    startBatchConsumer({
+      kafka: deps.kafka,
+      topic,
+      groupId,
+      retry: deps.retry,
+      batch: deps.batch,
+      onPause: (p) => log?.warn({ topic: p.topic, partition: p.partition, attempts: p.attempts, retryInMs: p.retryInMs, err: describeFailure(p.error) }, 'storage unavailable: partition paused, nothing committed; retrying'),
+      onResume: (p) => log?.info({ topic: p.topic, partition: p.partition, attempts: p.attempts, pausedMs: p.pausedMs }, 'storage back: partition resumed'),
+      handle,
+    })
+
+  /** Decodes a batch; records that can never be read become dead letters. */
+  const decode = async (batch: Batch, deadLetters: Message[]): Promise<DecodedEvent[]> => {
+    const receivedAt = chTime(new Date())
+    const decoded: DecodedEvent[] = []
+    for (const message of batch.messages) {
+      let row: EventRow
+      let properties: Record<string, unknown>
+      try {
+        if (!message.value) throw new Error('record has no value')
+        properties = (await deps.registry.decode(message.value)) as Record<string, unknown>
+        row = toEventRow(message, properties, receivedAt)
+      } catch (err) {
+        // A registry that is down is a reason to retry the batch; a record that cannot be read never will be.
+        if (!isPoison(err)) throw err
+        deadLetters.push(deadLetter(message, batch.topic, batch.partition, err as Error))
+        continue
       }
-      // The events the gateway vouches for are stored (and their accounts marked for scoring) without waiting
-      // for the check of the marked ones: that check is a query, and chDB runs a process's parameterized
-      // queries one at a time, so it would wait its turn behind the scoring passes' reads (bench/freshness.ts).
-      const { vouched, marked } = splitForVerification(decoded)
-      let rows = 0
-      const store = async (events: DecodedEvent[]) => {
-        const { stored, refused } = await storeEvents(deps.clickhouse, events, batch)
-        for (const { event, error } of refused) {
-          deadLetters.push(deadLetter(event.message, batch.topic, batch.partition, new Error(`ClickHouse refused the row: ${describeFailure(error)}`)))
-        }
-        if (stored.length) await markForScoring(deps.scoringQueue, stored.map((e) => e.row.account_id), deps.scoringDebounceMs)
-        rows += stored.length
-      }
-      const verifyAndStore = async () => {
-        const { fresh, duplicates } = await dropStoredDuplicates(deps.clickhouse, marked, vouched)
-        if (duplicates) log?.debug({ partition: batch.partition, duplicates }, 'events already stored were dropped')
-        await store(fresh)
-      }
-      // Both run to their end before a failure is thrown, so a retry never overlaps an insert still running.
-      const failed = (await Promise.allSettled([store(vouched), verifyAndStore()])).find((r) => r.status === 'rejected')
-      if (failed) throw failed.reason
-      if (deadLetters.length) {
-        await deps.dlqProducer.send({ topic: deps.dlqTopic, acks: -1, messages: deadLetters })
-        log?.warn({ partition: batch.partition, count: deadLetters.length, reason: deadLetters[0].headers?.pulse_dlq_reason }, 'records sent to the dead-letter topic')
-      }
-      log?.debug({ partition: batch.partition, rows }, 'batch stored')
-    },
+      // Failing here means the registry or ClickHouse DDL is away: thrown, so the partition pauses and retries.
+      const target = await deps.typedTables?.forSchema(row.event, row.schema_id)
+      const envelope = { messageId: row.message_id, accountId: row.account_id, userId: row.user_id, timestamp: row.timestamp, receivedAt: row.received_at, schemaId: row.schema_id }
+      decoded.push({ message, row, typed: target && { table: target.table, row: typedRow(envelope, target.schema, properties) } })
+    }
+    return decoded
+  }
+
+  /** Stores events, queues their accounts' scoring and sends the dead letters. */
+  const store = async (batch: Batch, events: DecodedEvent[], deadLetters: Message[]) => {
+    const { stored, refused } = await storeEvents(deps.clickhouse, events, batch)
+    for (const { event, error } of refused) {
+      deadLetters.push(deadLetter(event.message, batch.topic, batch.partition, new Error(`ClickHouse refused the row: ${describeFailure(error)}`)))
+    }
+    if (deadLetters.length) {
+      await deps.producer.send({ topic: deps.dlqTopic, acks: -1, messages: deadLetters })
+      log?.warn({ topic: batch.topic, partition: batch.partition, count: deadLetters.length, reason: deadLetters[0].headers?.pulse_dlq_reason }, 'records sent to the dead-letter topic')
+    }
+    if (stored.length) await markForScoring(deps.scoringQueue, stored.map((e) => e.row.account_id), deps.scoringDebounceMs)
+    log?.debug({ topic: batch.topic, partition: batch.partition, rows: stored.length }, 'batch stored')
+  }
+
+  const events = await consume(deps.topic, deps.groupId, async (batch) => {
+    const deadLetters: Message[] = []
+    const { vouched, marked } = splitForVerification(await decode(batch, deadLetters))
+    // A marked copy of an event stored with this batch is dropped here: its check could run before that insert lands.
+    const park = heldOutside(marked, vouched).map(({ message }) => ({ key: message.key, value: message.value, headers: message.headers, timestamp: message.timestamp }))
+    // Both run to their end before a failure is thrown, so a retry never overlaps an insert still running.
+    const failed = (await Promise.allSettled([store(batch, vouched, deadLetters), park.length && deps.producer.send({ topic: deps.verifyTopic, acks: -1, messages: park })])).find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
   })
+  // Keyed by account like the events topic, so an account's marked events are checked one batch after another.
+  const verify = await consume(deps.verifyTopic, `${deps.groupId}.verify`, async (batch) => {
+    const deadLetters: Message[] = []
+    const { fresh, duplicates } = await dropStoredDuplicates(deps.clickhouse, await decode(batch, deadLetters))
+    if (duplicates) log?.debug({ partition: batch.partition, duplicates }, 'events already stored were dropped')
+    await store(batch, fresh, deadLetters)
+  })
+  return {
+    paused: () => [...events.paused(), ...verify.paused()],
+    stop: async () => void (await Promise.all([events.stop(), verify.stop()])),
+  }
 }
 
 /** The record as it was, plus where it came from and why it could not be stored, in `pulse_dlq_*` headers. */

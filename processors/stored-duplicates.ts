@@ -21,25 +21,28 @@ export function splitForVerification(events: DecodedEvent[]): { vouched: Decoded
   return { vouched, marked }
 }
 
-/**
- * The marked events that are neither stored already nor held by an earlier marked event or any vouched event
- * of the same batch (`vouched`, which may be being inserted meanwhile: they are counted as stored here).
- */
-export async function dropStoredDuplicates(clickhouse: ClickHouseClient, marked: DecodedEvent[], vouched: DecodedEvent[] = []): Promise<{ fresh: DecodedEvent[]; duplicates: number }> {
-  if (!marked.length) return { fresh: [], duplicates: 0 }
+/** The marked events whose messageId no vouched event of the same batch holds for the same account. */
+export function heldOutside(marked: DecodedEvent[], vouched: DecodedEvent[]): DecodedEvent[] {
+  const held = new Set(vouched.map(keyOf))
+  return marked.filter((e) => !held.has(keyOf(e)))
+}
+
+/** The events that are neither stored already nor held by an earlier event of the list. */
+export async function dropStoredDuplicates(clickhouse: ClickHouseClient, events: DecodedEvent[]): Promise<{ fresh: DecodedEvent[]; duplicates: number }> {
+  if (!events.length) return { fresh: [], duplicates: 0 }
   // The primary key starts with account_id; the message ids filter the few granules that leaves.
   const rows = await queryRows<{ account_id: string; message_id: string }>(
     clickhouse,
     'SELECT DISTINCT account_id, message_id FROM events WHERE account_id IN {accounts:Array(String)} AND message_id IN {ids:Array(String)}',
-    { accounts: [...new Set(marked.map((e) => e.row.account_id))], ids: [...new Set(marked.map((e) => e.row.message_id))] },
+    { accounts: [...new Set(events.map((e) => e.row.account_id))], ids: [...new Set(events.map((e) => e.row.message_id))] },
   )
-  const held = new Set([...rows.map((r) => `${r.account_id}\u0000${r.message_id}`), ...vouched.map(keyOf)])
+  const held = new Set(rows.map((r) => `${r.account_id}\u0000${r.message_id}`))
   const fresh: DecodedEvent[] = []
-  for (const e of marked) {
+  for (const e of events) {
     const key = keyOf(e)
     if (held.has(key)) continue
-    held.add(key) // a later marked copy in this batch is a duplicate of this one
+    held.add(key) // a later copy in this batch is a duplicate of this one
     fresh.push(e)
   }
-  return { fresh, duplicates: marked.length - fresh.length }
+  return { fresh, duplicates: events.length - fresh.length }
 }

@@ -13,9 +13,10 @@ export async function startProcessor(ctx: PlatformContext): Promise<ComponentSta
   const scoringQueue = createScoringQueue(queueRedis, config.redisPrefix)
   scoringQueue.queue.on('error', (err) => logger.warn({ err: err.message }, 'scoring queue error'))
   ctx.onStop('scoring queue', () => scoringQueue.close())
-  const dlqProducer = ctx.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
-  await dlqProducer.connect()
-  ctx.onStop('dead-letter producer', () => dlqProducer.disconnect())
+  // Dead letters and events parked for verification.
+  const producer = ctx.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
+  await producer.connect()
+  ctx.onStop('processor producer', () => producer.disconnect())
   const registryCall = registryRest(ctx.registryTarget)
   const clickhouse = ctx.clickhouseFor('processor')
   const processor = await startEventProcessor({
@@ -28,7 +29,8 @@ export async function startProcessor(ctx: PlatformContext): Promise<ComponentSta
       },
     ),
     dlqTopic: config.dlqTopic,
-    dlqProducer,
+    verifyTopic: config.verifyTopic,
+    producer: producer,
     kafka: ctx.kafka,
     topic: config.eventsTopic,
     groupId: config.consumerGroup,

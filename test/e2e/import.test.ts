@@ -56,17 +56,21 @@ describe('pulse import through the gateway, on real Kafka, Redis and ClickHouse'
   }
   /**
    * Waits until the processor has handled everything sent so far: its consumer group's committed offsets reach
-   * the topic's end in every partition (a batch is committed only once all of it is stored).
+   * the topic's end in every partition (a batch is committed only once all of it is stored or parked), then the
+   * same for the topic where marked events wait for their check.
    */
-  const drain = async () => {
+  const caughtUp = async (topic: string, groupId: string) => {
     const ends = await admin.fetchTopicOffsets(topic)
-    await eventually('the processor past everything sent', async () => {
+    await eventually(`the processor past everything sent to ${topic}`, async () => {
       const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] })
       const at = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]))
-      return ends.every((e) => (at.get(e.partition) ?? -1) >= Number(e.high)) ? true : undefined
+      return ends.every((e) => Number(e.high) === 0 || (at.get(e.partition) ?? -1) >= Number(e.high)) ? true : undefined
     }, 90_000)
   }
-
+  const drain = async () => {
+    await caughtUp(topic, groupId)
+    await caughtUp(`${topic}.verify`, `${groupId}.verify`)
+  }
   beforeAll(async () => {
     const config = loadConfig({
       PULSE_DATA_DIR: dataDir,
