@@ -145,7 +145,8 @@ async function start(config: PulseConfig, logger: Logger, onStop: PlatformContex
   await admin.connect()
   const existing = await admin.listTopics()
   const missing = [config.eventsTopic, config.driftTopic, config.dlqTopic, config.verifyTopic].filter((t) => !existing.includes(t))
-  if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true })
+  // Marked events are few: one partition of their own makes one check and one insert per fetch, not three.
+  if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: topic === config.verifyTopic ? 1 : 3 })), waitForLeaders: true })
   onStop('kafka admin', () => admin.disconnect())
 
   const shared = { maxRetriesPerRequest: null }

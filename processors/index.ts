@@ -16,6 +16,9 @@ export { startDriftProcessor } from './drift-processor.js'
 export { TypedTables } from './typed-tables.js'
 export type { PausedPartition, RetryPolicy } from './batch-consumer.js'
 
+/** Marked events are few (duplicates, ~2 % false positives of the gateway's filter) and can wait a little. */
+const VERIFY_BATCH = { minBytes: 1_048_576, maxWaitMs: 3_000 }
+
 export interface EventProcessorDeps {
   kafka: Kafka
   topic: string
@@ -50,17 +53,18 @@ export interface EventProcessorDeps {
  * positive) are not checked inside the batch: they are parked in the verify topic, whose own consumer checks
  * them against `events` and stores the new ones. The check is a query, and chDB runs a process's
  * parameterized queries one at a time, so inside the batch it waited its turn behind the scoring passes'
- * reads and held up every event after it (bench/freshness.ts: the batches' handling 450 → ~200 ms).
+ * reads and held up every event after it (bench/freshness.ts at 5,000 events/s: a batch's handling ~450 →
+ * ~200–250 ms).
  */
 export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ paused: () => PausedPartition[]; stop: () => Promise<void> }> {
   const log = deps.logger?.child({ component: 'processor' })
-  const consume = (topic: string, groupId: string, handle: (batch: Batch) => Promise<void>) =>
+  const consume = (topic: string, groupId: string, batch: EventProcessorDeps['batch'], handle: (batch: Batch) => Promise<void>) =>
     startBatchConsumer({
       kafka: deps.kafka,
       topic,
       groupId,
       retry: deps.retry,
-      batch: deps.batch,
+      batch,
       onPause: (p) => log?.warn({ topic: p.topic, partition: p.partition, attempts: p.attempts, retryInMs: p.retryInMs, err: describeFailure(p.error) }, 'storage unavailable: partition paused, nothing committed; retrying'),
       onResume: (p) => log?.info({ topic: p.topic, partition: p.partition, attempts: p.attempts, pausedMs: p.pausedMs }, 'storage back: partition resumed'),
       handle,
@@ -105,7 +109,7 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ p
     log?.debug({ topic: batch.topic, partition: batch.partition, rows: stored.length }, 'batch stored')
   }
 
-  const events = await consume(deps.topic, deps.groupId, async (batch) => {
+  const events = await consume(deps.topic, deps.groupId, deps.batch, async (batch) => {
     const deadLetters: Message[] = []
     const { vouched, marked } = splitForVerification(await decode(batch, deadLetters))
     // A marked copy of an event stored with this batch is dropped here: its check could run before that insert lands.
@@ -114,8 +118,11 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ p
     const failed = (await Promise.allSettled([store(batch, vouched, deadLetters), park.length && deps.producer.send({ topic: deps.verifyTopic, acks: -1, messages: park })])).find((r) => r.status === 'rejected')
     if (failed) throw failed.reason
   })
-  // Keyed by account like the events topic, so an account's marked events are checked one batch after another.
-  const verify = await consume(deps.verifyTopic, `${deps.groupId}.verify`, async (batch) => {
+  // One partition (see platform/index.ts), so marked events are checked one batch after another, fetched every
+  // VERIFY_BATCH.maxWaitMs at most: each insert writes a part to every table and view it reaches, and the
+  // parts of small, frequent inserts cost the merges more CPU than moving the check saved. The price: a marked
+  // event that is new after all (a false positive) is stored up to ~3 s later than the events around it.
+  const verify = await consume(deps.verifyTopic, `${deps.groupId}.verify`, VERIFY_BATCH, async (batch) => {
     const deadLetters: Message[] = []
     const { fresh, duplicates } = await dropStoredDuplicates(deps.clickhouse, await decode(batch, deadLetters))
     if (duplicates) log?.debug({ partition: batch.partition, duplicates }, 'events already stored were dropped')
