@@ -746,7 +746,17 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
       const { daysAgo = 0, ...event } = e as typeof e & { daysAgo?: number }
       expect((await track({ ...event, messageId: crypto.randomUUID(), accountId, timestamp: new Date(start - daysAgo * 86_400_000 - 60_000 + i).toISOString() })).status).toBe(202)
     }
-    await eventually('the console account scored', async () => (await graphql(`query($id: ID!) { account(id: $id) { healthScore { score } } }`, { id: accountId })).data?.account?.healthScore?.score ?? undefined)
+    // Every event stored (one the gateway's filter took for a duplicate is checked apart and may land seconds
+    // later), then a score computed after the last: the score the bad news below is compared with.
+    const lastStored = await eventually('every event of the console account stored', async () => {
+      const rs = await clickhouse.query({ query: 'SELECT count() AS n, toUnixTimestamp64Milli(max(stored_at)) AS at FROM events WHERE account_id = {a:String}', query_params: { a: accountId }, format: 'JSONEachRow' })
+      const [r] = await rs.json<{ n: string; at: string }>()
+      return Number(r.n) === sent.length ? Number(r.at) : undefined
+    })
+    await eventually('the console account scored from all of them', async () => {
+      const s = (await graphql(`query($id: ID!) { account(id: $id) { healthScore { score computedAt } } }`, { id: accountId })).data?.account?.healthScore
+      return s && Date.parse(s.computedAt) >= lastStored ? s.score : undefined
+    })
     const browser = await launchChromium()
     try {
       const page = await browser.newPage()
