@@ -36,7 +36,7 @@ const kafka = new Kafka({ brokers: platform.endpoints.kafka, logLevel: logLevel.
 const admin = kafka.admin()
 await admin.connect()
 const topic = `pulse.bench.processor.${crypto.randomBytes(3).toString('hex')}`
-await admin.createTopics({ topics: [{ topic, numPartitions: 3 }, { topic: `${topic}.verify`, numPartitions: 3 }], waitForLeaders: true })
+await admin.createTopics({ topics: [{ topic, numPartitions: 3 }, { topic: `${topic}.verify`, numPartitions: 1 }], waitForLeaders: true })
 
 // 1. The backlog: catalog events encoded as the gateway encodes them (wire format + CloudEvents headers).
 const ids = { feature_used: await registry.getLatestSchemaId('feature_used'), user_login: await registry.getLatestSchemaId('user_login') }

@@ -115,7 +115,8 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ p
     // A marked copy of an event stored with this batch is dropped here: its check could run before that insert lands.
     const park = heldOutside(marked, vouched).map(({ message }) => ({ key: message.key, value: message.value, headers: message.headers, timestamp: message.timestamp }))
     // Both run to their end before a failure is thrown, so a retry never overlaps an insert still running.
-    const failed = (await Promise.allSettled([store(batch, vouched, deadLetters), park.length && deps.producer.send({ topic: deps.verifyTopic, acks: -1, messages: park })])).find((r) => r.status === 'rejected')
+    const parked = park.length ? deps.producer.send({ topic: deps.verifyTopic, acks: -1, messages: park }) : undefined
+    const failed = (await Promise.allSettled([store(batch, vouched, deadLetters), parked])).find((r) => r.status === 'rejected')
     if (failed) throw failed.reason
   })
   // One partition (see platform/index.ts), so marked events are checked one batch after another, fetched every

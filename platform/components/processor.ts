@@ -30,7 +30,7 @@ export async function startProcessor(ctx: PlatformContext): Promise<ComponentSta
     ),
     dlqTopic: config.dlqTopic,
     verifyTopic: config.verifyTopic,
-    producer: producer,
+    producer,
     kafka: ctx.kafka,
     topic: config.eventsTopic,
     groupId: config.consumerGroup,
