@@ -149,7 +149,7 @@ export async function importCommand(argv: string[], env = process.env): Promise<
     if (tty) process.stderr.write('\r\x1b[K')
     const resumed = summary.resumedAfterLine === null ? '' : ` (continued after line ${summary.resumedAfterLine})`
     console.error(
-      `${summary.interrupted ? 'interrupted' : 'imported'}${resumed}: ${summary.lines} lines, ${summary.accepted} accepted, ${summary.duplicates} duplicates (already stored), ` +
+      `${summary.interrupted ? 'interrupted' : 'imported'}${resumed}: ${summary.lines} lines, ${summary.accepted} accepted, ${summary.duplicates} seen before (duplicates, or new events the dedup filter mistook for them; each stored once), ` +
         `${summary.rejected} rejected in ${duration(summary.elapsedMs)}${summary.rejected ? `; rejected lines are listed in ${rejectsFile}` : ''}`,
     )
     if (summary.interrupted) {

@@ -116,7 +116,7 @@ describe('pulse import through the gateway, on real Kafka, Redis and ClickHouse'
   it('imports a history with a backfill key found in PULSE_API_KEYS, and reports each rejected line by number', async () => {
     const run = await runPulse(['import', file, '--batch', '200'], env)
     expect(run.code, run.out).toBe(1) // something was rejected
-    expect(run.out).toContain(`imported: ${lines.length} lines, ${good()} accepted, 0 duplicates (already stored), 2 rejected`)
+    expect(run.out).toContain(`imported: ${lines.length} lines, ${good()} accepted, 0 seen before (duplicates, or new events the dedup filter mistook for them; each stored once), 2 rejected`)
     const rejects = fs.readFileSync(path.join(work, 'history.rejects.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     expect(rejects.map((r) => [r.line, r.error])).toEqual([
       [10, 'invalid_json'],
@@ -131,7 +131,7 @@ describe('pulse import through the gateway, on real Kafka, Redis and ClickHouse'
 
   it('stores nothing twice when the same file is imported again, within the dedup window and after it', async () => {
     const again = await runPulse(['import', file], env)
-    expect(again.out).toContain(`${good()} duplicates (already stored)`)
+    expect(again.out).toContain(`${good()} seen before (duplicates, or new events the dedup filter mistook for them; each stored once)`)
     // Past the window the gateway no longer remembers the ids; every event is older than the window, so the
     // processor checks each against the store before inserting it.
     const keys = await redis.keys(`${redisPrefix}:ids:*`)
@@ -181,7 +181,7 @@ describe('pulse import through the gateway, on real Kafka, Redis and ClickHouse'
     expect(resumed.out).toMatch(new RegExp(`imported \\(continued after line ${checkpoint.line}\\): ${total} lines`))
     const [line] = resumed.out.split('\n').filter((l) => l.startsWith('imported'))
     const accepted = Number(/(\d+) accepted/.exec(line)![1])
-    const duplicates = Number(/(\d+) duplicates/.exec(line)![1])
+    const duplicates = Number(/(\d+) seen before/.exec(line)![1])
     // Batches answered after the checkpoint was written are sent again and found to be duplicates.
     expect(accepted + duplicates).toBe(total)
     await drain()
@@ -231,7 +231,7 @@ describe('pulse import through the gateway, on real Kafka, Redis and ClickHouse'
     const run = await runPulse(args, env)
     expect(run.code, run.out).toBe(1)
     expect(run.out).toContain('the mapping reads no column "exported_by"; it is ignored')
-    expect(run.out).toContain(`imported: 10 lines, ${good} accepted, 0 duplicates (already stored), 2 rejected`)
+    expect(run.out).toContain(`imported: 10 lines, ${good} accepted, 0 seen before (duplicates, or new events the dedup filter mistook for them; each stored once), 2 rejected`)
     const rejects = fs.readFileSync(path.join(work, 'crm-export.rejects.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     expect(rejects.map((r) => [r.line, r.error])).toEqual([
       [7, 'invalid_cell'],
@@ -259,7 +259,7 @@ describe('pulse import through the gateway, on real Kafka, Redis and ClickHouse'
 
     // The messageIds derive from the rows: importing again sends the same ones, within the dedup window and after it.
     const again = await runPulse(args, env)
-    expect(again.out).toContain(`0 accepted, ${good} duplicates (already stored), 2 rejected`)
+    expect(again.out).toContain(`0 accepted, ${good} seen before (duplicates, or new events the dedup filter mistook for them; each stored once), 2 rejected`)
     const keys = await redis.keys(`${redisPrefix}:ids:*`)
     if (keys.length) await redis.del(...keys)
     const later = await runPulse(args, env)
