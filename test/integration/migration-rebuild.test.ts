@@ -7,13 +7,22 @@ const TABLES = ['account_profile_state', 'churn_predictions', 'health_scores_lat
 const rows = async (client: ReturnType<typeof createClickHouse>, query: string, query_params?: Record<string, unknown>) =>
   (await client.query({ query, query_params, format: 'JSONEachRow' })).json<Record<string, unknown>>()
 
-describe('migration 013 on embedded ClickHouse (chDB): one-row-per-account tables rebuilt with small granules', () => {
-  const clickhouse = createClickHouse({ dataDir: tempDir() })
-  afterAll(() => clickhouse.close())
+// Migrations that rebuild the one-row-per-account tables (copy, swap by name, copy again, merge), each with what
+// the rebuilt tables must show afterwards.
+const REBUILDS = [
+  { migration: '013_point_lookup_granularity.sql', what: 'small granules', compact: false },
+  { migration: '015_point_lookup_compact_parts.sql', what: 'compact parts', compact: true },
+]
 
-  it('rebuilds the one-row-per-account tables with small granules and keeps their rows, their views still writing to them', async () => {
+describe.each(REBUILDS)('migration $migration on embedded ClickHouse (chDB): one-row-per-account tables rebuilt with $what', ({ migration, compact }) => {
+  // chDB holds one data directory per process: each migration's own, opened in its test and closed after it.
+  let clickhouse: ReturnType<typeof createClickHouse>
+  afterAll(() => clickhouse?.close())
+
+  it('rebuilds the one-row-per-account tables and keeps their rows, their views still writing to them', async () => {
+    clickhouse = createClickHouse({ dataDir: tempDir() })
     const all = readMigrations()
-    const rebuild = all.findIndex((m) => m.name === '013_point_lookup_granularity.sql')
+    const rebuild = all.findIndex((m) => m.name === migration)
     expect(rebuild).toBeGreaterThan(0)
     await migrate(clickhouse, all.slice(0, rebuild))
     // Rows before the rebuild: a profile (through its view), a latest score (through its view), a prediction.
@@ -40,11 +49,22 @@ describe('migration 013 on embedded ClickHouse (chDB): one-row-per-account table
     expect(after.map((r) => r.slice(1))).toEqual(before)
     const settings = await rows(clickhouse, `SELECT name, create_table_query AS ddl FROM system.tables WHERE database = currentDatabase() AND (name IN {tables:Array(String)} OR name LIKE '%_rebuilt') ORDER BY name`, { tables: TABLES })
     expect(settings.map((t) => [t.name, /index_granularity = (\d+)/.exec(String(t.ddl))?.[1]])).toEqual([...TABLES].sort().map((t) => [t, '256']))
+    if (compact) {
+      expect(settings.map((t) => /min_bytes_for_wide_part = (\d+), min_rows_for_wide_part = (\d+)/.exec(String(t.ddl))?.slice(1))).toEqual(TABLES.map(() => ['1099511627776', '1099511627776']))
+      const parts = await rows(clickhouse, "SELECT DISTINCT table, part_type FROM system.parts WHERE database = currentDatabase() AND active AND table IN {tables:Array(String)} ORDER BY table", { tables: TABLES })
+      expect(parts).toEqual([...TABLES].sort().map((table) => ({ table, part_type: 'Compact' })))
+    }
     // The views write to the rebuilt tables: a new profile event lands in the new profile state.
     await clickhouse.insert({ table: 'events', format: 'JSONEachRow', values: [{ message_id: 'm2', event: 'account_updated', account_id: 'acct_2', timestamp: '2026-03-02 10:00:00.000', received_at: '2026-03-02 10:00:00.000', schema_id: 1, properties: JSON.stringify({ name: 'Beta' }) }] })
     await clickhouse.command({ query: "INSERT INTO health_scores (account_id, as_of, computed_at) SELECT 'acct_2', toDateTime64('2026-03-02 00:00:00', 3, 'UTC'), toDateTime64('2026-03-02 00:00:00', 3, 'UTC')" })
     expect((await rows(clickhouse, 'SELECT account_id FROM account_profile_state FINAL ORDER BY account_id')).map((r) => r.account_id)).toEqual(['acct_0', 'acct_1', 'acct_2'])
     expect((await rows(clickhouse, 'SELECT account_id FROM health_scores_latest FINAL ORDER BY account_id')).map((r) => r.account_id)).toEqual(['acct_0', 'acct_1', 'acct_2'])
+    if (compact) {
+      // New parts, and their merge with the rebuilt one, stay compact.
+      for (const t of TABLES) await clickhouse.command({ query: `OPTIMIZE TABLE ${t} FINAL` })
+      const parts = await rows(clickhouse, "SELECT DISTINCT part_type FROM system.parts WHERE database = currentDatabase() AND active AND table IN {tables:Array(String)}", { tables: TABLES })
+      expect(parts).toEqual([{ part_type: 'Compact' }])
+    }
   })
 
 })
