@@ -511,7 +511,7 @@ describe('the consumer API on a scored and predicted portfolio (real ClickHouse 
     expect(new Set(events.map((e) => e.messageId)).size).toBe(events.length)
     const times = events.map((e) => Date.parse(e.timestamp))
     expect(times).toEqual([...times].sort((a, b) => b - a))
-    // Small pages (each read first from the month before its cursor, then whole when that holds too few) walk the same events.
+    // Small pages (each read first from the two months before its cursor, then whole when they hold too few) walk the same events.
     const small: string[] = []
     for (let after: string | null = null, pages = 0; pages < 4; pages++) {
       const r = await graphql('query($id: ID!, $after: String) { account(id: $id) { timeline(first: 7, after: $after) { pageInfo { endCursor } edges { node { messageId } } } } }', { id, after })
