@@ -1,5 +1,7 @@
+import fs from 'node:fs'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { migrate } from '../../migrations/runner.js'
+import { MIGRATIONS_DIR, migrate } from '../../migrations/runner.js'
 import { readAccountProfiles, type AccountProfileRow } from '../../processors/account-profiles.js'
 import { queryRows } from '../../processors/clickhouse-rows.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
@@ -73,5 +75,37 @@ describe('account profiles read from their state equal the account_profiles view
 
     const alone = await readAccountProfiles(clickhouse, ['edge', 'nobody'])
     expect([...alone.keys()]).toEqual(['edge'])
+  })
+
+  it('the view (the state read with FINAL, migration 016) equals the GROUP BY of the state it replaced (006), column types too', async () => {
+    // The first definition, from its migration: every column aggregated over the account's rows.
+    const first = fs.readFileSync(path.join(MIGRATIONS_DIR, '006_account_profiles.sql'), 'utf8')
+    const grouped = /CREATE VIEW IF NOT EXISTS account_profiles AS\s*([\s\S]*?GROUP BY account_id);/.exec(first)![1]
+    // An account whose rows sit in parts of their own, merges held off: what FINAL must merge, not a merge before it.
+    await clickhouse.command({ query: 'SYSTEM STOP MERGES account_profile_state' })
+    const at = (days: number) => T - days * DAY
+    for (const e of [
+      { event: 'account_updated', accountId: 'split', at: at(9), properties: { name: 'Split', segment: 'ENTERPRISE', industry: null, csmId: 'csm_1', signupDate: END_DAY - 90, country: 'FR' } },
+      { event: 'account_updated', accountId: 'split', at: at(2), properties: { name: 'Split 2', segment: null, industry: 'media', csmId: null, signupDate: null, country: null } },
+      { event: 'support_ticket_opened', accountId: 'split', at: at(8), properties: { ticketId: 's1', severity: 'P2', channel: 'EMAIL', category: null } },
+      { event: 'support_ticket_opened', accountId: 'split', at: at(7), properties: { ticketId: 's2', severity: 'P1', channel: 'EMAIL', category: null } },
+      { event: 'support_ticket_resolved', accountId: 'split', at: at(6), properties: { ticketId: 's1', csat: 5, resolutionMinutes: 30 } },
+      { event: 'payment_failed', accountId: 'split', at: at(5), properties: { invoiceId: 'in_s', amountCents: 100, currency: 'EUR', failureCode: null, attempt: 1, nextRetryAt: null } },
+      { event: 'invoice_paid', accountId: 'split', at: at(4), properties: { invoiceId: 'in_s', amountCents: 100, currency: 'EUR' } },
+    ])
+      await insertEvents(clickhouse, [e])
+    const rowsOf = await queryRows<{ n: string }>(clickhouse, "SELECT count() AS n FROM account_profile_state WHERE account_id = 'split'")
+    expect(Number(rowsOf[0].n)).toBe(7)
+    const sets = (r: Record<string, any>) => ({ ...r, open_tickets: r.open_tickets.map(String).sort(), unpaid_invoices: [...r.unpaid_invoices].sort() })
+    const view = await queryRows<Record<string, any>>(clickhouse, 'SELECT * FROM account_profiles ORDER BY account_id')
+    const oracle = await queryRows<Record<string, any>>(clickhouse, `SELECT * FROM (${grouped}) ORDER BY account_id`)
+    expect(view.length).toBe(oracle.length)
+    for (let i = 0; i < view.length; i++) expect(sets(view[i]), oracle[i].account_id).toEqual(sets(oracle[i]))
+    const types = async (sql: string) => (await queryRows<{ name: string; type: string }>(clickhouse, `DESCRIBE (${sql})`)).map((c) => [c.name, c.type])
+    const columns = await types('SELECT * FROM account_profiles')
+    expect(columns.length).toBe(26)
+    expect(columns).toEqual(await types(grouped))
+    expect(view.find((r) => r.account_id === 'split')).toMatchObject({ name: 'Split 2', segment: 'ENTERPRISE', industry: 'media', csm_id: 'csm_1', open_tickets: [['s2', 'P1']], unpaid_invoices: [] })
+    await clickhouse.command({ query: 'SYSTEM START MERGES account_profile_state' })
   })
 })
