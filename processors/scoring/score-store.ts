@@ -9,6 +9,7 @@ import { queryRows } from '../clickhouse-rows.js'
 import { chTime } from '../clickhouse-time.js'
 import type { HealthScoreRecord, ScoreHistory } from './account-score.js'
 import { selectionFilter, type AccountSelection } from './measure-query.js'
+import { MEASURE_NAMES } from './measures.js'
 import type { Scorecard } from './scorecard.js'
 import type { LoadedScorecard } from './scorecard-file.js'
 
@@ -60,9 +61,10 @@ export async function insertScores(clickhouse: ClickHouseClient, records: Health
   const times = new Map<number, string>()
   const time = (ms: number) => times.get(ms) ?? times.set(ms, chTime(new Date(ms))).get(ms)!
   // Rows as arrays in the columns' order (JSONCompactEachRow): no key to write and match per value, ~13 % off
-  // a sweep's insert of 50,000 scores (docs/BENCHMARKS.md).
+  // a sweep's insert of 50,000 scores. The measures go as their values alone, in MEASURE_NAMES' order: the
+  // table's view (migration 017) writes them with their names into health_scores, half the bytes parsed.
   await clickhouse.insert({
-    table: 'health_scores',
+    table: 'health_scores_input',
     format: 'JSONCompactEachRow',
     columns: [...SCORE_COLUMNS],
     values: records.map((r) => [
@@ -83,25 +85,27 @@ export async function insertScores(clickhouse: ClickHouseClient, records: Health
       r.trend.change7d,
       r.trend.change30d,
       r.trend.direction,
-      JSON.stringify(rounded(r.measures)),
+      JSON.stringify(measureValuesInOrder(r.measures)),
     ]),
   })
 }
 
-const SCORE_COLUMNS = ['account_id', 'as_of', 'computed_at', 'trigger', 'scorecard_version', 'segment', 'status', 'score', 'smoothed', 'raw_score', 'tier', 'previous_tier', 'coverage', 'missing', 'change_7d', 'change_30d', 'direction', 'measures'] as const
+const SCORE_COLUMNS = ['account_id', 'as_of', 'computed_at', 'trigger', 'scorecard_version', 'segment', 'status', 'score', 'smoothed', 'raw_score', 'tier', 'previous_tier', 'coverage', 'missing', 'change_7d', 'change_30d', 'direction', 'measure_values'] as const
 
 /**
- * Measures keep 6 significant digits: enough to explain a score, a third of the bytes of a full double. A
- * copy rounded in a loop rather than a JSON.stringify replacer, which costs a call per key on every row.
+ * The values of every measure in MEASURE_NAMES' order, null where absent, each number kept to 6 significant
+ * digits: enough to explain a score, a third of the bytes of a full double. A measure outside the list would
+ * be dropped without a word, so it is refused.
  */
-function rounded(measures: HealthScoreRecord['measures']): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (const k in measures) {
-    const v = measures[k]
-    out[k] = typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v
-  }
-  return out
+export function measureValuesInOrder(measures: HealthScoreRecord['measures']): unknown[] {
+  for (const k in measures) if (!KNOWN.has(k)) throw new Error(`measure "${k}" is not in MEASURE_NAMES (processors/scoring/measures.ts): add it there and to health_scores_input_mv by a migration`)
+  return MEASURE_NAMES.map((k) => {
+    const v = measures[k] ?? null
+    return typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v
+  })
 }
+
+const KNOWN = new Set(MEASURE_NAMES)
 
 /** Records the scorecard a process scores with, so scores made with it can be explained later. */
 export async function registerScorecard(clickhouse: ClickHouseClient, s: LoadedScorecard): Promise<void> {

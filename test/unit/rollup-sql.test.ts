@@ -3,6 +3,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { MIGRATIONS_DIR } from '../../migrations/runner.js'
 import { SPARSE_EVENTS, USAGE_COLUMNS } from '../../processors/scoring/measure-query.js'
+import { MEASURE_NAMES } from '../../processors/scoring/measures.js'
 
 const flat = (sql: string) => sql.replace(/--.*$/gm, '').replace(/\s+/g, ' ').trim()
 const migration = (name: string) => flat(fs.readFileSync(path.join(MIGRATIONS_DIR, name), 'utf8'))
@@ -15,6 +16,14 @@ describe('rollup SQL written more than once', () => {
     const sql = migration('005_account_daily.sql')
     const columns = flat(USAGE_COLUMNS)
     expect(sql.split(columns).length - 1).toBe(2)
+  })
+
+  it('names the measures in health_scores_input_mv exactly as, and in the order, the scores send their values', () => {
+    // The newest migration that defines the view is the one in force.
+    const defining = fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort().filter((f) => migration(f).includes('MATERIALIZED VIEW IF NOT EXISTS health_scores_input_mv'))
+    const sql = migration(defining.at(-1)!)
+    const names = /arrayMap\(\(name, value\) -> [^[]*\[([^\]]*)\]/.exec(sql)?.[1]
+    expect(names?.split(',').map((n) => n.trim().replace(/^'|'$/g, ''))).toEqual([...MEASURE_NAMES])
   })
 
   it('keeps in account_facts exactly the events the sparse measures read', () => {
