@@ -6,30 +6,13 @@
 -- FROM input() with inline rows nor through a custom setting. A change of the code's list of measures
 -- (processors/scoring/measures.ts) needs a migration replacing this view; a test holds the two equal, and a
 -- row of another length fails its insert (arrays of different sizes) rather than storing wrong names.
-CREATE TABLE IF NOT EXISTS health_scores_input (
-  account_id String,
-  as_of DateTime64(3, 'UTC'),
-  computed_at DateTime64(3, 'UTC'),
-  trigger LowCardinality(String),
-  scorecard_version LowCardinality(String),
-  segment LowCardinality(String),
-  status LowCardinality(String),
-  score Nullable(UInt8),
-  smoothed Nullable(Float64),
-  raw_score Nullable(Float64),
-  tier LowCardinality(String),
-  previous_tier LowCardinality(String),
-  coverage Float32,
-  missing Array(String),
-  change_7d Nullable(Float32),
-  change_30d Nullable(Float32),
-  direction LowCardinality(String),
-  measure_values String
-) ENGINE = Null;
+-- The columns of `health_scores` with the measures' values in place of the measures, taken from the table
+-- itself rather than written out again.
+CREATE TABLE IF NOT EXISTS health_scores_input ENGINE = Null AS
+SELECT * EXCEPT (measures), '' AS measure_values FROM health_scores WHERE 0;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS health_scores_input_mv TO health_scores AS
-SELECT account_id, as_of, computed_at, trigger, scorecard_version, segment, status, score, smoothed, raw_score, tier,
-  previous_tier, coverage, missing, change_7d, change_30d, direction,
+SELECT * EXCEPT (measure_values),
   concat('{', arrayStringConcat(arrayMap((name, value) -> concat('"', name, '":', value),
     ['active_days_7d', 'active_days_30d', 'active_users_30d', 'logins_30d', 'adoption_rate',
     'weekly_active_users', 'wau_trend', 'distinct_features_30d', 'core_feature_share', 'tickets_opened_30d',
