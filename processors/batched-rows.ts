@@ -11,7 +11,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client'
 import DataLoader from 'dataloader'
-import { queryRows } from './clickhouse-rows.js'
+import { queryRows, queryRowsCompact } from './clickhouse-rows.js'
 
 /** A read: its SQL with `{name:Type}` parameters and their values. Not ending in SETTINGS or FORMAT (it becomes a subquery). */
 export interface RowsQuery {
@@ -57,9 +57,9 @@ function createRowsLoader(clickhouse: ClickHouseClient): DataLoader<RowsQuery, R
   )
 }
 
-/** One query per read. */
+/** One query per read, its rows sent compact (see queryRowsCompact): the reader for reads of every account. */
 export function readerOf(clickhouse: ClickHouseClient): ReadRows {
-  return (sql, params = {}) => queryRows(clickhouse, sql, params)
+  return (sql, params = {}) => queryRowsCompact(clickhouse, sql, params)
 }
 
 /**

@@ -4,7 +4,7 @@
  * what `health_scores` stores and what subscribers receive.
  */
 import type { MeasureValues } from './measures.js'
-import { computeScore, tierOf, type ComponentScore, type ScoreStatus } from './score.js'
+import { computeScore, scoreOnly, tierOf, type ComponentScore, type ScoreStatus } from './score.js'
 import type { Scorecard, Segment } from './scorecard.js'
 import { smooth, trendOf, type PreviousScore, type Trend } from './smoothing.js'
 
@@ -63,38 +63,44 @@ export function scoreAccount(input: {
   computedAt: number
   trigger: ScoreTrigger
 }): HealthScoreRecord {
-  const { card, history } = input
-  const raw = computeScore(card, input.values, input.segment)
+  const { card, history, values, segment } = input
+  const raw = scoreOnly(card, values, segment)
   const previous = history.previous
-  const common = {
+  let smoothed: number | null = null
+  let score: number | null = null
+  let tier: string | null = null
+  let trend: Trend = { change7d: null, change30d: null, direction: 'STABLE' }
+  if (raw.score !== null) {
+    smoothed = smooth(raw.score, input.asOf, card.halfLifeMs, input.version, history.base)
+    score = Math.round(smoothed)
+    tier = tierOf(card.tiers, score).name
+    trend = trendOf(score, history.daysAgo, card.stableBand)
+  }
+  // The components are derived when read (a published change, an alert's drivers): a sweep scores every
+  // account and publishes a few hundred, so most records never need them.
+  let components: ComponentScore[] | undefined
+  return {
     accountId: input.accountId,
     asOf: input.asOf,
     computedAt: input.computedAt,
     trigger: input.trigger,
     scorecardVersion: input.version,
-    segment: input.segment,
+    segment,
     status: raw.status,
+    score,
+    smoothed,
     rawScore: raw.score,
+    tier,
     previousScore: previous?.score ?? null,
     previousTier: previous?.tier ?? null,
     previousAsOf: previous?.asOf ?? null,
+    changed: raw.score === null ? !previous || previous.score !== null : !previous || previous.score !== score || previous.tier !== tier,
     coverage: raw.coverage,
     missing: raw.missing,
-    components: raw.components,
-    measures: input.values,
-  }
-  if (raw.score === null) {
-    return { ...common, changed: !previous || previous.score !== null, score: null, smoothed: null, tier: null, trend: { change7d: null, change30d: null, direction: 'STABLE' } }
-  }
-  const smoothed = smooth(raw.score, input.asOf, card.halfLifeMs, input.version, history.base)
-  const score = Math.round(smoothed)
-  const tier = tierOf(card.tiers, score)
-  return {
-    ...common,
-    changed: !previous || previous.score !== score || previous.tier !== tier.name,
-    score,
-    smoothed,
-    tier: tier.name,
-    trend: trendOf(score, history.daysAgo, card.stableBand),
+    trend,
+    get components() {
+      return (components ??= computeScore(card, values, segment).components)
+    },
+    measures: values,
   }
 }

@@ -5,7 +5,7 @@
  * the missing components named, never a number that looks like a dying customer.
  */
 import type { MeasureValue, MeasureValues } from './measures.js'
-import { applyWeights, isGroup, leavesOf, maxRulePoints, type Band, type Component, type LeafComponent, type Rule, type Scorecard, type Segment, type Tier } from './scorecard.js'
+import { applyWeights, isGroup, leavesOf, MAX_LEAVES, maxRulePoints, type Band, type Component, type LeafComponent, type Rule, type Scorecard, type Segment, type Tier } from './scorecard.js'
 
 export interface ComponentScore {
   /** Path in the scorecard: `usage`, or `product.adoption` inside a group. */
@@ -40,17 +40,18 @@ export interface RawScore {
 
 /** Where a value falls under a rule: its share of the rule's maximum and the band or category name. */
 export function applyRule(rule: Rule, value: MeasureValue): { fraction: number; label: string } {
-  if (rule.kind === 'categories') {
-    const points = rule.points[String(value)]
-    return { fraction: (points ?? 0) / maxRulePoints(rule), label: String(value) }
-  }
-  const v = Number(value)
-  if (rule.kind === 'linear') {
-    const f = (v - rule.from) / (rule.to - rule.from)
-    return { fraction: Math.min(1, Math.max(0, f)), label: `linear ${rule.from}→${rule.to}` }
-  }
-  const band = bandOf(rule.bands, v)
+  if (rule.kind === 'categories') return { fraction: ruleFraction(rule, value), label: String(value) }
+  if (rule.kind === 'linear') return { fraction: ruleFraction(rule, value), label: `linear ${rule.from}→${rule.to}` }
+  const band = bandOf(rule.bands, Number(value))
   return { fraction: band.points / maxRulePoints(rule), label: band.label }
+}
+
+/** `applyRule`'s fraction alone, without building a label: what a sweep needs for every account. */
+function ruleFraction(rule: Rule, value: MeasureValue, max = maxRulePoints(rule)): number {
+  if (rule.kind === 'categories') return (rule.points[String(value)] ?? 0) / max
+  const v = Number(value)
+  if (rule.kind === 'linear') return Math.min(1, Math.max(0, (v - rule.from) / (rule.to - rule.from)))
+  return bandOf(rule.bands, v).points / max
 }
 
 /** Validated bands cover every value from the measure's minimum; below it the lowest band applies. */
@@ -62,8 +63,7 @@ export function bandOf(bands: Band[], v: number): Band {
 
 export function computeScore(card: Scorecard, values: MeasureValues, segment: Segment | null = null): RawScore {
   const plan = planOf(card, segment)
-  const has = (l: LeafComponent) => values[l.measure] !== null && values[l.measure] !== undefined
-  const effective = plan.sharesWhen(plan.leaves.map(({ leaf }) => has(leaf)))
+  const effective = plan.sharesWhen(presenceOf(plan, values))
   const scored: ComponentScore[] = plan.leaves.map(({ path: name, leaf }, i) => {
     const value = values[leaf.measure] ?? null
     const weight = plan.nominal[i]
@@ -74,18 +74,57 @@ export function computeScore(card: Scorecard, values: MeasureValues, segment: Se
   })
   const coverage = scored.reduce((s, c) => s + (c.value === null ? 0 : c.weight), 0)
   const missing = scored.filter((c) => c.value === null).map((c) => c.name)
+  return finish(card, coverage, missing, scored.reduce((s, c) => s + (c.points ?? 0), 0), scored)
+}
+
+/**
+ * `computeScore` without each component's explanation (status, score, coverage, missing): what a sweep needs
+ * for every one of tens of thousands of accounts, without ten objects per account for the garbage collector.
+ * The components of the few whose score is published are derived by `computeScore` (the same plan and rules).
+ */
+export function scoreOnly(card: Scorecard, values: MeasureValues, segment: Segment | null = null): Omit<RawScore, 'components'> {
+  const plan = planOf(card, segment)
+  const effective = plan.sharesWhen(presenceOf(plan, values))
+  let coverage = 0
+  let score = 0
+  const missing: string[] = []
+  for (let i = 0; i < plan.leaves.length; i++) {
+    const { path, leaf } = plan.leaves[i]
+    const value = values[leaf.measure] ?? null
+    if (value === null) {
+      missing.push(path)
+      continue
+    }
+    coverage += plan.nominal[i]
+    score += ruleFraction(leaf.rule, value, plan.maxRulePoints[i]) * (100 * effective[i])
+  }
+  return finish(card, coverage, missing, score)
+}
+
+function finish<C extends ComponentScore[] | undefined>(card: Scorecard, coverage: number, missing: string[], score: number, components?: C) {
   // Compare with a tolerance: weights such as 0.35 + 0.25 do not add up exactly in binary.
-  if (coverage + 1e-9 < card.minimumCoverage || coverage === 0) return { status: 'INSUFFICIENT_DATA', score: null, coverage, missing, components: scored }
-  const score = scored.reduce((s, c) => s + (c.points ?? 0), 0)
-  return { status: 'OK', score: Math.min(100, Math.max(0, score)), coverage, missing, components: scored }
+  if (coverage + 1e-9 < card.minimumCoverage || coverage === 0) return { status: 'INSUFFICIENT_DATA' as const, score: null, coverage, missing, components: components! }
+  return { status: 'OK' as const, score: Math.min(100, Math.max(0, score)), coverage, missing, components: components! }
+}
+
+/** Which leaves have data, one bit each (a scorecard has at most 30 leaves; validated in scorecard.ts). */
+function presenceOf(plan: ScoringPlan, values: MeasureValues): number {
+  let present = 0
+  for (let i = 0; i < plan.leaves.length; i++) {
+    const v = values[plan.leaves[i].leaf.measure]
+    if (v !== null && v !== undefined) present |= 1 << i
+  }
+  return present
 }
 
 interface ScoringPlan {
   leaves: { path: string; leaf: LeafComponent }[]
   /** Configured share of each leaf, in `leaves` order. */
   nominal: number[]
-  /** Re-normalized shares when only the leaves flagged true have data. */
-  sharesWhen(present: boolean[]): number[]
+  /** Each leaf's rule's maximum, in `leaves` order. */
+  maxRulePoints: number[]
+  /** Re-normalized shares when only the leaves whose bit is set in `present` have data. */
+  sharesWhen(present: number): number[]
 }
 
 // A sweep scores tens of thousands of accounts with one scorecard, and accounts share a handful of segments
@@ -100,18 +139,19 @@ function planOf(card: Scorecard, segment: Segment | null): ScoringPlan {
   if (!plan) {
     const components = key ? applyWeights(card.components, card.segments[key]!) : card.components
     const leaves = leavesOf(components)
+    if (leaves.length > MAX_LEAVES) throw new Error(`scorecard "${card.name}" has ${leaves.length} components; at most ${MAX_LEAVES} are supported`)
     const sharesOf = (present: Set<LeafComponent>) => {
       const shares = leafShares(components, (l) => present.has(l))
       return leaves.map(({ path }) => shares.get(path) ?? 0)
     }
-    const byPattern = new Map<string, number[]>()
+    const byPattern = new Map<number, number[]>()
     plan = {
       leaves,
       nominal: sharesOf(new Set(leaves.map((l) => l.leaf))),
+      maxRulePoints: leaves.map(({ leaf }) => maxRulePoints(leaf.rule)),
       sharesWhen(present) {
-        const pattern = present.map((p) => (p ? '1' : '0')).join('')
-        let shares = byPattern.get(pattern)
-        if (!shares) byPattern.set(pattern, (shares = sharesOf(new Set(leaves.filter((_, i) => present[i]).map((l) => l.leaf)))))
+        let shares = byPattern.get(present)
+        if (!shares) byPattern.set(present, (shares = sharesOf(new Set(leaves.filter((_, i) => present & (1 << i)).map((l) => l.leaf)))))
         return shares
       },
     }

@@ -63,6 +63,9 @@ export interface Scorecard {
   coreFeatures: string[] | { auto: number }
 }
 
+/** The most scored components (leaves) a scorecard may have: the scoring keeps which have data as bits of one number. */
+export const MAX_LEAVES = 30
+
 export function isGroup(c: Component): c is GroupComponent {
   return 'components' in c
 }
@@ -112,6 +115,8 @@ export function validateScorecard(raw: unknown): { card?: Scorecard; problems: S
       if (parsed) components.push(parsed)
     })
     duplicates(components.map((c) => c.name)).forEach((n) => fail(['components'], `component "${n}" is declared twice`))
+    const leaves = leavesOf(components).length
+    if (leaves > MAX_LEAVES) fail(['components'], `the scorecard has ${leaves} scored components (leaves of groups included); at most ${MAX_LEAVES} are supported`)
     // Weights are only worth adding up once every component could be read.
     if (components.length === raw.components.length && !problems.length) checkWeights(components, ['components'], 'the components', fail, { groups: () => true })
   }
