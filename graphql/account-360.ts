@@ -142,7 +142,7 @@ export class Account360Resolver {
   ): Promise<UsageDay[]> {
     const p = period('usage', from, to)
     const rows = await ctx.loaders.rows(
-      `SELECT toString(day) AS date, uniqMerge(active_users) AS activeUsers, uniqMerge(logins) AS logins, length(groupUniqArrayMerge(features)) AS features
+      `SELECT toString(day) AS date, uniqExactArray(active_users) AS activeUsers, uniqExactArray(logins) AS logins, length(groupUniqArrayArray(features)) AS features
        FROM account_daily WHERE account_id = {id:String} AND day >= toDate({from:DateTime64(3, 'UTC')}) AND day <= toDate({to:DateTime64(3, 'UTC')})
        GROUP BY day ORDER BY day`,
       { id: account.id, from: chTime(p.from), to: chTime(p.to) },

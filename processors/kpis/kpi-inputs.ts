@@ -46,7 +46,7 @@ GROUP BY account_id`
 
 // Active users over the 30 days before the period's end (the adoption rate's numerator).
 const USAGE_SQL = `
-SELECT account_id, uniqMerge(active_users) AS activeUsers
+SELECT account_id, uniqExactArray(active_users) AS activeUsers
 FROM account_daily
 WHERE ({some:UInt8} = 0 OR account_id IN {ids:Array(String)}) AND day >= toDate({to:DateTime64(3, 'UTC')}) - 30 AND day < toDate({to:DateTime64(3, 'UTC')})
 GROUP BY account_id`

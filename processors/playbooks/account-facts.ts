@@ -33,11 +33,10 @@ WHERE account_id IN {ids:Array(String)} AND event = 'onboarding_milestone_reache
 GROUP BY account_id, milestone`
 
 // Days are what account_daily keeps: a feature's last use is known to the day, which is what "unused for 30
-// days" needs, at ~30 rows per account instead of every feature_used event. Each row's state is finalized on
-// its own (a day split over unmerged parts only repeats a day, and max() does not mind): cheaper than merging
-// the states per day first.
+// days" needs, at ~30 rows per account instead of every feature_used event. Each row's features are read on
+// their own (a day split over unmerged parts only repeats a day, and max() does not mind).
 const FEATURES = `SELECT account_id, feature, toUnixTimestamp(max(day)) * 1000 AS at
-FROM account_daily ARRAY JOIN finalizeAggregation(features) AS feature
+FROM account_daily ARRAY JOIN features AS feature
 WHERE ACCOUNTS day <= toDate({asOf:DateTime64(3, 'UTC')}) AND day >= toDate({asOf:DateTime64(3, 'UTC')}) - {lookbackDays:UInt32} AND FEATURES
 GROUP BY account_id, feature`
 

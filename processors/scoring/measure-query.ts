@@ -26,13 +26,13 @@ export function selectionFilter(selection: AccountSelection): { filter: string; 
   return { filter: 'AND account_id IN {accountIds:Array(String)}', params: { accountIds: selection.accountIds }, none: !selection.accountIds.length }
 }
 
-/** The rollup's columns, computed for the as-of day from raw events; migration 005's view computes the same (a test holds them equal). */
+/** The rollup's columns, computed for the as-of day from raw events; migration 018's view computes the same (a test holds them equal). */
 export const USAGE_COLUMNS = `
   max(event IN ('user_login', 'feature_used')) AS active,
-  uniqIfState(assumeNotNull(user_id), event IN ('user_login', 'feature_used') AND user_id IS NOT NULL) AS active_users,
-  uniqIfState(message_id, event = 'user_login') AS logins,
-  groupUniqArrayIfState(JSONExtractString(properties, 'feature'), event = 'feature_used') AS features,
-  uniqIfState(message_id, event = 'email_engaged') AS email_engagements`
+  groupUniqArrayIf(cityHash64(assumeNotNull(user_id)), event IN ('user_login', 'feature_used') AND user_id IS NOT NULL) AS active_users,
+  groupUniqArrayIf(cityHash64(message_id), event = 'user_login') AS logins,
+  groupUniqArrayIf(JSONExtractString(properties, 'feature'), event = 'feature_used') AS features,
+  groupUniqArrayIf(cityHash64(message_id), event = 'email_engaged') AS email_engagements`
 
 // Every query below answers for a list of as-of times at once (`{asOfs}`: one for a score, a batch of churn
 // snapshot dates for training), one row per account and as-of time: each row is copied by `arrayJoin` to
@@ -50,12 +50,12 @@ SELECT
   toUnixTimestamp64Milli(t) AS asOf,
   uniqExactIf(day, active = 1 AND day > d - 7) AS activeDays7,
   uniqExactIf(day, active = 1 AND day > d - 30) AS activeDays30,
-  uniqMergeIf(active_users, day > d - 30) AS activeUsers30,
-  uniqMergeIf(logins, day > d - 30) AS logins30,
-  uniqMergeIf(active_users, day > d - 7) AS wau,
-  uniqMergeIf(active_users, day > d - 35 AND day <= d - 28) AS wau4wAgo,
-  groupUniqArrayMergeIf(features, day > d - 30) AS features30,
-  uniqMergeIf(email_engagements, day > d - 30) AS emailEngagements30
+  uniqExactArrayIf(active_users, day > d - 30) AS activeUsers30,
+  uniqExactArrayIf(logins, day > d - 30) AS logins30,
+  uniqExactArrayIf(active_users, day > d - 7) AS wau,
+  uniqExactArrayIf(active_users, day > d - 35 AND day <= d - 28) AS wau4wAgo,
+  groupUniqArrayArrayIf(features, day > d - 30) AS features30,
+  uniqExactArrayIf(email_engagements, day > d - 30) AS emailEngagements30
 FROM (
   SELECT account_id, day, active, active_users, logins, features, email_engagements,
     arrayJoin(arrayFilter(x -> day > toDate(x) - 35 AND day ${live ? '<=' : '<'} toDate(x), ${AS_OFS})) AS t
@@ -151,7 +151,7 @@ WHERE day > d - 180 AND (day < d OR (day = d AND t > toStartOfDay(t)))`
 // The features most accounts used over the 30 complete days before the as-of day: stable for a whole day.
 const CORE_FEATURES_SQL = `
 SELECT feature FROM (
-  SELECT account_id, groupUniqArrayMerge(features) AS used
+  SELECT account_id, groupUniqArrayArray(features) AS used
   FROM account_daily
   WHERE day >= toDate({asOf:DateTime64(3, 'UTC')}) - 30 AND day < toDate({asOf:DateTime64(3, 'UTC')})
   GROUP BY account_id

@@ -12,10 +12,18 @@ const migration = (name: string) => flat(fs.readFileSync(path.join(MIGRATIONS_DI
 // the view's SELECT written again; and the scoring query computes the as-of day's part of the rollup from
 // raw events. These copies must never drift apart.
 describe('rollup SQL written more than once', () => {
-  it('computes the as-of day with the same columns as the account_daily view and its backfill', () => {
-    const sql = migration('005_account_daily.sql')
+  it('computes the as-of day with the same columns as the account_daily view and its fills (018, the view in force)', () => {
+    const sql = migration('018_account_daily_arrays.sql')
     const columns = flat(USAGE_COLUMNS)
-    expect(sql.split(columns).length - 1).toBe(2)
+    expect(sql.split(columns).length - 1).toBe(3)
+  })
+
+  it('rebuilds account_daily (018) with exactly its view\'s SELECT, the second fill limited to events stored since the first', () => {
+    const sql = migration('018_account_daily_arrays.sql')
+    const viewSelect = sql.split('CREATE MATERIALIZED VIEW account_daily_mv TO account_daily AS ')[1].split(';')[0]
+    expect(sql.split('INSERT INTO account_daily_rebuilt ')[1].split(';')[0]).toBe(viewSelect)
+    const since = 'WHERE stored_at >= (SELECT at FROM account_daily_rebuild_began) - INTERVAL 1 MINUTE '
+    expect(sql.split('INSERT INTO account_daily ')[1].split(';')[0]).toBe(viewSelect.replace('FROM events ', `FROM events ${since}`))
   })
 
   it('names the measures in health_scores_input_mv exactly as, and in the order, the scores send their values', () => {

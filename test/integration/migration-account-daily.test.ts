@@ -1,0 +1,69 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { migrate, readMigrations } from '../../migrations/runner.js'
+import { createClickHouse } from '../../runtime/clickhouse.js'
+import { tempDir } from '../support/fixtures.js'
+
+const MIGRATION = '018_account_daily_arrays.sql'
+const rows = async (client: ReturnType<typeof createClickHouse>, query: string) => (await client.query({ query, format: 'JSONEachRow' })).json<Record<string, unknown>>()
+// Counts as numbers: uniq's UInt64 arrives quoted, uniqExact's as a number; readers take Number() of both.
+const counted = (r: Record<string, unknown>[]): Record<string, unknown>[] => r.map((x) => ({ ...x, users: Number(x.users), logins: Number(x.logins), emails: Number(x.emails) }))
+
+/** Usage events of one account and day: logins and feature uses by a few users, an email engagement. */
+function usageEvents(account: string, day: string, prefix: string, users: string[]) {
+  return users.flatMap((user, i) => [
+    { message_id: `${prefix}-login-${i}`, event: 'user_login', account_id: account, user_id: user, timestamp: `${day} 09:00:00.000`, received_at: `${day} 09:00:00.000`, schema_id: 1, properties: '{"method":"SSO"}' },
+    { message_id: `${prefix}-feature-${i}`, event: 'feature_used', account_id: account, user_id: user, timestamp: `${day} 10:00:00.000`, received_at: `${day} 10:00:00.000`, schema_id: 1, properties: JSON.stringify({ feature: `f${i % 2}` }) },
+    { message_id: `${prefix}-email-${i}`, event: 'email_engaged', account_id: account, user_id: null, timestamp: `${day} 11:00:00.000`, received_at: `${day} 11:00:00.000`, schema_id: 1, properties: '{}' },
+  ])
+}
+
+// Per account and day, what the rollup answers: read the same way before (states) and after (arrays).
+const BEFORE = `SELECT account_id, toString(day) AS day, max(active) AS active, uniqMerge(active_users) AS users, uniqMerge(logins) AS logins,
+  arraySort(groupUniqArrayMerge(features)) AS features, uniqMerge(email_engagements) AS emails FROM account_daily GROUP BY account_id, day ORDER BY account_id, day`
+const AFTER = `SELECT account_id, toString(day) AS day, max(active) AS active, uniqExactArray(active_users) AS users, uniqExactArray(logins) AS logins,
+  arraySort(groupUniqArrayArray(features)) AS features, uniqExactArray(email_engagements) AS emails FROM account_daily GROUP BY account_id, day ORDER BY account_id, day`
+
+describe(`migration ${MIGRATION} on embedded ClickHouse (chDB): the daily rollup rebuilt from events with arrays`, () => {
+  let clickhouse: ReturnType<typeof createClickHouse>
+  afterAll(() => clickhouse?.close())
+
+  it('answers every account and day as the states did, keeps events stored while it runs, and its view writes to the new table', async () => {
+    clickhouse = createClickHouse({ dataDir: tempDir() })
+    const all = readMigrations()
+    const at = all.findIndex((m) => m.name === MIGRATION)
+    expect(at).toBeGreaterThan(0)
+    await migrate(clickhouse, all.slice(0, at))
+    const insert = (values: Record<string, unknown>[]) => clickhouse.insert({ table: 'events', format: 'JSONEachRow', values })
+    // Two accounts over two days, a user active on both days, and an event stored twice (a duplicate before its merge).
+    await insert([...usageEvents('acct_1', '2026-03-01', 'a1d1', ['u1', 'u2', 'u3']), ...usageEvents('acct_1', '2026-03-02', 'a1d2', ['u1', 'u4']), ...usageEvents('acct_2', '2026-03-01', 'a2d1', ['v1'])])
+    await insert(usageEvents('acct_2', '2026-03-01', 'a2d1', ['v1']))
+    const before = counted(await rows(clickhouse, BEFORE))
+    expect(before.length).toBe(3)
+
+    // Another process stores events while the migration runs: after the first fill (a new day of acct_2) and
+    // while no view exists (a new account).
+    for (const statement of all[at].statements) {
+      await clickhouse.command({ query: statement })
+      if (statement.startsWith('INSERT INTO account_daily_rebuilt')) await insert(usageEvents('acct_2', '2026-03-02', 'late', ['v2']))
+      if (statement.startsWith('DROP VIEW')) await insert(usageEvents('acct_3', '2026-03-02', 'gap', ['w1', 'w2']))
+    }
+    await clickhouse.insert({ table: 'schema_migrations', format: 'JSONEachRow', values: [{ version: all[at].version, name: all[at].name, checksum: all[at].checksum }] })
+
+    const after = counted(await rows(clickhouse, AFTER))
+    const expected = [
+      ...before,
+      { account_id: 'acct_2', day: '2026-03-02', active: 1, users: 1, logins: 1, features: ['f0'], emails: 1 },
+      { account_id: 'acct_3', day: '2026-03-02', active: 1, users: 2, logins: 2, features: ['f0', 'f1'], emails: 2 },
+    ].sort((a, b) => `${a.account_id}${a.day}`.localeCompare(`${b.account_id}${b.day}`))
+    expect(after).toEqual(expected)
+    expect(after.find((r) => r.account_id === 'acct_1' && r.day === '2026-03-01')).toMatchObject({ users: 3, logins: 3, features: ['f0', 'f1'], emails: 3 })
+    expect(after.find((r) => r.account_id === 'acct_2' && r.day === '2026-03-01')).toMatchObject({ users: 1, logins: 1 })
+
+    // The view now writes arrays into the rebuilt table; nothing of the rebuild is left behind.
+    await insert(usageEvents('acct_1', '2026-03-02', 'new', ['u5']))
+    expect(counted(await rows(clickhouse, AFTER)).find((r) => r.account_id === 'acct_1' && r.day === '2026-03-02')).toMatchObject({ users: 3, logins: 3, emails: 3 })
+    const tables = await rows(clickhouse, "SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'account_daily%' ORDER BY name")
+    expect(tables.map((t) => t.name)).toEqual(['account_daily', 'account_daily_mv'])
+    expect(await migrate(clickhouse, all)).toEqual(all.slice(at + 1).map((m) => m.name))
+  })
+})
