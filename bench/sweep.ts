@@ -7,6 +7,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { migrate } from '../migrations/runner.js'
 import { queryRows } from '../processors/clickhouse-rows.js'
 import { chTime } from '../processors/clickhouse-time.js'
@@ -86,31 +87,47 @@ const timed = async <T>(f: () => Promise<T>): Promise<[number, T]> => {
   const r = await f()
   return [Date.now() - t, r]
 }
+// CPU time of the whole process: chDB runs in it, so the engine's threads count as well as JavaScript's.
+// And how long JavaScript's thread was busy meanwhile (event loop utilization): parsing rows, scoring,
+// formatting the insert, collecting garbage; the rest of the wall time it waited for the engine.
+const cpuTimed = async <T>(f: () => Promise<T>): Promise<[number, number, number, T]> => {
+  const c = process.cpuUsage()
+  const loop = performance.eventLoopUtilization()
+  const [ms, r] = await timed(f)
+  const used = process.cpuUsage(c)
+  return [ms, Math.round((used.user + used.system) / 1000), Math.round(performance.eventLoopUtilization(loop).active), r]
+}
+// A query's cost in the engine alone: its rows folded into one, so none is formatted or parsed.
+const inEngine = (sql: string) => `SELECT count(), sum(cityHash64(*)) FROM (${sql})`
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]
 
 const bare: number[] = []
-const sweeps: { ms: number; read: number; compute: number; insert: number; scored: number; published: number }[] = []
-const parts: Record<string, number[]> = { accounts: [], usage: [], sparse: [], list: [], history: [], portfolio: [] }
+const bareCpu: number[] = []
+const sweeps: { ms: number; cpu: number; js: number; read: number; compute: number; insert: number; scored: number; published: number }[] = []
+const parts: Record<string, number[]> = { accounts: [], usage: [], usageEngine: [], sparse: [], sparseEngine: [], list: [], history: [], portfolio: [] }
 // A kept data set may hold the scores of an earlier run: start an hour after them, or each account is skipped.
 const [{ last }] = await queryRows<{ last: string }>(clickhouse, 'SELECT toUnixTimestamp64Milli(max(as_of)) AS last FROM health_scores')
 const firstRound = Math.max(loadedAt, Number(last) + 3_600_000)
 for (let round = 0; round < rounds; round++) {
   // Each round an hour later, as the scheduled sweep runs: every account is scored again.
   const t = firstRound + round * 3_600_000
-  const [bareMs, rows] = await timed(() => queryRows(clickhouse, BARE_SCAN, { t: chTime(new Date(t)) }))
+  const [bareMs, bareCpuMs, , rows] = await cpuTimed(() => queryRows(clickhouse, BARE_SCAN, { t: chTime(new Date(t)) }))
   bare.push(bareMs)
+  bareCpu.push(bareCpuMs)
   let published = 0
-  const [ms, run] = await timed(() => scoreAccounts({ clickhouse, scorecard, portfolio, publish: () => published++ }, { all: true }, t, 'sweep', { live: true }))
-  sweeps.push({ ms, ...run.ms, scored: run.records.length, published })
+  const [ms, cpu, js, run] = await cpuTimed(() => scoreAccounts({ clickhouse, scorecard, portfolio, publish: () => published++ }, { all: true }, t, 'sweep', { live: true }))
+  sweeps.push({ ms, cpu, js, ...run.ms, scored: run.records.length, published })
   // The read phase's parts, each alone (in the sweep they run concurrently).
   parts.accounts.push((await timed(() => readAccountInputs(clickhouse, { all: true }, new Date(t), true)))[0])
   const params = { asOfs: [chTime(new Date(t))] }
   parts.usage.push((await timed(() => queryRows(clickhouse, usageSql('', true), params)))[0])
+  parts.usageEngine.push((await timed(() => queryRows(clickhouse, inEngine(usageSql('', true)), params)))[0])
   parts.sparse.push((await timed(() => queryRows(clickhouse, sparseSql(''), params)))[0])
+  parts.sparseEngine.push((await timed(() => queryRows(clickhouse, inEngine(sparseSql('')), params)))[0])
   parts.list.push((await timed(() => queryRows(clickhouse, accountsSql(''), params)))[0])
   parts.history.push((await timed(() => readScoreHistory(clickhouse, { all: true }, t)))[0])
   parts.portfolio.push((await timed(() => portfolio(new Date(t), scorecard.card.coreFeatures)))[0])
-  console.log(`round ${round + 1}: bare scan ${bareMs} ms (${rows.length} accounts); sweep ${ms} ms = read ${run.ms.read} + compute ${run.ms.compute} + insert ${run.ms.insert}; ${run.records.length} scored, ${published} changed; RSS ${rss()}`)
+  console.log(`round ${round + 1}: bare scan ${bareMs} ms, CPU ${bareCpuMs} ms (${rows.length} accounts); sweep ${ms} ms, CPU ${cpu} ms, JavaScript busy ${js} ms; = read ${run.ms.read} + compute ${run.ms.compute} + insert ${run.ms.insert}; ${run.records.length} scored, ${published} changed; RSS ${rss()}`)
 }
 const b = median(bare)
 const s = sweeps.map((x) => x.ms)
@@ -122,12 +139,16 @@ console.log(`
 | — read (measures, history, portfolio; concurrent) | ${median(sweeps.map((x) => x.read))} | ${(median(sweeps.map((x) => x.read)) / b).toFixed(2)} |
 | —— account inputs alone (usage, sparse facts, accounts) | ${median(parts.accounts)} | ${(median(parts.accounts) / b).toFixed(2)} |
 | ——— usage (daily rollup, live) | ${median(parts.usage)} | ${(median(parts.usage) / b).toFixed(2)} |
+| ———— of it in the engine alone (no row formatted or parsed) | ${median(parts.usageEngine)} | ${(median(parts.usageEngine) / b).toFixed(2)} |
 | ——— sparse facts (account_facts: support, surveys, billing, subscription) | ${median(parts.sparse)} | ${(median(parts.sparse) / b).toFixed(2)} |
+| ———— of it in the engine alone | ${median(parts.sparseEngine)} | ${(median(parts.sparseEngine) / b).toFixed(2)} |
 | ——— account list | ${median(parts.list)} | ${(median(parts.list) / b).toFixed(2)} |
 | —— score history alone | ${median(parts.history)} | ${(median(parts.history) / b).toFixed(2)} |
 | —— portfolio alone | ${median(parts.portfolio)} | ${(median(parts.portfolio) / b).toFixed(2)} |
 | — compute (pure scoring in JS) | ${median(sweeps.map((x) => x.compute))} | ${(median(sweeps.map((x) => x.compute)) / b).toFixed(2)} |
 | — insert into health_scores | ${median(sweeps.map((x) => x.insert))} | ${(median(sweeps.map((x) => x.insert)) / b).toFixed(2)} |
+
+CPU time (engine and JavaScript; the machine has ${os.availableParallelism()} cores): bare scan ${median(bareCpu)} ms, sweep ${median(sweeps.map((x) => x.cpu))} ms (${(median(sweeps.map((x) => x.cpu)) / median(bareCpu)).toFixed(2)}× the scan's, ${(median(sweeps.map((x) => x.cpu)) / median(s)).toFixed(2)} cores busy on average); JavaScript's thread busy ${median(sweeps.map((x) => x.js))} ms of the sweep's ${median(s)} ms
 peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`)
 await clickhouse.close()
 if (!keep) fs.rmSync(dataDir, { recursive: true, force: true })
