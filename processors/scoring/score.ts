@@ -74,7 +74,7 @@ export function computeScore(card: Scorecard, values: MeasureValues, segment: Se
   })
   const coverage = scored.reduce((s, c) => s + (c.value === null ? 0 : c.weight), 0)
   const missing = scored.filter((c) => c.value === null).map((c) => c.name)
-  return finish(card, coverage, missing, scored.reduce((s, c) => s + (c.points ?? 0), 0), scored)
+  return { ...finish(card, coverage, missing, scored.reduce((s, c) => s + (c.points ?? 0), 0)), components: scored }
 }
 
 /**
@@ -101,10 +101,10 @@ export function scoreOnly(card: Scorecard, values: MeasureValues, segment: Segme
   return finish(card, coverage, missing, score)
 }
 
-function finish<C extends ComponentScore[] | undefined>(card: Scorecard, coverage: number, missing: string[], score: number, components?: C) {
+function finish(card: Scorecard, coverage: number, missing: string[], score: number): Omit<RawScore, 'components'> {
   // Compare with a tolerance: weights such as 0.35 + 0.25 do not add up exactly in binary.
-  if (coverage + 1e-9 < card.minimumCoverage || coverage === 0) return { status: 'INSUFFICIENT_DATA' as const, score: null, coverage, missing, components: components! }
-  return { status: 'OK' as const, score: Math.min(100, Math.max(0, score)), coverage, missing, components: components! }
+  if (coverage + 1e-9 < card.minimumCoverage || coverage === 0) return { status: 'INSUFFICIENT_DATA', score: null, coverage, missing }
+  return { status: 'OK', score: Math.min(100, Math.max(0, score)), coverage, missing }
 }
 
 /** Which leaves have data, one bit each (a scorecard has at most 30 leaves; validated in scorecard.ts). */
