@@ -22,7 +22,7 @@ WHERE 1 ${filter}`
 
 // Each day's last score: the latest of the 3 days before the as-of day (what smoothing continues from), and
 // the nearest day at or before 7 (and 30) days ago, looking back at most 3 days.
-const pastSql = (filter: string) => `
+export const pastSql = (filter: string) => `
 SELECT account_id,
   argMaxIf(tuple(toUnixTimestamp64Milli(as_of), smoothed, scorecard_version), day, day < {d:Date} AND day >= {d:Date} - 3 AND smoothed IS NOT NULL) AS base,
   countIf(day < {d:Date} AND day >= {d:Date} - 3 AND smoothed IS NOT NULL) AS hasBase,
