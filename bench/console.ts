@@ -16,13 +16,10 @@ import { ApiKeys } from '../runtime/auth/index.js'
 import { createClickHouse } from '../runtime/clickhouse.js'
 import { startRedisServer } from '../runtime/redis-server.js'
 import { launchChromium } from '../test/support/browser.js'
+import { sweepDataSet } from './support/sweep-data.js'
 
 const rounds = Number(process.argv[2] ?? 5)
-const dataDir = process.env.BENCH_DATA_DIR
-if (!dataDir || !fs.existsSync(path.join(dataDir, 'loaded-at'))) {
-  console.error('BENCH_DATA_DIR must name a data set loaded by bench/sweep.ts (e.g. BENCH_DATA_DIR=/tmp/sweepdata node --import tsx bench/sweep.ts 50000 10000000 1)')
-  process.exit(2)
-}
+const { dataDir } = sweepDataSet()
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 const clickhouse = createClickHouse({ dataDir })

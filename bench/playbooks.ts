@@ -16,14 +16,11 @@ import { loadScorecard, scoreAccounts } from '../processors/scoring/index.js'
 import { portfolioReader } from '../processors/scoring/measure-query.js'
 import { createClickHouse } from '../runtime/clickhouse.js'
 import { startRedisServer } from '../runtime/redis-server.js'
+import { sweepDataSet } from './support/sweep-data.js'
 
 const rounds = Number(process.argv[2] ?? 4)
 const deliveries = Number(process.argv[3] ?? 5000)
-const dataDir = process.env.BENCH_DATA_DIR
-if (!dataDir || !fs.existsSync(path.join(dataDir, 'loaded-at'))) {
-  console.error('BENCH_DATA_DIR must name a data set loaded by bench/sweep.ts (e.g. BENCH_DATA_DIR=/tmp/sweepdata node --import tsx bench/sweep.ts 50000 10000000 1)')
-  process.exit(2)
-}
+const { dataDir, loadedAt } = sweepDataSet()
 const clickhouse = createClickHouse({ dataDir })
 await migrate(clickhouse)
 const redisServer = await startRedisServer({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-playbooks-bench-')), host: '127.0.0.1', port: 0 })
@@ -40,7 +37,6 @@ const portfolio = portfolioReader(clickhouse)
 await new EpisodeStore(redis, 'bench').deploy(rules.rules.map((r) => r.id), 0)
 const runner = await createPlaybookRunner({ clickhouse, redis, prefix: 'bench', rules })
 const [{ last }] = await queryRows<{ last: string }>(clickhouse, 'SELECT toUnixTimestamp64Milli(max(as_of)) AS last FROM health_scores')
-const loadedAt = Number(fs.readFileSync(path.join(dataDir, 'loaded-at'), 'utf8'))
 const first = Math.max(loadedAt, Number(last) + 3_600_000)
 // Rounds alternate: a sweep alone (the baseline), then a sweep with the rules as the scoring worker runs them
 // (evaluated after it), each an hour after the one before. Round 1

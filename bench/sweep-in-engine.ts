@@ -6,23 +6,18 @@
 // views) by one INSERT … SELECT with the history joined in. Its scores only approximate Pulse's (measures
 // simplified, segment weights left out); what it measures is cost.
 // Run after bench/sweep.ts has loaded its data: BENCH_DATA_DIR=DIR node --import tsx bench/sweep-in-engine.ts [rounds=5]
-import fs from 'node:fs'
-import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { queryRows } from '../processors/clickhouse-rows.js'
 import { chTime } from '../processors/clickhouse-time.js'
 import { loadScorecard } from '../processors/scoring/index.js'
 import { sparseSql, usageSql } from '../processors/scoring/measure-query.js'
 import { pastSql } from '../processors/scoring/score-store.js'
-import type { Component, LeafComponent, Rule } from '../processors/scoring/scorecard.js'
+import { isGroup, type Component, type Rule } from '../processors/scoring/scorecard.js'
 import { createClickHouse } from '../runtime/clickhouse.js'
+import { sweepDataSet } from './support/sweep-data.js'
 
 const rounds = Number(process.argv[2] ?? 5)
-const dataDir = process.env.BENCH_DATA_DIR
-if (!dataDir || !fs.existsSync(path.join(dataDir, 'loaded-at'))) {
-  console.error('BENCH_DATA_DIR must name a data directory loaded by bench/sweep.ts (it writes DIR/loaded-at)')
-  process.exit(2)
-}
+const { dataDir, loadedAt } = sweepDataSet()
 const ch = createClickHouse({ dataDir })
 const run = (query: string, params: Record<string, unknown> = {}) => ch.command({ query, query_params: params })
 const timed = async (f: () => Promise<unknown>) => {
@@ -65,21 +60,20 @@ const mean = (parts: [string, number][]) => {
 /** The scorecard as SQL aliases: one per measure, per component's points, per group, then raw and coverage. */
 function compile(components: Component[]): string {
   const aliases = Object.entries(MEASURES).map(([name, sql]) => `${sql} AS m_${name}`)
-  const leaves: [LeafComponent, number][] = []
+  const leaves: [string, number][] = []
   const top: [string, number][] = []
   for (const c of components) {
-    const kids = 'components' in c ? c.components : [c as LeafComponent]
+    const kids = isGroup(c) ? c.components : [c]
     for (const leaf of kids) {
       aliases.push(`${points(leaf.rule, `m_${leaf.measure}`)} AS p_${c.name}_${leaf.name}`)
-      leaves.push([leaf, (c.weight * leaf.weight) / kids.reduce((s, k) => s + k.weight, 0)])
+      leaves.push([`p_${c.name}_${leaf.name}`, (c.weight * leaf.weight) / kids.reduce((s, k) => s + k.weight, 0)])
     }
     aliases.push(`${mean(kids.map((k) => [`p_${c.name}_${k.name}`, k.weight]))} AS g_${c.name}`)
     top.push([`g_${c.name}`, c.weight])
   }
   const total = top.reduce((s, [, w]) => s + w, 0)
-  const leafName = (l: LeafComponent) => `p_${components.find((c) => ('components' in c ? c.components.includes(l) : c === l))!.name}_${l.name}`
   aliases.push(`${mean(top)} AS raw`)
-  aliases.push(`(${leaves.map(([l, w]) => `if(${leafName(l)} IS NULL, 0, ${w})`).join(' + ')}) / ${total} AS coverage`)
+  aliases.push(`(${leaves.map(([p, w]) => `if(${p} IS NULL, 0, ${w})`).join(' + ')}) / ${total} AS coverage`)
   return aliases.join(',\n  ')
 }
 
@@ -113,7 +107,6 @@ LEFT JOIN (SELECT account_id, tier FROM probe.health_scores_latest FINAL) AS l O
 LEFT JOIN (${history('probe.health_scores_daily')}) AS p ON p.account_id = c.account_id
 SETTINGS join_use_nulls = 1`
 
-const loadedAt = Number(fs.readFileSync(path.join(dataDir, 'loaded-at'), 'utf8'))
 const [{ last }] = await queryRows<{ last: string }>(ch, 'SELECT toUnixTimestamp64Milli(max(as_of)) AS last FROM health_scores')
 let t = Math.max(loadedAt, Number(last)) + 3_600_000
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10)

@@ -15,6 +15,7 @@ import { loadScorecard, scoreAccounts } from '../processors/scoring/index.js'
 import { accountsSql, portfolioReader, readAccountInputs, sparseSql, usageSql } from '../processors/scoring/measure-query.js'
 import { readScoreHistory } from '../processors/scoring/score-store.js'
 import { createClickHouse } from '../runtime/clickhouse.js'
+import { loadedAtFile } from './support/sweep-data.js'
 
 const accounts = Number(process.argv[2] ?? 50_000)
 const total = Number(process.argv[3] ?? 10_000_000)
@@ -30,7 +31,7 @@ const rss = () => `${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`
 // Event kinds in catalog-like proportions; every account gets a share of each, so every component has data.
 const asOf = Math.floor(Date.now() / 3_600_000) * 3_600_000
 // A kept data set is scored as of the hour it was loaded at, so the window holds the same events.
-const stamp = path.join(dataDir, 'loaded-at')
+const stamp = loadedAtFile(dataDir)
 const loadedAt = keep && fs.existsSync(stamp) ? Number(fs.readFileSync(stamp, 'utf8')) : asOf
 const GENERATE = `
 INSERT INTO events (message_id, event, schema_id, account_id, user_id, timestamp, received_at, source, properties)
