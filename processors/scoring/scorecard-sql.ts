@@ -1,0 +1,134 @@
+/**
+ * Pure: a scorecard compiled to ClickHouse SQL, so that a sweep can score every account inside the engine
+ * (issue 8's "within 3× of a bare scan" needs the 50,000 scores to never pass through JavaScript; see
+ * docs/BENCHMARKS.md, "the floor of the redesign"). It is a second implementation of `score.ts`'s
+ * `scoreOnly` — the same plan (segment weights, groups, re-normalization over the components with data,
+ * coverage, minimum coverage), written so that the engine performs the same IEEE operations in the same order:
+ * `test/integration/scorecard-sql.test.ts` holds the two equal, to the last bit, on random accounts for every
+ * preset. Explanations stay in JavaScript: they are derived on read from the stored measures.
+ *
+ * Hand-written rather than a library's: nothing translates a points scorecard to SQL, and the engine has no
+ * user-defined functions that chDB would keep across connections.
+ */
+import { measureNamed } from './measures.js'
+import { applyWeights, isGroup, leavesOf, maxRulePoints, type Component, type Rule, type Scorecard, type Segment, type Tier } from './scorecard.js'
+
+export interface ScorecardSqlInput {
+  /**
+   * The SQL expression of a measure's value for the account of the row: Nullable(Float64) for a number
+   * measure, Nullable(String) for a category; NULL where the account has no data.
+   */
+  measure(name: string): string
+  /** The SQL expression of the account's segment (a Segment, or any other string for none). */
+  segment: string
+}
+
+/** SQL expressions of `scoreOnly`'s result for the row's account. */
+export interface ScorecardSql {
+  /** 'OK' or 'INSUFFICIENT_DATA'. */
+  status: string
+  /** The raw score, 0–100 unrounded (Nullable(Float64): NULL when INSUFFICIENT_DATA). */
+  score: string
+  /** Share of the scorecard's weight backed by data (Float64). */
+  coverage: string
+  /** The paths of the components without data (Array(String)). */
+  missing: string
+}
+
+export function scorecardSql(card: Scorecard, input: ScorecardSqlInput): ScorecardSql {
+  const segments = (Object.keys(card.segments) as Segment[]).filter((s) => card.segments[s])
+  const plans = segments.map((s) => ({ segment: s, plan: planSql(applyWeights(card.components, card.segments[s]!), input) }))
+  const fallback = planSql(card.components, input)
+  const bySegment = (pick: (p: PlanSql) => string) =>
+    plans.length ? `multiIf(${plans.map(({ segment, plan }) => `${input.segment} = ${quote(segment)}, ${pick(plan)}`).join(', ')}, ${pick(fallback)})` : pick(fallback)
+  const coverage = bySegment((p) => p.coverage)
+  const raw = bySegment((p) => p.raw)
+  // finish(): coverage compared with a tolerance, as weights such as 0.35 + 0.25 do not add up exactly.
+  const insufficient = `(${coverage} + ${literal(1e-9)} < ${literal(card.minimumCoverage)} OR ${coverage} = 0)`
+  return {
+    status: `if(${insufficient}, 'INSUFFICIENT_DATA', 'OK')`,
+    score: `if(${insufficient}, NULL, least(100., greatest(0., ${raw})))`,
+    coverage,
+    missing: `arrayFilter(x -> x != '', [${leavesOf(card.components).map(({ path, leaf }) => `if(${present(input, leaf.measure)}, '', ${quote(path)})`).join(', ')}])`,
+  }
+}
+
+/** The tier of a score, as `tierOf` bands it: rounded first (half up, as JavaScript's Math.round), then banded. */
+export function tierSql(tiers: Tier[], score: string): string {
+  const s = roundSql(score)
+  return `multiIf(${tiers.map((t) => `${s} >= ${literal(t.min)} AND ${s} <= ${literal(t.max)}, ${quote(t.name)}`).join(', ')}, ${quote(tiers.at(-1)!.name)})`
+}
+
+/**
+ * JavaScript's Math.round (ties towards +∞). ClickHouse's round() takes ties to even on floats, and
+ * floor(x + 0.5) is off for the double just below 0.5; x − floor(x) is exact, so this is not.
+ */
+export function roundSql(x: string): string {
+  return `if(${x} - floor(${x}) >= 0.5, ceil(${x}), floor(${x}))`
+}
+
+interface PlanSql {
+  raw: string
+  coverage: string
+}
+
+/**
+ * One segment's plan: each leaf's share among the leaves with data is its group's weight over the total of the
+ * groups with data, times its weight over its group's present weight (score.ts' leafShares; a leaf outside a
+ * group is a group of one). Sums start at 0 and add in declaration order, as the reductions in score.ts do,
+ * and an absent leaf adds 0, which changes no double.
+ */
+function planSql(components: Component[], input: ScorecardSqlInput): PlanSql {
+  const groups = components.map((c) => ({ c, leaves: isGroup(c) ? c.components : [c] }))
+  const sum = (terms: string[]) => `(0 + ${terms.join(' + ')})`
+  const total = sum(groups.map(({ c, leaves }) => `if(${leaves.map((l) => present(input, l.measure)).join(' OR ')}, ${literal(c.weight)}, 0)`))
+  // Every leaf with data: the configured shares, against which coverage adds up.
+  const allTotal = groups.reduce((s, g) => s + g.c.weight, 0)
+  const terms: string[] = []
+  const covered: string[] = []
+  for (const { c, leaves } of groups) {
+    const inGroup = sum(leaves.map((l) => `if(${present(input, l.measure)}, ${literal(l.weight)}, 0)`))
+    const allInGroup = leaves.reduce((s, l) => s + l.weight, 0)
+    for (const leaf of leaves) {
+      const m = input.measure(leaf.measure)
+      const share = `if(${total} != 0 AND ${inGroup} != 0, (${literal(c.weight)} / ${total}) * (${literal(leaf.weight)} / ${inGroup}), 0)`
+      terms.push(`if(${present(input, leaf.measure)}, ${fractionSql(leaf.rule, m)} * (100 * ${share}), 0)`)
+      const nominal = allTotal && allInGroup ? (c.weight / allTotal) * (leaf.weight / allInGroup) : 0
+      covered.push(`if(${present(input, leaf.measure)}, ${literal(nominal)}, 0)`)
+    }
+  }
+  return { raw: sum(terms), coverage: sum(covered) }
+}
+
+/** `ruleFraction`: the share of the rule's maximum a (present) value earns; constants divided here, as there. */
+function fractionSql(rule: Rule, m: string): string {
+  const max = maxRulePoints(rule)
+  if (rule.kind === 'categories') {
+    const cases = Object.entries(rule.points).map(([k, p]) => `assumeNotNull(${m}) = ${quote(k)}, ${literal(p / max)}`)
+    return cases.length ? `multiIf(${cases.join(', ')}, ${literal(0 / max)})` : literal(0 / max)
+  }
+  const v = `assumeNotNull(${m})`
+  if (rule.kind === 'linear') return `least(1., greatest(0., (${v} - ${literal(rule.from)}) / ${literal(rule.to - rule.from)}))`
+  // bandOf: the last band (in declaration order) whose minimum the value reaches, else the first.
+  const bands = [...rule.bands].reverse()
+  return `multiIf(${bands.map((b) => `${v} >= ${literal(b.min)}, ${literal(b.points / max)}`).join(', ')}, ${literal(rule.bands[0].points / max)})`
+}
+
+function present(input: ScorecardSqlInput, measure: string): string {
+  if (!measureNamed(measure)) throw new Error(`unknown measure "${measure}"`)
+  return `isNotNull(${input.measure(measure)})`
+}
+
+/**
+ * A number as a Float64 constant holding JavaScript's double exactly: integers as they are, any other by its
+ * bits, as the engine's fast float parsing (precise_float_parsing off) may miss the last bit of a decimal.
+ */
+function literal(x: number): string {
+  if (!Number.isFinite(x)) throw new Error(`cannot write ${x} as a ClickHouse constant`)
+  if (Number.isSafeInteger(x)) return `toFloat64(${x})`
+  const bits = new DataView(new ArrayBuffer(8))
+  bits.setFloat64(0, x)
+  return `reinterpretAsFloat64(toUInt64(${bits.getBigUint64(0)}))`
+}
+
+const quote = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`
