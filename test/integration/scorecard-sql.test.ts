@@ -3,7 +3,7 @@ import { queryRows } from '../../processors/clickhouse-rows.js'
 import { MEASURES, measureNamed, type MeasureValues } from '../../processors/scoring/measures.js'
 import { scoreOnly, tierOf } from '../../processors/scoring/score.js'
 import { loadScorecard, presetNames } from '../../processors/scoring/scorecard-file.js'
-import { scorecardSql, tierSql } from '../../processors/scoring/scorecard-sql.js'
+import { scorecardSql, tierSql } from '../../bench/support/in-engine/scorecard-sql.js'
 import { leavesOf, SEGMENTS, validateScorecard, type Rule, type Scorecard, type Segment } from '../../processors/scoring/scorecard.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
 import { tempDir } from '../support/fixtures.js'
@@ -87,7 +87,7 @@ describe('the scorecard compiled to SQL scores as the pure core does (real Click
       const sql = scorecardSql(card, { measure: (m) => `m_${m}`, segment: 'segment' })
       const rows = await queryRows<{ id: number; status: string; score: number | null; coverage: number; missing: string[] }>(
         clickhouse,
-        `SELECT id, ${sql.status} AS status, ${sql.score} AS score, ${sql.coverage} AS coverage, ${sql.missing} AS missing FROM accounts ORDER BY id`,
+        `SELECT id, status, score, coverage, missing FROM (SELECT id, ${sql.aliases.join(', ')}, ${sql.status} AS status, ${sql.score} AS score, ${sql.coverage} AS coverage, ${sql.missing} AS missing FROM accounts) ORDER BY id`,
       )
       expect(rows).toHaveLength(accounts.length)
       let insufficient = 0

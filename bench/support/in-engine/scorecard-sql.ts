@@ -1,17 +1,24 @@
 /**
- * Pure: a scorecard compiled to ClickHouse SQL, so that a sweep can score every account inside the engine
- * (issue 8's "within 3× of a bare scan" needs the 50,000 scores to never pass through JavaScript; see
- * docs/BENCHMARKS.md, "the floor of the redesign"). It is a second implementation of `score.ts`'s
- * `scoreOnly` — the same plan (segment weights, groups, re-normalization over the components with data,
- * coverage, minimum coverage), written so that the engine performs the same IEEE operations in the same order:
- * `test/integration/scorecard-sql.test.ts` holds the two equal, to the last bit, on random accounts for every
- * preset. Explanations stay in JavaScript: they are derived on read from the stored measures.
+ * Pure: a scorecard compiled to ClickHouse SQL, for bench/sweep-in-engine.ts — the prototype of a sweep that
+ * scores every account inside the engine, which issue 8's "within 3× of a bare scan" would need. Not Pulse's
+ * scoring path: it is a second implementation of `score.ts`'s `scoreOnly` (the same plan — segment weights,
+ * groups, re-normalization over the components with data, coverage, minimum coverage — written so that the
+ * engine performs the same IEEE operations in the same order), kept so the prototype's figures are those of
+ * Pulse's exact scorecard: `test/integration/scorecard-sql.test.ts` holds the two equal, to the bit, on random
+ * accounts for every preset. A change to score.ts fails that test until it is made here too.
  *
- * Hand-written rather than a library's: nothing translates a points scorecard to SQL, and the engine has no
- * user-defined functions that chDB would keep across connections.
+ * Hand-written rather than a library's: nothing translates a points scorecard to SQL.
  */
-import { measureNamed } from './measures.js'
-import { applyWeights, isGroup, leavesOf, maxRulePoints, type Component, type Rule, type Scorecard, type Segment, type Tier } from './scorecard.js'
+import { measureNamed } from '../../../processors/scoring/measures.js'
+import { applyWeights, isGroup, leavesOf, maxRulePoints, type Component, type Rule, type Scorecard, type Segment, type Tier } from '../../../processors/scoring/scorecard.js'
+
+/**
+ * Settings for a query that evaluates this SQL. With short-circuit evaluation, each `if` evaluates its
+ * branch's subexpressions again under its own mask instead of once per row: a sweep's measures and scores
+ * took 1.0-2.2 s over 50,000 accounts, 0.3-0.5 s without (every division here is on floats, so evaluating
+ * a branch whose condition is false raises nothing).
+ */
+export const SCORECARD_SQL_SETTINGS = { short_circuit_function_evaluation: 'disable' } as const
 
 export interface ScorecardSqlInput {
   /**
@@ -23,8 +30,14 @@ export interface ScorecardSqlInput {
   segment: string
 }
 
-/** SQL expressions of `scoreOnly`'s result for the row's account. */
+/**
+ * SQL of `scoreOnly`'s result for the row's account: `aliases` (`expression AS name`, every name starting
+ * `sc_`) go into the SELECT list before the four expressions, which read them. Each shared part — which
+ * leaves have data, each leaf's fraction, each segment's totals — is an alias computed once per row: written
+ * out inline the same scorecard was 80 KB of SQL and took the engine ten times longer.
+ */
 export interface ScorecardSql {
+  aliases: string[]
   /** 'OK' or 'INSUFFICIENT_DATA'. */
   status: string
   /** The raw score, 0–100 unrounded (Nullable(Float64): NULL when INSUFFICIENT_DATA). */
@@ -36,20 +49,30 @@ export interface ScorecardSql {
 }
 
 export function scorecardSql(card: Scorecard, input: ScorecardSqlInput): ScorecardSql {
+  const leaves = leavesOf(card.components)
+  const aliases: string[] = []
+  const alias = (name: string, sql: string) => {
+    aliases.push(`${sql} AS ${name}`)
+    return name
+  }
+  // Per leaf, in declaration order: whether it has data, and its fraction (read only where it has).
+  const present = leaves.map(({ leaf }, i) => alias(`sc_present_${i}`, `isNotNull(${measureOf(input, leaf.measure)})`))
+  const fraction = leaves.map(({ leaf }, i) => alias(`sc_fraction_${i}`, fractionSql(leaf.rule, measureOf(input, leaf.measure))))
   const segments = (Object.keys(card.segments) as Segment[]).filter((s) => card.segments[s])
-  const plans = segments.map((s) => ({ segment: s, plan: planSql(applyWeights(card.components, card.segments[s]!), input) }))
-  const fallback = planSql(card.components, input)
+  const plans = segments.map((segment, k) => ({ segment, plan: planSql(applyWeights(card.components, card.segments[segment]!), present, fraction, `sc_${k}`, alias) }))
+  const fallback = planSql(card.components, present, fraction, 'sc_all', alias)
   const bySegment = (pick: (p: PlanSql) => string) =>
     plans.length ? `multiIf(${plans.map(({ segment, plan }) => `${input.segment} = ${quote(segment)}, ${pick(plan)}`).join(', ')}, ${pick(fallback)})` : pick(fallback)
-  const coverage = bySegment((p) => p.coverage)
-  const raw = bySegment((p) => p.raw)
+  const coverage = alias('sc_coverage', bySegment((p) => p.coverage))
+  const raw = alias('sc_raw', bySegment((p) => p.raw))
   // finish(): coverage compared with a tolerance, as weights such as 0.35 + 0.25 do not add up exactly.
-  const insufficient = `(${coverage} + ${literal(1e-9)} < ${literal(card.minimumCoverage)} OR ${coverage} = 0)`
+  const insufficient = alias('sc_insufficient', `(${coverage} + ${literal(1e-9)} < ${literal(card.minimumCoverage)} OR ${coverage} = 0)`)
   return {
+    aliases,
     status: `if(${insufficient}, 'INSUFFICIENT_DATA', 'OK')`,
     score: `if(${insufficient}, NULL, least(100., greatest(0., ${raw})))`,
     coverage,
-    missing: `arrayFilter(x -> x != '', [${leavesOf(card.components).map(({ path, leaf }) => `if(${present(input, leaf.measure)}, '', ${quote(path)})`).join(', ')}])`,
+    missing: `arrayFilter(x -> x != '', [${leaves.map(({ path }, i) => `if(${present[i]}, '', ${quote(path)})`).join(', ')}])`,
   }
 }
 
@@ -78,26 +101,26 @@ interface PlanSql {
  * group is a group of one). Sums start at 0 and add in declaration order, as the reductions in score.ts do,
  * and an absent leaf adds 0, which changes no double.
  */
-function planSql(components: Component[], input: ScorecardSqlInput): PlanSql {
-  const groups = components.map((c) => ({ c, leaves: isGroup(c) ? c.components : [c] }))
+function planSql(components: Component[], present: string[], fraction: string[], prefix: string, alias: (name: string, sql: string) => string): PlanSql {
+  let index = 0
+  const groups = components.map((c) => ({ c, leaves: (isGroup(c) ? c.components : [c]).map((leaf) => ({ leaf, i: index++ })) }))
   const sum = (terms: string[]) => `(0 + ${terms.join(' + ')})`
-  const total = sum(groups.map(({ c, leaves }) => `if(${leaves.map((l) => present(input, l.measure)).join(' OR ')}, ${literal(c.weight)}, 0)`))
+  const total = alias(`${prefix}_total`, sum(groups.map(({ c, leaves }) => `if(${leaves.map(({ i }) => present[i]).join(' OR ')}, ${literal(c.weight)}, 0)`)))
   // Every leaf with data: the configured shares, against which coverage adds up.
   const allTotal = groups.reduce((s, g) => s + g.c.weight, 0)
   const terms: string[] = []
   const covered: string[] = []
-  for (const { c, leaves } of groups) {
-    const inGroup = sum(leaves.map((l) => `if(${present(input, l.measure)}, ${literal(l.weight)}, 0)`))
-    const allInGroup = leaves.reduce((s, l) => s + l.weight, 0)
-    for (const leaf of leaves) {
-      const m = input.measure(leaf.measure)
+  groups.forEach(({ c, leaves }, g) => {
+    const inGroup = alias(`${prefix}_group_${g}`, sum(leaves.map(({ leaf, i }) => `if(${present[i]}, ${literal(leaf.weight)}, 0)`)))
+    const allInGroup = leaves.reduce((s, { leaf }) => s + leaf.weight, 0)
+    for (const { leaf, i } of leaves) {
       const share = `if(${total} != 0 AND ${inGroup} != 0, (${literal(c.weight)} / ${total}) * (${literal(leaf.weight)} / ${inGroup}), 0)`
-      terms.push(`if(${present(input, leaf.measure)}, ${fractionSql(leaf.rule, m)} * (100 * ${share}), 0)`)
+      terms.push(`if(${present[i]}, ${fraction[i]} * (100 * ${share}), 0)`)
       const nominal = allTotal && allInGroup ? (c.weight / allTotal) * (leaf.weight / allInGroup) : 0
-      covered.push(`if(${present(input, leaf.measure)}, ${literal(nominal)}, 0)`)
+      covered.push(`if(${present[i]}, ${literal(nominal)}, 0)`)
     }
-  }
-  return { raw: sum(terms), coverage: sum(covered) }
+  })
+  return { raw: alias(`${prefix}_raw`, sum(terms)), coverage: alias(`${prefix}_coverage`, sum(covered)) }
 }
 
 /** `ruleFraction`: the share of the rule's maximum a (present) value earns; constants divided here, as there. */
@@ -114,9 +137,9 @@ function fractionSql(rule: Rule, m: string): string {
   return `multiIf(${bands.map((b) => `${v} >= ${literal(b.min)}, ${literal(b.points / max)}`).join(', ')}, ${literal(rule.bands[0].points / max)})`
 }
 
-function present(input: ScorecardSqlInput, measure: string): string {
+function measureOf(input: ScorecardSqlInput, measure: string): string {
   if (!measureNamed(measure)) throw new Error(`unknown measure "${measure}"`)
-  return `isNotNull(${input.measure(measure)})`
+  return input.measure(measure)
 }
 
 /**

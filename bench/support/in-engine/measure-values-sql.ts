@@ -1,14 +1,14 @@
 /**
  * Pure: `measure-values.ts` in ClickHouse SQL — each measure's value from the aggregates `measure-query.ts`
- * reads, for the in-engine sweep (see scorecard-sql.ts). The portfolio's part (which sources it sends, the
- * core features) is known before the query, so it is decided here and written into the SQL as constants.
- * `test/integration/measure-values-sql.test.ts` holds the two implementations equal, to the bit, on generated
- * aggregates; a change to one needs the same change to the other.
+ * reads — for bench/sweep-in-engine.ts (see scorecard-sql.ts beside it; not Pulse's scoring path). The
+ * portfolio's part (which sources it sends, the core features) is known before the query, so it is decided
+ * here and written into the SQL as constants. `test/integration/measure-values-sql.test.ts` holds the two
+ * implementations equal, to the bit, on generated aggregates; a change to measure-values.ts fails it until it
+ * is made here too.
  */
-import type { MeasureDef } from './measures.js'
-import { MEASURES } from './measures.js'
-import type { PortfolioInputs } from './measure-values.js'
-import { SEGMENTS } from './scorecard.js'
+import { MEASURES, type MeasureDef } from '../../../processors/scoring/measures.js'
+import type { PortfolioInputs } from '../../../processors/scoring/measure-values.js'
+import { SEGMENTS } from '../../../processors/scoring/scorecard.js'
 
 export interface MeasureValuesSqlInput {
   /** Prefix of the usage aggregates' columns (`usageSql`'s, e.g. `u.`). */
