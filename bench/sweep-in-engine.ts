@@ -23,14 +23,16 @@ import { sweepDataSet } from './support/sweep-data.js'
 const rounds = Number(process.argv[2] ?? 5)
 const { dataDir, loadedAt } = sweepDataSet()
 const ch = createClickHouse({ dataDir })
-const run = (query: string, params: Record<string, unknown> = {}) => ch.command({ query, query_params: params, clickhouse_settings: SCORECARD_SQL_SETTINGS })
+const run = (query: string, params: Record<string, unknown> = {}) => ch.command({ query, query_params: params })
+// The statements that evaluate the compiled scorecard, with the settings it needs; the rest with the defaults.
+const runScoring = (query: string) => ch.command({ query, query_params: params(), clickhouse_settings: SCORECARD_SQL_SETTINGS })
+const readScoring = (query: string) => ch.query({ query, query_params: params(), clickhouse_settings: SCORECARD_SQL_SETTINGS, format: 'JSONEachRow' }).then((r) => r.json())
 const timed = async (f: () => Promise<unknown>) => {
   const t = performance.now()
   await f()
   return Math.round(performance.now() - t)
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const quoted = (x: string) => `'${x.replaceAll("'", "\\'")}'`
 
 const loaded = loadScorecard({ config: 'pulse' })
 const scorecard = loaded.card
@@ -58,10 +60,10 @@ const tier = tierSql(scorecard.tiers, 'smoothed')
 const sweep = (from: typeof CURRENT) => `
 INSERT INTO probe.health_scores
 WITH {t:DateTime64(3, 'UTC')} AS t,
-  if(p.hasBase > 0 AND p.base.3 = ${quoted(loaded.version)}, p.base.2 + (1 - pow(2, -(toUnixTimestamp64Milli(t) - p.base.1) / ${scorecard.halfLifeMs})) * (c.raw - p.base.2), c.raw) AS smoothed,
+  if(p.hasBase > 0 AND p.base.3 = {version:String}, p.base.2 + (1 - pow(2, -(toUnixTimestamp64Milli(t) - p.base.1) / ${scorecard.halfLifeMs})) * (c.raw - p.base.2), c.raw) AS smoothed,
   toUInt8(${roundSql('smoothed')}) AS sc,
   c.status = 'INSUFFICIENT_DATA' AS insufficient
-SELECT c.account_id, t, now64(3), 'sweep', ${quoted(loaded.version)}, c.seg,
+SELECT c.account_id, t, now64(3), 'sweep', {version:String}, c.seg,
   c.status, if(insufficient, NULL, sc), if(insufficient, NULL, smoothed), c.raw,
   if(insufficient, '', ${tier}), l.tier, c.coverage, c.missing,
   if(p.has7 > 0 AND NOT insufficient, sc - p.d7, NULL), if(p.has30 > 0 AND NOT insufficient, sc - p.d30, NULL),
@@ -73,7 +75,7 @@ LEFT JOIN (SELECT account_id, tier FROM probe.health_scores_latest FINAL) AS l O
 LEFT JOIN (${history('probe.health_scores_daily')}) AS p ON p.account_id = c.account_id`
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10)
-const params = () => ({ t: chTime(new Date(t)), asOfs: [chTime(new Date(t))], d: day(t), d7: day(t - 7 * 86_400_000), d30: day(t - 30 * 86_400_000) })
+const params = () => ({ t: chTime(new Date(t)), asOfs: [chTime(new Date(t))], d: day(t), d7: day(t - 7 * 86_400_000), d30: day(t - 30 * 86_400_000), version: loaded.version })
 
 // Copies of the score tables holding the scores bench/sweep.ts left, so the history join reads real rows.
 await run('DROP DATABASE IF EXISTS probe')
@@ -101,9 +103,8 @@ const BUILD = [
 const BARE = `SELECT account_id, count() AS events FROM default.events
 WHERE timestamp > {t:DateTime64(3, 'UTC')} - INTERVAL 30 DAY AND timestamp <= {t:DateTime64(3, 'UTC')} GROUP BY account_id`
 // Parts of the sweep in the engine alone, nothing written: the whole SELECT, and measures → score alone.
-const inEngineOnly = ` SETTINGS short_circuit_function_evaluation = '${SCORECARD_SQL_SETTINGS.short_circuit_function_evaluation}'`
-const selectOnly = `SELECT count(), sum(cityHash64(*)) FROM (${sweep(CURRENT).replace('INSERT INTO probe.health_scores', '')})${inEngineOnly}`
-const scorecardOnly = `SELECT count(), sum(cityHash64(raw, coverage, status, measures)) FROM (${scored(CURRENT)})${inEngineOnly}`
+const selectOnly = `SELECT count(), sum(cityHash64(*)) FROM (${sweep(CURRENT).replace('INSERT INTO probe.health_scores', '')})`
+const scorecardOnly = `SELECT count(), sum(cityHash64(raw, coverage, status, measures)) FROM (${scored(CURRENT)})`
 const movedTiers = "SELECT account_id FROM probe.health_scores WHERE as_of = {t:DateTime64(3, 'UTC')} AND tier != previous_tier"
 
 const m: Record<'bare' | 'build' | 'sweep' | 'scratch' | 'select' | 'scorecard', number[]> = { bare: [], build: [], sweep: [], scratch: [], select: [], scorecard: [] }
@@ -115,16 +116,16 @@ for (let r = 0; r < rounds; r++) {
     for (const q of BUILD) await run(q, params())
   }))
   m.sweep.push(await timed(async () => {
-    await run(sweep(CURRENT), params())
+    await runScoring(sweep(CURRENT))
     // What the sweep publishes, read back: the accounts whose tier moved.
     changed = (await queryRows(ch, movedTiers, params())).length
   }))
-  m.select.push(await timed(() => queryRows(ch, selectOnly, params())))
-  m.scorecard.push(await timed(() => queryRows(ch, scorecardOnly, params())))
+  m.select.push(await timed(() => readScoring(selectOnly)))
+  m.scorecard.push(await timed(() => readScoring(scorecardOnly)))
   // The same sweep with the aggregates computed in its own statement from the rollup and the facts, a minute on.
   t += 60_000
   m.scratch.push(await timed(async () => {
-    await run(sweep(SCRATCH), params())
+    await runScoring(sweep(SCRATCH))
     await queryRows(ch, movedTiers, params())
   }))
   console.log(`round ${r + 1}: bare scan ${m.bare[r]} ms; aggregates built ${m.build[r]} ms; sweep over them ${m.sweep[r]} ms (${changed} tiers moved); its SELECT alone ${m.select[r]} ms; measures → scores alone ${m.scorecard[r]} ms; sweep from scratch ${m.scratch[r]} ms`)

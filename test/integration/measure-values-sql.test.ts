@@ -7,20 +7,16 @@ import { measureValues, type PortfolioInputs } from '../../processors/scoring/me
 import { measureValuesSql } from '../../bench/support/in-engine/measure-values-sql.js'
 import { MEASURE_NAMES } from '../../processors/scoring/measures.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
+import { seededRandom, type Random } from '../../runtime/seeded-random.js'
 import { tempDir } from '../support/fixtures.js'
-
-function random(seed: number) {
-  let s = seed >>> 0
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32)
-}
 
 const DAY = 86_400_000
 const AS_OF = Date.UTC(2026, 10, 20, 15, 30, 12, 345)
 
 /** Aggregates as measure-query.ts reads them, zeros common (no tickets, no seats reported, no MRR a month ago). */
-function generated(next: () => number, accounts: number) {
-  const int = (max: number, zeroShare = 0.4) => (next() < zeroShare ? 0 : 1 + Math.floor(next() * max))
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]
+function generated(random: Random, accounts: number) {
+  const { next, pick } = random
+  const int = (max: number, zeroShare = 0.4) => (random.chance(zeroShare) ? 0 : random.int(1, max))
   const usage: Record<string, unknown>[] = []
   const sparse: Record<string, unknown>[] = []
   const firstSeen: { account_id: string; firstSeen: number }[] = []
@@ -71,7 +67,7 @@ describe('the measures in SQL are measure-values.ts’s (real ClickHouse engine)
     await clickhouse.command({ query: `CREATE TABLE usage_rows ENGINE = Memory AS SELECT * FROM (${usageSql('', true)}) LIMIT 0`, query_params: { asOfs } })
     await clickhouse.command({ query: `CREATE TABLE sparse_rows ENGINE = Memory AS SELECT * FROM (${sparseSql('')}) LIMIT 0`, query_params: { asOfs } })
     await clickhouse.command({ query: 'CREATE TABLE first_seen (account_id String, firstSeen Int64) ENGINE = Memory' })
-    const data = generated(random(2026), 3000)
+    const data = generated(seededRandom('measure-values-sql'), 3000)
     await clickhouse.insert({ table: 'usage_rows', format: 'JSONEachRow', values: data.usage })
     await clickhouse.insert({ table: 'sparse_rows', format: 'JSONEachRow', values: data.sparse })
     await clickhouse.insert({ table: 'first_seen', format: 'JSONEachRow', values: data.firstSeen })

@@ -6,13 +6,8 @@ import { loadScorecard, presetNames } from '../../processors/scoring/scorecard-f
 import { scorecardSql, tierSql } from '../../bench/support/in-engine/scorecard-sql.js'
 import { leavesOf, SEGMENTS, validateScorecard, type Rule, type Scorecard, type Segment } from '../../processors/scoring/scorecard.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
+import { seededRandom } from '../../runtime/seeded-random.js'
 import { tempDir } from '../support/fixtures.js'
-
-/** A deterministic generator, so a failure names the seed that found it. */
-function random(seed: number) {
-  let s = seed >>> 0
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32)
-}
 
 /** Where a rule changes its points: band minimums and a hair either side, a linear rule's bounds. */
 function edgesOf(rule: Rule): number[] {
@@ -74,7 +69,7 @@ describe('the scorecard compiled to SQL scores as the pure core does (real Click
 
   for (const [name, card] of cards) {
     it(`${name}: status, score, coverage and missing equal scoreOnly's to the bit for 2,000 generated accounts in every segment`, async () => {
-      const next = random(name.length * 104_729)
+      const next = seededRandom(`scorecard-sql/${name}`).next
       const accounts = Array.from({ length: 2000 }, (_, id) => ({ id, segment: id % 6 === 5 ? 'none' : id % 6 === 4 ? '' : SEGMENTS[id % 4], values: accountValues(card, next) }))
       await clickhouse.command({ query: 'TRUNCATE TABLE accounts' })
       await clickhouse.insert({

@@ -6,9 +6,10 @@
  * implementations equal, to the bit, on generated aggregates; a change to measure-values.ts fails it until it
  * is made here too.
  */
-import { MEASURES, type MeasureDef } from '../../../processors/scoring/measures.js'
+import { MEASURES } from '../../../processors/scoring/measures.js'
 import type { PortfolioInputs } from '../../../processors/scoring/measure-values.js'
 import { SEGMENTS } from '../../../processors/scoring/scorecard.js'
+import { quote } from './scorecard-sql.js'
 
 export interface MeasureValuesSqlInput {
   /** Prefix of the usage aggregates' columns (`usageSql`'s, e.g. `u.`). */
@@ -89,7 +90,7 @@ export function measureValuesSql(portfolio: PortfolioInputs, input: MeasureValue
     mrr_cents: `if(${subscribed}, ${f(mrr)}, NULL)`,
     tenure_days: days(`${input.asOf} - ${input.firstSeen}`),
   }
-  const missing = MEASURES.filter((m: MeasureDef) => !(m.name in measures)).map((m) => m.name)
+  const missing = MEASURES.filter((m) => !(m.name in measures)).map((m) => m.name)
   if (missing.length) throw new Error(`measure-values-sql.ts has no SQL for ${missing.join(', ')}`)
   // Nullable throughout, so a measure has one type whichever branch a portfolio's constants leave.
   const typed = Object.fromEntries(MEASURES.map((m) => [m.name, `CAST(${measures[m.name]} AS Nullable(${m.kind === 'category' ? 'String' : 'Float64'}))`]))
@@ -102,6 +103,5 @@ const BILLING = ['invoice_paid', 'payment_failed']
 const EMAIL = ['email_engaged']
 const CSM = ['csm_activity_logged']
 
-const quote = (x: string) => `'${x.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`
 const stringArray = (xs: readonly string[]) => `CAST([${xs.map(quote).join(', ')}] AS Array(String))`
 const stringTuple = (xs: readonly string[]) => `(${xs.map(quote).join(', ')})`

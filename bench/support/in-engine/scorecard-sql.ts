@@ -126,10 +126,8 @@ function planSql(components: Component[], present: string[], fraction: string[],
 /** `ruleFraction`: the share of the rule's maximum a (present) value earns; constants divided here, as there. */
 function fractionSql(rule: Rule, m: string): string {
   const max = maxRulePoints(rule)
-  if (rule.kind === 'categories') {
-    const cases = Object.entries(rule.points).map(([k, p]) => `assumeNotNull(${m}) = ${quote(k)}, ${literal(p / max)}`)
-    return cases.length ? `multiIf(${cases.join(', ')}, ${literal(0 / max)})` : literal(0 / max)
-  }
+  // Validation gives every category its points, so there is always a case.
+  if (rule.kind === 'categories') return `multiIf(${Object.entries(rule.points).map(([k, p]) => `assumeNotNull(${m}) = ${quote(k)}, ${literal(p / max)}`).join(', ')}, ${literal(0 / max)})`
   const v = `assumeNotNull(${m})`
   if (rule.kind === 'linear') return `least(1., greatest(0., (${v} - ${literal(rule.from)}) / ${literal(rule.to - rule.from)}))`
   // bandOf: the last band (in declaration order) whose minimum the value reaches, else the first.
@@ -154,4 +152,5 @@ function literal(x: number): string {
   return `reinterpretAsFloat64(toUInt64(${bits.getBigUint64(0)}))`
 }
 
-const quote = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`
+/** A string as a ClickHouse string literal (names from the scorecard and the measure list, never input). */
+export const quote = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`
