@@ -12,9 +12,9 @@ import { queryRows } from '../processors/clickhouse-rows.js'
 import { chTime } from '../processors/clickhouse-time.js'
 import { loadScorecard } from '../processors/scoring/index.js'
 import { accountsSql, portfolioReader, sparseSql, usageSql } from '../processors/scoring/measure-query.js'
-import { measureValuesSql } from './support/in-engine/measure-values-sql.js'
-import { MEASURE_NAMES, measureNamed } from '../processors/scoring/measures.js'
-import { roundSql, SCORECARD_SQL_SETTINGS, scorecardSql, tierSql } from './support/in-engine/scorecard-sql.js'
+import { measuresJsonSql, measureValuesSql } from './support/in-engine/measure-values-sql.js'
+import { MEASURE_NAMES } from '../processors/scoring/measures.js'
+import { roundSql, SCORECARD_SQL_SETTINGS, scorecardSql, stagedSql, tierSql } from './support/in-engine/scorecard-sql.js'
 import { readScoringInputs, scoreInputs } from '../processors/scoring/score-accounts.js'
 import { pastSql } from '../processors/scoring/score-store.js'
 import { createClickHouse } from '../runtime/clickhouse.js'
@@ -46,12 +46,12 @@ const portfolio = await portfolioReader(ch)(new Date(t), scorecard.coreFeatures)
 const values = measureValuesSql(portfolio, { usage: 'u.', sparse: 's.', firstSeen: 'a.firstSeen', asOf: "toUnixTimestamp64Milli({t:DateTime64(3, 'UTC')})" })
 const card = scorecardSql(scorecard, { measure: (m) => `m_${m}`, segment: 'seg' })
 const scored = (from: { usage: string; sparse: string; accounts: string }) => `
-SELECT a.account_id AS account_id, ifNull(${values.segment}, '') AS seg,
-  ${MEASURE_NAMES.map((m) => `${values.measures[m]} AS m_${m}`).join(',\n  ')},
-  ${card.aliases.join(',\n  ')},
-  ${card.score} AS raw, ${card.coverage} AS coverage, ${card.status} AS status, ${card.missing} AS missing,
-  toJSONString(CAST(tuple(${MEASURE_NAMES.map((m) => `m_${m}`).join(', ')}), 'Tuple(${MEASURE_NAMES.map((m) => `${m} ${measureNamed(m)!.kind === 'category' ? 'Nullable(String)' : 'Nullable(Float64)'}`).join(', ')})')) AS measures
-FROM ${from.accounts} AS a LEFT JOIN ${from.usage} AS u ON u.account_id = a.account_id LEFT JOIN ${from.sparse} AS s ON s.account_id = a.account_id`
+SELECT account_id, seg, ${card.score} AS raw, ${card.coverage} AS coverage, ${card.status} AS status, ${card.missing} AS missing,
+  ${measuresJsonSql((m) => `m_${m}`)} AS measures
+FROM (${stagedSql(`
+  SELECT a.account_id AS account_id, ifNull(${values.segment}, '') AS seg,
+    ${MEASURE_NAMES.map((m) => `${values.measures[m]} AS m_${m}`).join(',\n    ')}
+  FROM ${from.accounts} AS a LEFT JOIN ${from.usage} AS u ON u.account_id = a.account_id LEFT JOIN ${from.sparse} AS s ON s.account_id = a.account_id`, card)})`
 const CURRENT = { accounts: 'probe.first_seen', usage: 'probe.usage', sparse: 'probe.sparse' }
 const SCRATCH = { accounts: `(${accountsSql('')})`, usage: `(${usageSql('', true)})`, sparse: `(${sparseSql('')})` }
 const tier = tierSql(scorecard.tiers, 'smoothed')

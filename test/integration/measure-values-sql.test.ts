@@ -4,8 +4,8 @@ import { queryRows } from '../../processors/clickhouse-rows.js'
 import { chTime } from '../../processors/clickhouse-time.js'
 import { sparseSql, usageSql } from '../../processors/scoring/measure-query.js'
 import { measureValues, type PortfolioInputs } from '../../processors/scoring/measure-values.js'
-import { measureValuesSql } from '../../bench/support/in-engine/measure-values-sql.js'
-import { MEASURE_NAMES } from '../../processors/scoring/measures.js'
+import { measuresJsonSql, measureValuesSql } from '../../bench/support/in-engine/measure-values-sql.js'
+import { MEASURE_NAMES, MEASURES } from '../../processors/scoring/measures.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
 import { seededRandom, type Random } from '../../runtime/seeded-random.js'
 import { tempDir } from '../support/fixtures.js'
@@ -84,8 +84,9 @@ describe('the measures in SQL are measure-values.ts’s (real ClickHouse engine)
       const sql = measureValuesSql(portfolio, { usage: 'u.', sparse: 's.', firstSeen: 'a.firstSeen', asOf: '{asOf:Int64}' })
       const rows = await queryRows<Record<string, any>>(
         clickhouse,
-        `SELECT a.account_id AS account_id, ${MEASURE_NAMES.map((m) => `${sql.measures[m]} AS ${m}`).join(', ')}, ${sql.segment} AS segment
-         FROM first_seen AS a LEFT JOIN usage_rows AS u ON u.account_id = a.account_id LEFT JOIN sparse_rows AS s ON s.account_id = a.account_id
+        `SELECT *, ${measuresJsonSql((m) => m)} AS measures_json FROM (
+           SELECT a.account_id AS account_id, ${MEASURE_NAMES.map((m) => `${sql.measures[m]} AS ${m}`).join(', ')}, ${sql.segment} AS segment
+           FROM first_seen AS a LEFT JOIN usage_rows AS u ON u.account_id = a.account_id LEFT JOIN sparse_rows AS s ON s.account_id = a.account_id)
          ORDER BY account_id`,
         { asOf: AS_OF },
       )
@@ -94,13 +95,35 @@ describe('the measures in SQL are measure-values.ts’s (real ClickHouse engine)
       rows.forEach((row, i) => {
         const a = accounts[i]
         const expected = measureValues({ accountId: a.account_id, firstSeen: Number(a.firstSeen), usage: usage.get(a.account_id), sparse: sparse.get(a.account_id) }, portfolio, AS_OF)
-        const { account_id, segment, ...values } = row
+        const { account_id, segment, measures_json, ...values } = row
         expect(account_id).toBe(a.account_id)
         expect({ values, segment }, `${a.account_id}: ${JSON.stringify({ usage: usage.get(a.account_id), sparse: sparse.get(a.account_id) })}`).toEqual(expected)
+        expect(measures_json).toBe(JSON.stringify(Object.fromEntries(MEASURE_NAMES.map((m) => [m, expected.values[m] ?? null]))))
         for (const m of MEASURE_NAMES) seen.get(m)!.add(values[m] === null ? 'null' : 'value')
       })
       // With every source sent, the measures that can lack data reach both branches, so either could fail.
       if (label.startsWith('every')) expect(MEASURE_NAMES.filter((m) => seen.get(m)!.size === 2)).toEqual(MEASURE_NAMES.filter((m) => SOMETIMES_WITHOUT_DATA.includes(m)))
     })
   }
+
+  it('writes the measures as the JSON text JSON.stringify writes of the same values: exponents, −0, infinities, shortest digits', async () => {
+    const random = seededRandom('measures-json-sql')
+    const edges = [null, 0, 1, -1, 1e-7, -1e-7, 1.5e-10, 0.000001, 1e20, 9.5e20, 1e21, -1e21, 1.7976931348623157e308, 5e-324, 0.1 + 0.2, 1 / 3, -19.666666666666668, 2 ** 53 + 2]
+    const drawn = Array.from({ length: 500 }, () => (random.next() - 0.5) * 10 ** random.int(-30, 30))
+    const xs = [...edges, ...drawn]
+    await clickhouse.command({ query: 'CREATE TABLE numbers_json (i UInt32, v Nullable(Float64)) ENGINE = Memory' })
+    await clickhouse.insert({ table: 'numbers_json', format: 'JSONEachRow', values: xs.map((v, i) => ({ i, v })), clickhouse_settings: { precise_float_parsing: 1 } })
+    // Values JSON cannot carry: JSON.stringify writes −0 as 0 and the infinities and NaN as null.
+    await clickhouse.command({ query: `INSERT INTO numbers_json VALUES (${xs.length}, -0.), (${xs.length + 1}, inf), (${xs.length + 2}, -inf), (${xs.length + 3}, nan)` })
+    const all = [...xs, -0, Infinity, -Infinity, NaN]
+    const category = (i: number) => (i % 2 ? 'POSITIVE' : null)
+    const rows = await queryRows<{ i: number; json: string }>(
+      clickhouse,
+      `SELECT i, ${measuresJsonSql((m) => (MEASURES.find((x) => x.name === m)!.kind === 'category' ? "if(i % 2 = 1, 'POSITIVE', NULL)" : 'v'))} AS json FROM numbers_json ORDER BY i`,
+    )
+    expect(rows).toHaveLength(all.length)
+    for (const { i, json } of rows) {
+      expect(json, `value ${all[i]}`).toBe(JSON.stringify(Object.fromEntries(MEASURES.map((m) => [m.name, m.kind === 'category' ? category(i) : all[i]]))))
+    }
+  })
 })

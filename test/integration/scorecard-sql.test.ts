@@ -3,7 +3,7 @@ import { queryRows } from '../../processors/clickhouse-rows.js'
 import { MEASURES, measureNamed, type MeasureValues } from '../../processors/scoring/measures.js'
 import { scoreOnly, tierOf } from '../../processors/scoring/score.js'
 import { loadScorecard, presetNames } from '../../processors/scoring/scorecard-file.js'
-import { scorecardSql, tierSql } from '../../bench/support/in-engine/scorecard-sql.js'
+import { scorecardSql, stagedSql, tierSql } from '../../bench/support/in-engine/scorecard-sql.js'
 import { leavesOf, SEGMENTS, validateScorecard, type Rule, type Scorecard, type Segment } from '../../processors/scoring/scorecard.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
 import { seededRandom } from '../../runtime/seeded-random.js'
@@ -82,7 +82,7 @@ describe('the scorecard compiled to SQL scores as the pure core does (real Click
       const sql = scorecardSql(card, { measure: (m) => `m_${m}`, segment: 'segment' })
       const rows = await queryRows<{ id: number; status: string; score: number | null; coverage: number; missing: string[] }>(
         clickhouse,
-        `SELECT id, status, score, coverage, missing FROM (SELECT id, ${sql.aliases.join(', ')}, ${sql.status} AS status, ${sql.score} AS score, ${sql.coverage} AS coverage, ${sql.missing} AS missing FROM accounts) ORDER BY id`,
+        `SELECT id, ${sql.status} AS status, ${sql.score} AS score, ${sql.coverage} AS coverage, ${sql.missing} AS missing FROM (${stagedSql('SELECT * FROM accounts', sql)}) ORDER BY id`,
       )
       expect(rows).toHaveLength(accounts.length)
       let insufficient = 0
@@ -98,6 +98,20 @@ describe('the scorecard compiled to SQL scores as the pure core does (real Click
       expect(insufficient).toBeLessThan(accounts.length)
     })
   }
+
+  it('puts every alias in a stage after the stages of the aliases it reads, so each stage can be its own subquery', () => {
+    for (const [, card] of cards) {
+      const { stages } = scorecardSql(card, { measure: (m) => `m_${m}`, segment: 'segment' })
+      const stageOf = new Map(stages.flatMap((aliases, k) => aliases.map((a) => [a.slice(a.lastIndexOf(' AS ') + 4), k] as const)))
+      expect(stages.length).toBeGreaterThan(1)
+      stages.forEach((aliases, k) => {
+        for (const a of aliases) {
+          const read = [...a.slice(0, a.lastIndexOf(' AS ')).matchAll(/\bsc_\w+/g)].map(([n]) => n)
+          for (const n of read) expect(stageOf.get(n), `${a.slice(a.lastIndexOf(' AS ') + 4)} (stage ${k}) reads ${n}`).toBeLessThan(k)
+        }
+      })
+    }
+  })
 
   it('bands a score into the tier tierOf gives, rounding half up as Math.round does (ClickHouse rounds ties to even)', async () => {
     const card = loadScorecard({ config: 'pillars-3' }).card

@@ -105,3 +105,22 @@ const CSM = ['csm_activity_logged']
 
 const stringArray = (xs: readonly string[]) => `CAST([${xs.map(quote).join(', ')}] AS Array(String))`
 const stringTuple = (xs: readonly string[]) => `(${xs.map(quote).join(', ')})`
+
+/**
+ * The measures as the JSON text `health_scores.measures` holds (`{"name":value,…}` in MEASURE_NAMES' order,
+ * null for no data), from each measure's SQL. Concatenated rather than `toJSONString` of a named tuple: the
+ * same text for 50,000 accounts in ~0.05 s instead of ~0.15. Numbers as JSON.stringify writes them:
+ * `toString` gives the same shortest round-trip digits, but writes 1e21 where JavaScript writes 1e+21, −0
+ * where it writes 0 (so the value plus 0, which is +0) and inf or nan where it writes null. Categories are
+ * measure-values.ts' own constants, with nothing to escape.
+ */
+export function measuresJsonSql(measure: (name: string) => string): string {
+  const field = (m: (typeof MEASURES)[number], i: number) => {
+    const v = `assumeNotNull(${measure(m.name)})`
+    const text = m.kind === 'category'
+      ? `concat('"', ${v}, '"')`
+      : `if(isFinite(${v}), replaceOne(toString(${v} + 0.), 'e', if(abs(${v}) >= 1, 'e+', 'e')), 'null')`
+    return `${quote(`${i ? ',' : ''}"${m.name}":`)}, if(isNull(${measure(m.name)}), 'null', ${text})`
+  }
+  return `concat('{', ${MEASURES.map(field).join(', ')}, '}')`
+}

@@ -31,13 +31,16 @@ export interface ScorecardSqlInput {
 }
 
 /**
- * SQL of `scoreOnly`'s result for the row's account: `aliases` (`expression AS name`, every name starting
- * `sc_`) go into the SELECT list before the four expressions, which read them. Each shared part — which
- * leaves have data, each leaf's fraction, each segment's totals — is an alias computed once per row: written
- * out inline the same scorecard was 80 KB of SQL and took the engine ten times longer.
+ * SQL of `scoreOnly`'s result for the row's account: the four expressions read aliases selected before
+ * them. Each shared part (which leaves have data, each leaf's fraction, each segment's totals) is an alias
+ * computed once per row: written out inline the same scorecard was 80 KB of SQL and took the engine ten
+ * times longer. The aliases come in stages, to be selected one subquery per stage (`stagedSql`): as one
+ * SELECT whose aliases read each other, the engine took 0.3-0.5 s analysing the query before reading a row;
+ * nested, 0.15 s (docs/BENCHMARKS.md, 2026-12-06, third session).
  */
 export interface ScorecardSql {
-  aliases: string[]
+  /** `expression AS name` (every name starting `sc_`) by stage: a stage reads the measures, the segment and earlier stages. */
+  stages: string[][]
   /** 'OK' or 'INSUFFICIENT_DATA'. */
   status: string
   /** The raw score, 0–100 unrounded (Nullable(Float64): NULL when INSUFFICIENT_DATA). */
@@ -50,9 +53,13 @@ export interface ScorecardSql {
 
 export function scorecardSql(card: Scorecard, input: ScorecardSqlInput): ScorecardSql {
   const leaves = leavesOf(card.components)
-  const aliases: string[] = []
+  const stages: string[][] = []
+  const stageOf = new Map<string, number>()
+  // An alias's stage is one after the latest stage of the aliases its SQL reads (the measures are stage 0).
   const alias = (name: string, sql: string) => {
-    aliases.push(`${sql} AS ${name}`)
+    const stage = 1 + Math.max(0, ...[...sql.matchAll(/\bsc_\w+/g)].map(([n]) => stageOf.get(n) ?? 0))
+    stageOf.set(name, stage)
+    ;(stages[stage - 1] ??= []).push(`${sql} AS ${name}`)
     return name
   }
   // Per leaf, in declaration order: whether it has data, and its fraction (read only where it has).
@@ -68,12 +75,20 @@ export function scorecardSql(card: Scorecard, input: ScorecardSqlInput): Scoreca
   // finish(): coverage compared with a tolerance, as weights such as 0.35 + 0.25 do not add up exactly.
   const insufficient = alias('sc_insufficient', `(${coverage} + ${literal(1e-9)} < ${literal(card.minimumCoverage)} OR ${coverage} = 0)`)
   return {
-    aliases,
+    stages,
     status: `if(${insufficient}, 'INSUFFICIENT_DATA', 'OK')`,
     score: `if(${insufficient}, NULL, least(100., greatest(0., ${raw})))`,
     coverage,
     missing: `arrayFilter(x -> x != '', [${leaves.map(({ path }, i) => `if(${present[i]}, '', ${quote(path)})`).join(', ')}])`,
   }
+}
+
+/**
+ * `from` (a query selecting the measures and the segment) with the scorecard's aliases added to its columns,
+ * one subquery per stage.
+ */
+export function stagedSql(from: string, card: ScorecardSql): string {
+  return card.stages.reduce((inner, stage) => `SELECT *, ${stage.join(',\n  ')} FROM (${inner})`, from)
 }
 
 /** The tier of a score, as `tierOf` bands it: rounded first (half up, as JavaScript's Math.round), then banded. */
