@@ -21,10 +21,14 @@ export interface PortfolioInputs {
 }
 
 const DAY = 86_400_000
-const SUPPORT = ['support_ticket_opened', 'support_ticket_resolved', 'support_ticket_escalated', 'csat_submitted']
-const BILLING = ['invoice_paid', 'payment_failed']
-const EMAIL = ['email_engaged']
-const CSM = ['csm_activity_logged']
+/** The event kinds behind the measures that have data only where the portfolio sends them. */
+export const MEASURE_SOURCES = {
+  support: ['support_ticket_opened', 'support_ticket_resolved', 'support_ticket_escalated', 'csat_submitted'],
+  billing: ['invoice_paid', 'payment_failed'],
+  email: ['email_engaged'],
+  csm: ['csm_activity_logged'],
+}
+const { support: SUPPORT, billing: BILLING, email: EMAIL, csm: CSM } = MEASURE_SOURCES
 
 export function measureValues(a: AccountInputs, portfolio: PortfolioInputs, asOf: number): { values: MeasureValues; segment: Segment | null } {
   const u = a.usage ?? NONE
@@ -99,7 +103,7 @@ const n = (x: unknown) => Number(x ?? 0)
 const days = (ms: number) => Math.max(0, Math.floor(ms / DAY))
 const nps = (promoters: number, detractors: number, total: number) => (total ? (100 * (promoters - detractors)) / total : null)
 
-function sendsAny(portfolio: PortfolioInputs, kinds: string[]): boolean {
+export function sendsAny(portfolio: PortfolioInputs, kinds: string[]): boolean {
   for (const k of kinds) if (portfolio.sources.has(k)) return true
   return false
 }

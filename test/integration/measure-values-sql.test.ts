@@ -5,7 +5,7 @@ import { chTime } from '../../processors/clickhouse-time.js'
 import { sparseSql, usageSql } from '../../processors/scoring/measure-query.js'
 import { measureValues, type PortfolioInputs } from '../../processors/scoring/measure-values.js'
 import { measuresJsonSql, measureValuesSql } from '../../bench/support/in-engine/measure-values-sql.js'
-import { MEASURE_NAMES, MEASURES } from '../../processors/scoring/measures.js'
+import { MEASURE_NAMES, MEASURES, measureNamed } from '../../processors/scoring/measures.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
 import { seededRandom, type Random } from '../../runtime/seeded-random.js'
 import { tempDir } from '../support/fixtures.js'
@@ -119,7 +119,7 @@ describe('the measures in SQL are measure-values.ts’s (real ClickHouse engine)
     const category = (i: number) => (i % 2 ? 'POSITIVE' : null)
     const rows = await queryRows<{ i: number; json: string }>(
       clickhouse,
-      `SELECT i, ${measuresJsonSql((m) => (MEASURES.find((x) => x.name === m)!.kind === 'category' ? "if(i % 2 = 1, 'POSITIVE', NULL)" : 'v'))} AS json FROM numbers_json ORDER BY i`,
+      `SELECT i, ${measuresJsonSql((m) => (measureNamed(m)!.kind === 'category' ? "if(i % 2 = 1, 'POSITIVE', NULL)" : 'v'))} AS json FROM numbers_json ORDER BY i`,
     )
     expect(rows).toHaveLength(all.length)
     for (const { i, json } of rows) {

@@ -7,7 +7,7 @@
  * is made here too.
  */
 import { MEASURES } from '../../../processors/scoring/measures.js'
-import type { PortfolioInputs } from '../../../processors/scoring/measure-values.js'
+import { MEASURE_SOURCES, sendsAny, type PortfolioInputs } from '../../../processors/scoring/measure-values.js'
 import { SEGMENTS } from '../../../processors/scoring/scorecard.js'
 import { quote } from './scorecard-sql.js'
 
@@ -32,8 +32,8 @@ export function measureValuesSql(portfolio: PortfolioInputs, input: MeasureValue
   const u = (c: string) => `${input.usage}${c}`
   const s = (c: string) => `${input.sparse}${c}`
   const f = (x: string) => `toFloat64(${x})`
-  const sends = (kinds: string[]) => kinds.some((k) => portfolio.sources.has(k))
-  const sent = (kinds: string[], sql: string) => (sends(kinds) ? sql : 'NULL')
+  const sent = (kinds: string[], sql: string) => (sendsAny(portfolio, kinds) ? sql : 'NULL')
+  const { support: SUPPORT, billing: BILLING, email: EMAIL, csm: CSM } = MEASURE_SOURCES
   const core = portfolio.coreFeatures
   const seatsKnown = `${s('seatReports')} > 0`
   const subscribed = `${s('subscriptions')} > 0`
@@ -79,7 +79,7 @@ export function measureValuesSql(portfolio: PortfolioInputs, input: MeasureValue
     email_engagements_30d: sent(EMAIL, f(u('emailEngagements30'))),
     days_since_csm_touch: sent(CSM, days(`${input.asOf} - ${lastTouch}`)),
 
-    payment_status: `if(${sends(BILLING) ? 'true' : subscribed}, multiIf(${s('exhaustedInvoices')} > 0, 'FAILED', ${s('unpaidInvoices')} > 0 OR (${subscribed} AND ${s('subscription')}.3 = 'PAST_DUE'), 'OVERDUE', ${s('maxDaysLate90')} > 0 OR ${s('failedThenPaid90')} > 0, 'MINOR_ISSUES', 'CURRENT'), NULL)`,
+    payment_status: `if(${sendsAny(portfolio, BILLING) ? 'true' : subscribed}, multiIf(${s('exhaustedInvoices')} > 0, 'FAILED', ${s('unpaidInvoices')} > 0 OR (${subscribed} AND ${s('subscription')}.3 = 'PAST_DUE'), 'OVERDUE', ${s('maxDaysLate90')} > 0 OR ${s('failedThenPaid90')} > 0, 'MINOR_ISSUES', 'CURRENT'), NULL)`,
     unpaid_failed_invoices: sent(BILLING, f(s('unpaidInvoices'))),
     days_late_90d: sent(BILLING, f(s('maxDaysLate90'))),
     days_to_renewal: `if(${subscribed}, ${f(`${s('subscription')}.2`)} - floor(${f(input.asOf)} / 86400000), NULL)`,
@@ -96,12 +96,6 @@ export function measureValuesSql(portfolio: PortfolioInputs, input: MeasureValue
   const typed = Object.fromEntries(MEASURES.map((m) => [m.name, `CAST(${measures[m.name]} AS Nullable(${m.kind === 'category' ? 'String' : 'Float64'}))`]))
   return { measures: typed, segment: `if(${s('segment')} IN ${stringTuple(SEGMENTS)}, ${s('segment')}, NULL)` }
 }
-
-// The sources of each measure, as measure-values.ts names them.
-const SUPPORT = ['support_ticket_opened', 'support_ticket_resolved', 'support_ticket_escalated', 'csat_submitted']
-const BILLING = ['invoice_paid', 'payment_failed']
-const EMAIL = ['email_engaged']
-const CSM = ['csm_activity_logged']
 
 const stringArray = (xs: readonly string[]) => `CAST([${xs.map(quote).join(', ')}] AS Array(String))`
 const stringTuple = (xs: readonly string[]) => `(${xs.map(quote).join(', ')})`
