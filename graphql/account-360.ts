@@ -22,7 +22,7 @@ export class UsageDay {
   @Field(() => Int, { description: 'Distinct users who logged in or used a feature.' })
   activeUsers!: number
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Logins (distinct messageIds): exact up to 127, an estimate within ~1.6 % above (a sketch keeps a busy day bounded).' })
   logins!: number
 
   @Field(() => Int, { description: 'Distinct features used.' })
@@ -142,7 +142,7 @@ export class Account360Resolver {
   ): Promise<UsageDay[]> {
     const p = period('usage', from, to)
     const rows = await ctx.loaders.rows(
-      `SELECT toString(day) AS date, uniqExactArray(active_users) AS activeUsers, uniqExactArray(logins) AS logins, length(groupUniqArrayArray(features)) AS features
+      `SELECT toString(day) AS date, uniqExactArray(active_users) AS activeUsers, uniqCombined64Merge(12)(logins) AS logins, length(groupUniqArrayArray(features)) AS features
        FROM account_daily WHERE account_id = {id:String} AND day >= toDate({from:DateTime64(3, 'UTC')}) AND day <= toDate({to:DateTime64(3, 'UTC')})
        GROUP BY day ORDER BY day`,
       { id: account.id, from: chTime(p.from), to: chTime(p.to) },

@@ -26,13 +26,13 @@ export function selectionFilter(selection: AccountSelection): { filter: string; 
   return { filter: 'AND account_id IN {accountIds:Array(String)}', params: { accountIds: selection.accountIds }, none: !selection.accountIds.length }
 }
 
-/** The rollup's columns, computed for the as-of day from raw events; migration 018's view computes the same (a test holds them equal). */
+/** The rollup's columns, computed for the as-of day from raw events; migration 019's view computes the same (a test holds them equal). */
 export const USAGE_COLUMNS = `
   max(event IN ('user_login', 'feature_used')) AS active,
   groupUniqArrayIf(cityHash64(assumeNotNull(user_id)), event IN ('user_login', 'feature_used') AND user_id IS NOT NULL) AS active_users,
-  groupUniqArrayIf(cityHash64(message_id), event = 'user_login') AS logins,
+  uniqCombined64StateIf(12)(cityHash64(message_id), event = 'user_login') AS logins,
   groupUniqArrayIf(JSONExtractString(properties, 'feature'), event = 'feature_used') AS features,
-  groupUniqArrayIf(cityHash64(message_id), event = 'email_engaged') AS email_engagements`
+  uniqCombined64StateIf(12)(cityHash64(message_id), event = 'email_engaged') AS email_engagements`
 
 // Every query below answers for a list of as-of times at once (`{asOfs}`: one for a score, a batch of churn
 // snapshot dates for training), one row per account and as-of time: each row is copied by `arrayJoin` to
@@ -51,11 +51,11 @@ SELECT
   uniqExactIf(day, active = 1 AND day > d - 7) AS activeDays7,
   uniqExactIf(day, active = 1 AND day > d - 30) AS activeDays30,
   uniqExactArrayIf(active_users, day > d - 30) AS activeUsers30,
-  uniqExactArrayIf(logins, day > d - 30) AS logins30,
+  uniqCombined64MergeIf(12)(logins, day > d - 30) AS logins30,
   uniqExactArrayIf(active_users, day > d - 7) AS wau,
   uniqExactArrayIf(active_users, day > d - 35 AND day <= d - 28) AS wau4wAgo,
   groupUniqArrayArrayIf(features, day > d - 30) AS features30,
-  uniqExactArrayIf(email_engagements, day > d - 30) AS emailEngagements30
+  uniqCombined64MergeIf(12)(email_engagements, day > d - 30) AS emailEngagements30
 FROM (
   SELECT account_id, day, active, active_users, logins, features, email_engagements,
     arrayJoin(arrayFilter(x -> day > toDate(x) - 35 AND day ${live ? '<=' : '<'} toDate(x), ${AS_OFS})) AS t

@@ -12,14 +12,14 @@ const migration = (name: string) => flat(fs.readFileSync(path.join(MIGRATIONS_DI
 // the view's SELECT written again; and the scoring query computes the as-of day's part of the rollup from
 // raw events. These copies must never drift apart.
 describe('rollup SQL written more than once', () => {
-  it('computes the as-of day with the same columns as the account_daily view and its fills (018, the view in force)', () => {
-    const sql = migration('018_account_daily_arrays.sql')
+  it('computes the as-of day with the same columns as the account_daily view and its fills (019, the view in force)', () => {
+    const sql = migration('019_account_daily_sketches.sql')
     const columns = flat(USAGE_COLUMNS)
     expect(sql.split(columns).length - 1).toBe(3)
   })
 
-  it('rebuilds account_daily (018) with exactly its view\'s SELECT, the second fill limited to events stored since the first', () => {
-    const sql = migration('018_account_daily_arrays.sql')
+  it.each(['018_account_daily_arrays.sql', '019_account_daily_sketches.sql'])('rebuilds account_daily (%s) with exactly its view\'s SELECT, the second fill limited to events stored since the first', (file) => {
+    const sql = migration(file)
     const viewSelect = sql.split('CREATE MATERIALIZED VIEW account_daily_mv TO account_daily AS ')[1].split(';')[0]
     expect(sql.split('INSERT INTO account_daily_rebuilt ')[1].split(';')[0]).toBe(viewSelect)
     const since = 'WHERE stored_at >= (SELECT at FROM account_daily_rebuild_began) - INTERVAL 1 MINUTE '
