@@ -13,6 +13,13 @@ const SLICES = 4
 /** Filter bits per id and bits set per id: ~0.4 % false positives per full slice, ~2 % against the 5 slices
  * a claim reads (bench/idempotency.ts). More bits buy fewer verifications, at 1/8 byte per id each. */
 const BITS_PER_ID = 11
+/** Each layer after a slice's first gets this many more bits per id (up to MAX_BITS_PER_ID), so its false
+ * positives are ~a quarter of the layer before's: the layers' sum stays bounded however many a slice needs,
+ * as in Almeida et al.'s scalable Bloom filters. With the same bits in every layer, a fresh Redis (no slice
+ * to size the first layer from) grew 8 layers in its first 6 M ids and its false positives from 0.9 to
+ * 4.5 % — each of them an event held up to ~3 s in the verify topic (docs/BENCHMARKS.md, 2026-12-06). */
+const BITS_PER_LAYER_AFTER = 3
+const MAX_BITS_PER_ID = 23
 const HASHES = 8
 /** All of an id's bits lie in one 512-bit block: one GETRANGE of 64 bytes per layer answers a claim. */
 const BLOCK_BITS = 512
@@ -94,8 +101,9 @@ local meta = redis.call('HMGET', slice, 'layers', 'held', 'capacity', 'total', '
 local layers, held, capacity, total, growth = tonumber(meta[1] or '0'), tonumber(meta[2] or '0'), tonumber(meta[3] or '0'), tonumber(meta[4] or '0'), tonumber(meta[5] or '1')
 local blocks = layers > 0 and tonumber(redis.call('HGET', slice, 'blocks:' .. layers)) or 0
 local function addLayer(ids)
-  local b = math.min(math.ceil(math.max(ids, ${MIN_IDS_PER_LAYER}) * ${BITS_PER_ID} / ${BLOCK_BITS}), ${MAX_BLOCKS_PER_LAYER})
-  layers, held, capacity, blocks = layers + 1, 0, math.floor(b * ${BLOCK_BITS} / ${BITS_PER_ID}), b
+  local bits = math.min(${BITS_PER_ID} + ${BITS_PER_LAYER_AFTER} * layers, ${MAX_BITS_PER_ID})
+  local b = math.min(math.ceil(math.max(ids, ${MIN_IDS_PER_LAYER}) * bits / ${BLOCK_BITS}), ${MAX_BLOCKS_PER_LAYER})
+  layers, held, capacity, blocks = layers + 1, 0, math.floor(b * ${BLOCK_BITS} / bits), b
   local key = slice .. ':' .. layers
   redis.call('SETBIT', key, b * ${BLOCK_BITS} - 1, 0)
   redis.call('PEXPIREAT', key, expireAt)
