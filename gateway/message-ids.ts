@@ -35,8 +35,8 @@ const LATER_LAYER_SHARE = 0.25
 
 // Accepted ids are kept in blocked Bloom filters, one per (time slice, layer): 11 bits per id (more in
 // later layers), against ~220 bytes for a string key per messageId and ~9.6 for the 32-bit fingerprints
-// this replaced (docs/BENCHMARKS.md). A filter answers "maybe seen" falsely for a small share of new ids and never
-// forgets an id it holds; the false ones still reach the store, because the processor checks marked events
+// this replaced (docs/BENCHMARKS.md). A filter answers "maybe seen" falsely for a small share of new ids
+// and never forgets an id it holds; the false ones still reach the store, because the processor checks marked events
 // against ClickHouse before inserting them (processors/stored-duplicates.ts) — so a new event is never
 // dropped and a duplicate never stored twice. Redis has no Bloom filter without a module (RedisBloom is
 // not in Debian's redis-server), hence these scripts over plain strings.

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { migrate, readMigrations } from '../../migrations/runner.js'
+import { migrate, readMigrations, type Migration } from '../../migrations/runner.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
 import { tempDir } from '../support/fixtures.js'
 
@@ -23,39 +23,57 @@ const BEFORE = `SELECT account_id, toString(day) AS day, max(active) AS active, 
 const AFTER = `SELECT account_id, toString(day) AS day, max(active) AS active, uniqExactArray(active_users) AS users, uniqExactArray(logins) AS logins,
   arraySort(groupUniqArrayArray(features)) AS features, uniqExactArray(email_engagements) AS emails FROM account_daily GROUP BY account_id, day ORDER BY account_id, day`
 
+type Insert = (values: Record<string, unknown>[]) => Promise<unknown>
+
+/** A fresh database with every migration before `name` applied, and a writer of events into it. */
+async function migratedUpTo(name: string) {
+  const clickhouse = createClickHouse({ dataDir: tempDir() })
+  const all = readMigrations()
+  const at = all.findIndex((m) => m.name === name)
+  expect(at).toBeGreaterThan(0)
+  await migrate(clickhouse, all.slice(0, at))
+  const insert: Insert = (values) => clickhouse.insert({ table: 'events', format: 'JSONEachRow', values })
+  return { clickhouse, all, at, insert }
+}
+
+/**
+ * Runs a rebuild's statements one by one while another process stores events — after the first fill (a new
+ * day of acct_2) and while no view exists (a new account) — then records the migration as applied.
+ */
+async function rebuildWhileStoring(clickhouse: ReturnType<typeof createClickHouse>, migration: Migration, insert: Insert) {
+  for (const statement of migration.statements) {
+    await clickhouse.command({ query: statement })
+    if (statement.startsWith('INSERT INTO account_daily_rebuilt')) await insert(usageEvents('acct_2', '2026-03-02', 'late', ['v2']))
+    if (statement.startsWith('DROP VIEW')) await insert(usageEvents('acct_3', '2026-03-02', 'gap', ['w1', 'w2']))
+  }
+  await clickhouse.insert({ table: 'schema_migrations', format: 'JSONEachRow', values: [{ version: migration.version, name: migration.name, checksum: migration.checksum }] })
+}
+
+/** What the rollup must answer after such a rebuild: the rows from before and the days the late events made. */
+const withLateEvents = (before: Record<string, unknown>[]) => [
+  ...before,
+  { account_id: 'acct_2', day: '2026-03-02', active: 1, users: 1, logins: 1, features: ['f0'], emails: 1 },
+  { account_id: 'acct_3', day: '2026-03-02', active: 1, users: 2, logins: 2, features: ['f0', 'f1'], emails: 2 },
+].sort((a, b) => `${a.account_id}${a.day}`.localeCompare(`${b.account_id}${b.day}`))
+
 describe(`migration ${MIGRATION} on embedded ClickHouse (chDB): the daily rollup rebuilt from events with arrays`, () => {
   let clickhouse: ReturnType<typeof createClickHouse>
   afterAll(() => clickhouse?.close())
 
   it('answers every account and day as the states did, keeps events stored while it runs, and its view writes to the new table', async () => {
-    clickhouse = createClickHouse({ dataDir: tempDir() })
-    const all = readMigrations()
-    const at = all.findIndex((m) => m.name === MIGRATION)
-    expect(at).toBeGreaterThan(0)
-    await migrate(clickhouse, all.slice(0, at))
-    const insert = (values: Record<string, unknown>[]) => clickhouse.insert({ table: 'events', format: 'JSONEachRow', values })
+    const migrated = await migratedUpTo(MIGRATION)
+    const { all, at, insert } = migrated
+    clickhouse = migrated.clickhouse
     // Two accounts over two days, a user active on both days, and an event stored twice (a duplicate before its merge).
     await insert([...usageEvents('acct_1', '2026-03-01', 'a1d1', ['u1', 'u2', 'u3']), ...usageEvents('acct_1', '2026-03-02', 'a1d2', ['u1', 'u4']), ...usageEvents('acct_2', '2026-03-01', 'a2d1', ['v1'])])
     await insert(usageEvents('acct_2', '2026-03-01', 'a2d1', ['v1']))
     const before = counted(await rows(clickhouse, BEFORE))
     expect(before.length).toBe(3)
 
-    // Another process stores events while the migration runs: after the first fill (a new day of acct_2) and
-    // while no view exists (a new account).
-    for (const statement of all[at].statements) {
-      await clickhouse.command({ query: statement })
-      if (statement.startsWith('INSERT INTO account_daily_rebuilt')) await insert(usageEvents('acct_2', '2026-03-02', 'late', ['v2']))
-      if (statement.startsWith('DROP VIEW')) await insert(usageEvents('acct_3', '2026-03-02', 'gap', ['w1', 'w2']))
-    }
-    await clickhouse.insert({ table: 'schema_migrations', format: 'JSONEachRow', values: [{ version: all[at].version, name: all[at].name, checksum: all[at].checksum }] })
+    await rebuildWhileStoring(clickhouse, all[at], insert)
 
     const after = counted(await rows(clickhouse, AFTER))
-    const expected = [
-      ...before,
-      { account_id: 'acct_2', day: '2026-03-02', active: 1, users: 1, logins: 1, features: ['f0'], emails: 1 },
-      { account_id: 'acct_3', day: '2026-03-02', active: 1, users: 2, logins: 2, features: ['f0', 'f1'], emails: 2 },
-    ].sort((a, b) => `${a.account_id}${a.day}`.localeCompare(`${b.account_id}${b.day}`))
-    expect(after).toEqual(expected)
+    expect(after).toEqual(withLateEvents(before))
     expect(after.find((r) => r.account_id === 'acct_1' && r.day === '2026-03-01')).toMatchObject({ users: 3, logins: 3, features: ['f0', 'f1'], emails: 3 })
     expect(after.find((r) => r.account_id === 'acct_2' && r.day === '2026-03-01')).toMatchObject({ users: 1, logins: 1 })
 
@@ -82,12 +100,9 @@ describe(`migration ${SKETCH_MIGRATION} on embedded ClickHouse (chDB): logins an
   afterAll(() => clickhouse?.close())
 
   it('answers every account and day as the arrays did, keeps events stored while it runs, and counts a login stored twice once', async () => {
-    clickhouse = createClickHouse({ dataDir: tempDir() })
-    const all = readMigrations()
-    const at = all.findIndex((m) => m.name === SKETCH_MIGRATION)
-    expect(at).toBeGreaterThan(0)
-    await migrate(clickhouse, all.slice(0, at))
-    const insert = (values: Record<string, unknown>[]) => clickhouse.insert({ table: 'events', format: 'JSONEachRow', values })
+    const migrated = await migratedUpTo(SKETCH_MIGRATION)
+    const { all, at, insert } = migrated
+    clickhouse = migrated.clickhouse
     // 127 logins on one day: a sketch of precision 12 keeps up to 128 hashes exactly, and its merges (the second
     // fill repeats these events) switch it to HyperLogLog when a full set takes one more, even one it holds.
     await insert([...usageEvents('acct_1', '2026-03-01', 'a1d1', ['u1', 'u2', 'u3']), ...usageEvents('acct_2', '2026-03-01', 'a2d1', ['v1']), ...logins('acct_1', '2026-03-02', 'busy', 127)])
@@ -95,20 +110,10 @@ describe(`migration ${SKETCH_MIGRATION} on embedded ClickHouse (chDB): logins an
     const before = counted(await rows(clickhouse, AFTER))
     expect(before.find((r) => r.account_id === 'acct_1' && r.day === '2026-03-02')).toMatchObject({ logins: 127 })
 
-    for (const statement of all[at].statements) {
-      await clickhouse.command({ query: statement })
-      if (statement.startsWith('INSERT INTO account_daily_rebuilt')) await insert(usageEvents('acct_2', '2026-03-02', 'late', ['v2']))
-      if (statement.startsWith('DROP VIEW')) await insert(usageEvents('acct_3', '2026-03-02', 'gap', ['w1', 'w2']))
-    }
-    await clickhouse.insert({ table: 'schema_migrations', format: 'JSONEachRow', values: [{ version: all[at].version, name: all[at].name, checksum: all[at].checksum }] })
+    await rebuildWhileStoring(clickhouse, all[at], insert)
 
     const after = counted(await rows(clickhouse, SKETCHED))
-    const expected = [
-      ...before,
-      { account_id: 'acct_2', day: '2026-03-02', active: 1, users: 1, logins: 1, features: ['f0'], emails: 1 },
-      { account_id: 'acct_3', day: '2026-03-02', active: 1, users: 2, logins: 2, features: ['f0', 'f1'], emails: 2 },
-    ].sort((a, b) => `${a.account_id}${a.day}`.localeCompare(`${b.account_id}${b.day}`))
-    expect(after).toEqual(expected)
+    expect(after).toEqual(withLateEvents(before))
 
     // The view now writes sketches; a login stored again (a replay) still counts once.
     await insert(usageEvents('acct_1', '2026-03-01', 'new', ['u5']))
