@@ -33,13 +33,13 @@ const FIRST_LAYER_HEADROOM = 1.1
  * layer added is as large as the slice so far, so the first slice after a start reaches any rate in few layers. */
 const LATER_LAYER_SHARE = 0.25
 
-// Accepted ids are kept in blocked Bloom filters, one per (time slice, layer): 11 bits per id (more in
-// later layers), against ~220 bytes for a string key per messageId and ~9.6 for the 32-bit fingerprints
-// this replaced (docs/BENCHMARKS.md). A filter answers "maybe seen" falsely for a small share of new ids
-// and never forgets an id it holds; the false ones still reach the store, because the processor checks marked events
+// Accepted ids are kept in blocked Bloom filters, one per (time slice, layer): 11 bits per id (more in later
+// layers), against ~220 bytes for a string key per messageId and ~9.6 for the 32-bit fingerprints this
+// replaced (docs/BENCHMARKS.md). A filter answers "maybe seen" falsely for a small share of new ids and never
+// forgets an id it holds; the false ones still reach the store, because the processor checks marked events
 // against ClickHouse before inserting them (processors/stored-duplicates.ts) — so a new event is never
-// dropped and a duplicate never stored twice. Redis has no Bloom filter without a module (RedisBloom is
-// not in Debian's redis-server), hence these scripts over plain strings.
+// dropped and a duplicate never stored twice. Redis has no Bloom filter without a module (RedisBloom is not
+// in Debian's redis-server), hence these scripts over plain strings.
 //
 // A slice's filter grows in layers so its size follows the traffic: the first layer is sized from the
 // slices before it, and when a layer has taken its capacity another is added (see LATER_LAYER_SHARE).
