@@ -9,12 +9,17 @@
 // processors, scoring and GraphQL (PULSE_COMPONENTS=processor,scoring,graphql) with its own embedded chDB.
 // Queryability is then not probed (only that process can query its chDB); the subscriber figure is.
 //
+// Each window also reads the processing process's /metrics: where an event's time went on average, from the
+// gateway to its row stored (the processor), from stored to its account's score stored (the scoring queue's
+// wait and the pass), and the scoring passes' count, size and length.
+//
 // Run: node --import tsx bench/freshness.ts [eventsPerSecond=5000] [seconds=20]
 //   BENCH_ACCOUNTS=1000 accounts the load is spread over (plus one new account per batch, the probes)
 //   BENCH_LOG_LEVEL=warn  Pulse's log level (default error), its lines on stdout
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -51,7 +56,10 @@ const platform = await startPlatform(config, createLogger(config.logLevel))
 let child: ChildProcess | undefined
 let graphqlWs = platform.endpoints.graphqlWs
 let clickhouse: ClickHouseClient | undefined
+let metricsUrl = platform.endpoints.metrics
 if (split) {
+  const metricsPort = await freePort()
+  metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`
   const childDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-fresh-proc-'))
   child = spawn(process.execPath, [fileURLToPath(new URL('../bin/pulse.mjs', import.meta.url)), 'dev'], {
     env: {
@@ -60,6 +68,7 @@ if (split) {
       PULSE_COMPONENTS: 'processor,scoring,graphql',
       PULSE_DATA_DIR: childDir,
       PULSE_GRAPHQL_PORT: '0',
+      PULSE_METRICS_PORT: String(metricsPort),
       PULSE_REGISTRY_URL: platform.endpoints.registry,
       // The same key: it reads the registry, and the bench's subscription presents it to this GraphQL server.
       PULSE_API_KEYS: `bench:${KEY}`,
@@ -208,7 +217,25 @@ const cpuShares = (now: number) => {
   cpuBefore = after
   return line
 }
-const report = () => {
+// The stages' sums and counts at the last window, from the processing process's Prometheus metrics.
+const STAGES = ['pulse_processor_store_delay_seconds', 'pulse_scoring_delay_seconds', 'pulse_scoring_pass_duration_seconds'] as const
+let stagesBefore = new Map<string, number>()
+const stageColumns = async () => {
+  const text = await fetch(metricsUrl).then((r) => r.text(), () => '')
+  const now = new Map<string, number>()
+  for (const line of text.split('\n')) {
+    const m = /^(pulse_\w+?_(?:sum|count))(?:\{([^}]*)\})? (\S+)$/.exec(line)
+    // Event passes only: a sweep's pass is not what an event waits for.
+    if (m && (!m[2] || m[2].includes('topic="pulse.events"') || m[2] === 'trigger="event"')) now.set(m[1], (now.get(m[1]) ?? 0) + Number(m[3]))
+  }
+  const delta = (k: string) => (now.get(k) ?? 0) - (stagesBefore.get(k) ?? 0)
+  const meanMs = (stage: string) => (delta(`${stage}_count`) ? Math.round((1000 * delta(`${stage}_sum`)) / delta(`${stage}_count`)) : '–')
+  const passes = delta('pulse_scoring_pass_duration_seconds_count')
+  const accountsPerPass = passes ? Math.round(delta('pulse_scoring_delay_seconds_count') / passes) : '–'
+  stagesBefore = now
+  return `${meanMs(STAGES[0])} | ${meanMs(STAGES[1])} | ${passes} | ${accountsPerPass} | ${meanMs(STAGES[2])}`
+}
+const report = async () => {
   const now = Date.now()
   const inWindow = [...probes.values()].filter((p) => p.at >= windowStart - 1000 && p.at < now - 5000)
   const pushed = inWindow.map((p) => p.pushedMs ?? now - p.at)
@@ -216,13 +243,14 @@ const report = () => {
   const queryable = inWindow.map((p) => p.queryableMs ?? now - p.at)
   const rss = { t: Math.round((now - started) / 1000), pulse: rssOf(process.pid), child: rssOf(child?.pid), kafka: rssOf(kafkaPid), redis: rssOf(redisPid) }
   samples.push(rss)
-  const line = `| ${rss.t} | ${Math.round(sent / ((now - started) / 1000))} | ${clickhouse ? pct(queryable, 95) : '–'} | ${pct(pushed, 50)} | ${pct(pushed, 95)} | ${missing} | ${rss.pulse}${split ? ` + ${rss.child}` : ''} | ${rss.kafka} | ${rss.redis} | ${cpuShares(now)} |`
+  const stages = await stageColumns()
+  const line = `| ${rss.t} | ${Math.round(sent / ((now - started) / 1000))} | ${clickhouse ? pct(queryable, 95) : '–'} | ${pct(pushed, 50)} | ${pct(pushed, 95)} | ${missing} | ${rss.pulse}${split ? ` + ${rss.child}` : ''} | ${rss.kafka} | ${rss.redis} | ${cpuShares(now)} | ${stages} |`
   windows.push(line)
   console.error(line)
   windowStart = now - 5000
 }
-console.error('| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis |')
-const reporter = setInterval(report, REPORT_MS)
+console.error('| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass |')
+const reporter = setInterval(() => void report(), REPORT_MS)
 
 await new Promise((r) => setTimeout(r, seconds * 1000))
 sending = false
@@ -252,8 +280,8 @@ const row = (name: string, xs: number[]) => `| ${name} | ${xs.length} of ${all.l
 const peak = (k: 'pulse' | 'child' | 'kafka' | 'redis') => Math.max(...samples.map((s) => s[k]).filter((x) => !Number.isNaN(x)))
 console.log(`${split ? 'split: gateway+registry here, processor+scoring+graphql in a child' : 'one process'}; ${accounts} accounts; offered ${rate} events/s for ${seconds} s: ${sent} accepted (${Math.round(sent / seconds)}/s), ${refused} not accepted
 ${batches}
-| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${windows.join('\n')}
 
 | from the 202 to… | samples | p50 ms | p95 ms | p99 ms |
@@ -261,3 +289,11 @@ ${windows.join('\n')}
 ${clickhouse ? row('row queryable in ClickHouse', all.flatMap((p) => (p.queryableMs === undefined ? [] : [p.queryableMs]))) + '\n' : ''}${row('score pushed to a graphql-ws subscriber', all.flatMap((p) => (p.pushedMs === undefined ? [] : [p.pushedMs])))}
 peak RSS MB: Pulse ${peak('pulse')}${split ? `, processing child ${peak('child')}` : ''}, Kafka ${peak('kafka')}, Redis ${peak('redis')}`)
 process.exit(0)
+
+async function freePort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}

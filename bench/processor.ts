@@ -26,7 +26,7 @@ import { startPlatform } from '../platform/index.js'
 const total = Number(process.argv[2] ?? 100_000)
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-proc-bench-'))
 // Kafka, Redis, the registry and the ClickHouse schema, without a processor: the bench runs its own.
-const config = loadConfig({ PULSE_COMPONENTS: 'registry', PULSE_DATA_DIR: dataDir, PULSE_REGISTRY_PORT: '0', PULSE_LOG_LEVEL: 'error' })
+const config = loadConfig({ PULSE_COMPONENTS: 'registry', PULSE_DATA_DIR: dataDir, PULSE_REGISTRY_PORT: '0', PULSE_METRICS_PORT: '0', PULSE_LOG_LEVEL: 'error' })
 const platform = await startPlatform(config, createLogger(config.logLevel))
 const clickhouse = createClickHouse({ dataDir })
 // The development key (PULSE_API_KEYS unset) may read the registry.

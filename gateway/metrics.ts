@@ -4,11 +4,11 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 export type LagSource = () => Promise<{ topic: string; partition: number; end: bigint; committed: bigint }[]>
 
 /**
- * The gateway's Prometheus metrics, on a registry of their own (no process-wide default registry). With
- * `lag`, the scrape also reports how far the event processor's consumer group is behind, per partition.
+ * The gateway's Prometheus metrics, on the process's registry (never prom-client's global one: tests run
+ * several platforms in one process). With `lag`, the scrape also reports how far the event processor's
+ * consumer group is behind, per partition. `/metrics` serves the whole registry.
  */
-export function createGatewayMetrics(lag?: LagSource) {
-  const registry = new Registry()
+export function createGatewayMetrics(lag?: LagSource, registry = new Registry()) {
   const accepted = new Counter({ name: 'pulse_events_accepted_total', help: 'Events acknowledged by Kafka', labelNames: ['subject'], registers: [registry] })
   const rejected = new Counter({
     name: 'pulse_events_rejected_total',

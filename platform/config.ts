@@ -20,7 +20,8 @@ export interface PulseConfig {
   components: Set<Component>
   dataDir: string
   host: string
-  ports: { gateway: number; registry: number; graphql: number; kafka: number; redis: number }
+  /** `metrics`: where a process without the gateway serves `/metrics` (the gateway serves it otherwise). */
+  ports: { gateway: number; registry: number; graphql: number; kafka: number; redis: number; metrics: number }
   /** Unset: `pulse dev` launches a local broker. */
   kafkaBrokers?: string[]
   /** Unset: `pulse dev` launches a local redis-server. */
@@ -258,6 +259,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): PulseCo
       graphql: port('PULSE_GRAPHQL_PORT', 4000),
       kafka: port('PULSE_KAFKA_PORT', 0),
       redis: port('PULSE_REDIS_PORT', 0),
+      // 9464: the port OpenTelemetry's Prometheus exporter uses, so a scrape config written for it finds Pulse.
+      metrics: port('PULSE_METRICS_PORT', 9464),
     },
     kafkaBrokers,
     redisUrl: url('PULSE_REDIS_URL', ['redis:', 'rediss:']),

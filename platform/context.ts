@@ -1,5 +1,6 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import type { FastifyInstance } from 'fastify'
+import type { Registry } from 'prom-client'
 import type { Redis, RedisOptions } from 'ioredis'
 import type { Admin, Kafka } from 'kafkajs'
 import type { ApiKeys } from '../runtime/auth/index.js'
@@ -37,6 +38,8 @@ export interface PlatformContext {
   /** Shared BullMQ connection (blocking commands allowed, retries forever). */
   bullConnection: Redis
   scoreEvents: ScoreEvents
+  /** The process's Prometheus registry: every component's metrics, served at `/metrics`. */
+  metrics: Registry
   /**
    * The playbooks' evaluation edge, shared by the components that notice state changes (scoring, churn, the
    * drift processor): made on first use, with its own Redis and ClickHouse connections.

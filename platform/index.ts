@@ -3,6 +3,7 @@ import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { Redis, type RedisOptions } from 'ioredis'
 import { Kafka } from 'kafkajs'
+import { collectDefaultMetrics, Registry } from 'prom-client'
 import { migrate } from '../migrations/runner.js'
 import type { PausedPartition } from '../processors/index.js'
 import { createScoreEvents } from '../processors/scoring/index.js'
@@ -23,6 +24,7 @@ import { startProcessor } from './components/processor.js'
 import { startScoring } from './components/scoring.js'
 import { startChurn } from './components/churn.js'
 import { startPlaybooks } from './components/playbooks.js'
+import { createMetricsServer } from './metrics-server.js'
 
 /**
  * The components after the shared infrastructure, in start order: consumers before the servers that feed
@@ -39,7 +41,7 @@ const COMPONENTS: [Exclude<Component, 'registry'>, (ctx: PlatformContext) => Pro
 
 export interface Platform {
   /** Empty strings for components this process does not run. */
-  endpoints: { gateway: string; registry: string; graphql: string; graphqlWs: string; console: string; kafka: string[]; redis: string; clickhouse: string }
+  endpoints: { gateway: string; registry: string; graphql: string; graphqlWs: string; console: string; metrics: string; kafka: string[]; redis: string; clickhouse: string }
   /** Set when PULSE_API_KEYS was empty and a development key was made. */
   generatedApiKey?: { name: string; secret: string }
   registeredSchemas: { subject: string; id: number }[]
@@ -164,9 +166,18 @@ async function start(config: PulseConfig, logger: Logger, onStop: PlatformContex
     (playbooks ??= redis('playbooks', shared).then((connection) =>
       createPlaybookRunner({ clickhouse: clickhouseFor('playbooks'), redis: connection, prefix: config.redisPrefix, rules: config.rules.rules, logger }),
     ))
-  const ctx: PlatformContext = { config, logger, clickhouse, clickhouseFor, kafka, admin, brokers, redisUrl, registryUrl, registryTarget: registry, registry: schemaRegistryClient(registry), apiKeys, bullConnection, scoreEvents, playbooks: playbookRunner, redis, onStop, listen }
+  // One registry per platform, not prom-client's global one: tests run several platforms in one process.
+  const metrics = new Registry()
+  collectDefaultMetrics({ register: metrics })
+  const ctx: PlatformContext = { config, logger, clickhouse, clickhouseFor, kafka, admin, brokers, redisUrl, registryUrl, registryTarget: registry, registry: schemaRegistryClient(registry), apiKeys, bullConnection, scoreEvents, metrics, playbooks: playbookRunner, redis, onStop, listen }
   const started: ComponentStarted = {}
   for (const [name, startComponent] of COMPONENTS) if (runs(name)) Object.assign(started, await startComponent(ctx))
+  let metricsUrl = started.gateway ? `${started.gateway}/metrics` : ''
+  if (!started.gateway) {
+    const metricsServer = createMetricsServer(metrics, logger)
+    metricsUrl = `${await listen(metricsServer, config.ports.metrics)}/metrics`
+    onStop('metrics server', () => metricsServer.close())
+  }
 
   // Where this running Pulse can be reached, for the CLI's other commands (keys, drift, registry, score).
   const graphql = started.graphql ? `${started.graphql}/graphql` : ''
@@ -180,6 +191,7 @@ async function start(config: PulseConfig, logger: Logger, onStop: PlatformContex
       graphql,
       graphqlWs: graphql.replace(/^http/, 'ws'),
       console: started.graphql ? `${started.graphql}/console/` : '',
+      metrics: metricsUrl,
       kafka: brokers,
       redis: redisUrl,
       clickhouse: config.clickhouseUrl ?? `embedded chDB at ${path.join(config.dataDir, 'clickhouse')}`,

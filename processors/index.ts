@@ -11,9 +11,11 @@ import { chTime } from './clickhouse-time.js'
 import { toEventRow, type EventRow } from './event-row.js'
 import { typedRow, type TypedTables } from './typed-tables.js'
 import { markForScoring, type ScoringQueue } from './scoring/scoring-queue.js'
+import type { ProcessorMetrics } from './processor-metrics.js'
 
 export { startDriftProcessor } from './drift-processor.js'
 export { TypedTables } from './typed-tables.js'
+export { createProcessorMetrics, type ProcessorMetrics } from './processor-metrics.js'
 export type { PausedPartition, RetryPolicy } from './batch-consumer.js'
 
 /** Marked events are few (duplicates, ~2 % false positives of the gateway's filter) and can wait a little. */
@@ -40,6 +42,7 @@ export interface EventProcessorDeps {
   /** Size-or-time batching of the fetch (see startBatchConsumer); kafkajs defaults when absent. */
   batch?: { minBytes: number; maxWaitMs: number }
   logger?: Logger
+  metrics?: ProcessorMetrics
 }
 
 /**
@@ -58,6 +61,7 @@ export interface EventProcessorDeps {
  */
 export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ paused: () => PausedPartition[]; stop: () => Promise<void> }> {
   const log = deps.logger?.child({ component: 'processor' })
+  const metrics = deps.metrics
   const consume = (topic: string, groupId: string, batch: EventProcessorDeps['batch'], handle: (batch: Batch) => Promise<void>) =>
     startBatchConsumer({
       kafka: deps.kafka,
@@ -67,7 +71,7 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ p
       batch,
       onPause: (p) => log?.warn({ topic: p.topic, partition: p.partition, attempts: p.attempts, retryInMs: p.retryInMs, err: describeFailure(p.error) }, 'storage unavailable: partition paused, nothing committed; retrying'),
       onResume: (p) => log?.info({ topic: p.topic, partition: p.partition, attempts: p.attempts, pausedMs: p.pausedMs }, 'storage back: partition resumed'),
-      handle,
+      handle: metrics ? timed(handle, metrics) : handle,
     })
 
   /** Decodes a batch; records that can never be read become dead letters. */
@@ -103,9 +107,16 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ p
     }
     if (deadLetters.length) {
       await deps.producer.send({ topic: deps.dlqTopic, acks: -1, messages: deadLetters })
+      metrics?.deadLettered.inc({ topic: batch.topic }, deadLetters.length)
       log?.warn({ topic: batch.topic, partition: batch.partition, count: deadLetters.length, reason: deadLetters[0].headers?.pulse_dlq_reason }, 'records sent to the dead-letter topic')
     }
     if (stored.length) await markForScoring(deps.scoringQueue, stored.map((e) => e.row.account_id), deps.scoringDebounceMs)
+    // Counted last: a failure before this retries the batch, and its events would be counted twice.
+    if (stored.length && metrics) {
+      const now = Date.now()
+      metrics.stored.inc({ topic: batch.topic }, stored.length)
+      for (const e of stored) metrics.storeDelay.observe({ topic: batch.topic }, Math.max(0, now - Number(e.message.timestamp)) / 1000)
+    }
     log?.debug({ topic: batch.topic, partition: batch.partition, rows: stored.length }, 'batch stored')
   }
 
@@ -132,6 +143,21 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ p
   return {
     paused: () => [...events.paused(), ...verify.paused()],
     stop: async () => void (await Promise.all([events.stop(), verify.stop()])),
+  }
+}
+
+/** Times each batch's handling, and counts the failed ones (the consumer pauses their partition and retries). */
+function timed(handle: (batch: Batch) => Promise<void>, metrics: ProcessorMetrics): (batch: Batch) => Promise<void> {
+  return async (batch) => {
+    const end = metrics.batchDuration.startTimer({ topic: batch.topic })
+    try {
+      await handle(batch)
+    } catch (err) {
+      metrics.batchFailures.inc({ topic: batch.topic })
+      throw err
+    } finally {
+      end()
+    }
   }
 }
 

@@ -34,7 +34,7 @@ export async function startGateway(ctx: PlatformContext): Promise<ComponentStart
       ])
       const committed = new Map(group.partitions.map((p) => [p.partition, BigInt(p.offset === '-1' ? '0' : p.offset)]))
       return ends.map((e) => ({ topic: config.eventsTopic, partition: e.partition, end: BigInt(e.high), committed: committed.get(e.partition) ?? 0n }))
-    }),
+    }, ctx.metrics),
     messageIds: new MessageIds(gatewayRedis, config.redisPrefix),
     drift,
     checkReady: async () => {

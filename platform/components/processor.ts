@@ -1,6 +1,6 @@
 import { Partitioners } from 'kafkajs'
 import { createScoringQueue } from '../../processors/scoring/index.js'
-import { startDriftProcessor, startEventProcessor, TypedTables } from '../../processors/index.js'
+import { createProcessorMetrics, startDriftProcessor, startEventProcessor, TypedTables } from '../../processors/index.js'
 import { registryRest } from '../../registry/rest-client.js'
 import type { ComponentStarted, PlatformContext } from '../context.js'
 
@@ -40,6 +40,7 @@ export async function startProcessor(ctx: PlatformContext): Promise<ComponentSta
     scoringDebounceMs: config.scoringDebounceMs,
     batch: config.processorBatch,
     logger,
+    metrics: createProcessorMetrics(ctx.metrics),
   })
   ctx.onStop('event processor', () => processor.stop())
   const playbooks = await ctx.playbooks()

@@ -1,5 +1,5 @@
 import { createPredictQueue, markForPrediction } from '../../processors/churn/index.js'
-import { createSweepQueue, startScoringWorkers } from '../../processors/scoring/index.js'
+import { createScoringMetrics, createSweepQueue, pendingKey, SCORING_QUEUE, startScoringWorkers } from '../../processors/scoring/index.js'
 import type { ComponentStarted, PlatformContext } from '../context.js'
 
 /** The scoring workers: scores on events, the scheduled sweep, and a re-score when the scorecard changed. */
@@ -19,6 +19,7 @@ export async function startScoring(ctx: PlatformContext): Promise<ComponentStart
     sweepEveryMs: ctx.config.sweepEveryMs,
     publish: ctx.scoreEvents.publish,
     logger: ctx.logger,
+    metrics: createScoringMetrics(ctx.metrics, () => ctx.bullConnection.zcard(pendingKey(ctx.config.redisPrefix, SCORING_QUEUE))),
     onScored: async (pass) => {
       await markForPrediction(predictQueue, pass.records.map((r) => r.accountId), ctx.config.scoringDebounceMs)
       // The scores are stored: a playbooks failure (Redis away) must not fail the pass, whose retry would find

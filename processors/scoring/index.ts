@@ -1,8 +1,9 @@
 // Health scoring: a pure core (measures → points → score → explanation) with ClickHouse and BullMQ edges.
 export { loadScorecard, presetNames, readYaml, resolveScorecard, ScorecardError, type LoadedScorecard } from './scorecard-file.js'
 export { createScoreEvents, type AlertFired, type ChurnRiskChanged, type DriftDetected, type HealthScoreChanged, type ScoreEvents, type TaskCreated } from './score-events.js'
-export { createPendingQueue, createScoringQueue, createSweepQueue, dueTime, markForScoring, returnPending, takePending, type ScoringJob, type ScoringQueue, type SweepJob } from './scoring-queue.js'
+export { createPendingQueue, createScoringQueue, createSweepQueue, dueTime, markForScoring, pendingKey, returnPending, SCORING_QUEUE, takePending, type ScoringJob, type ScoringQueue, type SweepJob } from './scoring-queue.js'
 export { startScoringWorkers, type ScoringWorkers } from './scoring-worker.js'
+export { createScoringMetrics, type ScoringMetrics } from './scoring-metrics.js'
 export { dryRunScorecard, scoreAccounts, type DryRun, type ScoringRun } from './score-accounts.js'
 export { NO_TIER, type DryRunAccount, type TierMove } from './dry-run.js'
 export { explainScore } from './explain.js'

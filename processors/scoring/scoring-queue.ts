@@ -42,7 +42,12 @@ export function createPendingQueue(redis: Redis, prefix: string, name: string): 
       removeOnFail: 1000,
     },
   })
-  return { queue, redis, pendingKey: `${prefix}:${name}:pending`, close: () => queue.close() }
+  return { queue, redis, pendingKey: pendingKey(prefix, name), close: () => queue.close() }
+}
+
+/** The Redis sorted set of accounts waiting for the work of queue `name`. */
+export function pendingKey(prefix: string, name: string): string {
+  return `${prefix}:${name}:pending`
 }
 
 export function createSweepQueue(connection: ConnectionOptions, prefix: string): Queue<SweepJob> {

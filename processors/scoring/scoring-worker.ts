@@ -6,6 +6,7 @@ import type { HealthScoreRecord, ScoreTrigger } from './account-score.js'
 import { portfolioReader } from './measure-query.js'
 import { scoreAccounts, type ScoringDeps, type ScoringRun } from './score-accounts.js'
 import { countScoredWithOther, registerScorecard } from './score-store.js'
+import type { ScoringMetrics } from './scoring-metrics.js'
 import { createScoringQueue, dueTime, requestRescore, requestSweep, returnPending, scheduleSweep, SCORING_QUEUE, SWEEP_QUEUE, takePending, type ScoringJob, type SweepJob } from './scoring-queue.js'
 
 export interface ScoringWorkerDeps extends ScoringDeps {
@@ -25,6 +26,7 @@ export interface ScoringWorkerDeps extends ScoringDeps {
   onScored?: (pass: { records: HealthScoreRecord[]; keyFeatures: string[]; trigger: ScoreTrigger }) => Promise<void>
   /** Told when a sweep is done, with its as-of time: time-based work (task escalations, drift floods subsiding). */
   onSwept?: (asOf: number) => Promise<void>
+  metrics?: ScoringMetrics
 }
 
 export interface ScoringWorkers {
@@ -78,7 +80,9 @@ export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promis
         const due = await takePending(scoringQueue, passSize)
         if (!due.size) break
         try {
+          const began = Date.now()
           const run = await scoreAccounts(deps, { accountIds: [...due.keys()] }, Math.max(now(), ...due.values()), 'event', { live: true, dueAt: due })
+          observePass(deps.metrics, 'event', run, began, due)
           scored += run.records.length
           await noticeSources(run.sources)
           await deps.onScored?.({ records: run.records, keyFeatures: run.keyFeatures, trigger: 'event' })
@@ -102,9 +106,12 @@ export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promis
       // A re-score is for accounts not yet on this scorecard: one the sweep already moved over is left alone.
       const dueAt = job.data.trigger === 'rescore' ? 0 : due
       const asOf = Math.max(due, now())
+      const began = Date.now()
       const run: ScoringRun = await scoreAccounts(deps, { all: true }, asOf, job.data.trigger, { live: true, dueAt })
+      observePass(deps.metrics, job.data.trigger, run, began)
       await deps.onScored?.({ records: run.records, keyFeatures: run.keyFeatures, trigger: job.data.trigger })
       await deps.onSwept?.(asOf)
+      deps.metrics?.lastSweep.set({ trigger: job.data.trigger }, Date.now() / 1000)
       const summary = { trigger: job.data.trigger, scored: run.records.length, skipped: run.skipped, published: run.published, ms: run.ms }
       log?.info(summary, `${job.data.trigger} done`)
       return summary
@@ -119,5 +126,19 @@ export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promis
       await Promise.all([scoring.close(), sweep.close()])
       await scoringQueue.close()
     },
+  }
+}
+
+/** A pass's cost and output; for accounts taken from the pending set, how long each waited since marked. */
+function observePass(metrics: ScoringMetrics | undefined, trigger: ScoreTrigger, run: ScoringRun, began: number, markedAt?: Map<string, number>): void {
+  if (!metrics) return
+  const ended = Date.now()
+  metrics.passDuration.observe({ trigger }, (ended - began) / 1000)
+  metrics.accountsScored.inc({ trigger }, run.records.length)
+  metrics.published.inc({ trigger }, run.published)
+  if (!markedAt) return
+  for (const r of run.records) {
+    const at = markedAt.get(r.accountId)
+    if (at !== undefined) metrics.scoreDelay.observe(Math.max(0, ended - at) / 1000)
   }
 }

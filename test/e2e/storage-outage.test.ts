@@ -39,6 +39,7 @@ describe('ClickHouse and Redis go away under the processor', () => {
       PULSE_REDIS_PREFIX: split.names.redisPrefix,
       PULSE_DLQ_TOPIC: dlqTopic,
       PULSE_SCORING_DEBOUNCE_MS: '200',
+      PULSE_METRICS_PORT: '0',
       PULSE_LOG_LEVEL: 'silent',
     })
     processor = await startPlatform(config, createLogger(config.logLevel))
@@ -135,4 +136,45 @@ describe('ClickHouse and Redis go away under the processor', () => {
     expect(letters[0].reason).toMatch(/ClickHouse refused the row: VIOLATED_CONSTRAINT/)
     await clickhouse.command({ query: 'ALTER TABLE events_feature_used DROP CONSTRAINT no_forbidden' })
   }, 120_000)
+
+  it('tells Prometheus, on its own /metrics, what it stored, what failed and what it scored', async () => {
+    // This process runs no gateway, so it serves /metrics on PULSE_METRICS_PORT, without a key.
+    expect(processor.endpoints.gateway).toBe('')
+    const metrics = await eventually('no account left waiting for its score', async () => {
+      const res = await fetch(processor.endpoints.metrics)
+      expect(res.status).toBe(200)
+      const m = parseMetrics(await res.text())
+      return m.get('pulse_scoring_pending_accounts', '') === 0 ? m : undefined
+    })
+    const stored = split.accepted.length - 2
+    // Every stored event counted once, whether it came straight or through the verify topic, across the retries.
+    expect(metrics.sum('pulse_processor_events_stored_total')).toBe(stored)
+    expect(metrics.sum('pulse_processor_store_delay_seconds_count')).toBe(stored)
+    expect(metrics.sum('pulse_processor_dead_letters_total')).toBe(2)
+    // ClickHouse refused at least three attempts and Redis at least one.
+    expect(metrics.sum('pulse_processor_batch_failures_total')).toBeGreaterThanOrEqual(4)
+    expect(metrics.sum('pulse_processor_batch_duration_seconds_count')).toBeGreaterThan(metrics.sum('pulse_processor_batch_failures_total'))
+    // The 16 accounts of the events above, each scored at least once, every event pass timed.
+    expect(metrics.get('pulse_scoring_accounts_scored_total', 'trigger="event"')).toBeGreaterThanOrEqual(16)
+    expect(metrics.get('pulse_scoring_pass_duration_seconds_count', 'trigger="event"')).toBeGreaterThanOrEqual(1)
+    expect(metrics.sum('pulse_scoring_delay_seconds_count')).toBe(metrics.get('pulse_scoring_accounts_scored_total', 'trigger="event"'))
+    expect(metrics.get('process_resident_memory_bytes', '')).toBeGreaterThan(0)
+  }, 60_000)
 })
+
+/** Prometheus's text format, read back: each sample by name and label set. */
+function parseMetrics(text: string) {
+  const samples: { name: string; labels: string; value: number }[] = []
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
+    if (m) samples.push({ name: m[1], labels: m[2] ?? '', value: Number(m[3]) })
+  }
+  return {
+    sum: (name: string) => samples.filter((s) => s.name === name).reduce((a, s) => a + s.value, 0),
+    get(name: string, labels: string) {
+      const found = samples.filter((s) => s.name === name && s.labels === labels)
+      if (found.length !== 1) throw new Error(`expected one sample ${name}{${labels}}, found ${found.length}: ${samples.filter((s) => s.name === name).map((s) => s.labels).join(' | ')}`)
+      return found[0].value
+    },
+  }
+}

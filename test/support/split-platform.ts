@@ -58,6 +58,7 @@ export async function startSplitPlatform(apiKey: string) {
           PULSE_EVENTS_TOPIC: names.topic,
           PULSE_CONSUMER_GROUP: names.group,
           PULSE_REDIS_PREFIX: names.redisPrefix,
+          PULSE_METRICS_PORT: '0',
           PULSE_LOG_LEVEL: 'warn',
         },
         stdio: 'ignore',

@@ -115,6 +115,12 @@ describe('loadConfig', () => {
     expect(loadConfig({}).components.has('churn')).toBe(true)
   })
 
+  it('reads where a process without the gateway serves /metrics', () => {
+    expect(loadConfig({}).ports.metrics).toBe(9464)
+    expect(loadConfig({ PULSE_METRICS_PORT: '0' }).ports.metrics).toBe(0)
+    expect(() => loadConfig({ PULSE_METRICS_PORT: '99999' })).toThrow('PULSE_METRICS_PORT must be a port number 0-65535 (0 = any free port), got "99999"')
+  })
+
   it('rejects a duplicated key name', () => {
     expect(() => loadConfig({ PULSE_API_KEYS: 'a:12345678,a:87654321' })).toThrow(/names key "a" twice/)
   })

@@ -1,0 +1,50 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+
+/**
+ * The scoring workers' Prometheus metrics. `trigger` is what a pass was for: `event` (accounts with new
+ * events), `sweep` (the schedule, or a new kind of event) or `rescore` (a scorecard change). With
+ * `pendingAccounts`, each scrape also reads how many accounts wait to be scored (the pending set in Redis,
+ * shared by every scoring process).
+ */
+export function createScoringMetrics(registry: Registry, pendingAccounts?: () => Promise<number>) {
+  if (pendingAccounts) {
+    new Gauge({
+      name: 'pulse_scoring_pending_accounts',
+      help: 'Accounts with stored events waiting for their score (shared by every scoring process)',
+      registers: [registry],
+      async collect() {
+        this.set(await pendingAccounts().catch(() => Number.NaN))
+      },
+    })
+  }
+  return {
+    passDuration: new Histogram({
+      name: 'pulse_scoring_pass_duration_seconds',
+      help: 'One scoring pass: read the measures, score, store the scores and publish the changes',
+      labelNames: ['trigger'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    accountsScored: new Counter({ name: 'pulse_scoring_accounts_scored_total', help: 'Scores computed and stored', labelNames: ['trigger'], registers: [registry] }),
+    published: new Counter({
+      name: 'pulse_scoring_changes_published_total',
+      help: 'Score changes published to subscribers (healthScoreChanged)',
+      labelNames: ['trigger'],
+      registers: [registry],
+    }),
+    scoreDelay: new Histogram({
+      name: 'pulse_scoring_delay_seconds',
+      help: "From an account's events being stored (the account marked for scoring) to its new score stored",
+      buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    lastSweep: new Gauge({
+      name: 'pulse_scoring_last_sweep_timestamp_seconds',
+      help: 'When the last pass over every account finished (alert when it falls behind the sweep cadence)',
+      labelNames: ['trigger'],
+      registers: [registry],
+    }),
+  }
+}
+
+export type ScoringMetrics = ReturnType<typeof createScoringMetrics>
