@@ -232,8 +232,9 @@ const stageColumns = async () => {
   const meanMs = (stage: string) => (delta(`${stage}_count`) ? Math.round((1000 * delta(`${stage}_sum`)) / delta(`${stage}_count`)) : '–')
   const passes = delta('pulse_scoring_pass_duration_seconds_count')
   const accountsPerPass = passes ? Math.round(delta('pulse_scoring_delay_seconds_count') / passes) : '–'
+  const columns = `${meanMs(STAGES[0])} | ${meanMs(STAGES[1])} | ${passes} | ${accountsPerPass} | ${meanMs(STAGES[2])}`
   stagesBefore = now
-  return `${meanMs(STAGES[0])} | ${meanMs(STAGES[1])} | ${passes} | ${accountsPerPass} | ${meanMs(STAGES[2])}`
+  return columns
 }
 const report = async () => {
   const now = Date.now()
