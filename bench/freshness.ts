@@ -11,7 +11,7 @@
 //
 // Each window also reads the processing process's /metrics: where an event's time went on average, from the
 // gateway to its row stored (the processor), from stored to its account's score stored (the scoring queue's
-// wait and the pass), and the scoring passes' count, size and length.
+// wait and the pass), and the scoring passes' count, size, length and phases.
 //
 // Run: node --import tsx bench/freshness.ts [eventsPerSecond=5000] [seconds=20]
 //   BENCH_ACCOUNTS=1000 accounts the load is spread over (plus one new account per batch, the probes)
@@ -227,12 +227,15 @@ const stageColumns = async () => {
     const m = /^(pulse_\w+?_(?:sum|count))(?:\{([^}]*)\})? (\S+)$/.exec(line)
     // Event passes only: a sweep's pass is not what an event waits for.
     if (m && (!m[2] || m[2].includes('topic="pulse.events"') || m[2] === 'trigger="event"')) now.set(m[1], (now.get(m[1]) ?? 0) + Number(m[3]))
+    const phase = m && /^trigger="event",phase="(\w+)"$/.exec(m[2] ?? '')
+    if (phase) now.set(`${m[1]}/${phase[1]}`, Number(m[3]))
   }
   const delta = (k: string) => (now.get(k) ?? 0) - (stagesBefore.get(k) ?? 0)
   const meanMs = (stage: string) => (delta(`${stage}_count`) ? Math.round((1000 * delta(`${stage}_sum`)) / delta(`${stage}_count`)) : '–')
   const passes = delta('pulse_scoring_pass_duration_seconds_count')
   const accountsPerPass = passes ? Math.round(delta('pulse_scoring_delay_seconds_count') / passes) : '–'
-  const columns = `${meanMs(STAGES[0])} | ${meanMs(STAGES[1])} | ${passes} | ${accountsPerPass} | ${meanMs(STAGES[2])}`
+  const phaseMs = (phase: string) => (passes ? Math.round((1000 * delta(`pulse_scoring_pass_phase_seconds_sum/${phase}`)) / passes) : '–')
+  const columns = `${meanMs(STAGES[0])} | ${meanMs(STAGES[1])} | ${passes} | ${accountsPerPass} | ${meanMs(STAGES[2])} | ${phaseMs('read')} / ${phaseMs('compute')} / ${phaseMs('insert')}`
   stagesBefore = now
   return columns
 }
@@ -250,7 +253,7 @@ const report = async () => {
   console.error(line)
   windowStart = now - 5000
 }
-console.error('| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass |')
+console.error('| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass | read / compute / insert ms |')
 const reporter = setInterval(() => void report(), REPORT_MS)
 
 await new Promise((r) => setTimeout(r, seconds * 1000))
@@ -281,8 +284,8 @@ const row = (name: string, xs: number[]) => `| ${name} | ${xs.length} of ${all.l
 const peak = (k: 'pulse' | 'child' | 'kafka' | 'redis') => Math.max(...samples.map((s) => s[k]).filter((x) => !Number.isNaN(x)))
 console.log(`${split ? 'split: gateway+registry here, processor+scoring+graphql in a child' : 'one process'}; ${accounts} accounts; offered ${rate} events/s for ${seconds} s: ${sent} accepted (${Math.round(sent / seconds)}/s), ${refused} not accepted
 ${batches}
-| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass | read / compute / insert ms |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${windows.join('\n')}
 
 | from the 202 to… | samples | p50 ms | p95 ms | p99 ms |

@@ -25,6 +25,13 @@ export function createScoringMetrics(registry: Registry, pendingAccounts?: () =>
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
       registers: [registry],
     }),
+    passPhase: new Histogram({
+      name: 'pulse_scoring_pass_phase_seconds',
+      help: "A scoring pass's phases: reading the measures and history (read), scoring (compute), storing the scores (insert)",
+      labelNames: ['trigger', 'phase'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers: [registry],
+    }),
     accountsScored: new Counter({ name: 'pulse_scoring_accounts_scored_total', help: 'Scores computed and stored', labelNames: ['trigger'], registers: [registry] }),
     published: new Counter({
       name: 'pulse_scoring_changes_published_total',

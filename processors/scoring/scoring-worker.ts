@@ -134,6 +134,7 @@ function observePass(metrics: ScoringMetrics | undefined, trigger: ScoreTrigger,
   if (!metrics) return
   const ended = Date.now()
   metrics.passDuration.observe({ trigger }, (ended - began) / 1000)
+  for (const phase of ['read', 'compute', 'insert'] as const) metrics.passPhase.observe({ trigger, phase }, run.ms[phase] / 1000)
   metrics.accountsScored.inc({ trigger }, run.records.length)
   metrics.published.inc({ trigger }, run.published)
   if (!markedAt) return

@@ -156,7 +156,9 @@ describe('ClickHouse and Redis go away under the processor', () => {
     expect(metrics.sum('pulse_processor_batch_duration_seconds_count')).toBeGreaterThan(metrics.sum('pulse_processor_batch_failures_total'))
     // The 16 accounts of the events above, each scored at least once, every event pass timed.
     expect(metrics.get('pulse_scoring_accounts_scored_total', 'trigger="event"')).toBeGreaterThanOrEqual(16)
-    expect(metrics.get('pulse_scoring_pass_duration_seconds_count', 'trigger="event"')).toBeGreaterThanOrEqual(1)
+    const passes = metrics.get('pulse_scoring_pass_duration_seconds_count', 'trigger="event"')
+    expect(passes).toBeGreaterThanOrEqual(1)
+    for (const phase of ['read', 'compute', 'insert']) expect(metrics.sum('pulse_scoring_pass_phase_seconds_count', 'trigger="event"', `phase="${phase}"`), phase).toBe(passes)
     expect(metrics.sum('pulse_scoring_delay_seconds_count')).toBe(metrics.get('pulse_scoring_accounts_scored_total', 'trigger="event"'))
     expect(metrics.get('process_resident_memory_bytes', '')).toBeGreaterThan(0)
   }, 60_000)
@@ -170,7 +172,8 @@ function parseMetrics(text: string) {
     if (m) samples.push({ name: m[1], labels: m[2] ?? '', value: Number(m[3]) })
   }
   return {
-    sum: (name: string) => samples.filter((s) => s.name === name).reduce((a, s) => a + s.value, 0),
+    /** Over every label set holding each of `labels`. */
+    sum: (name: string, ...labels: string[]) => samples.filter((s) => s.name === name && labels.every((l) => s.labels.split(',').includes(l))).reduce((a, s) => a + s.value, 0),
     get(name: string, labels: string) {
       const found = samples.filter((s) => s.name === name && s.labels === labels)
       if (found.length !== 1) throw new Error(`expected one sample ${name}{${labels}}, found ${found.length}: ${samples.filter((s) => s.name === name).map((s) => s.labels).join(' | ')}`)
