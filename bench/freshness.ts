@@ -19,12 +19,12 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createClient as createWsClient } from 'graphql-ws'
 import WebSocket from 'ws'
+import { freePort } from '../runtime/child-service.js'
 import { createClickHouse, type ClickHouseClient } from '../runtime/clickhouse.js'
 import { loadConfig } from '../platform/config.js'
 import { createLogger } from '../runtime/logger.js'
@@ -294,10 +294,3 @@ ${clickhouse ? row('row queryable in ClickHouse', all.flatMap((p) => (p.queryabl
 peak RSS MB: Pulse ${peak('pulse')}${split ? `, processing child ${peak('child')}` : ''}, Kafka ${peak('kafka')}, Redis ${peak('redis')}`)
 process.exit(0)
 
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}

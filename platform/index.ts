@@ -172,10 +172,11 @@ async function start(config: PulseConfig, logger: Logger, onStop: PlatformContex
   const ctx: PlatformContext = { config, logger, clickhouse, clickhouseFor, kafka, admin, brokers, redisUrl, registryUrl, registryTarget: registry, registry: schemaRegistryClient(registry), apiKeys, bullConnection, scoreEvents, metrics, playbooks: playbookRunner, redis, onStop, listen }
   const started: ComponentStarted = {}
   for (const [name, startComponent] of COMPONENTS) if (runs(name)) Object.assign(started, await startComponent(ctx))
-  let metricsUrl = started.gateway ? `${started.gateway}/metrics` : ''
-  if (!started.gateway) {
+  // The gateway serves /metrics where it runs; any other process on a port of its own.
+  let metricsBase = started.gateway
+  if (!metricsBase) {
     const metricsServer = createMetricsServer(metrics, logger)
-    metricsUrl = `${await listen(metricsServer, config.ports.metrics)}/metrics`
+    metricsBase = await listen(metricsServer, config.ports.metrics)
     onStop('metrics server', () => metricsServer.close())
   }
 
@@ -191,7 +192,7 @@ async function start(config: PulseConfig, logger: Logger, onStop: PlatformContex
       graphql,
       graphqlWs: graphql.replace(/^http/, 'ws'),
       console: started.graphql ? `${started.graphql}/console/` : '',
-      metrics: metricsUrl,
+      metrics: `${metricsBase}/metrics`,
       kafka: brokers,
       redis: redisUrl,
       clickhouse: config.clickhouseUrl ?? `embedded chDB at ${path.join(config.dataDir, 'clickhouse')}`,

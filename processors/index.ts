@@ -115,7 +115,9 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ p
     if (stored.length && metrics) {
       const now = Date.now()
       metrics.stored.inc({ topic: batch.topic }, stored.length)
-      for (const e of stored) metrics.storeDelay.observe({ topic: batch.topic }, Math.max(0, now - Number(e.message.timestamp)) / 1000)
+      // Bound once: a label object per event would be ~1,000 allocations a batch.
+      const delay = metrics.storeDelay.labels(batch.topic)
+      for (const e of stored) delay.observe(Math.max(0, now - Number(e.message.timestamp)) / 1000)
     }
     log?.debug({ topic: batch.topic, partition: batch.partition, rows: stored.length }, 'batch stored')
   }
