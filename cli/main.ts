@@ -149,6 +149,8 @@ function printEndpoints(p: Platform, ms: number): void {
     ['graphql', e.graphql && `${e.graphql}  (subscriptions: ${e.graphqlWs})`],
     // The generated key rides in the fragment, which the browser never sends: the link signs the console in.
     ['console', e.console && (p.generatedApiKey ? `${e.console}#key=${encodeURIComponent(p.generatedApiKey.secret)}` : e.console)],
+    // Prometheus, no key needed: on the gateway, or on PULSE_METRICS_PORT in a process without one.
+    ['metrics', e.metrics],
     ['kafka', e.kafka.join(',')],
     ['redis', e.redis],
     ['clickhouse', e.clickhouse],
