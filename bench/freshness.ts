@@ -16,6 +16,9 @@
 // Run: node --import tsx bench/freshness.ts [eventsPerSecond=5000] [seconds=20]
 //   BENCH_ACCOUNTS=1000 accounts the load is spread over (plus one new account per batch, the probes)
 //   BENCH_LOG_LEVEL=warn  Pulse's log level (default error), its lines on stdout
+//   BENCH_READS=1  one process only: each window also times a live scoring pass's reads one by one (over the
+//     load's accounts and the last window's probes; bench/support/pass-reads.ts) and counts the active parts
+//     of the tables they read, printed as a second table: which read grows over a long run
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -24,6 +27,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createClient as createWsClient } from 'graphql-ws'
 import WebSocket from 'ws'
+import { activeParts, mergeCounters, sampleMerges, timePassReads } from './support/pass-reads.js'
 import { freePort } from '../runtime/child-service.js'
 import { createClickHouse, type ClickHouseClient } from '../runtime/clickhouse.js'
 import { loadConfig } from '../platform/config.js'
@@ -36,6 +40,7 @@ const split = process.env.BENCH_SPLIT === '1'
 const accounts = Number(process.env.BENCH_ACCOUNTS ?? 1000)
 const TICK_MS = 100
 const REPORT_MS = Number(process.env.BENCH_REPORT_MS ?? 30_000)
+const timeReads = process.env.BENCH_READS === '1'
 const perTick = Math.round((rate * TICK_MS) / 1000)
 const KEY = 'freshness-bench-key'
 
@@ -89,6 +94,7 @@ if (split) {
     child!.on('exit', (code) => reject(new Error(`the processing process exited (${code}) before it was up:\n${out}`)))
   })
 } else clickhouse = createClickHouse({ dataDir })
+const merges = timeReads && clickhouse ? sampleMerges(clickhouse) : undefined
 
 // One marker event per tick, for an account of its own, so its first score is always pushed.
 interface Probe { at: number; pushedMs?: number; queryableMs?: number }
@@ -251,14 +257,33 @@ const report = async () => {
   const line = `| ${rss.t} | ${Math.round(sent / ((now - started) / 1000))} | ${clickhouse ? pct(queryable, 95) : '–'} | ${pct(pushed, 50)} | ${pct(pushed, 95)} | ${missing} | ${rss.pulse}${split ? ` + ${rss.child}` : ''} | ${rss.kafka} | ${rss.redis} | ${cpuShares(now)} | ${stages} |`
   windows.push(line)
   console.error(line)
+  if (timeReads && clickhouse) {
+    // What a live pass reads: the load's accounts, and the probes' accounts of this window.
+    const sample = [...Array.from({ length: accounts }, (_, i) => `acct_${i}`), ...[...byAccount].filter(([, p]) => p.at >= windowStart).map(([id]) => id)]
+    const [ms, parts, merged] = [await timePassReads(clickhouse, sample, Date.now(), 2), await activeParts(clickhouse), await mergeCounters(clickhouse)]
+    const sampled = [...merges!.take()].sort((a, b) => b[1].samples - a[1].samples).slice(0, 3)
+    const busiest = sampled.map(([table, s]) => `${table} ${s.samples}`).join(', ')
+    const merging = `${merged.merges - mergedBefore.merges} | ${((merged.mergedRows - mergedBefore.mergedRows) / 1e6).toFixed(1)} | ${((merged.mergeMs - mergedBefore.mergeMs) / 1000).toFixed(1)}`
+    mergedBefore = merged
+    const readLine = `| ${rss.t} | ${sample.length} | ${Object.values(ms).join(' | ')} | ${PARTS_OF.map((t) => parts[t] ?? 0).join(' / ')} | ${merging} | ${busiest} |`
+    if (!readLines.length) console.error(READS_HEADER)
+    readLines.push(readLine)
+    console.error(readLine)
+  }
   windowStart = now - 5000
 }
+const PARTS_OF = ['events', 'account_daily', 'account_profile_state', 'event_kinds_daily', 'health_scores', 'health_scores_latest', 'health_scores_daily']
+const READS_HEADER = `| s | accounts | accounts ms | usage ms | sparse ms | sources ms | latest ms | past ms | active parts: ${PARTS_OF.join(' / ')} | merges | rows merged (M) | merging (s of threads) | merges in progress when sampled (every 0.5 s), by table |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |`
+let mergedBefore = { merges: 0, mergedRows: 0, mergeMs: 0 }
+const readLines: string[] = []
 console.error('| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass | read / compute / insert ms |')
 const reporter = setInterval(() => void report(), REPORT_MS)
 
 await new Promise((r) => setTimeout(r, seconds * 1000))
 sending = false
 clearInterval(reporter)
+merges?.stop()
 await generator
 await Promise.race([poller, new Promise((r) => setTimeout(r, 15_000))])
 await new Promise((r) => setTimeout(r, 5000)) // let the last scores arrive
@@ -291,6 +316,7 @@ ${windows.join('\n')}
 | from the 202 to… | samples | p50 ms | p95 ms | p99 ms |
 | --- | ---: | ---: | ---: | ---: |
 ${clickhouse ? row('row queryable in ClickHouse', all.flatMap((p) => (p.queryableMs === undefined ? [] : [p.queryableMs]))) + '\n' : ''}${row('score pushed to a graphql-ws subscriber', all.flatMap((p) => (p.pushedMs === undefined ? [] : [p.pushedMs])))}
+${readLines.length ? `\n${READS_HEADER}\n${readLines.join('\n')}\n` : ''}
 peak RSS MB: Pulse ${peak('pulse')}${split ? `, processing child ${peak('child')}` : ''}, Kafka ${peak('kafka')}, Redis ${peak('redis')}`)
 process.exit(0)
 

@@ -143,7 +143,7 @@ HAVING min(first_seen) <= arrayMax(${AS_OFS})`
 
 // The as-of day counts only when the as-of time is past its midnight: a snapshot at midnight (churn training)
 // must not learn of a source from events of the day after it.
-const SOURCES_SQL = `
+export const SOURCES_SQL = `
 WITH {asOf:DateTime64(3, 'UTC')} AS t, toDate(t) AS d
 SELECT groupUniqArray(event) AS events FROM event_kinds_daily
 WHERE day > d - 180 AND (day < d OR (day = d AND t > toStartOfDay(t)))`

@@ -15,7 +15,7 @@ import type { LoadedScorecard } from './scorecard-file.js'
 
 const DAY = 86_400_000
 
-const latestSql = (filter: string) => `
+export const latestSql = (filter: string) => `
 SELECT account_id, toUnixTimestamp64Milli(as_of) AS asOf, scorecard_version AS version, score, tier
 FROM health_scores_latest FINAL
 WHERE 1 ${filter}`
