@@ -261,8 +261,7 @@ const report = async () => {
     // What a live pass reads: the load's accounts, and the probes' accounts of this window.
     const sample = [...Array.from({ length: accounts }, (_, i) => `acct_${i}`), ...[...byAccount].filter(([, p]) => p.at >= windowStart).map(([id]) => id)]
     const [ms, parts, merged] = [await timePassReads(clickhouse, sample, Date.now(), 2), await activeParts(clickhouse), await mergeCounters(clickhouse)]
-    const sampled = [...merges!.take()].sort((a, b) => b[1].samples - a[1].samples).slice(0, 3)
-    const busiest = sampled.map(([table, s]) => `${table} ${s.samples}`).join(', ')
+    const busiest = [...merges!.take()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([table, n]) => `${table} ${n}`).join(', ')
     const merging = `${merged.merges - mergedBefore.merges} | ${((merged.mergedRows - mergedBefore.mergedRows) / 1e6).toFixed(1)} | ${((merged.mergeMs - mergedBefore.mergeMs) / 1000).toFixed(1)}`
     mergedBefore = merged
     const readLine = `| ${rss.t} | ${sample.length} | ${Object.values(ms).join(' | ')} | ${PARTS_OF.map((t) => parts[t] ?? 0).join(' / ')} | ${merging} | ${busiest} |`

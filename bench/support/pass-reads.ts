@@ -74,20 +74,17 @@ export async function mergeCounters(clickhouse: ClickHouseClient): Promise<{ mer
 }
 
 /**
- * Samples the merges in progress every `everyMs` until stopped: per table, how many samples found one merging
- * (its share of the time the engine spent merging) and the rows those merges had to read.
+ * Samples the merges in progress every `everyMs` until stopped: per table, how many merges the samples found
+ * (its share of the time the engine spent merging).
  */
-export function sampleMerges(clickhouse: ClickHouseClient, everyMs = 500): { take(): Map<string, { samples: number; rows: number }>; stop(): void } {
-  let seen = new Map<string, { samples: number; rows: number }>()
+export function sampleMerges(clickhouse: ClickHouseClient, everyMs = 500): { take(): Map<string, number>; stop(): void } {
+  let seen = new Map<string, number>()
   let running = true
   void (async () => {
     while (running) {
       try {
-        const rs = await clickhouse.query({ query: 'SELECT table, count() AS merges, sum(total_size_marks) AS marks, sum(rows_read) AS rows FROM system.merges GROUP BY table', format: 'JSONEachRow' })
-        for (const r of await rs.json<{ table: string; merges: string; rows: string }>()) {
-          const s = seen.get(r.table) ?? { samples: 0, rows: 0 }
-          seen.set(r.table, { samples: s.samples + Number(r.merges), rows: Math.max(s.rows, Number(r.rows)) })
-        }
+        const rs = await clickhouse.query({ query: 'SELECT table, count() AS merges FROM system.merges GROUP BY table', format: 'JSONEachRow' })
+        for (const r of await rs.json<{ table: string; merges: string }>()) seen.set(r.table, (seen.get(r.table) ?? 0) + Number(r.merges))
       } catch {
         // A sample lost to a busy engine is a sample fewer, nothing more.
       }
