@@ -17,8 +17,9 @@
 //   BENCH_ACCOUNTS=1000 accounts the load is spread over (plus one new account per batch, the probes)
 //   BENCH_LOG_LEVEL=warn  Pulse's log level (default error), its lines on stdout
 //   BENCH_READS=1  one process only: each window also times a live scoring pass's reads one by one (over the
-//     load's accounts and the last window's probes; bench/support/pass-reads.ts) and counts the active parts
-//     of the tables they read, printed as a second table: which read grows over a long run
+//     load's accounts and the last window's probes; bench/support/pass-reads.ts), counts the active parts of
+//     the tables they read and shows the engine's merging (counters, and the tables found merging), printed
+//     as a second table: what grows over a long run
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -260,11 +261,13 @@ const report = async () => {
   if (timeReads && clickhouse) {
     // What a live pass reads: the load's accounts, and the probes' accounts of this window.
     const sample = [...Array.from({ length: accounts }, (_, i) => `acct_${i}`), ...[...byAccount].filter(([, p]) => p.at >= windowStart).map(([id]) => id)]
-    const [ms, parts, merged] = [await timePassReads(clickhouse, sample, Date.now(), 2), await activeParts(clickhouse), await mergeCounters(clickhouse)]
+    const ms = await timePassReads(clickhouse, sample, Date.now(), 2)
+    const parts = await activeParts(clickhouse, PARTS_OF)
+    const merged = await mergeCounters(clickhouse)
     const busiest = [...merges!.take()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([table, n]) => `${table} ${n}`).join(', ')
     const merging = `${merged.merges - mergedBefore.merges} | ${((merged.mergedRows - mergedBefore.mergedRows) / 1e6).toFixed(1)} | ${((merged.mergeMs - mergedBefore.mergeMs) / 1000).toFixed(1)}`
     mergedBefore = merged
-    const readLine = `| ${rss.t} | ${sample.length} | ${Object.values(ms).join(' | ')} | ${PARTS_OF.map((t) => parts[t] ?? 0).join(' / ')} | ${merging} | ${busiest} |`
+    const readLine = `| ${rss.t} | ${sample.length} | ${Object.values(ms).join(' | ')} | ${parts.join(' / ')} | ${merging} | ${busiest} |`
     if (!readLines.length) console.error(READS_HEADER)
     readLines.push(readLine)
     console.error(readLine)

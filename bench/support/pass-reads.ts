@@ -7,7 +7,7 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { chTime } from '../../processors/clickhouse-time.js'
 import { accountsSql, selectionFilter, sparseSql, SOURCES_SQL, usageSql } from '../../processors/scoring/measure-query.js'
-import { latestSql, pastSql } from '../../processors/scoring/score-store.js'
+import { latestSql, pastDays, pastSql } from '../../processors/scoring/score-store.js'
 
 const literal = (value: unknown): string => {
   if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`
@@ -23,9 +23,6 @@ export function inlineParams(sql: string, params: Record<string, unknown>): stri
   })
 }
 
-const DAY = 86_400_000
-const date = (ms: number) => new Date(ms).toISOString().slice(0, 10)
-
 /** The reads of a live pass over `accountIds` as of `asOf`, by name. */
 export function passReads(accountIds: string[], asOf: number): Record<string, string> {
   const { filter, params } = selectionFilter({ accountIds })
@@ -36,7 +33,7 @@ export function passReads(accountIds: string[], asOf: number): Record<string, st
     sparse: inlineParams(sparseSql(filter), { ...params, asOfs }),
     sources: inlineParams(SOURCES_SQL, { asOf: asOfs[0] }),
     latest: inlineParams(latestSql(filter), params),
-    past: inlineParams(pastSql(filter), { ...params, d: date(asOf), d7: date(asOf - 7 * DAY), d30: date(asOf - 30 * DAY) }),
+    past: inlineParams(pastSql(filter), { ...params, ...pastDays(asOf) }),
   }
 }
 
@@ -55,15 +52,14 @@ export async function timePassReads(clickhouse: ClickHouseClient, accountIds: st
   return out
 }
 
-/** Active parts of the tables a pass reads, and of `events`: merges falling behind show here. */
-export async function activeParts(clickhouse: ClickHouseClient): Promise<Record<string, number>> {
+/** Active parts of each of `tables`, in their order (0 for a table with none): merges falling behind show here. */
+export async function activeParts(clickhouse: ClickHouseClient, tables: string[]): Promise<number[]> {
   const rs = await clickhouse.query({
-    query: `SELECT table, count() AS parts FROM system.parts WHERE active AND database = currentDatabase()
-      AND table IN ('events', 'account_daily', 'account_facts', 'account_profile_state', 'event_kinds_daily', 'health_scores', 'health_scores_latest', 'health_scores_daily')
-      GROUP BY table`,
+    query: `SELECT table, count() AS parts FROM system.parts WHERE active AND database = currentDatabase() AND table IN ${inlineParams('{tables:Array(String)}', { tables })} GROUP BY table`,
     format: 'JSONEachRow',
   })
-  return Object.fromEntries((await rs.json<{ table: string; parts: string }>()).map((r) => [r.table, Number(r.parts)]))
+  const parts = new Map((await rs.json<{ table: string; parts: string }>()).map((r) => [r.table, Number(r.parts)]))
+  return tables.map((t) => parts.get(t) ?? 0)
 }
 
 /** The engine's merge counters so far (ProfileEvents): each window's difference is the merging it did. */

@@ -34,13 +34,18 @@ FROM health_scores_daily FINAL
 WHERE ((day < {d:Date} AND day >= {d:Date} - 3) OR (day <= {d7:Date} AND day > {d7:Date} - 3) OR (day <= {d30:Date} AND day > {d30:Date} - 3)) ${filter}
 GROUP BY account_id`
 
+/** `pastSql`'s days for a score as of `asOf` (epoch ms): the as-of day, and the days 7 and 30 days before it. */
+export function pastDays(asOf: number): { d: string; d7: string; d30: string } {
+  const date = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+  return { d: date(asOf), d7: date(asOf - 7 * DAY), d30: date(asOf - 30 * DAY) }
+}
+
 export async function readScoreHistory(clickhouse: ClickHouseClient, selection: AccountSelection, asOf: number, read: ReadRows = readerOf(clickhouse)): Promise<Map<string, ScoreHistory>> {
   const { filter, params: ids, none } = selectionFilter(selection)
   if (none) return new Map()
-  const date = (ms: number) => new Date(ms).toISOString().slice(0, 10)
   const [latest, past] = await Promise.all([
     read<{ account_id: string; asOf: string; version: string; score: number | null; tier: string }>(latestSql(filter), ids),
-    read<{ account_id: string; base: [string, number, string]; hasBase: string; d7: number | null; has7: string; d30: number | null; has30: string }>(pastSql(filter), { ...ids, d: date(asOf), d7: date(asOf - 7 * DAY), d30: date(asOf - 30 * DAY) }),
+    read<{ account_id: string; base: [string, number, string]; hasBase: string; d7: number | null; has7: string; d30: number | null; has30: string }>(pastSql(filter), { ...ids, ...pastDays(asOf) }),
   ])
   const history = new Map<string, ScoreHistory>()
   const of = (id: string) => history.get(id) ?? history.set(id, { daysAgo: { d7: null, d30: null } }).get(id)!
