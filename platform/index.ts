@@ -3,7 +3,6 @@ import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { Redis, type RedisOptions } from 'ioredis'
 import { Kafka } from 'kafkajs'
-import { collectDefaultMetrics, Registry } from 'prom-client'
 import { migrate } from '../migrations/runner.js'
 import type { PausedPartition } from '../processors/index.js'
 import { createScoreEvents } from '../processors/scoring/index.js'
@@ -25,6 +24,7 @@ import { startScoring } from './components/scoring.js'
 import { startChurn } from './components/churn.js'
 import { startPlaybooks } from './components/playbooks.js'
 import { createMetricsServer } from './metrics-server.js'
+import { createPlatformRegistry } from './process-metrics.js'
 
 /**
  * The components after the shared infrastructure, in start order: consumers before the servers that feed
@@ -167,8 +167,7 @@ async function start(config: PulseConfig, logger: Logger, onStop: PlatformContex
       createPlaybookRunner({ clickhouse: clickhouseFor('playbooks'), redis: connection, prefix: config.redisPrefix, rules: config.rules.rules, logger }),
     ))
   // One registry per platform, not prom-client's global one: tests run several platforms in one process.
-  const metrics = new Registry()
-  collectDefaultMetrics({ register: metrics })
+  const metrics = createPlatformRegistry()
   const ctx: PlatformContext = { config, logger, clickhouse, clickhouseFor, kafka, admin, brokers, redisUrl, registryUrl, registryTarget: registry, registry: schemaRegistryClient(registry), apiKeys, bullConnection, scoreEvents, metrics, playbooks: playbookRunner, redis, onStop, listen }
   const started: ComponentStarted = {}
   for (const [name, startComponent] of COMPONENTS) if (runs(name)) Object.assign(started, await startComponent(ctx))
