@@ -20,6 +20,11 @@
 //     load's accounts and the last window's probes; bench/support/pass-reads.ts), counts the active parts of
 //     the tables they read and shows the engine's merging (counters, and the tables found merging), printed
 //     as a second table: what grows over a long run
+//   BENCH_HISTORY=N  one process only: before the load, N events of the load's accounts spread over the 30 days
+//     before the run, as busy accounts send them (BUSY_ACCOUNT_MIX; BENCH_HISTORY_MIX=sweep for the sweep
+//     bench's mix, 4 % sparse events), inserted straight into ClickHouse (bench/support/sweep-data.ts), and a score of every
+//     account as of each of those days, so a live pass reads a month of rollup rows, facts and past scores as
+//     in production rather than a fresh database's single day (e.g. BENCH_HISTORY=20000000)
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -29,11 +34,14 @@ import { fileURLToPath } from 'node:url'
 import { createClient as createWsClient } from 'graphql-ws'
 import WebSocket from 'ws'
 import { activeParts, mergeCounters, sampleMerges, timePassReads } from './support/pass-reads.js'
+import { BUSY_ACCOUNT_MIX, generateEvents, SWEEP_MIX } from './support/sweep-data.js'
 import { freePort } from '../runtime/child-service.js'
 import { createClickHouse, type ClickHouseClient } from '../runtime/clickhouse.js'
 import { loadConfig } from '../platform/config.js'
 import { createLogger } from '../runtime/logger.js'
 import { startPlatform } from '../platform/index.js'
+import { chTime } from '../processors/clickhouse-time.js'
+import { scoreAccounts } from '../processors/scoring/index.js'
 
 const rate = Number(process.argv[2] ?? 5000)
 const seconds = Number(process.argv[3] ?? 20)
@@ -95,7 +103,40 @@ if (split) {
     child!.on('exit', (code) => reject(new Error(`the processing process exited (${code}) before it was up:\n${out}`)))
   })
 } else clickhouse = createClickHouse({ dataDir })
+const historyEvents = Number(process.env.BENCH_HISTORY ?? 0)
+const history = historyEvents ? await loadHistory(historyEvents) : ''
 const merges = timeReads && clickhouse ? sampleMerges(clickhouse) : undefined
+
+/** BENCH_HISTORY: the month before the run, loaded while nothing else is sent, then left to merge. */
+async function loadHistory(total: number): Promise<string> {
+  if (!clickhouse) {
+    console.error('BENCH_HISTORY needs one process (the history is inserted through the embedded chDB this process owns)')
+    process.exit(2)
+  }
+  const began = Date.now()
+  const now = Date.now()
+  await generateEvents(clickhouse, { accounts, total, loadedAt: now, mix: process.env.BENCH_HISTORY_MIX === 'sweep' ? SWEEP_MIX : BUSY_ACCOUNT_MIX }, (n) => process.stderr.write(`\rhistory: ${n.toLocaleString()} events`))
+  // A day's scores as the hourly sweep would have left them: health_scores_daily keeps each day's last.
+  for (let days = 30; days >= 1; days--) {
+    await scoreAccounts({ clickhouse, scorecard: config.scorecard, publish: () => {} }, { all: true }, now - days * 86_400_000 - 60_000, 'sweep')
+  }
+  await clickhouse.command({ query: 'OPTIMIZE TABLE account_daily FINAL' })
+  // The merges a month of inserts leaves behind would be long done in production: wait for them (3 min at most).
+  for (let waited = 0; waited < 180_000; waited += 2_000) {
+    const rs = await clickhouse.query({ query: 'SELECT count() AS n FROM system.merges', format: 'JSONEachRow' })
+    const [{ n }] = await rs.json<{ n: string }>()
+    if (Number(n) === 0) break
+    await new Promise((r) => setTimeout(r, 2_000))
+  }
+  const rs = await clickhouse.query({
+    query: "SELECT table, sum(rows) AS rows FROM system.parts WHERE active AND database = currentDatabase() AND table IN ('events', 'account_daily', 'account_facts', 'health_scores') GROUP BY table ORDER BY table",
+    format: 'JSONEachRow',
+  })
+  const rows = (await rs.json<{ table: string; rows: string }>()).map((r) => `${r.table} ${Number(r.rows).toLocaleString()}`).join(', ')
+  const line = `history of the 30 days before the run, loaded in ${Math.round((Date.now() - began) / 1000)} s: ${rows} rows`
+  process.stderr.write(`\r${line}\n`)
+  return line
+}
 
 // One marker event per tick, for an account of its own, so its first score is always pushed.
 interface Probe { at: number; pushedMs?: number; queryableMs?: number }
@@ -292,8 +333,13 @@ await new Promise((r) => setTimeout(r, 5000)) // let the last scores arrive
 await ws.dispose()
 let batches = ''
 if (clickhouse) {
-  // Rows of one processor batch share their received_at (formatted once per batch): rows per insert.
-  const inserts = await clickhouse.query({ query: 'SELECT count() AS rows, uniqExact(received_at) AS batches FROM events', format: 'JSONEachRow' })
+  // Rows of one processor batch share their received_at (formatted once per batch): rows per insert. The
+  // history's rows (BENCH_HISTORY) came before the run, straight into the table.
+  const inserts = await clickhouse.query({
+    query: "SELECT count() AS rows, uniqExact(received_at) AS batches FROM events WHERE received_at >= {started:DateTime64(3, 'UTC')}",
+    query_params: { started: chTime(new Date(started)) },
+    format: 'JSONEachRow',
+  })
   const { rows, batches: n } = (await inserts.json<{ rows: string; batches: string }>())[0]
   batches = `processor batches: ${n} for ${rows} rows (${Math.round(Number(rows) / Number(n))} rows per insert)\n`
   await clickhouse.close()
@@ -309,7 +355,7 @@ fs.rmSync(dataDir, { recursive: true, force: true })
 const all = [...probes.values()]
 const row = (name: string, xs: number[]) => `| ${name} | ${xs.length} of ${all.length} | ${pct(xs, 50)} | ${pct(xs, 95)} | ${pct(xs, 99)} |`
 const peak = (k: 'pulse' | 'child' | 'kafka' | 'redis') => Math.max(...samples.map((s) => s[k]).filter((x) => !Number.isNaN(x)))
-console.log(`${split ? 'split: gateway+registry here, processor+scoring+graphql in a child' : 'one process'}; ${accounts} accounts; offered ${rate} events/s for ${seconds} s: ${sent} accepted (${Math.round(sent / seconds)}/s), ${refused} not accepted
+console.log(`${split ? 'split: gateway+registry here, processor+scoring+graphql in a child' : 'one process'}${history ? `; ${history}` : ''}; ${accounts} accounts; offered ${rate} events/s for ${seconds} s: ${sent} accepted (${Math.round(sent / seconds)}/s), ${refused} not accepted
 ${batches}
 | s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass | read / compute / insert ms |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |

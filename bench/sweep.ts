@@ -15,7 +15,7 @@ import { loadScorecard, scoreAccounts } from '../processors/scoring/index.js'
 import { accountsSql, portfolioReader, readAccountInputs, sparseSql, usageSql } from '../processors/scoring/measure-query.js'
 import { readScoreHistory } from '../processors/scoring/score-store.js'
 import { createClickHouse } from '../runtime/clickhouse.js'
-import { loadedAtFile } from './support/sweep-data.js'
+import { generateEvents, loadedAtFile } from './support/sweep-data.js'
 
 const accounts = Number(process.argv[2] ?? 50_000)
 const total = Number(process.argv[3] ?? 10_000_000)
@@ -28,51 +28,17 @@ const clickhouse = createClickHouse({ dataDir })
 await migrate(clickhouse)
 const rss = () => `${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`
 
-// Event kinds in catalog-like proportions; every account gets a share of each, so every component has data.
 const asOf = Math.floor(Date.now() / 3_600_000) * 3_600_000
 // A kept data set is scored as of the hour it was loaded at, so the window holds the same events.
 const stamp = loadedAtFile(dataDir)
 const loadedAt = keep && fs.existsSync(stamp) ? Number(fs.readFileSync(stamp, 'utf8')) : asOf
-const GENERATE = `
-INSERT INTO events (message_id, event, schema_id, account_id, user_id, timestamp, received_at, source, properties)
-SELECT
-  concat('m', toString(number)) AS message_id,
-  multiIf(r < 4000, 'user_login', r < 9300, 'feature_used', r < 9600, 'email_engaged', r < 9700, 'support_ticket_opened', r < 9770, 'support_ticket_resolved',
-    r < 9790, 'support_ticket_escalated', r < 9820, 'nps_submitted', r < 9850, 'csat_submitted', r < 9900, 'invoice_paid', r < 9910, 'payment_failed',
-    r < 9930, 'subscription_updated', r < 9960, 'seats_updated', r < 9980, 'csm_activity_logged', 'account_updated') AS event,
-  1 AS schema_id,
-  concat('acct_', toString(number % {accounts:UInt32})) AS account_id,
-  if(event IN ('user_login', 'feature_used'), concat('u_', toString(number % {accounts:UInt32}), '_', toString(cityHash64(number, 1) % 25)), NULL) AS user_id,
-  -- Accounts fade differently: a third active to the end, a third quiet for the last week, a third for the last 3 weeks.
-  {t:DateTime64(3, 'UTC')} - toIntervalMillisecond(multiIf(number % 3 = 0, 0, number % 3 = 1, 7 * 86400000, 21 * 86400000) + cityHash64(number, 2) % (9 * 86400000 + if(number % 3 = 0, 21 * 86400000, 0))) AS timestamp,
-  timestamp AS received_at,
-  '/bench' AS source,
-  multiIf(
-    event = 'feature_used', concat('{"feature":"f', toString(cityHash64(number, 3) % 12), '","durationMs":null}'),
-    event = 'user_login', '{"method":"SSO","mfa":false}',
-    event = 'support_ticket_opened', concat('{"ticketId":"T', toString(number), '","severity":"', ['P1','P2','P3','P4'][1 + cityHash64(number, 4) % 4], '","channel":"EMAIL"}'),
-    event = 'support_ticket_resolved', concat('{"ticketId":"T', toString(number), '","resolutionMinutes":', toString(cityHash64(number, 5) % 3000), ',"csat":', toString(1 + cityHash64(number, 6) % 5), ',"sentiment":"', ['POSITIVE','NEUTRAL','NEGATIVE'][1 + cityHash64(number, 7) % 3], '"}'),
-    event = 'nps_submitted', concat('{"score":', toString(cityHash64(number, 8) % 11), '}'),
-    event = 'csat_submitted', concat('{"score":', toString(1 + cityHash64(number, 9) % 5), '}'),
-    event = 'invoice_paid', concat('{"invoiceId":"in', toString(number % 997), '","amountCents":10000,"currency":"USD","daysLate":', toString(cityHash64(number, 10) % 20), '}'),
-    event = 'payment_failed', concat('{"invoiceId":"in', toString(number % 991), '","amountCents":10000,"currency":"USD","nextRetryAt":null}'),
-    event = 'subscription_updated', concat('{"plan":"pro","mrrCents":', toString(10000 + cityHash64(number, 11) % 90000), ',"currency":"USD","termMonths":12,"renewalDate":', toString(intDiv({tMs:UInt64}, 86400000) + cityHash64(number, 12) % 365), ',"autoRenew":true,"status":"ACTIVE"}'),
-    event = 'seats_updated', concat('{"seatsPurchased":', toString(10 + cityHash64(number, 13) % 40), ',"seatsActive":', toString(cityHash64(number, 14) % 25), '}'),
-    event = 'csm_activity_logged', '{"activity":"CALL","csmId":"csm_1"}',
-    event = 'account_updated', concat('{"name":"Account","segment":"', ['ENTERPRISE','MID_MARKET','SMB'][1 + cityHash64(number, 15) % 3], '"}'),
-    '{"emailId":"e","engagement":"OPEN"}') AS properties
-FROM (SELECT number, cityHash64(number, 0) % 10000 AS r FROM numbers({from:UInt64}, {count:UInt64}))`
+
 
 const loadStart = Date.now()
-const CHUNK = 1_000_000
 const [{ loaded }] = await queryRows<{ loaded: string }>(clickhouse, 'SELECT count() AS loaded FROM events')
-for (let from = Number(loaded); from < total; from += CHUNK) {
-  await clickhouse.command({
-    query: GENERATE,
-    query_params: { accounts, t: chTime(new Date(loadedAt - 60_000)), tMs: loadedAt, from, count: Math.min(CHUNK, total - from) },
-  })
-  process.stderr.write(`\rinserted ${Math.min(total, from + CHUNK).toLocaleString()} events (${((Date.now() - loadStart) / 1000).toFixed(0)} s, RSS ${rss()})`)
-}
+await generateEvents(clickhouse, { accounts, total, loadedAt, from: Number(loaded) }, (inserted) =>
+  process.stderr.write(`\rinserted ${inserted.toLocaleString()} events (${((Date.now() - loadStart) / 1000).toFixed(0)} s, RSS ${rss()})`),
+)
 await clickhouse.command({ query: 'OPTIMIZE TABLE account_daily FINAL' })
 if (keep) fs.writeFileSync(stamp, String(loadedAt))
 process.stderr.write('\n')
