@@ -78,6 +78,13 @@ export const SPARSE_EVENTS = [
   'csm_activity_logged', 'invoice_paid', 'payment_failed', 'subscription_updated', 'seats_updated', 'account_updated',
 ]
 
+// Support tickets and survey answers count only within a window (30, 90 or 180 days before the as-of time),
+// so older ones are not read: every other fact is read back to the account's first (the latest subscription,
+// seats, segment, CSM touch; an invoice failed a year ago and never paid), and without this bound a pass's
+// read grew with every ticket an account ever opened.
+const WINDOWED_FACTS = ['support_ticket_opened', 'support_ticket_escalated', 'support_ticket_resolved', 'csat_submitted', 'nps_submitted']
+const LONGEST_WINDOW_DAYS = 180
+
 // Counts are distinct message ids and the latest values argMax by time, so an event stored twice before
 // the ReplacingMergeTree merges it counts once and FINAL is not needed. Each event's properties are parsed
 // once, into one named tuple of every field read (absent fields take their type's default), rather than
@@ -128,6 +135,7 @@ FROM (
       multiIf(event = 'csat_submitted', p.score, event = 'support_ticket_resolved', p.csat, 0) AS csat
     FROM account_facts
     WHERE timestamp <= arrayMax(${AS_OFS}) ${filter}
+      AND (event NOT IN (${WINDOWED_FACTS.map((e) => `'${e}'`).join(', ')}) OR timestamp > arrayMin(${AS_OFS}) - INTERVAL ${LONGEST_WINDOW_DAYS} DAY)
   )
 )
 GROUP BY account_id, t`
