@@ -32,7 +32,7 @@ describe("the sparse facts' windows, on the real ClickHouse engine", () => {
       fact('csat_submitted', 89, { score: 4, comment: null }), fact('csat_submitted', 91, { score: 1, comment: null }),
       nps(10, 10), nps(100, 3), nps(179, 9), nps(181, 0), nps(250, 10),
       subscription(400, 50_000), subscription(20, 80_000),
-      fact('seats_updated', 500, { seatsPurchased: 30, seatsActive: 12 }),
+      fact('seats_updated', 500, { seatsPurchased: 99, seatsActive: 1 }), fact('seats_updated', 100, { seatsPurchased: 30, seatsActive: 12 }),
       fact('account_updated', 600, { name: 'W', segment: 'SMB', industry: null, csmId: null, signupDate: null, country: null }),
       fact('csm_activity_logged', 365, { activity: 'CALL', csmId: 'csm_1' }),
       failed(300, 'in_old'), failed(200, 'in_paid'), paid(190, 'in_paid', 3), paid(80, 'in_x', 12), paid(95, 'in_y', 40),
@@ -55,7 +55,7 @@ describe("the sparse facts' windows, on the real ClickHouse engine", () => {
 
   it('reads subscription, seats, segment, CSM touch and unpaid invoices however old', async () => {
     const s = await sparseAt(0)
-    expect([s.subscriptions, s.subscriptions30Ago, s.mrr30Ago, s.seatReports].map(Number)).toEqual([2, 1, 50_000, 1])
+    expect([s.subscriptions, s.subscriptions30Ago, s.mrr30Ago, s.seatReports].map(Number)).toEqual([2, 1, 50_000, 2])
     expect(Number(s.subscription[0])).toBe(80_000)
     expect(s.seats.map(Number)).toEqual([30, 12])
     expect(s.segment).toBe('SMB')
@@ -69,7 +69,8 @@ describe("the sparse facts' windows, on the real ClickHouse engine", () => {
     const both = await readAccountInputsAt(clickhouse, { accountIds: ['acct_w'] }, times)
     const early = both.get(times[0])![0].sparse!
     // 200 days back: the ticket opened 210 days back is within its 30 days, the NPS answer 250 days back within its 90.
-    expect([early.ticketsOpened30, early.npsCount90, early.npsPromoters90, early.subscriptions].map(Number)).toEqual([1, 1, 1, 1])
+    expect([early.ticketsOpened30, early.npsCount90, early.npsPromoters90, early.subscriptions, early.seatReports].map(Number)).toEqual([1, 1, 1, 1, 1])
+    expect(early.seats.map(Number)).toEqual([99, 1])
     expect(early).toEqual(await sparseAt(200))
     expect(both.get(times[1])![0].sparse).toEqual(await sparseAt(0))
   })
