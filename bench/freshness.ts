@@ -20,11 +20,11 @@
 //     load's accounts and the last window's probes; bench/support/pass-reads.ts), counts the active parts of
 //     the tables they read and shows the engine's merging (counters, and the tables found merging), printed
 //     as a second table: what grows over a long run
-//   BENCH_HISTORY=N  one process only: before the load, N events of the load's accounts spread over the 30 days
-//     before the run, as busy accounts send them (BUSY_ACCOUNT_MIX; BENCH_HISTORY_MIX=sweep for the sweep
-//     bench's mix, 4 % sparse events), inserted straight into ClickHouse (bench/support/sweep-data.ts), and a score of every
-//     account as of each of those days, so a live pass reads a month of rollup rows, facts and past scores as
-//     in production rather than a fresh database's single day (e.g. BENCH_HISTORY=20000000)
+//   BENCH_HISTORY=N  before the load, N events of the load's accounts spread over the 30 days before the run,
+//     as busy accounts send them (BUSY_ACCOUNT_MIX; BENCH_HISTORY_MIX=sweep for the sweep bench's mix, 4 %
+//     sparse events), inserted straight into ClickHouse, and a score of every account as of each of those days
+//     (bench/support/history.ts), so a live pass reads a month of rollup rows, facts and past scores as in
+//     production rather than a fresh database's single day (e.g. BENCH_HISTORY=10000000)
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -34,14 +34,13 @@ import { fileURLToPath } from 'node:url'
 import { createClient as createWsClient } from 'graphql-ws'
 import WebSocket from 'ws'
 import { activeParts, mergeCounters, sampleMerges, timePassReads } from './support/pass-reads.js'
-import { BUSY_ACCOUNT_MIX, generateEvents, SWEEP_MIX } from './support/sweep-data.js'
+import { loadHistory } from './support/history.js'
 import { freePort } from '../runtime/child-service.js'
 import { createClickHouse, type ClickHouseClient } from '../runtime/clickhouse.js'
 import { loadConfig } from '../platform/config.js'
 import { createLogger } from '../runtime/logger.js'
 import { startPlatform } from '../platform/index.js'
 import { chTime } from '../processors/clickhouse-time.js'
-import { scoreAccounts } from '../processors/scoring/index.js'
 
 const rate = Number(process.argv[2] ?? 5000)
 const seconds = Number(process.argv[3] ?? 20)
@@ -67,6 +66,9 @@ const config = loadConfig({
   ...passThrough,
 })
 const platform = await startPlatform(config, createLogger(config.logLevel))
+const historyEvents = Number(process.env.BENCH_HISTORY ?? 0)
+const historyMix = process.env.BENCH_HISTORY_MIX === 'sweep' ? 'sweep' : 'busy'
+let history = ''
 let child: ChildProcess | undefined
 let graphqlWs = platform.endpoints.graphqlWs
 let clickhouse: ClickHouseClient | undefined
@@ -75,6 +77,13 @@ if (split) {
   const metricsPort = await freePort()
   metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`
   const childDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-fresh-proc-'))
+  // The child's chDB is its own: the history goes into its data directory before it starts.
+  if (historyEvents) {
+    history = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./support/history.ts', import.meta.url)), childDir, String(accounts), String(historyEvents), historyMix], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim()
+  }
   child = spawn(process.execPath, [fileURLToPath(new URL('../bin/pulse.mjs', import.meta.url)), 'dev'], {
     env: {
       ...process.env,
@@ -103,40 +112,8 @@ if (split) {
     child!.on('exit', (code) => reject(new Error(`the processing process exited (${code}) before it was up:\n${out}`)))
   })
 } else clickhouse = createClickHouse({ dataDir })
-const historyEvents = Number(process.env.BENCH_HISTORY ?? 0)
-const history = historyEvents ? await loadHistory(historyEvents) : ''
+if (clickhouse && historyEvents) history = await loadHistory(clickhouse, { accounts, total: historyEvents, mix: historyMix, scorecard: config.scorecard })
 const merges = timeReads && clickhouse ? sampleMerges(clickhouse) : undefined
-
-/** BENCH_HISTORY: the month before the run, loaded while nothing else is sent, then left to merge. */
-async function loadHistory(total: number): Promise<string> {
-  if (!clickhouse) {
-    console.error('BENCH_HISTORY needs one process (the history is inserted through the embedded chDB this process owns)')
-    process.exit(2)
-  }
-  const began = Date.now()
-  const now = Date.now()
-  await generateEvents(clickhouse, { accounts, total, loadedAt: now, mix: process.env.BENCH_HISTORY_MIX === 'sweep' ? SWEEP_MIX : BUSY_ACCOUNT_MIX }, (n) => process.stderr.write(`\rhistory: ${n.toLocaleString()} events`))
-  // A day's scores as the hourly sweep would have left them: health_scores_daily keeps each day's last.
-  for (let days = 30; days >= 1; days--) {
-    await scoreAccounts({ clickhouse, scorecard: config.scorecard, publish: () => {} }, { all: true }, now - days * 86_400_000 - 60_000, 'sweep')
-  }
-  await clickhouse.command({ query: 'OPTIMIZE TABLE account_daily FINAL' })
-  // The merges a month of inserts leaves behind would be long done in production: wait for them (3 min at most).
-  for (let waited = 0; waited < 180_000; waited += 2_000) {
-    const rs = await clickhouse.query({ query: 'SELECT count() AS n FROM system.merges', format: 'JSONEachRow' })
-    const [{ n }] = await rs.json<{ n: string }>()
-    if (Number(n) === 0) break
-    await new Promise((r) => setTimeout(r, 2_000))
-  }
-  const rs = await clickhouse.query({
-    query: "SELECT table, sum(rows) AS rows FROM system.parts WHERE active AND database = currentDatabase() AND table IN ('events', 'account_daily', 'account_facts', 'health_scores') GROUP BY table ORDER BY table",
-    format: 'JSONEachRow',
-  })
-  const rows = (await rs.json<{ table: string; rows: string }>()).map((r) => `${r.table} ${Number(r.rows).toLocaleString()}`).join(', ')
-  const line = `history of the 30 days before the run, loaded in ${Math.round((Date.now() - began) / 1000)} s: ${rows} rows`
-  process.stderr.write(`\r${line}\n`)
-  return line
-}
 
 // One marker event per tick, for an account of its own, so its first score is always pushed.
 interface Probe { at: number; pushedMs?: number; queryableMs?: number }
