@@ -20,7 +20,6 @@ import { generateEvents, loadedAtFile } from './support/sweep-data.js'
 const accounts = Number(process.argv[2] ?? 50_000)
 const total = Number(process.argv[3] ?? 10_000_000)
 const rounds = Number(process.argv[4] ?? 3)
-const DAY = 86_400_000
 // BENCH_DATA_DIR keeps the loaded events between runs (loading 10 M takes minutes); by default a temp dir.
 const keep = process.env.BENCH_DATA_DIR
 const dataDir = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-sweep-bench-'))

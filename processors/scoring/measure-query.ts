@@ -82,7 +82,7 @@ export const SPARSE_EVENTS = [
 // so older ones are not read: every other fact is read back to the account's first (the latest subscription,
 // seats, segment, CSM touch; an invoice failed a year ago and never paid), and without this bound a pass's
 // read grew with every ticket an account ever opened.
-const WINDOWED_FACTS = ['support_ticket_opened', 'support_ticket_escalated', 'support_ticket_resolved', 'csat_submitted', 'nps_submitted']
+const WINDOWED_FACTS = "('support_ticket_opened', 'support_ticket_escalated', 'support_ticket_resolved', 'csat_submitted', 'nps_submitted')"
 const LONGEST_WINDOW_DAYS = 180
 
 // Counts are distinct message ids and the latest values argMax by time, so an event stored twice before
@@ -135,7 +135,7 @@ FROM (
       multiIf(event = 'csat_submitted', p.score, event = 'support_ticket_resolved', p.csat, 0) AS csat
     FROM account_facts
     WHERE timestamp <= arrayMax(${AS_OFS}) ${filter}
-      AND (event NOT IN (${WINDOWED_FACTS.map((e) => `'${e}'`).join(', ')}) OR timestamp > arrayMin(${AS_OFS}) - INTERVAL ${LONGEST_WINDOW_DAYS} DAY)
+      AND (event NOT IN ${WINDOWED_FACTS} OR timestamp > arrayMin(${AS_OFS}) - INTERVAL ${LONGEST_WINDOW_DAYS} DAY)
   )
 )
 GROUP BY account_id, t`
