@@ -78,19 +78,40 @@ export const SPARSE_EVENTS = [
   'csm_activity_logged', 'invoice_paid', 'payment_failed', 'subscription_updated', 'seats_updated', 'account_updated',
 ]
 
-// Support tickets and survey answers count only within a window (30, 90 or 180 days before the as-of time),
-// so older ones are not read: every other fact is read back to the account's first (the latest subscription,
-// seats, segment, CSM touch; an invoice failed a year ago and never paid), and without this bound a pass's
-// read grew with every ticket an account ever opened.
-const WINDOWED_FACTS = "('support_ticket_opened', 'support_ticket_escalated', 'support_ticket_resolved', 'csat_submitted', 'nps_submitted')"
-const LONGEST_WINDOW_DAYS = 180
+// Each kind of fact is read back only as far as a pass needs it, so a pass's read no longer grows with an
+// account's age: tickets opened and escalated within 30 days of the earliest as-of time, resolved tickets and
+// CSAT answers 90, NPS answers 180 (the previous quarter's); the kinds only the latest of counts (migration
+// 020) from the start of the month 30 days before it — older months from account_latest_facts, their latest
+// fact each, every one of them older than any as-of time's 30-days-ago, as mrr30Ago needs. Invoices are read
+// back to the first (one failed a year ago and never paid still counts): a few a month.
+const LATEST_FACTS = "('subscription_updated', 'seats_updated', 'csm_activity_logged', 'account_updated')"
+const LATEST_FROM = `toDateTime64(toStartOfMonth(arrayMin(${AS_OFS}) - INTERVAL 30 DAY), 3, 'UTC')`
+
+/** The facts a pass reads, each kind as far back as its measures need (above); `sparseSql` over it gives what it gives over every fact (`everyFact`). */
+export const factsRead = (filter: string) => `
+  SELECT account_id, event, timestamp, message_id, properties
+  FROM account_facts
+  WHERE timestamp <= arrayMax(${AS_OFS}) ${filter} AND (
+    (event IN ('support_ticket_opened', 'support_ticket_escalated') AND timestamp > arrayMin(${AS_OFS}) - INTERVAL 30 DAY)
+    OR (event IN ('support_ticket_resolved', 'csat_submitted') AND timestamp > arrayMin(${AS_OFS}) - INTERVAL 90 DAY)
+    OR (event = 'nps_submitted' AND timestamp > arrayMin(${AS_OFS}) - INTERVAL 180 DAY)
+    OR (event IN ${LATEST_FACTS} AND timestamp >= ${LATEST_FROM})
+    OR event IN ('invoice_paid', 'payment_failed'))
+  UNION ALL
+  SELECT account_id, event, timestamp, message_id, properties
+  FROM account_latest_facts
+  WHERE month < ${LATEST_FROM} ${filter}`
+
+/** Every fact up to the latest as-of time: what the bounded read must be equal to (test/integration/sparse-windows.test.ts). */
+export const everyFact = (filter: string) => `
+  SELECT account_id, event, timestamp, message_id, properties FROM account_facts WHERE timestamp <= arrayMax(${AS_OFS}) ${filter}`
 
 // Counts are distinct message ids and the latest values argMax by time, so an event stored twice before
 // the ReplacingMergeTree merges it counts once and FINAL is not needed. Each event's properties are parsed
 // once, into one named tuple of every field read (absent fields take their type's default), rather than
 // once per field and aggregate — and before the row is copied to its as-of times. Invoices are matched here
 // (a failed one counts until an invoice_paid of the same id), so no list of ids travels to the caller.
-export const sparseSql = (filter: string) => `
+export const sparseSql = (filter: string, facts = factsRead(filter)) => `
 WITH t - INTERVAL 30 DAY AS t30, t - INTERVAL 90 DAY AS t90, t - INTERVAL 180 DAY AS t180,
   groupUniqArrayIf(p.invoiceId, event = 'invoice_paid') AS paid
 SELECT
@@ -120,11 +141,11 @@ SELECT
   length(arrayFilter(i -> NOT has(paid, i), groupUniqArrayIf(p.invoiceId, event = 'payment_failed' AND p.nextRetryAt IS NULL))) AS exhaustedInvoices,
   arrayExists(i -> has(paid, i), groupUniqArrayIf(p.invoiceId, event = 'payment_failed' AND timestamp > t90)) AS failedThenPaid90,
   maxIf(p.daysLate, event = 'invoice_paid' AND timestamp > t90) AS maxDaysLate90,
-  countIf(event = 'subscription_updated') AS subscriptions,
+  max(event = 'subscription_updated') AS hasSubscription,
   argMaxIf(tuple(p.mrrCents, p.renewalDate, p.status), timestamp, event = 'subscription_updated') AS subscription,
-  countIf(event = 'subscription_updated' AND timestamp <= t30) AS subscriptions30Ago,
+  max(event = 'subscription_updated' AND timestamp <= t30) AS hasSubscription30Ago,
   argMaxIf(p.mrrCents, timestamp, event = 'subscription_updated' AND timestamp <= t30) AS mrr30Ago,
-  countIf(event = 'seats_updated') AS seatReports,
+  max(event = 'seats_updated') AS hasSeats,
   argMaxIf(tuple(p.seatsPurchased, p.seatsActive), timestamp, event = 'seats_updated') AS seats,
   argMaxIf(p.segment, timestamp, event = 'account_updated' AND p.segment != '') AS segment
 FROM (
@@ -133,9 +154,7 @@ FROM (
     SELECT account_id, event, timestamp, message_id,
       JSONExtract(properties, 'Tuple(severity String, sentiment String, csat Int64, score Int64, resolutionMinutes Int64, invoiceId String, nextRetryAt Nullable(Int64), daysLate Int64, mrrCents Int64, renewalDate Int64, status String, seatsPurchased Int64, seatsActive Int64, segment String)') AS p,
       multiIf(event = 'csat_submitted', p.score, event = 'support_ticket_resolved', p.csat, 0) AS csat
-    FROM account_facts
-    WHERE timestamp <= arrayMax(${AS_OFS}) ${filter}
-      AND (event NOT IN ${WINDOWED_FACTS} OR timestamp > arrayMin(${AS_OFS}) - INTERVAL ${LONGEST_WINDOW_DAYS} DAY)
+    FROM (${facts})
   )
 )
 GROUP BY account_id, t`

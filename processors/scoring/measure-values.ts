@@ -34,16 +34,16 @@ export function measureValues(a: AccountInputs, portfolio: PortfolioInputs, asOf
   const u = a.usage ?? NONE
   const s = a.sparse ?? NONE
 
-  const seatsKnown = n(s.seatReports) > 0
+  const seatsKnown = n(s.hasSeats) > 0
   const [seatsPurchased, seatsActive] = seatsKnown ? (s.seats as [number, number]).map(Number) : [null, null]
   const activeUsers = n(u.activeUsers30)
   const features: string[] = u.features30 ?? []
   const core = portfolio.coreFeatures
   const coreUsed = core.filter((f) => features.includes(f)).length
 
-  const subscribed = n(s.subscriptions) > 0
+  const subscribed = n(s.hasSubscription) > 0
   const [mrr, renewalDay, status] = subscribed ? (s.subscription as [number, number, string]) : [null, null, null]
-  const mrr30 = n(s.subscriptions30Ago) > 0 ? n(s.mrr30Ago) : null
+  const mrr30 = n(s.hasSubscription30Ago) > 0 ? n(s.mrr30Ago) : null
 
   const supportSent = sendsAny(portfolio, SUPPORT)
   const nps90 = nps(n(s.npsPromoters90), n(s.npsDetractors90), n(s.npsCount90))

@@ -30,7 +30,7 @@ function generated(random: Random, accounts: number) {
       })
     }
     if (next() < 0.8) {
-      const subscriptions = int(2)
+      const hasSubscription = int(1)
       sparse.push({
         account_id, asOf: AS_OF,
         ticketsOpened30: int(5), ticketsP1_30: int(2, 0.7), ticketsP2_30: int(3), escalations30: int(2, 0.7), resolved30: int(4), medianResolutionMinutes30: int(5000),
@@ -38,9 +38,9 @@ function generated(random: Random, accounts: number) {
         npsCount90: int(4), npsPromoters90: int(2), npsDetractors90: int(2), npsCountPrev: int(4), npsPromotersPrev: int(2), npsDetractorsPrev: int(2),
         lastCsmTouch: next() < 0.3 ? 0 : AS_OF - Math.floor((next() * 200 - 2) * DAY),
         unpaidInvoices: int(2, 0.7), exhaustedInvoices: int(1, 0.85), failedThenPaid90: int(1, 0.7), maxDaysLate90: int(30, 0.6),
-        subscriptions, subscription: subscriptions ? [int(500_000, 0.1), Math.floor(AS_OF / DAY) + Math.floor(next() * 400 - 30), pick(['ACTIVE', 'PAST_DUE', 'CANCELED', 'TRIALING'])] : [0, 0, ''],
-        subscriptions30Ago: int(2), mrr30Ago: int(500_000, 0.3),
-        seatReports: int(2), seats: [int(50, 0.15), int(50, 0.2)],
+        hasSubscription, subscription: hasSubscription ? [int(500_000, 0.1), Math.floor(AS_OF / DAY) + Math.floor(next() * 400 - 30), pick(['ACTIVE', 'PAST_DUE', 'CANCELED', 'TRIALING'])] : [0, 0, ''],
+        hasSubscription30Ago: int(1), mrr30Ago: int(500_000, 0.3),
+        hasSeats: int(1), seats: [int(50, 0.15), int(50, 0.2)],
         segment: pick(['ENTERPRISE', 'MID_MARKET', 'SMB', 'OTHER', '', 'bogus']),
       })
     }

@@ -26,7 +26,7 @@ describe('scores stored through health_scores_input (real ClickHouse engine)', (
   }
 
   it('keeps every measure under its name, numbers to 6 significant digits, nulls and categories as sent', async () => {
-    const busy = recordOf('busy', { ticketsOpened30: 3, escalations30: 1, resolved30: 2, medianResolutionMinutes30: 1234.5678, seatReports: 1, seats: [30, 7], subscriptions: 1, subscription: [12345, Math.floor(T / DAY) + 90, 'ACTIVE'], segment: 'SMB' }, { activeDays7: 3, activeDays30: 11, activeUsers30: 7, wau: 5, wau4wAgo: 3, features30: ['a', 'c', 'z'] })
+    const busy = recordOf('busy', { ticketsOpened30: 3, escalations30: 1, resolved30: 2, medianResolutionMinutes30: 1234.5678, hasSeats: 1, seats: [30, 7], hasSubscription: 1, subscription: [12345, Math.floor(T / DAY) + 90, 'ACTIVE'], segment: 'SMB' }, { activeDays7: 3, activeDays30: 11, activeUsers30: 7, wau: 5, wau4wAgo: 3, features30: ['a', 'c', 'z'] })
     const quiet = recordOf('quiet', {}, {})
     await insertScores(clickhouse, [busy, quiet])
     const rows = await queryRows<{ account_id: string; measures: string; latest: string; tier: string }>(

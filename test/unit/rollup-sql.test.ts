@@ -45,6 +45,7 @@ describe('rollup SQL written more than once', () => {
       ['005_account_daily.sql', 'event_kinds_daily_mv', 'event_kinds_daily'],
       ['006_account_profiles.sql', 'account_profile_mv', 'account_profile_state'],
       ['008_account_facts.sql', 'account_facts_mv', 'account_facts'],
+      ['020_account_latest_facts.sql', 'account_latest_facts_mv', 'account_latest_facts'],
     ]) {
       const sql = migration(file)
       const viewSelect = sql.split(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${view} TO ${table} AS `)[1].split(';')[0]

@@ -35,8 +35,8 @@ export function measureValuesSql(portfolio: PortfolioInputs, input: MeasureValue
   const sent = (kinds: string[], sql: string) => (sendsAny(portfolio, kinds) ? sql : 'NULL')
   const { support: SUPPORT, billing: BILLING, email: EMAIL, csm: CSM } = MEASURE_SOURCES
   const core = portfolio.coreFeatures
-  const seatsKnown = `${s('seatReports')} > 0`
-  const subscribed = `${s('subscriptions')} > 0`
+  const seatsKnown = `${s('hasSeats')} > 0`
+  const subscribed = `${s('hasSubscription')} > 0`
   const purchased = `${s('seats')}.1`
   const activeUsers = u('activeUsers30')
   const coreUsed = `length(arrayFilter(x -> has(${u('features30')}, x), ${stringArray(core)}))`
@@ -45,7 +45,7 @@ export function measureValuesSql(portfolio: PortfolioInputs, input: MeasureValue
   const nps90 = nps(s('npsPromoters90'), s('npsDetractors90'), s('npsCount90'))
   const npsPrev = nps(s('npsPromotersPrev'), s('npsDetractorsPrev'), s('npsCountPrev'))
   const mrr = `${s('subscription')}.1`
-  const mrr30 = `if(${s('subscriptions30Ago')} > 0, ${f(s('mrr30Ago'))}, NULL)`
+  const mrr30 = `if(${s('hasSubscription30Ago')} > 0, ${f(s('mrr30Ago'))}, NULL)`
   const rated = `(${f(s('positive30'))} + ${f(s('neutral30'))} + ${f(s('negative30'))})`
   const lastTouch = `if(${s('lastCsmTouch')} > 0, ${s('lastCsmTouch')}, ${input.firstSeen})`
 

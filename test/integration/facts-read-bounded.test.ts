@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { migrate } from '../../migrations/runner.js'
+import { queryRows } from '../../processors/clickhouse-rows.js'
+import { chTime } from '../../processors/clickhouse-time.js'
+import { everyFact, sparseSql } from '../../processors/scoring/measure-query.js'
+import { createClickHouse } from '../../runtime/clickhouse.js'
+import { insertEvents, type TestEvent } from '../support/event-rows.js'
+import { tempDir } from '../support/fixtures.js'
+
+const DAY = 86_400_000
+const T = Math.floor(Date.now() / DAY) * DAY - DAY / 2
+
+// The read bounded per kind (recent facts, older months' latest facts from account_latest_facts) against every
+// fact an account ever sent, on generated accounts with facts over 30 months: the same row for every account
+// and as-of time, including as-of times at a month's first millisecond and 30 days after it (where the latest
+// facts' bound moves), facts exactly on those edges, and facts of old months arriving in later inserts.
+describe('the bounded facts read against every fact, on the real ClickHouse engine', () => {
+  const clickhouse = createClickHouse({ dataDir: tempDir() })
+  let seed = 42
+  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+  const pick = <X>(xs: X[]) => xs[Math.floor(random() * xs.length)]
+  const monthStart = (ms: number, back = 0) => { const d = new Date(ms); return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - back, 1) }
+  const edges = [monthStart(T), monthStart(T, 1), monthStart(T, 2), monthStart(T, 7), monthStart(T, 1) + 30 * DAY, monthStart(T, 2) + 30 * DAY]
+  const factOf = (accountId: string, at: number): TestEvent => {
+    const invoiceId = `in_${Math.floor(random() * 6)}`
+    const [event, properties] = pick<[string, Record<string, unknown>]>([
+      ['support_ticket_opened', { ticketId: 'T', severity: pick(['P1', 'P2', 'P3']), channel: 'EMAIL', category: null }],
+      ['support_ticket_escalated', { ticketId: 'T', reason: null }],
+      ['support_ticket_resolved', { ticketId: 'T', resolutionMinutes: Math.floor(random() * 900), csat: Math.floor(random() * 6), sentiment: pick(['POSITIVE', 'NEUTRAL', 'NEGATIVE']) }],
+      ['csat_submitted', { score: 1 + Math.floor(random() * 5), comment: null }],
+      ['nps_submitted', { score: Math.floor(random() * 11), comment: null }],
+      ['csm_activity_logged', { activity: 'CALL', csmId: pick(['csm_1', 'csm_2']) }],
+      ['invoice_paid', { invoiceId, amountCents: 5000, currency: 'EUR', daysLate: Math.floor(random() * 40) }],
+      ['payment_failed', { invoiceId, amountCents: 5000, currency: 'EUR', nextRetryAt: random() < 0.5 ? null : Math.floor(at / DAY) + 3 }],
+      ['subscription_updated', { plan: 'pro', mrrCents: Math.floor(random() * 90_000), currency: 'USD', termMonths: 12, renewalDate: Math.floor(at / DAY) + 200, autoRenew: true, status: pick(['ACTIVE', 'PAST_DUE', 'CANCELED']) }],
+      ['seats_updated', { seatsPurchased: Math.floor(random() * 50), seatsActive: Math.floor(random() * 50) }],
+      ['account_updated', { name: 'A', segment: pick(['SMB', 'ENTERPRISE', null]), industry: null, csmId: null, signupDate: null, country: null }],
+    ])
+    return { event, accountId, at, properties }
+  }
+  const accounts = Array.from({ length: 30 }, (_, i) => `acct_r${i}`)
+
+  beforeAll(async () => {
+    await migrate(clickhouse)
+    // Three inserts, each with facts of every month: old months gain rows after their first.
+    for (let batch = 0; batch < 3; batch++) {
+      const facts: TestEvent[] = []
+      for (const [i, accountId] of accounts.entries()) {
+        const months = 1 + (i % 30)
+        for (let k = 0; k < 25; k++) facts.push(factOf(accountId, T - Math.floor(random() * months * 30 * DAY)))
+        // On the edges once: two facts of a kind at the same millisecond have no latest, in either read.
+        if (batch === 0) for (const edge of edges) if (random() < 0.5) facts.push(factOf(accountId, edge))
+      }
+      await insertEvents(clickhouse, facts)
+    }
+  })
+  afterAll(() => clickhouse.close())
+
+  const read = async (sql: string, asOfs: number[]) => {
+    const rows = await queryRows<Record<string, unknown>>(clickhouse, sql, { asOfs: asOfs.map((t) => chTime(new Date(t))) })
+    return rows.map((r) => JSON.stringify(r)).sort()
+  }
+
+  it.each([
+    ['now', [T]],
+    ['a batch of as-of times 400 days apart', [T - 400 * DAY, T - 45 * DAY, T]],
+    ["a month's first millisecond", [monthStart(T, 1)]],
+    ['30 days after the start of a month', [monthStart(T, 2) + 30 * DAY]],
+    ['the millisecond before it', [monthStart(T, 2) + 30 * DAY - 1]],
+    ['seven months back', [monthStart(T, 7) + 3 * DAY]],
+  ])('gives every account the same facts as every fact does: %s', async (_, asOfs) => {
+    const bounded = await read(sparseSql(''), asOfs)
+    const every = await read(sparseSql('', everyFact('')), asOfs)
+    expect(every.length).toBeGreaterThan(asOfs.length * 10)
+    expect(bounded).toEqual(every)
+  })
+
+  it('reads older months of the latest-only kinds as one row per account, kind and month', async () => {
+    const [{ rows, keys }] = await queryRows<{ rows: string; keys: string }>(clickhouse, 'SELECT count() AS rows, uniqExact(account_id, event, month) AS keys FROM account_latest_facts FINAL')
+    expect(Number(rows)).toBe(Number(keys))
+    expect(Number(keys)).toBeGreaterThan(200)
+  })
+})
