@@ -25,6 +25,9 @@
 //     sparse events), inserted straight into ClickHouse, and a score of every account as of each of those days
 //     (bench/support/history.ts), so a live pass reads a month of rollup rows, facts and past scores as in
 //     production rather than a fresh database's single day (e.g. BENCH_HISTORY=10000000)
+//   BENCH_HISTORY_MONTHS=M  with BENCH_HISTORY, accounts M months old: the M − 1 months before those 30 days
+//     as facts alone (the mix's sparse events at the same rate; no usage, which a pass never reads that far
+//     back), e.g. BENCH_HISTORY_MONTHS=24
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -68,6 +71,8 @@ const config = loadConfig({
 const platform = await startPlatform(config, createLogger(config.logLevel))
 const historyEvents = Number(process.env.BENCH_HISTORY ?? 0)
 const historyMix = process.env.BENCH_HISTORY_MIX === 'sweep' ? 'sweep' : 'busy'
+const historyMonths = Number(process.env.BENCH_HISTORY_MONTHS ?? 1)
+if (!Number.isInteger(historyMonths) || historyMonths < 1) throw new Error(`BENCH_HISTORY_MONTHS: expected a whole number of months, at least 1; got ${process.env.BENCH_HISTORY_MONTHS}`)
 let history = ''
 let child: ChildProcess | undefined
 let graphqlWs = platform.endpoints.graphqlWs
@@ -79,7 +84,7 @@ if (split) {
   const childDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-fresh-proc-'))
   // The child's chDB is its own: the history goes into its data directory before it starts.
   if (historyEvents) {
-    history = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./support/history.ts', import.meta.url)), childDir, String(accounts), String(historyEvents), historyMix], {
+    history = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./support/history.ts', import.meta.url)), childDir, String(accounts), String(historyEvents), historyMix, String(historyMonths)], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     }).trim()
@@ -112,7 +117,7 @@ if (split) {
     child!.on('exit', (code) => reject(new Error(`the processing process exited (${code}) before it was up:\n${out}`)))
   })
 } else clickhouse = createClickHouse({ dataDir })
-if (clickhouse && historyEvents) history = await loadHistory(clickhouse, { accounts, total: historyEvents, mix: historyMix, scorecard: config.scorecard })
+if (clickhouse && historyEvents) history = await loadHistory(clickhouse, { accounts, total: historyEvents, mix: historyMix, months: historyMonths, scorecard: config.scorecard })
 const merges = timeReads && clickhouse ? sampleMerges(clickhouse) : undefined
 
 // One marker event per tick, for an account of its own, so its first score is always pushed.

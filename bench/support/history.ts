@@ -6,25 +6,36 @@
  *
  * In one process the bench calls `loadHistory` on its own connection. Split (BENCH_SPLIT=1), the processing
  * child owns its chDB, so the bench runs this file on the child's data directory before starting it:
- *   node --import tsx bench/support/history.ts DATA_DIR ACCOUNTS EVENTS [busy|sweep]
+ *   node --import tsx bench/support/history.ts DATA_DIR ACCOUNTS EVENTS [busy|sweep] [MONTHS]
+ *
+ * MONTHS > 1 (BENCH_HISTORY_MONTHS) adds the months before those 30 days as facts alone: the mix's sparse
+ * events (tickets, answers, invoices, subscription, seats, CSM touches, traits) at the month's rate, for
+ * accounts as old as a customer base is. Their usage events are left out: a pass reads no usage older than 35
+ * days, and months of them (100 M events a month at the busy mix) would not fit this machine.
  */
 import { pathToFileURL } from 'node:url'
 import { migrate } from '../../migrations/runner.js'
 import { loadScorecard, scoreAccounts, type LoadedScorecard } from '../../processors/scoring/index.js'
 import { createClickHouse, type ClickHouseClient } from '../../runtime/clickhouse.js'
-import { BUSY_ACCOUNT_MIX, generateEvents, SWEEP_MIX } from './sweep-data.js'
+import { BUSY_ACCOUNT_MIX, generateEvents, sparseOnly, sparseShare, SWEEP_MIX } from './sweep-data.js'
 
 const DAY = 86_400_000
 
 /** `mix`: busy accounts as customers send them (the default), or the sweep bench's 4 %-sparse mix. */
 export async function loadHistory(
   clickhouse: ClickHouseClient,
-  { accounts, total, mix = 'busy', scorecard }: { accounts: number; total: number; mix?: 'busy' | 'sweep'; scorecard: LoadedScorecard },
+  { accounts, total, mix = 'busy', months = 1, scorecard }: { accounts: number; total: number; mix?: 'busy' | 'sweep'; months?: number; scorecard: LoadedScorecard },
 ): Promise<string> {
   const began = Date.now()
-  await generateEvents(clickhouse, { accounts, total, loadedAt: began, mix: mix === 'sweep' ? SWEEP_MIX : BUSY_ACCOUNT_MIX }, (n) =>
-    process.stderr.write(`\rhistory: ${n.toLocaleString()} events`),
-  )
+  const cuts = mix === 'sweep' ? SWEEP_MIX : BUSY_ACCOUNT_MIX
+  await generateEvents(clickhouse, { accounts, total, loadedAt: began, mix: cuts }, (n) => process.stderr.write(`\rhistory: ${n.toLocaleString()} events`))
+  // Numbered on from the month's events, so their message ids differ.
+  const older = months > 1 ? Math.round(total * sparseShare(cuts) * (months - 1)) : 0
+  if (older) {
+    await generateEvents(clickhouse, { accounts, total: total + older, from: total, loadedAt: began, mix: sparseOnly(cuts), olderMs: (months - 1) * 30 * DAY }, (n) =>
+      process.stderr.write(`\rhistory: ${(n - total).toLocaleString()} older facts`),
+    )
+  }
   // A day's scores as the hourly sweep would have left them: health_scores_daily keeps each day's last.
   for (let days = 30; days >= 1; days--) {
     await scoreAccounts({ clickhouse, scorecard, publish: () => {} }, { all: true }, began - days * DAY - 60_000, 'sweep')
@@ -42,20 +53,20 @@ export async function loadHistory(
     format: 'JSONEachRow',
   })
   const rows = (await rs.json<{ table: string; rows: string }>()).map((r) => `${r.table} ${Number(r.rows).toLocaleString()}`).join(', ')
-  const line = `history of the 30 days before the run (${mix} mix), loaded in ${Math.round((Date.now() - began) / 1000)} s: ${rows} rows`
+  const line = `history of the 30 days before the run (${mix} mix)${older ? ` and ${older.toLocaleString()} facts of the ${months - 1} months before` : ''}, loaded in ${Math.round((Date.now() - began) / 1000)} s: ${rows} rows`
   process.stderr.write(`\r${line}\n`)
   return line
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const [dataDir, accounts, total, mix = 'busy'] = process.argv.slice(2)
-  if (!dataDir || !(Number(accounts) > 0) || !(Number(total) > 0) || (mix !== 'busy' && mix !== 'sweep')) {
-    console.error('usage: node --import tsx bench/support/history.ts DATA_DIR ACCOUNTS EVENTS [busy|sweep]')
+  const [dataDir, accounts, total, mix = 'busy', months = '1'] = process.argv.slice(2)
+  if (!dataDir || !(Number(accounts) > 0) || !(Number(total) > 0) || (mix !== 'busy' && mix !== 'sweep') || !(Number.isInteger(Number(months)) && Number(months) >= 1)) {
+    console.error('usage: node --import tsx bench/support/history.ts DATA_DIR ACCOUNTS EVENTS [busy|sweep] [MONTHS]')
     process.exit(2)
   }
   const clickhouse = createClickHouse({ dataDir })
   await migrate(clickhouse)
   const scorecard = loadScorecard({ config: process.env.PULSE_SCORING_CONFIG || undefined, env: process.env })
-  console.log(await loadHistory(clickhouse, { accounts: Number(accounts), total: Number(total), mix, scorecard }))
+  console.log(await loadHistory(clickhouse, { accounts: Number(accounts), total: Number(total), mix, months: Number(months), scorecard }))
   await clickhouse.close()
 }

@@ -29,6 +29,16 @@ const EVENT_KINDS = [
  * component has data: 4 % sparse events (support, surveys, billing…), 40 % logins.
  */
 export const SWEEP_MIX = [4000, 9300, 9600, 9700, 9770, 9790, 9820, 9850, 9900, 9910, 9930, 9960, 9980]
+
+/** The sparse kinds of a mix alone, in its proportions (logins, features and emails never drawn). */
+export function sparseOnly(mix: number[]): number[] {
+  const usage = mix[2]
+  return mix.map((cut, i) => (i < 3 ? 0 : Math.round(((cut - usage) * 10_000) / (10_000 - usage))))
+}
+
+/** The share of a mix's events that are sparse kinds. */
+export const sparseShare = (mix: number[]) => (10_000 - mix[2]) / 10_000
+
 /**
  * A month of a busy account as customers send it (~10,000 events a month, 25 users): logins 12 %, features
  * used 85.5 %, emails 1.4 %; 15 tickets opened, 3 NPS and 10 CSAT answers, 3 invoices, a seat count twice a
@@ -47,7 +57,8 @@ SELECT
   concat('acct_', toString(number % {accounts:UInt32})) AS account_id,
   if(event IN ('user_login', 'feature_used'), concat('u_', toString(number % {accounts:UInt32}), '_', toString(cityHash64(number, 1) % 25)), NULL) AS user_id,
   -- Accounts fade differently: a third active to the end, a third quiet for the last week, a third for the last 3 weeks.
-  {t:DateTime64(3, 'UTC')} - toIntervalMillisecond(multiIf(number % 3 = 0, 0, number % 3 = 1, 7 * 86400000, 21 * 86400000) + cityHash64(number, 2) % (9 * 86400000 + if(number % 3 = 0, 21 * 86400000, 0))) AS timestamp,
+  -- Or, with {olderMs} > 0, spread evenly over the olderMs before those 30 days (older facts, BENCH_HISTORY_MONTHS).
+  {t:DateTime64(3, 'UTC')} - toIntervalMillisecond(if({olderMs:UInt64} = 0, multiIf(number % 3 = 0, 0, number % 3 = 1, 7 * 86400000, 21 * 86400000) + cityHash64(number, 2) % (9 * 86400000 + if(number % 3 = 0, 21 * 86400000, 0)), 30 * 86400000 + cityHash64(number, 2) % greatest({olderMs:UInt64}, 1))) AS timestamp,
   timestamp AS received_at,
   '/bench' AS source,
   multiIf(
@@ -69,18 +80,18 @@ FROM (SELECT number, cityHash64(number, 0) % 10000 AS r FROM numbers({from:UInt6
 /**
  * Inserts events `from` … `total` − 1 of the data set straight into `events` (the materialized views follow as
  * for the processor's inserts), in chunks of a million: accounts `acct_0` … `acct_{accounts − 1}`, spread over
- * the 30 days before `loadedAt` (to a minute before it).
+ * the 30 days before `loadedAt` (to a minute before it), or evenly over the `olderMs` before those 30 days.
  */
 export async function generateEvents(
   clickhouse: ClickHouseClient,
-  { accounts, total, loadedAt, from = 0, mix = SWEEP_MIX }: { accounts: number; total: number; loadedAt: number; from?: number; mix?: number[] },
+  { accounts, total, loadedAt, from = 0, mix = SWEEP_MIX, olderMs = 0 }: { accounts: number; total: number; loadedAt: number; from?: number; mix?: number[]; olderMs?: number },
   progress: (inserted: number) => void = () => {},
 ): Promise<void> {
   const CHUNK = 1_000_000
   for (let at = from; at < total; at += CHUNK) {
     await clickhouse.command({
       query: GENERATE_EVENTS,
-      query_params: { accounts, cuts: [...mix, 10_000], t: chTime(new Date(loadedAt - 60_000)), tMs: loadedAt, from: at, count: Math.min(CHUNK, total - at) },
+      query_params: { accounts, cuts: [...mix, 10_000], t: chTime(new Date(loadedAt - 60_000)), tMs: loadedAt, from: at, count: Math.min(CHUNK, total - at), olderMs },
     })
     progress(Math.min(total, at + CHUNK))
   }

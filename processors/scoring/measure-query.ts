@@ -80,12 +80,15 @@ export const SPARSE_EVENTS = [
 
 // Each kind of fact is read back only as far as a pass needs it, so a pass's read no longer grows with an
 // account's age: tickets opened and escalated within 30 days of the earliest as-of time, resolved tickets and
-// CSAT answers 90, NPS answers 180 (the previous quarter's); the kinds only the latest of counts (migration
-// 020) from the start of the month 30 days before it — older months from account_latest_facts, their latest
-// fact each, every one of them older than any as-of time's 30-days-ago, as mrr30Ago needs. Invoices are read
-// back to the first (one failed a year ago and never paid still counts): a few a month.
+// CSAT answers 90, NPS answers 180 (the previous quarter's); the kinds only the latest of counts from the start
+// of the month 30 days before it, invoices from the start of the month 90 days before it. Older months come
+// from account_latest_facts (migration 020): their latest fact of each kind, of each invoice. Every one of
+// them is older than any as-of time's 30 (90) days ago, as mrr30Ago (failedThenPaid90, maxDaysLate90) needs;
+// and as every branch bounds the time, account_facts' older monthly partitions are not read.
 const LATEST_FACTS = "('subscription_updated', 'seats_updated', 'csm_activity_logged', 'account_updated')"
+const INVOICE_FACTS = "('invoice_paid', 'payment_failed')"
 const LATEST_FROM = `toDateTime64(toStartOfMonth(arrayMin(${AS_OFS}) - INTERVAL 30 DAY), 3, 'UTC')`
+const INVOICES_FROM = `toDateTime64(toStartOfMonth(arrayMin(${AS_OFS}) - INTERVAL 90 DAY), 3, 'UTC')`
 
 /** The facts a pass reads, each kind as far back as its measures need (above); `sparseSql` over it gives what it gives over every fact (`everyFact`). */
 export const factsRead = (filter: string) => `
@@ -96,11 +99,11 @@ export const factsRead = (filter: string) => `
     OR (event IN ('support_ticket_resolved', 'csat_submitted') AND timestamp > arrayMin(${AS_OFS}) - INTERVAL 90 DAY)
     OR (event = 'nps_submitted' AND timestamp > arrayMin(${AS_OFS}) - INTERVAL 180 DAY)
     OR (event IN ${LATEST_FACTS} AND timestamp >= ${LATEST_FROM})
-    OR event IN ('invoice_paid', 'payment_failed'))
+    OR (event IN ${INVOICE_FACTS} AND timestamp >= ${INVOICES_FROM}))
   UNION ALL
   SELECT account_id, event, timestamp, message_id, properties
   FROM account_latest_facts
-  WHERE month < ${LATEST_FROM} ${filter}`
+  WHERE month < if(event IN ${INVOICE_FACTS}, ${INVOICES_FROM}, ${LATEST_FROM}) ${filter}`
 
 /** Every fact up to the latest as-of time: what the bounded read must be equal to (test/integration/sparse-windows.test.ts). */
 export const everyFact = (filter: string) => `

@@ -10,7 +10,7 @@ import { tempDir } from '../support/fixtures.js'
 const DAY = 86_400_000
 const T = Math.floor(Date.now() / DAY) * DAY - DAY / 2
 
-// The read bounded per kind (recent facts, older months' latest facts from account_latest_facts) against every
+// The read bounded per kind (recent facts, older months' latest facts and invoices from account_latest_facts) against every
 // fact an account ever sent, on generated accounts with facts over 30 months: the same row for every account
 // and as-of time, including as-of times at a month's first millisecond and 30 days after it (where the latest
 // facts' bound moves), facts exactly on those edges, and facts of old months arriving in later inserts.
@@ -20,7 +20,7 @@ describe('the bounded facts read against every fact, on the real ClickHouse engi
   const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
   const pick = <X>(xs: X[]) => xs[Math.floor(random() * xs.length)]
   const monthStart = (ms: number, back = 0) => { const d = new Date(ms); return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - back, 1) }
-  const edges = [monthStart(T), monthStart(T, 1), monthStart(T, 2), monthStart(T, 7), monthStart(T, 1) + 30 * DAY, monthStart(T, 2) + 30 * DAY]
+  const edges = [monthStart(T), monthStart(T, 1), monthStart(T, 2), monthStart(T, 4), monthStart(T, 5), monthStart(T, 7), monthStart(T, 1) + 30 * DAY, monthStart(T, 2) + 30 * DAY, monthStart(T, 4) + 90 * DAY]
   const factOf = (accountId: string, at: number): TestEvent => {
     const invoiceId = `in_${Math.floor(random() * 6)}`
     const [event, properties] = pick<[string, Record<string, unknown>]>([
@@ -51,6 +51,12 @@ describe('the bounded facts read against every fact, on the real ClickHouse engi
         // On the edges once: two facts of a kind at the same millisecond have no latest, in either read.
         if (batch === 0) for (const edge of edges) if (random() < 0.5) facts.push(factOf(accountId, edge))
       }
+      // A failure without retries, then one with, of the same invoice in a month: still out of retries.
+      if (batch === 0) {
+        for (const [days, nextRetryAt] of [[1, null], [2, 99]] as const) {
+          facts.push({ event: 'payment_failed', accountId: 'acct_r0', at: monthStart(T, 10) + days * DAY, properties: { invoiceId: 'in_ex', amountCents: 5000, currency: 'EUR', nextRetryAt } })
+        }
+      }
       await insertEvents(clickhouse, facts)
     }
   })
@@ -67,6 +73,8 @@ describe('the bounded facts read against every fact, on the real ClickHouse engi
     ["a month's first millisecond", [monthStart(T, 1)]],
     ['30 days after the start of a month', [monthStart(T, 2) + 30 * DAY]],
     ['the millisecond before it', [monthStart(T, 2) + 30 * DAY - 1]],
+    ['90 days after the start of a month (where the invoices\' bound moves)', [monthStart(T, 4) + 90 * DAY]],
+    ['the millisecond before that', [monthStart(T, 4) + 90 * DAY - 1]],
     ['seven months back', [monthStart(T, 7) + 3 * DAY]],
   ])('gives every account the same facts as every fact does: %s', async (_, asOfs) => {
     const bounded = await read(sparseSql(''), asOfs)
@@ -75,8 +83,8 @@ describe('the bounded facts read against every fact, on the real ClickHouse engi
     expect(bounded).toEqual(every)
   })
 
-  it('reads older months of the latest-only kinds as one row per account, kind and month', async () => {
-    const [{ rows, keys }] = await queryRows<{ rows: string; keys: string }>(clickhouse, 'SELECT count() AS rows, uniqExact(account_id, event, month) AS keys FROM account_latest_facts FINAL')
+  it('keeps of older months one fact per account, kind, month and invoice', async () => {
+    const [{ rows, keys }] = await queryRows<{ rows: string; keys: string }>(clickhouse, 'SELECT count() AS rows, uniqExact(account_id, event, month, invoice, retries_exhausted) AS keys FROM account_latest_facts FINAL')
     expect(Number(rows)).toBe(Number(keys))
     expect(Number(keys)).toBeGreaterThan(200)
   })
