@@ -1,8 +1,9 @@
 -- What a score reads of an account's older months, one fact per account, kind, month and invoice: that
 -- month's latest subscription, seat count, segment-carrying account_updated and CSM touch, and its latest
 -- payment and failure of each invoice (a failure with retries left and one without kept apart). A scoring pass
--- reads account_facts only back to the start of the month 30 days (90 for invoices) before its earliest as-of
--- time and older months from here, so its read no longer grows with an account's age (two years of a busy
+-- reads these kinds from account_facts only back to the start of its earliest as-of time's month (of the
+-- month 30 days before it for subscriptions, 90 for invoices) and older months from here, so its read no
+-- longer grows with an account's age (two years of a busy
 -- account: ~1,600 facts of these kinds, ~200 rows here), and account_facts' older monthly partitions are not
 -- read at all. The rows are facts as stored, not aggregate states: before a merge a month may hold several
 -- of its later facts, all real, and what the reader takes of them (the latest by time, the set of invoice

@@ -80,15 +80,15 @@ export const SPARSE_EVENTS = [
 
 // Each kind of fact is read back only as far as a pass needs it, so a pass's read no longer grows with an
 // account's age: tickets opened and escalated within 30 days of the earliest as-of time, resolved tickets and
-// CSAT answers 90, NPS answers 180 (the previous quarter's); the kinds only the latest of counts from the start
-// of the month 30 days before it, invoices from the start of the month 90 days before it. Older months come
-// from account_latest_facts (migration 020): their latest fact of each kind, of each invoice. Every one of
-// them is older than any as-of time's 30 (90) days ago, as mrr30Ago (failedThenPaid90, maxDaysLate90) needs;
-// and as every branch bounds the time, account_facts' older monthly partitions are not read.
-const LATEST_FACTS = "('subscription_updated', 'seats_updated', 'csm_activity_logged', 'account_updated')"
+// CSAT answers 90, NPS answers 180 (the previous quarter's); seats, segment and CSM touch (only their latest
+// counts) from the start of its month, subscriptions from the start of the month 30 days before it (mrr30Ago),
+// invoices from the start of the month 90 days before it (failedThenPaid90, maxDaysLate90). Older months come
+// from account_latest_facts (migration 020): their latest fact of each kind, of each invoice, every one older
+// than what the measures count by time. As every branch bounds the time, account_facts' older monthly
+// partitions are not read at all.
+const LATEST_FACTS = "('seats_updated', 'csm_activity_logged', 'account_updated')"
 const INVOICE_FACTS = "('invoice_paid', 'payment_failed')"
-const LATEST_FROM = `toDateTime64(toStartOfMonth(arrayMin(${AS_OFS}) - INTERVAL 30 DAY), 3, 'UTC')`
-const INVOICES_FROM = `toDateTime64(toStartOfMonth(arrayMin(${AS_OFS}) - INTERVAL 90 DAY), 3, 'UTC')`
+const monthBefore = (days: number) => `toDateTime64(toStartOfMonth(arrayMin(${AS_OFS}) - INTERVAL ${days} DAY), 3, 'UTC')`
 
 /** The facts a pass reads, each kind as far back as its measures need (above); `sparseSql` over it gives what it gives over every fact (`everyFact`). */
 export const factsRead = (filter: string) => `
@@ -98,12 +98,13 @@ export const factsRead = (filter: string) => `
     (event IN ('support_ticket_opened', 'support_ticket_escalated') AND timestamp > arrayMin(${AS_OFS}) - INTERVAL 30 DAY)
     OR (event IN ('support_ticket_resolved', 'csat_submitted') AND timestamp > arrayMin(${AS_OFS}) - INTERVAL 90 DAY)
     OR (event = 'nps_submitted' AND timestamp > arrayMin(${AS_OFS}) - INTERVAL 180 DAY)
-    OR (event IN ${LATEST_FACTS} AND timestamp >= ${LATEST_FROM})
-    OR (event IN ${INVOICE_FACTS} AND timestamp >= ${INVOICES_FROM}))
+    OR (event IN ${LATEST_FACTS} AND timestamp >= ${monthBefore(0)})
+    OR (event = 'subscription_updated' AND timestamp >= ${monthBefore(30)})
+    OR (event IN ${INVOICE_FACTS} AND timestamp >= ${monthBefore(90)}))
   UNION ALL
   SELECT account_id, event, timestamp, message_id, properties
   FROM account_latest_facts
-  WHERE month < if(event IN ${INVOICE_FACTS}, ${INVOICES_FROM}, ${LATEST_FROM}) ${filter}`
+  WHERE month < multiIf(event IN ${INVOICE_FACTS}, ${monthBefore(90)}, event = 'subscription_updated', ${monthBefore(30)}, ${monthBefore(0)}) ${filter}`
 
 /** Every fact up to the latest as-of time: what the bounded read must be equal to (test/integration/sparse-windows.test.ts). */
 export const everyFact = (filter: string) => `
