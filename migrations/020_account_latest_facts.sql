@@ -3,13 +3,13 @@
 -- payment and failure of each invoice (a failure with retries left and one without kept apart). A scoring pass
 -- reads these kinds from account_facts only back to the start of its earliest as-of time's month (of the
 -- month 30 days before it for subscriptions, 90 for invoices) and older months from here, so its read no
--- longer grows with an account's age (two years of a busy
--- account: ~1,600 facts of these kinds, ~200 rows here), and account_facts' older monthly partitions are not
--- read at all. The rows are facts as stored, not aggregate states: before a merge a month may hold several
--- of its later facts, all real, and what the reader takes of them (the latest by time, the set of invoice
--- ids, any failure without retries) is what it takes of every fact of the month, so no FINAL is needed. Two
--- facts of a kind at the same millisecond have no latest: either may be kept, as either may win an argMax.
--- The view reads the blocks account_facts receives (a view on a view's target table runs on each of them).
+-- longer grows with an account's age (two years of a busy account: ~1,600 facts of these kinds, ~200 rows
+-- here), and account_facts' older monthly partitions are not read at all. The rows are facts as stored, not
+-- aggregate states: before a merge a month may hold several of its later facts, all real, and what the reader
+-- takes of them (the latest by time, the set of invoice ids, any failure without retries) is what it takes of
+-- every fact of the month, so no FINAL is needed. Two facts of a kind at the same millisecond have no latest:
+-- either may be kept, as either may win an argMax. The view reads the blocks account_facts receives (a view
+-- on a view's target table runs on each of them).
 CREATE TABLE IF NOT EXISTS account_latest_facts (
   account_id String,
   event LowCardinality(String),

@@ -106,7 +106,7 @@ export const factsRead = (filter: string) => `
   FROM account_latest_facts
   WHERE month < multiIf(event IN ${INVOICE_FACTS}, ${monthBefore(90)}, event = 'subscription_updated', ${monthBefore(30)}, ${monthBefore(0)}) ${filter}`
 
-/** Every fact up to the latest as-of time: what the bounded read must be equal to (test/integration/sparse-windows.test.ts). */
+/** Every fact up to the latest as-of time: what the bounded read must equal (test/integration/facts-read-bounded.test.ts). */
 export const everyFact = (filter: string) => `
   SELECT account_id, event, timestamp, message_id, properties FROM account_facts WHERE timestamp <= arrayMax(${AS_OFS}) ${filter}`
 
