@@ -10,10 +10,11 @@ import { tempDir } from '../support/fixtures.js'
 const DAY = 86_400_000
 const T = Math.floor(Date.now() / DAY) * DAY - DAY / 2
 
-// The read bounded per kind (recent facts, older months' latest facts and invoices from account_latest_facts) against every
-// fact an account ever sent, on generated accounts with facts over 30 months: the same row for every account
-// and as-of time, including as-of times at a month's first millisecond and 30 days after it (where the latest
-// facts' bound moves), facts exactly on those edges, and facts of old months arriving in later inserts.
+// The read bounded per kind (recent facts; older months' latest facts and invoices from account_latest_facts)
+// against every fact an account ever sent, on generated accounts with facts over 30 months: the same row for
+// every account and as-of time, including as-of times where a bound moves (a month's first millisecond; 30
+// and 90 days after a month's start) and the millisecond before, facts exactly on month starts, and facts of
+// old months arriving in later inserts.
 describe('the bounded facts read against every fact, on the real ClickHouse engine', () => {
   const clickhouse = createClickHouse({ dataDir: tempDir() })
   let seed = 42
