@@ -32,7 +32,6 @@ const asOf = Math.floor(Date.now() / 3_600_000) * 3_600_000
 const stamp = loadedAtFile(dataDir)
 const loadedAt = keep && fs.existsSync(stamp) ? Number(fs.readFileSync(stamp, 'utf8')) : asOf
 
-
 const loadStart = Date.now()
 const [{ loaded }] = await queryRows<{ loaded: string }>(clickhouse, 'SELECT count() AS loaded FROM events')
 await generateEvents(clickhouse, { accounts, total, loadedAt, from: Number(loaded) }, (inserted) =>

@@ -15,6 +15,7 @@
  */
 import { pathToFileURL } from 'node:url'
 import { migrate } from '../../migrations/runner.js'
+import { queryRows } from '../../processors/clickhouse-rows.js'
 import { loadScorecard, scoreAccounts, type LoadedScorecard } from '../../processors/scoring/index.js'
 import { createClickHouse, type ClickHouseClient } from '../../runtime/clickhouse.js'
 import { BUSY_ACCOUNT_MIX, generateEvents, sparseOnly, sparseShare, SWEEP_MIX } from './sweep-data.js'
@@ -43,16 +44,15 @@ export async function loadHistory(
   await clickhouse.command({ query: 'OPTIMIZE TABLE account_daily FINAL' })
   // The merges a month of inserts leaves behind would be long done in production: wait for them (3 min at most).
   for (let waited = 0; waited < 180_000; waited += 2_000) {
-    const rs = await clickhouse.query({ query: 'SELECT count() AS n FROM system.merges', format: 'JSONEachRow' })
-    const [{ n }] = await rs.json<{ n: string }>()
+    const [{ n }] = await queryRows<{ n: string }>(clickhouse, 'SELECT count() AS n FROM system.merges')
     if (Number(n) === 0) break
     await new Promise((r) => setTimeout(r, 2_000))
   }
-  const rs = await clickhouse.query({
-    query: "SELECT table, sum(rows) AS rows FROM system.parts WHERE active AND database = currentDatabase() AND table IN ('events', 'account_daily', 'account_facts', 'health_scores') GROUP BY table ORDER BY table",
-    format: 'JSONEachRow',
-  })
-  const rows = (await rs.json<{ table: string; rows: string }>()).map((r) => `${r.table} ${Number(r.rows).toLocaleString()}`).join(', ')
+  const parts = await queryRows<{ table: string; rows: string }>(
+    clickhouse,
+    "SELECT table, sum(rows) AS rows FROM system.parts WHERE active AND database = currentDatabase() AND table IN ('events', 'account_daily', 'account_facts', 'health_scores') GROUP BY table ORDER BY table",
+  )
+  const rows = parts.map((r) => `${r.table} ${Number(r.rows).toLocaleString()}`).join(', ')
   const line = `history of the 30 days before the run (${mix} mix)${older ? ` and ${older.toLocaleString()} facts of the ${months - 1} months before` : ''}, loaded in ${Math.round((Date.now() - began) / 1000)} s: ${rows} rows`
   process.stderr.write(`\r${line}\n`)
   return line

@@ -30,14 +30,17 @@ const EVENT_KINDS = [
  */
 export const SWEEP_MIX = [4000, 9300, 9600, 9700, 9770, 9790, 9820, 9850, 9900, 9910, 9930, 9960, 9980]
 
-/** The sparse kinds of a mix alone, in its proportions (logins, features and emails never drawn). */
+// EVENT_KINDS starts with the usage kinds (logins, features, emails); every later kind is a sparse fact.
+const USAGE_KINDS = 3
+
+/** The sparse kinds of a mix alone, in its proportions (the usage kinds never drawn). */
 export function sparseOnly(mix: number[]): number[] {
-  const usage = mix[2]
-  return mix.map((cut, i) => (i < 3 ? 0 : Math.round(((cut - usage) * 10_000) / (10_000 - usage))))
+  const usage = mix[USAGE_KINDS - 1]
+  return mix.map((cut, i) => (i < USAGE_KINDS ? 0 : Math.round(((cut - usage) * 10_000) / (10_000 - usage))))
 }
 
 /** The share of a mix's events that are sparse kinds. */
-export const sparseShare = (mix: number[]) => (10_000 - mix[2]) / 10_000
+export const sparseShare = (mix: number[]) => (10_000 - mix[USAGE_KINDS - 1]) / 10_000
 
 /**
  * A month of a busy account as customers send it (~10,000 events a month, 25 users): logins 12 %, features
