@@ -297,7 +297,7 @@ const report = async () => {
   }
   windowStart = now - 5000
 }
-const PARTS_OF = ['events', 'account_daily', 'account_profile_state', 'event_kinds_daily', 'health_scores', 'health_scores_latest', 'health_scores_daily']
+const PARTS_OF = ['events', 'account_daily', 'account_profile_state', 'account_items', 'event_kinds_daily', 'health_scores', 'health_scores_latest', 'health_scores_daily']
 const READS_HEADER = `| s | accounts | accounts ms | usage ms | sparse ms | sources ms | latest ms | past ms | active parts: ${PARTS_OF.join(' / ')} | merges | rows merged (M) | merging (s of threads) | merges in progress when sampled (every 0.5 s), by table |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |`
 let mergedBefore = { merges: 0, mergedRows: 0, mergeMs: 0 }

@@ -1,8 +1,8 @@
 /**
- * Current account profiles read straight from `account_profile_state`, finished here rather than by the
- * `account_profiles` view. The view is what SQL joins use (filters, orderings, the portfolio); a lookup of a
- * few accounts by id (the account 360, a page's profiles) pays ~12 ms in chDB just planning the view's lambdas
- * and tuple picks, more than reading the rows. `finishProfile` is the view's SELECT list in TypeScript, so the
+ * Current account profiles read straight from `account_profile_state` and `account_items` (the open tickets
+ * and unpaid invoices), finished here rather than by the `account_profiles` view. The view is what SQL joins
+ * use (filters, orderings, the portfolio); a lookup of a few accounts by id (the account 360, a page's
+ * profiles) pays ~12 ms in chDB just planning the view's lambdas and tuple picks, more than reading the rows. `finishProfile` is the view's SELECT list in TypeScript, so the
  * two give equal profiles (test/integration/account-profiles.test.ts holds them equal account by account).
  */
 import type { ClickHouseClient } from '@clickhouse/client'
@@ -61,19 +61,29 @@ export interface AccountProfileState {
   csm_touch: [string, string]
   nps: [string, number]
   csat: [string, number]
-  tickets_opened: [string, string][]
-  tickets_resolved: string[]
-  invoices_failed: string[]
-  invoices_paid: string[]
 }
+
+/** An account's tickets opened and not resolved, and invoices failed and not paid (account_items, migration 021). */
+export interface AccountOpenItems {
+  /** [ticketId, severity]: a ticket opened with two severities is there twice, as the view has it. */
+  tickets: [string, string][]
+  invoices: string[]
+}
+
+const NO_OPEN_ITEMS: AccountOpenItems = { tickets: [], invoices: [] }
 
 // FINAL rather than GROUP BY with each column's function: every column is a SimpleAggregateFunction, so the
 // engine's merge of an account's rows gives the same row, without planning twenty aggregates (one account 8.0 →
 // 5.0 ms, a hundred 35.7 → 31.8 ms at p50 on 50,000 accounts; docs/BENCHMARKS.md).
 const STATE_SQL = `
 SELECT account_id, first_seen, last_seen, last_activity, name, segment, industry, csm_id, country, signup_date, subscription, seats,
-  canceled_at, csm_touch, nps, csat, tickets_opened, tickets_resolved, invoices_failed, invoices_paid
+  canceled_at, csm_touch, nps, csat
 FROM account_profile_state FINAL WHERE account_id IN {ids:Array(String)}`
+
+// The view's open items: each item merged over its parts (FINAL), kept when opened and never closed.
+const OPEN_ITEMS_SQL = `
+SELECT account_id, kind, item, severities
+FROM account_items FINAL WHERE account_id IN {ids:Array(String)} AND opened = 1 AND closed = 0`
 
 /** The time the state writes for "no such event" (toDateTime64(0, 3, 'UTC') as ClickHouse prints it). */
 const NEVER = '1970-01-01 00:00:00.000'
@@ -84,12 +94,10 @@ const date = (days: number) => new Date(days * DAY).toISOString().slice(0, 10)
 const text = (s: string) => (s === '' ? null : s)
 const time = (t: string) => (t === NEVER ? null : t)
 
-/** Pure: the view's profile from the account's merged state. */
-export function finishProfile(s: AccountProfileState): AccountProfileRow {
+/** Pure: the view's profile from the account's merged state and open items. */
+export function finishProfile(s: AccountProfileState, open: AccountOpenItems = NO_OPEN_ITEMS): AccountProfileRow {
   const sub = s.subscription[0] === NEVER ? null : s.subscription
   const seats = s.seats[0] === NEVER ? null : s.seats
-  const resolved = new Set(s.tickets_resolved)
-  const paid = new Set(s.invoices_paid)
   return {
     account_id: s.account_id,
     name: text(s.name[1]),
@@ -115,14 +123,30 @@ export function finishProfile(s: AccountProfileState): AccountProfileRow {
     lastCsmTouchBy: text(s.csm_touch[1]),
     latestNps: s.nps[0] === NEVER ? null : s.nps[1],
     latestCsat: s.csat[0] === NEVER ? null : s.csat[1],
-    openTickets: s.tickets_opened.filter(([id]) => !resolved.has(id)),
-    unpaidInvoices: [...new Set(s.invoices_failed.filter((i) => !paid.has(i)))],
+    openTickets: open.tickets,
+    unpaidInvoices: open.invoices,
   }
+}
+
+/** Pure: open item rows grouped by account. */
+export function groupOpenItems(rows: readonly { account_id: string; kind: string; item: string; severities: string[] }[]): Map<string, AccountOpenItems> {
+  const byAccount = new Map<string, AccountOpenItems>()
+  for (const r of rows) {
+    let open = byAccount.get(r.account_id)
+    if (!open) byAccount.set(r.account_id, (open = { tickets: [], invoices: [] }))
+    if (r.kind === 'ticket') for (const severity of r.severities) open.tickets.push([r.item, severity])
+    else open.invoices.push(r.item)
+  }
+  return byAccount
 }
 
 /** The current profiles of these accounts (absent: no event stored for it yet). */
 export async function readAccountProfiles(clickhouse: ClickHouseClient, accountIds: readonly string[]): Promise<Map<string, AccountProfileRow>> {
   if (!accountIds.length) return new Map()
-  const rows = await queryRows<AccountProfileState>(clickhouse, STATE_SQL, { ids: accountIds })
-  return new Map(rows.map((r) => [r.account_id, finishProfile(r)]))
+  const [states, items] = await Promise.all([
+    queryRows<AccountProfileState>(clickhouse, STATE_SQL, { ids: accountIds }),
+    queryRows<{ account_id: string; kind: string; item: string; severities: string[] }>(clickhouse, OPEN_ITEMS_SQL, { ids: accountIds }),
+  ])
+  const open = groupOpenItems(items)
+  return new Map(states.map((r) => [r.account_id, finishProfile(r, open.get(r.account_id))]))
 }

@@ -39,6 +39,14 @@ describe('rollup SQL written more than once', () => {
     expect(migration('008_account_facts.sql').split(`WHERE event IN (${list})`).length - 1).toBe(2)
   })
 
+  it('keeps the profile view of 021 exactly the first one (006) without the ticket and invoice sets', () => {
+    const select = (file: string, view: string) => migration(file).split(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${view} TO account_profile_state AS `)[1].split(';')[0]
+    const first = select('006_account_profiles.sql', 'account_profile_mv')
+    const sets = /, groupUniqArrayArray\(.*?\) AS (tickets_opened|tickets_resolved|invoices_failed|invoices_paid)/g
+    expect(first.match(sets)).toHaveLength(4)
+    expect(select('021_account_items.sql', 'account_profile_latest_mv')).toBe(first.replace(sets, ''))
+  })
+
   it('backfills each view with exactly its own SELECT', () => {
     for (const [file, view, table] of [
       ['005_account_daily.sql', 'account_daily_mv', 'account_daily'],
@@ -46,6 +54,7 @@ describe('rollup SQL written more than once', () => {
       ['006_account_profiles.sql', 'account_profile_mv', 'account_profile_state'],
       ['008_account_facts.sql', 'account_facts_mv', 'account_facts'],
       ['020_account_latest_facts.sql', 'account_latest_facts_mv', 'account_latest_facts'],
+      ['021_account_items.sql', 'account_items_mv', 'account_items'],
     ]) {
       const sql = migration(file)
       const viewSelect = sql.split(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${view} TO ${table} AS `)[1].split(';')[0]
