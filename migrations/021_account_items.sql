@@ -29,8 +29,10 @@ INSERT INTO account_items SELECT account_id, kind, item, groupUniqArrayArray(sev
 
 OPTIMIZE TABLE account_items FINAL;
 
--- The view reads the open items from here. Open tickets are (id, severity) pairs and unpaid invoices ids, as
--- before; an account with none has empty arrays.
+-- The profile view keeps the profile's columns, read from its row alone: a list of every account's segment or
+-- CSM must not merge every ticket and invoice (a join with these items, unused, cost ~7 ms on 1,000 accounts
+-- two years old). The open items have a view of their own, one row per account that has any: tickets opened
+-- and never resolved as (id, severity) pairs, invoices failed and never paid, as before.
 CREATE OR REPLACE VIEW account_profiles AS
 WITH toDateTime64(0, 3, 'UTC') AS never
 SELECT
@@ -57,18 +59,16 @@ SELECT
   nullIf(csm_touch.1, never) AS last_csm_touch,
   nullIf(csm_touch.2, '') AS last_csm_touch_by,
   if(nps.1 = never, NULL, nps.2) AS latest_nps,
-  if(csat.1 = never, NULL, csat.2) AS latest_csat,
-  open_tickets,
-  unpaid_invoices
-FROM account_profile_state AS s FINAL
-LEFT JOIN (
-  SELECT account_id,
-    arrayFlatten(groupArrayIf(arrayMap(severity -> (item, severity), severities), kind = 'ticket')) AS open_tickets,
-    groupArrayIf(item, kind = 'invoice') AS unpaid_invoices
-  FROM account_items FINAL
-  WHERE opened = 1 AND closed = 0
-  GROUP BY account_id
-) AS o USING account_id;
+  if(csat.1 = never, NULL, csat.2) AS latest_csat
+FROM account_profile_state FINAL;
+
+CREATE VIEW IF NOT EXISTS account_open_items AS
+SELECT account_id,
+  arrayFlatten(groupArrayIf(arrayMap(severity -> (item, severity), severities), kind = 'ticket')) AS open_tickets,
+  groupArrayIf(item, kind = 'invoice') AS unpaid_invoices
+FROM account_items FINAL
+WHERE opened = 1 AND closed = 0
+GROUP BY account_id;
 
 -- The profile's own view stops writing the sets, and they go.
 CREATE MATERIALIZED VIEW IF NOT EXISTS account_profile_latest_mv TO account_profile_state AS

@@ -80,10 +80,12 @@ SELECT account_id, first_seen, last_seen, last_activity, name, segment, industry
   canceled_at, csm_touch, nps, csat
 FROM account_profile_state FINAL WHERE account_id IN {ids:Array(String)}`
 
-// The view's open items: each item merged over its parts (FINAL), kept when opened and never closed.
+// The view's open items: each item merged over its parts and months (FINAL), kept when opened and never
+// closed, one row per account (an account's tickets can number hundreds: arrays, not a row each).
 const OPEN_ITEMS_SQL = `
-SELECT account_id, kind, item, severities
-FROM account_items FINAL WHERE account_id IN {ids:Array(String)} AND opened = 1 AND closed = 0`
+SELECT account_id, groupArrayIf((item, severities), kind = 'ticket') AS tickets, groupArrayIf(item, kind = 'invoice') AS invoices
+FROM account_items FINAL WHERE account_id IN {ids:Array(String)} AND opened = 1 AND closed = 0
+GROUP BY account_id`
 
 /** The time the state writes for "no such event" (toDateTime64(0, 3, 'UTC') as ClickHouse prints it). */
 const NEVER = '1970-01-01 00:00:00.000'
@@ -128,25 +130,27 @@ export function finishProfile(s: AccountProfileState, open: AccountOpenItems = N
   }
 }
 
-/** Pure: open item rows grouped by account. */
-export function groupOpenItems(rows: readonly { account_id: string; kind: string; item: string; severities: string[] }[]): Map<string, AccountOpenItems> {
-  const byAccount = new Map<string, AccountOpenItems>()
-  for (const r of rows) {
-    let open = byAccount.get(r.account_id)
-    if (!open) byAccount.set(r.account_id, (open = { tickets: [], invoices: [] }))
-    if (r.kind === 'ticket') for (const severity of r.severities) open.tickets.push([r.item, severity])
-    else open.invoices.push(r.item)
-  }
-  return byAccount
+/** An account's open items as OPEN_ITEMS_SQL reads them. */
+export interface OpenItemsRow {
+  account_id: string
+  /** [ticketId, the severities it was opened with]. */
+  tickets: [string, string[]][]
+  invoices: string[]
 }
+
+/** Pure: the view's open tickets and unpaid invoices from the read's row. */
+export const openItems = (r: OpenItemsRow): AccountOpenItems => ({
+  tickets: r.tickets.flatMap(([id, severities]) => severities.map((severity): [string, string] => [id, severity])),
+  invoices: r.invoices,
+})
 
 /** The current profiles of these accounts (absent: no event stored for it yet). */
 export async function readAccountProfiles(clickhouse: ClickHouseClient, accountIds: readonly string[]): Promise<Map<string, AccountProfileRow>> {
   if (!accountIds.length) return new Map()
   const [states, items] = await Promise.all([
     queryRows<AccountProfileState>(clickhouse, STATE_SQL, { ids: accountIds }),
-    queryRows<{ account_id: string; kind: string; item: string; severities: string[] }>(clickhouse, OPEN_ITEMS_SQL, { ids: accountIds }),
+    queryRows<OpenItemsRow>(clickhouse, OPEN_ITEMS_SQL, { ids: accountIds }),
   ])
-  const open = groupOpenItems(items)
+  const open = new Map(items.map((r) => [r.account_id, openItems(r)]))
   return new Map(states.map((r) => [r.account_id, finishProfile(r, open.get(r.account_id))]))
 }
