@@ -47,6 +47,13 @@ describe('rollup SQL written more than once', () => {
     expect(select('021_account_items.sql', 'account_profile_latest_mv')).toBe(first.replace(sets, ''))
   })
 
+  it('keeps the account_profiles view of 021 exactly 016\'s without the open tickets and unpaid invoices', () => {
+    const view = (file: string) => migration(file).split('CREATE OR REPLACE VIEW account_profiles AS ')[1].split(';')[0]
+    const sets = /, arrayFilter\(t -> .*? AS unpaid_invoices/
+    expect(view('016_account_profiles_final.sql')).toMatch(sets)
+    expect(view('021_account_items.sql')).toBe(view('016_account_profiles_final.sql').replace(sets, ''))
+  })
+
   it('backfills each view with exactly its own SELECT', () => {
     for (const [file, view, table] of [
       ['005_account_daily.sql', 'account_daily_mv', 'account_daily'],
