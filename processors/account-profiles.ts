@@ -2,8 +2,9 @@
  * Current account profiles read straight from `account_profile_state` and `account_items` (the open tickets
  * and unpaid invoices), finished here rather than by the `account_profiles` view. The view is what SQL joins
  * use (filters, orderings, the portfolio); a lookup of a few accounts by id (the account 360, a page's
- * profiles) pays ~12 ms in chDB just planning the view's lambdas and tuple picks, more than reading the rows. `finishProfile` is the view's SELECT list in TypeScript, so the
- * two give equal profiles (test/integration/account-profiles.test.ts holds them equal account by account).
+ * profiles) pays ~12 ms in chDB just planning the view's lambdas and tuple picks, more than reading the rows.
+ * `finishProfile` is the views' SELECT lists in TypeScript, so the two give equal profiles
+ * (test/integration/account-profiles.test.ts holds them equal account by account).
  */
 import type { ClickHouseClient } from '@clickhouse/client'
 import { queryRows } from './clickhouse-rows.js'
@@ -63,14 +64,13 @@ export interface AccountProfileState {
   csat: [string, number]
 }
 
-/** An account's tickets opened and not resolved, and invoices failed and not paid (account_items, migration 021). */
-export interface AccountOpenItems {
-  /** [ticketId, severity]: a ticket opened with two severities is there twice, as the view has it. */
-  tickets: [string, string][]
+/** An account's tickets opened and not resolved, and invoices failed and not paid, as OPEN_ITEMS_SQL reads them. */
+export interface OpenItemsRow {
+  account_id: string
+  /** [ticketId, the severities it was opened with]. */
+  tickets: [string, string[]][]
   invoices: string[]
 }
-
-const NO_OPEN_ITEMS: AccountOpenItems = { tickets: [], invoices: [] }
 
 // FINAL rather than GROUP BY with each column's function: every column is a SimpleAggregateFunction, so the
 // engine's merge of an account's rows gives the same row, without planning twenty aggregates (one account 8.0 →
@@ -96,8 +96,8 @@ const date = (days: number) => new Date(days * DAY).toISOString().slice(0, 10)
 const text = (s: string) => (s === '' ? null : s)
 const time = (t: string) => (t === NEVER ? null : t)
 
-/** Pure: the view's profile from the account's merged state and open items. */
-export function finishProfile(s: AccountProfileState, open: AccountOpenItems = NO_OPEN_ITEMS): AccountProfileRow {
+/** Pure: the views' profile from the account's merged state and open items (none: nothing open). */
+export function finishProfile(s: AccountProfileState, open?: OpenItemsRow): AccountProfileRow {
   const sub = s.subscription[0] === NEVER ? null : s.subscription
   const seats = s.seats[0] === NEVER ? null : s.seats
   return {
@@ -125,24 +125,11 @@ export function finishProfile(s: AccountProfileState, open: AccountOpenItems = N
     lastCsmTouchBy: text(s.csm_touch[1]),
     latestNps: s.nps[0] === NEVER ? null : s.nps[1],
     latestCsat: s.csat[0] === NEVER ? null : s.csat[1],
-    openTickets: open.tickets,
-    unpaidInvoices: open.invoices,
+    // A ticket opened with two severities is there twice, as the view has it.
+    openTickets: open ? open.tickets.flatMap(([id, severities]) => severities.map((severity): [string, string] => [id, severity])) : [],
+    unpaidInvoices: open ? open.invoices : [],
   }
 }
-
-/** An account's open items as OPEN_ITEMS_SQL reads them. */
-export interface OpenItemsRow {
-  account_id: string
-  /** [ticketId, the severities it was opened with]. */
-  tickets: [string, string[]][]
-  invoices: string[]
-}
-
-/** Pure: the view's open tickets and unpaid invoices from the read's row. */
-export const openItems = (r: OpenItemsRow): AccountOpenItems => ({
-  tickets: r.tickets.flatMap(([id, severities]) => severities.map((severity): [string, string] => [id, severity])),
-  invoices: r.invoices,
-})
 
 /** The current profiles of these accounts (absent: no event stored for it yet). */
 export async function readAccountProfiles(clickhouse: ClickHouseClient, accountIds: readonly string[]): Promise<Map<string, AccountProfileRow>> {
@@ -151,6 +138,6 @@ export async function readAccountProfiles(clickhouse: ClickHouseClient, accountI
     queryRows<AccountProfileState>(clickhouse, STATE_SQL, { ids: accountIds }),
     queryRows<OpenItemsRow>(clickhouse, OPEN_ITEMS_SQL, { ids: accountIds }),
   ])
-  const open = new Map(items.map((r) => [r.account_id, openItems(r)]))
+  const open = new Map(items.map((r) => [r.account_id, r]))
   return new Map(states.map((r) => [r.account_id, finishProfile(r, open.get(r.account_id))]))
 }

@@ -10,8 +10,8 @@ const T = Math.floor(Date.now() / DAY) * DAY - DAY / 2
 const ago = (days: number) => T - days * DAY
 
 // The sparse facts' windows at their edges, and the facts read back to an account's first event however old
-// (the older months' latest subscription, seats, segment and CSM touch from account_latest_facts, invoices
-// from account_facts); several as-of times read at once.
+// (the older months' latest subscription, seats, segment and CSM touch, and each invoice's latest payment and
+// failure, from account_latest_facts); several as-of times read at once.
 describe("the sparse facts' windows, on the real ClickHouse engine", () => {
   const clickhouse = createClickHouse({ dataDir: tempDir() })
   const fact = (event: string, days: number, properties: Record<string, unknown>): TestEvent => ({ event, accountId: 'acct_w', at: ago(days), properties })
