@@ -9,6 +9,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import { readerOf, type ReadRows } from '../batched-rows.js'
 import { chTime } from '../clickhouse-time.js'
 import type { AccountInputs, PortfolioInputs } from './measure-values.js'
+import type { SparsePlan } from './sparse-memo.js'
 
 /**
  * Which accounts: the listed ones, every account seen by the as-of time, or a stable sample of them (a share
@@ -115,7 +116,13 @@ export const everyFact = (filter: string) => `
 // once, into one named tuple of every field read (absent fields take their type's default), rather than
 // once per field and aggregate — and before the row is copied to its as-of times. Invoices are matched here
 // (a failed one counts until an invoice_paid of the same id), so no list of ids travels to the caller.
-export const sparseSql = (filter: string, facts = factsRead(filter)) => `
+//
+// The only windows are these: every aggregate changes with time only where one of them crosses a fact (or a
+// fact's own time is reached). With `nextChange`, each row also says when that first happens after its as-of
+// time, for the memo of live passes (sparse-memo.ts); a test holds the windows and that list equal.
+export const SPARSE_WINDOW_DAYS = [30, 90, 180] as const
+const NEXT_CHANGE = `toUnixTimestamp64Milli(min(multiIf(${SPARSE_WINDOW_DAYS.map((d) => `timestamp > t${d}, timestamp + INTERVAL ${d} DAY`).join(', ')}, NULL))) AS nextChange`
+export const sparseSql = (filter: string, facts = factsRead(filter), nextChange = false) => `
 WITH t - INTERVAL 30 DAY AS t30, t - INTERVAL 90 DAY AS t90, t - INTERVAL 180 DAY AS t180,
   groupUniqArrayIf(p.invoiceId, event = 'invoice_paid') AS paid
 SELECT
@@ -151,7 +158,7 @@ SELECT
   argMaxIf(p.mrrCents, timestamp, event = 'subscription_updated' AND timestamp <= t30) AS mrr30Ago,
   max(event = 'seats_updated') AS hasSeats,
   argMaxIf(tuple(p.seatsPurchased, p.seatsActive), timestamp, event = 'seats_updated') AS seats,
-  argMaxIf(p.segment, timestamp, event = 'account_updated' AND p.segment != '') AS segment
+  argMaxIf(p.segment, timestamp, event = 'account_updated' AND p.segment != '') AS segment${nextChange ? `,\n  ${NEXT_CHANGE}` : ''}
 FROM (
   SELECT *, arrayJoin(arrayFilter(x -> x >= timestamp, ${AS_OFS})) AS t
   FROM (
@@ -196,24 +203,41 @@ LIMIT {limit:UInt32}`
  * `live`: the as-of time is now, and every event stored so far is read (see usageSql). Otherwise nothing
  * timestamped after the as-of time is, for scores and snapshots as of a past time.
  */
-export async function readAccountInputs(clickhouse: ClickHouseClient, selection: AccountSelection, asOf: Date, live = false, read: ReadRows = readerOf(clickhouse)): Promise<AccountInputs[]> {
-  return (await readAccountInputsAt(clickhouse, selection, [asOf.getTime()], live, read)).get(asOf.getTime()) ?? []
+export async function readAccountInputs(
+  clickhouse: ClickHouseClient,
+  selection: AccountSelection,
+  asOf: Date,
+  live = false,
+  read: ReadRows = readerOf(clickhouse),
+  sparsePlan?: SparsePlan,
+): Promise<AccountInputs[]> {
+  return (await readAccountInputsAt(clickhouse, selection, [asOf.getTime()], live, read, sparsePlan)).get(asOf.getTime()) ?? []
 }
 
 /**
  * Every selected account's inputs at each of several as-of times (epoch ms), in one pass over the tables
- * rather than one per time: churn training reads its weekly snapshots in batches this way.
+ * rather than one per time: churn training reads its weekly snapshots in batches this way. With a
+ * `sparsePlan` (one as-of time, its own), the facts aggregates of the accounts it holds are taken from it and
+ * only the others' are read.
  */
-export async function readAccountInputsAt(clickhouse: ClickHouseClient, selection: AccountSelection, asOfs: number[], live = false, read: ReadRows = readerOf(clickhouse)): Promise<Map<number, AccountInputs[]>> {
+export async function readAccountInputsAt(
+  clickhouse: ClickHouseClient,
+  selection: AccountSelection,
+  asOfs: number[],
+  live = false,
+  read: ReadRows = readerOf(clickhouse),
+  sparsePlan?: SparsePlan,
+): Promise<Map<number, AccountInputs[]>> {
   const { filter, params: ids, none } = selectionFilter(selection)
   const out = new Map<number, AccountInputs[]>(asOfs.map((t) => [t, []]))
   if (none || !asOfs.length) return out
   if (live && asOfs.length > 1) throw new Error('a live read is as of now: one as-of time')
+  if (sparsePlan && (asOfs.length !== 1 || asOfs[0] !== sparsePlan.asOf)) throw new Error('a sparse plan serves the one as-of time it was made for')
   const params = { asOfs: asOfs.map((t) => chTime(new Date(t))), ...ids }
   const [accounts, usage, sparse] = await Promise.all([
     read<{ account_id: string; firstSeen: string }>(accountsSql(filter), params),
     read(usageSql(filter, live), params),
-    read(sparseSql(filter), params),
+    sparsePlan ? readPlanned(sparsePlan, params.asOfs, read) : read(sparseSql(filter), params),
   ])
   const byTime = (rows: Record<string, any>[]) => {
     const m = new Map<number, Map<string, Record<string, any>>>(asOfs.map((t) => [t, new Map()]))
@@ -232,6 +256,15 @@ export async function readAccountInputsAt(clickhouse: ClickHouseClient, selectio
     }
   }
   return out
+}
+
+/** The aggregates a plan does not hold, read with when each next changes, kept, and added to those it holds. */
+async function readPlanned(plan: SparsePlan, asOfs: string[], read: ReadRows): Promise<Record<string, any>[]> {
+  if (!plan.toRead.length) return plan.held
+  const { filter, params } = selectionFilter({ accountIds: plan.toRead })
+  const rows = await read(sparseSql(filter, factsRead(filter), true), { asOfs, ...params })
+  plan.keep(rows)
+  return [...rows, ...plan.held]
 }
 
 /**

@@ -11,6 +11,7 @@ import { measureValues, type AccountInputs, type PortfolioInputs } from './measu
 import type { LoadedScorecard } from './scorecard-file.js'
 import { toScoreChange, type HealthScoreChanged } from './score-events.js'
 import { insertScores, readScoreHistory } from './score-store.js'
+import type { SparseMemo } from './sparse-memo.js'
 import { compareScorecards, type DryRunComparison } from './dry-run.js'
 
 export interface ScoringDeps {
@@ -21,6 +22,8 @@ export interface ScoringDeps {
   portfolio?: ReturnType<typeof portfolioReader>
   /** The clock; tests move it instead of sleeping. */
   now?: () => number
+  /** Keeps live passes' facts aggregates while they hold (sparse-memo.ts); pass one to every pass. */
+  sparseMemo?: SparseMemo
 }
 
 const NO_HISTORY: ScoreHistory = { daysAgo: { d7: null, d30: null } }
@@ -51,13 +54,16 @@ export async function readScoringInputs(
   selection: AccountSelection,
   asOf: number,
   live = false,
+  sparseMemo?: SparseMemo,
 ): Promise<ScoringInputs> {
   // A pass over listed accounts (events) reads in one query: one turn in chDB's queue of parameterized queries
   // instead of six, among the processor's and the playbooks' (batched-rows.ts). A sweep's reads return every
-  // account, too many rows to send as JSON inside JSON.
+  // account, too many rows to send as JSON inside JSON. The memo's fingerprints are read first, on their own:
+  // they must not see a fact the pass's read would not.
   const read = 'accountIds' in selection ? batchedReader(clickhouse) : readerOf(clickhouse)
+  const plan = sparseMemo && live && 'accountIds' in selection ? await sparseMemo.plan(selection.accountIds, asOf) : undefined
   const [accounts, portfolioInputs, history] = await Promise.all([
-    readAccountInputs(clickhouse, selection, new Date(asOf), live, read),
+    readAccountInputs(clickhouse, selection, new Date(asOf), live, read, plan),
     portfolio(new Date(asOf), card.coreFeatures, read),
     readScoreHistory(clickhouse, selection, asOf, read),
   ])
@@ -108,7 +114,7 @@ export interface ScoringOptions {
 export async function scoreAccounts(deps: ScoringDeps, selection: AccountSelection, asOf: number, trigger: ScoreTrigger, opts: ScoringOptions = {}): Promise<ScoringRun> {
   const now = deps.now ?? Date.now
   const began = now()
-  const inputs = await readScoringInputs(deps.clickhouse, deps.portfolio ?? portfolioReader(deps.clickhouse), deps.scorecard.card, selection, asOf, opts.live)
+  const inputs = await readScoringInputs(deps.clickhouse, deps.portfolio ?? portfolioReader(deps.clickhouse), deps.scorecard.card, selection, asOf, opts.live, deps.sparseMemo)
   const read = now()
   const { records, skipped } = scoreInputs(deps.scorecard, inputs, { asOf, computedAt: read, trigger }, opts.dueAt ?? asOf)
   const computed = now()

@@ -32,6 +32,12 @@ export function createScoringMetrics(registry: Registry, pendingAccounts?: () =>
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
       registers: [registry],
     }),
+    factAggregates: new Counter({
+      name: 'pulse_scoring_fact_aggregates_total',
+      help: "Accounts' facts aggregates in event passes: reused while they hold (memo) or read again (read)",
+      labelNames: ['source'],
+      registers: [registry],
+    }),
     accountsScored: new Counter({ name: 'pulse_scoring_accounts_scored_total', help: 'Scores computed and stored', labelNames: ['trigger'], registers: [registry] }),
     published: new Counter({
       name: 'pulse_scoring_changes_published_total',

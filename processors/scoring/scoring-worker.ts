@@ -7,6 +7,7 @@ import { portfolioReader } from './measure-query.js'
 import { scoreAccounts, type ScoringDeps, type ScoringRun } from './score-accounts.js'
 import { countScoredWithOther, registerScorecard } from './score-store.js'
 import type { ScoringMetrics } from './scoring-metrics.js'
+import { createSparseMemo } from './sparse-memo.js'
 import { createScoringQueue, dueTime, requestRescore, requestSweep, returnPending, scheduleSweep, SCORING_QUEUE, SWEEP_QUEUE, takePending, type ScoringJob, type SweepJob } from './scoring-queue.js'
 
 export interface ScoringWorkerDeps extends ScoringDeps {
@@ -40,7 +41,16 @@ export interface ScoringWorkers {
  * scorecard changed.
  */
 export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promise<ScoringWorkers> {
-  const deps = { ...workerDeps, portfolio: workerDeps.portfolio ?? portfolioReader(workerDeps.clickhouse) }
+  const memoCounts = workerDeps.metrics?.factAggregates
+  const sparseMemo =
+    workerDeps.sparseMemo ??
+    createSparseMemo(workerDeps.clickhouse, {
+      onPlan: (held, read) => {
+        memoCounts?.inc({ source: 'memo' }, held)
+        memoCounts?.inc({ source: 'read' }, read)
+      },
+    })
+  const deps = { ...workerDeps, portfolio: workerDeps.portfolio ?? portfolioReader(workerDeps.clickhouse), sparseMemo }
   const log = deps.logger?.child({ component: 'scoring' })
   const now = deps.now ?? Date.now
   await registerScorecard(deps.clickhouse, deps.scorecard)

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { migrate } from '../../migrations/runner.js'
+import { readerOf } from '../../processors/batched-rows.js'
+import { chTime } from '../../processors/clickhouse-time.js'
+import { queryRows } from '../../processors/clickhouse-rows.js'
+import { factsRead, readAccountInputs, selectionFilter, sparseSql } from '../../processors/scoring/measure-query.js'
+import { createSparseMemo, type SparseMemo } from '../../processors/scoring/sparse-memo.js'
+import { createClickHouse } from '../../runtime/clickhouse.js'
+import { insertEvents, type TestEvent } from '../support/event-rows.js'
+import { tempDir } from '../support/fixtures.js'
+import { randomFacts } from '../support/random-facts.js'
+
+const DAY = 86_400_000
+const HOUR = 3_600_000
+const T0 = Math.floor(Date.now() / DAY) * DAY - 200 * DAY
+
+// The memo of live passes' facts aggregates against reading them, on the real ClickHouse engine: a seeded walk
+// of a year of facts forward through time (minutes, days, exactly onto the next time an aggregate may change
+// and the millisecond before), with facts arriving late, on time and dated in the future, merges, a month's
+// latest fact landing after its fact, and a step back in time. After every step each account's aggregates
+// from the memo must be exactly what a read gives, and the memo must have held most of them.
+describe('the memo of facts aggregates, on the real ClickHouse engine', () => {
+  const clickhouse = createClickHouse({ dataDir: tempDir() })
+  const { random, pick, factOf } = randomFacts(7)
+  const accounts = Array.from({ length: 16 }, (_, i) => `acct_m${i}`)
+  const counts = { held: 0, read: 0 }
+  const memo = createSparseMemo(clickhouse, { onPlan: (held, read) => ((counts.held += held), (counts.read += read)) })
+  const small = createSparseMemo(clickhouse, { maxAccounts: 5 })
+
+  beforeAll(async () => {
+    await migrate(clickhouse)
+    const facts: TestEvent[] = []
+    for (const [i, accountId] of accounts.entries()) for (let k = 0; k < 20 + 10 * (i % 4); k++) facts.push(factOf(accountId, T0 - Math.floor(random() * 400 * DAY)))
+    await insertEvents(clickhouse, facts)
+  })
+  afterAll(() => clickhouse.close())
+
+  const aggregates = (inputs: { accountId: string; sparse?: Record<string, any> }[]) =>
+    Object.fromEntries(inputs.map((a) => { const { asOf: _a, nextChange: _n, ...rest } = a.sparse ?? {}; return [a.accountId, JSON.stringify(rest)] }))
+  const compare = async (m: SparseMemo, t: number, what: string) => {
+    const selection = { accountIds: accounts }
+    const plan = await m.plan(accounts, t)
+    const viaMemo = aggregates(await readAccountInputs(clickhouse, selection, new Date(t), false, readerOf(clickhouse), plan))
+    const read = aggregates(await readAccountInputs(clickhouse, selection, new Date(t)))
+    expect(Object.keys(read).length, what).toBeGreaterThan(0)
+    expect(viaMemo, what).toEqual(read)
+    return plan.held.length
+  }
+  const nextChangeOf = async (accountId: string, t: number) => {
+    const { filter, params } = selectionFilter({ accountIds: [accountId] })
+    const [row] = await queryRows<{ nextChange: string | null }>(clickhouse, sparseSql(filter, factsRead(filter), true), { asOfs: [chTime(new Date(t))], ...params })
+    return row?.nextChange ? Number(row.nextChange) : undefined
+  }
+
+  it('gives exactly what a read gives at every step of a walk through a year, and holds most accounts', async () => {
+    let t = T0
+    const did: Record<string, number> = {}
+    for (let step = 0; step < 70; step++) {
+      const r = random()
+      let what: string
+      if (r < 0.25) {
+        t += 60_000 + Math.floor(random() * 8 * HOUR)
+        what = 'minutes to hours later'
+      } else if (r < 0.4) {
+        t += Math.floor((1 + random() * 24) * DAY)
+        what = 'days later'
+      } else if (r < 0.6) {
+        const next = await nextChangeOf(pick(accounts), t)
+        if (next === undefined) continue
+        t = next - (random() < 0.5 ? 1 : 0)
+        what = 'at (or a millisecond before) the next change'
+      } else if (r < 0.8) {
+        const when = pick([() => t - Math.floor(random() * 400 * DAY), () => t, () => t + 60_000 + Math.floor(random() * 10 * DAY)])
+        await insertEvents(clickhouse, Array.from({ length: 1 + Math.floor(random() * 5) }, () => factOf(pick(accounts), when())))
+        what = 'new facts: late, now or dated ahead'
+      } else if (r < 0.87) {
+        await clickhouse.command({ query: `OPTIMIZE TABLE ${pick(['account_facts', 'account_latest_facts'])} FINAL` })
+        what = 'merged'
+      } else if (r < 0.95) {
+        // A month's latest fact landing after the fact itself (each view's part commits on its own).
+        const month = new Date(t - (40 + Math.floor(random() * 200)) * DAY)
+        const at = Date.UTC(month.getUTCFullYear(), month.getUTCMonth(), 27)
+        await clickhouse.insert({
+          table: 'account_latest_facts',
+          format: 'JSONEachRow',
+          values: [{ account_id: pick(accounts), event: 'seats_updated', month: new Date(at).toISOString().slice(0, 10), invoice: '', retries_exhausted: 0, timestamp: chTime(new Date(at)), message_id: `late_${step}`, properties: JSON.stringify({ seatsPurchased: 1000 + step, seatsActive: 3 }) }],
+        })
+        what = "a month's latest fact after its fact"
+      } else {
+        // Held aggregates are as of a time and after: a memo that read everything as of now holds nothing a
+        // millisecond before (then holds it all again).
+        const fresh = createSparseMemo(clickhouse)
+        await compare(fresh, t, 'now, a new memo')
+        expect(await compare(fresh, t - 1, 'a millisecond back'), 'nothing held as of a later time').toBe(0)
+        what = 'a millisecond back'
+      }
+      did[what] = (did[what] ?? 0) + 1
+      await compare(memo, t, `step ${step}: ${what}`)
+      await compare(small, t, `step ${step}, a memo of 5 accounts: ${what}`)
+      expect(small.size).toBeLessThanOrEqual(5)
+    }
+    expect(Object.keys(did).length).toBe(7)
+    expect(counts.held).toBeGreaterThan(counts.read)
+    expect(counts.read).toBeGreaterThan(accounts.length)
+  })
+})
