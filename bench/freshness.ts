@@ -259,13 +259,17 @@ const stageColumns = async () => {
     if (m && (!m[2] || m[2].includes('topic="pulse.events"') || m[2] === 'trigger="event"')) now.set(m[1], (now.get(m[1]) ?? 0) + Number(m[3]))
     const phase = m && /^trigger="event",phase="(\w+)"$/.exec(m[2] ?? '')
     if (phase) now.set(`${m[1]}/${phase[1]}`, Number(m[3]))
+    const reuse = /^pulse_scoring_fact_aggregates_total\{source="(\w+)"\} (\S+)$/.exec(line)
+    if (reuse) now.set(`facts/${reuse[1]}`, Number(reuse[2]))
   }
   const delta = (k: string) => (now.get(k) ?? 0) - (stagesBefore.get(k) ?? 0)
   const meanMs = (stage: string) => (delta(`${stage}_count`) ? Math.round((1000 * delta(`${stage}_sum`)) / delta(`${stage}_count`)) : '–')
   const passes = delta('pulse_scoring_pass_duration_seconds_count')
   const accountsPerPass = passes ? Math.round(delta('pulse_scoring_delay_seconds_count') / passes) : '–'
   const phaseMs = (phase: string) => (passes ? Math.round((1000 * delta(`pulse_scoring_pass_phase_seconds_sum/${phase}`)) / passes) : '–')
-  const columns = `${meanMs(STAGES[0])} | ${meanMs(STAGES[1])} | ${passes} | ${accountsPerPass} | ${meanMs(STAGES[2])} | ${phaseMs('read')} / ${phaseMs('compute')} / ${phaseMs('insert')}`
+  const factsAsked = delta('facts/memo') + delta('facts/read')
+  const factsHeld = factsAsked ? `${Math.round((100 * delta('facts/memo')) / factsAsked)} %` : '–'
+  const columns = `${meanMs(STAGES[0])} | ${meanMs(STAGES[1])} | ${passes} | ${accountsPerPass} | ${meanMs(STAGES[2])} | ${phaseMs('read')} / ${phaseMs('compute')} / ${phaseMs('insert')} | ${factsHeld}`
   stagesBefore = now
   return columns
 }
@@ -302,7 +306,7 @@ const READS_HEADER = `| s | accounts | accounts ms | usage ms | sparse ms | sour
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |`
 let mergedBefore = { merges: 0, mergedRows: 0, mergeMs: 0 }
 const readLines: string[] = []
-console.error('| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass | read / compute / insert ms |')
+console.error('| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass | read / compute / insert ms | facts aggregates held |')
 const reporter = setInterval(() => void report(), REPORT_MS)
 
 await new Promise((r) => setTimeout(r, seconds * 1000))
@@ -339,8 +343,8 @@ const row = (name: string, xs: number[]) => `| ${name} | ${xs.length} of ${all.l
 const peak = (k: 'pulse' | 'child' | 'kafka' | 'redis') => Math.max(...samples.map((s) => s[k]).filter((x) => !Number.isNaN(x)))
 console.log(`${split ? 'split: gateway+registry here, processor+scoring+graphql in a child' : 'one process'}${history ? `; ${history}` : ''}; ${accounts} accounts; offered ${rate} events/s for ${seconds} s: ${sent} accepted (${Math.round(sent / seconds)}/s), ${refused} not accepted
 ${batches}
-| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass | read / compute / insert ms |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass | read / compute / insert ms | facts aggregates held |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${windows.join('\n')}
 
 | from the 202 to… | samples | p50 ms | p95 ms | p99 ms |
