@@ -302,8 +302,8 @@ const report = async () => {
   windowStart = now - 5000
 }
 const PARTS_OF = ['events', 'account_daily', 'account_profile_state', 'account_items', 'event_kinds_daily', 'health_scores', 'health_scores_latest', 'health_scores_daily']
-const READS_HEADER = `| s | accounts | accounts ms | usage ms | sparse ms | sources ms | latest ms | past ms | active parts: ${PARTS_OF.join(' / ')} | merges | rows merged (M) | merging (s of threads) | merges in progress when sampled (every 0.5 s), by table |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |`
+const READS_HEADER = `| s | accounts | accounts ms | usage ms | sparse ms | sources ms | latest ms | past ms | fingerprints ms | active parts: ${PARTS_OF.join(' / ')} | merges | rows merged (M) | merging (s of threads) | merges in progress when sampled (every 0.5 s), by table |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |`
 let mergedBefore = { merges: 0, mergedRows: 0, mergeMs: 0 }
 const readLines: string[] = []
 console.error('| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass | read / compute / insert ms | facts aggregates held |')

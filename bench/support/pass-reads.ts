@@ -8,6 +8,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import { chTime } from '../../processors/clickhouse-time.js'
 import { accountsSql, selectionFilter, sparseSql, SOURCES_SQL, usageSql } from '../../processors/scoring/measure-query.js'
 import { latestSql, pastDays, pastSql } from '../../processors/scoring/score-store.js'
+import { FACTS_FINGERPRINT_SQL, LATEST_FINGERPRINT_SQL } from '../../processors/scoring/sparse-memo.js'
 
 const literal = (value: unknown): string => {
   if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`
@@ -23,7 +24,7 @@ export function inlineParams(sql: string, params: Record<string, unknown>): stri
   })
 }
 
-/** The reads of a live pass over `accountIds` as of `asOf`, by name. */
+/** The reads of a live pass over `accountIds` as of `asOf`, by name (`sparse`: every account's, as without the memo). */
 export function passReads(accountIds: string[], asOf: number): Record<string, string> {
   const { filter, params } = selectionFilter({ accountIds })
   const asOfs = [chTime(new Date(asOf))]
@@ -34,6 +35,8 @@ export function passReads(accountIds: string[], asOf: number): Record<string, st
     sources: inlineParams(SOURCES_SQL, { asOf: asOfs[0] }),
     latest: inlineParams(latestSql(filter), params),
     past: inlineParams(pastSql(filter), { ...params, ...pastDays(asOf) }),
+    // What the memo of facts aggregates reads before each event pass (sparse-memo.ts).
+    fingerprints: inlineParams(`${FACTS_FINGERPRINT_SQL} UNION ALL ${LATEST_FINGERPRINT_SQL}`, { accountIds, asOf: asOfs[0] }),
   }
 }
 

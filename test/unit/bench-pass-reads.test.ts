@@ -13,9 +13,9 @@ describe('the freshness bench: a pass read with its values written in', () => {
     expect(() => inlineParams('SELECT {x:UInt8}', {})).toThrow('no value for the parameter {x:UInt8}')
   })
 
-  it('leaves no parameter in any of the six reads', () => {
+  it('leaves no parameter in any of the seven reads', () => {
     const reads = passReads(['acct_1', 'acct_2'], Date.UTC(2026, 11, 6, 20))
-    expect(Object.keys(reads)).toEqual(['accounts', 'usage', 'sparse', 'sources', 'latest', 'past'])
+    expect(Object.keys(reads)).toEqual(['accounts', 'usage', 'sparse', 'sources', 'latest', 'past', 'fingerprints'])
     for (const sql of Object.values(reads)) expect(sql).not.toMatch(/\{[A-Za-z_]\w*:/)
     expect(reads.past).toContain("CAST('2026-11-29' AS Date)")
   })
