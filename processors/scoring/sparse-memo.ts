@@ -62,6 +62,13 @@ export interface SparseMemo {
   readonly size: number
 }
 
+/** An account's fingerprint in one table: its row count and hash sum, as text (UInt64). */
+interface FingerprintRow {
+  account_id: string
+  n: string
+  h: string
+}
+
 // A month's latest facts are read from account_latest_facts only for months before the as-of time's.
 const FINGERPRINT = 'toString(count()) AS n, toString(sum(cityHash64(message_id, timestamp, properties))) AS h'
 export const FACTS_FINGERPRINT_SQL = `SELECT account_id, ${FINGERPRINT} FROM account_facts WHERE account_id IN {accountIds:Array(String)} GROUP BY account_id`
@@ -83,21 +90,22 @@ export function createSparseMemo(clickhouse: ClickHouseClient, opts: { maxAccoun
     },
     async plan(accountIds, asOf) {
       // The three reads as one query (one turn in chDB's queue), before and apart from the pass's read.
+      const ids = [...new Set(accountIds)]
       const read = batchedReader(clickhouse)
-      const params = { accountIds, asOf: chTime(new Date(asOf)) }
+      const params = { accountIds: ids, asOf: chTime(new Date(asOf)) }
       const [facts, latest, future] = await Promise.all([
-        read<{ account_id: string; n: string; h: string }>(FACTS_FINGERPRINT_SQL, params),
-        read<{ account_id: string; n: string; h: string }>(LATEST_FINGERPRINT_SQL, params),
+        read<FingerprintRow>(FACTS_FINGERPRINT_SQL, params),
+        read<FingerprintRow>(LATEST_FINGERPRINT_SQL, params),
         read<{ account_id: string; next: string }>(FUTURE_FACTS_SQL, params),
       ])
-      const part = (rows: { account_id: string; n: string; h: string }[]) => new Map(rows.map((r) => [r.account_id, `${r.n}:${r.h}`]))
-      const factsOf = part(facts)
-      const latestOf = part(latest)
+      const byAccount = (rows: FingerprintRow[]) => new Map(rows.map((r) => [r.account_id, `${r.n}:${r.h}`]))
+      const factsOf = byAccount(facts)
+      const latestOf = byAccount(latest)
       const futureOf = new Map(future.map((r) => [r.account_id, Number(r.next)]))
-      const fingerprints = new Map(accountIds.map((id) => [id, `${factsOf.get(id) ?? '0:0'}/${latestOf.get(id) ?? '0:0'}`]))
+      const fingerprints = new Map(ids.map((id) => [id, `${factsOf.get(id) ?? '0:0'}/${latestOf.get(id) ?? '0:0'}`]))
       const held: Record<string, any>[] = []
       const toRead: string[] = []
-      for (const id of new Set(accountIds)) {
+      for (const id of ids) {
         const entry = entries.get(id)
         if (!entryHolds(entry, fingerprints.get(id)!, asOf)) {
           toRead.push(id)
@@ -107,7 +115,7 @@ export function createSparseMemo(clickhouse: ClickHouseClient, opts: { maxAccoun
         entries.set(id, entry)
         if (entry.row) held.push({ ...entry.row, asOf })
       }
-      opts.onPlan?.(accountIds.length - toRead.length, toRead.length)
+      opts.onPlan?.(ids.length - toRead.length, toRead.length)
       return {
         asOf,
         held,
