@@ -4,6 +4,11 @@
 // they do for the processor's inserts), spread over the 30-day window with every catalog source the
 // scorecard reads.
 // Run: node --import tsx bench/sweep.ts [accounts=50000] [events=10000000] [rounds=3]   (BENCH_DATA_DIR=DIR keeps the data)
+// The sweep holds facts aggregates between rounds as the scoring worker does (sparse-memo.ts): the first
+// round reads them all. BENCH_SWEEP_MEMO=off sweeps without the memo; =alternate with it in odd rounds and
+// without in even ones (an A/B in one process). BENCH_NEW_FACTS=N adds N facts (copies of stored ones, for
+// random accounts, dated in the hour before) ahead of every round after the first, as an hour of arrivals
+// would: the accounts they touch must be read again (they are added to the kept data set).
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -12,14 +17,18 @@ import { migrate } from '../migrations/runner.js'
 import { queryRows } from '../processors/clickhouse-rows.js'
 import { chTime } from '../processors/clickhouse-time.js'
 import { loadScorecard, scoreAccounts } from '../processors/scoring/index.js'
-import { accountsSql, portfolioReader, readAccountInputs, sparseSql, usageSql } from '../processors/scoring/measure-query.js'
+import { accountsSql, portfolioReader, readAccountInputs, SPARSE_EVENTS, sparseSql, usageSql } from '../processors/scoring/measure-query.js'
 import { readScoreHistory } from '../processors/scoring/score-store.js'
+import { createSparseMemo } from '../processors/scoring/sparse-memo.js'
 import { createClickHouse } from '../runtime/clickhouse.js'
 import { generateEvents, loadedAtFile } from './support/sweep-data.js'
 
 const accounts = Number(process.argv[2] ?? 50_000)
 const total = Number(process.argv[3] ?? 10_000_000)
 const rounds = Number(process.argv[4] ?? 3)
+const memoMode = process.env.BENCH_SWEEP_MEMO ?? 'on'
+if (!['on', 'off', 'alternate'].includes(memoMode)) throw new Error(`BENCH_SWEEP_MEMO=${memoMode}: expected on, off or alternate`)
+const newFacts = Number(process.env.BENCH_NEW_FACTS ?? 0)
 // BENCH_DATA_DIR keeps the loaded events between runs (loading 10 M takes minutes); by default a temp dir.
 const keep = process.env.BENCH_DATA_DIR
 const dataDir = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-sweep-bench-'))
@@ -68,7 +77,13 @@ const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.len
 
 const bare: number[] = []
 const bareCpu: number[] = []
-const sweeps: { ms: number; cpu: number; js: number; read: number; compute: number; insert: number; scored: number; published: number }[] = []
+const sweeps: { ms: number; cpu: number; js: number; read: number; compute: number; insert: number; scored: number; published: number; memo: boolean }[] = []
+const memoCounts = { held: 0, read: 0 }
+const sparseMemo = createSparseMemo(clickhouse, { onPlan: (held, read) => Object.assign(memoCounts, { held, read }) })
+const NEW_FACTS = `INSERT INTO events SELECT * REPLACE (concat('bench_new_', generateUUIDv4()) AS message_id,
+  {t:DateTime64(3, 'UTC')} - toIntervalMillisecond(rand() % 3600000) AS timestamp, {t:DateTime64(3, 'UTC')} AS received_at,
+  concat('acct_', toString(rand(1) % {accounts:UInt32})) AS account_id)
+FROM events WHERE event IN {kinds:Array(String)} LIMIT {n:UInt32}`
 const parts: Record<string, number[]> = { accounts: [], usage: [], usageEngine: [], sparse: [], sparseEngine: [], list: [], history: [], portfolio: [] }
 // A kept data set may hold the scores of an earlier run: start an hour after them, or each account is skipped.
 const [{ last }] = await queryRows<{ last: string }>(clickhouse, 'SELECT toUnixTimestamp64Milli(max(as_of)) AS last FROM health_scores')
@@ -79,9 +94,13 @@ for (let round = 0; round < rounds; round++) {
   const [bareMs, bareCpuMs, , rows] = await cpuTimed(() => queryRows(clickhouse, BARE_SCAN, { t: chTime(new Date(t)) }))
   bare.push(bareMs)
   bareCpu.push(bareCpuMs)
+  if (newFacts && round > 0) await clickhouse.command({ query: NEW_FACTS, query_params: { t: chTime(new Date(t)), accounts, kinds: SPARSE_EVENTS, n: newFacts } })
   let published = 0
-  const [ms, cpu, js, run] = await cpuTimed(() => scoreAccounts({ clickhouse, scorecard, portfolio, publish: () => published++ }, { all: true }, t, 'sweep', { live: true }))
-  sweeps.push({ ms, cpu, js, ...run.ms, scored: run.records.length, published })
+  const memo = memoMode === 'on' || (memoMode === 'alternate' && round % 2 === 0)
+  Object.assign(memoCounts, { held: 0, read: 0 })
+  const deps = { clickhouse, scorecard, portfolio, publish: () => published++, ...(memo ? { sparseMemo } : {}) }
+  const [ms, cpu, js, run] = await cpuTimed(() => scoreAccounts(deps, { all: true }, t, 'sweep', { live: true }))
+  sweeps.push({ ms, cpu, js, ...run.ms, scored: run.records.length, published, memo })
   // The read phase's parts, each alone (in the sweep they run concurrently).
   parts.accounts.push((await timed(() => readAccountInputs(clickhouse, { all: true }, new Date(t), true)))[0])
   const params = { asOfs: [chTime(new Date(t))] }
@@ -92,7 +111,8 @@ for (let round = 0; round < rounds; round++) {
   parts.list.push((await timed(() => queryRows(clickhouse, accountsSql(''), params)))[0])
   parts.history.push((await timed(() => readScoreHistory(clickhouse, { all: true }, t)))[0])
   parts.portfolio.push((await timed(() => portfolio(new Date(t), scorecard.card.coreFeatures)))[0])
-  console.log(`round ${round + 1}: bare scan ${bareMs} ms, CPU ${bareCpuMs} ms (${rows.length} accounts); sweep ${ms} ms, CPU ${cpu} ms, JavaScript busy ${js} ms; = read ${run.ms.read} + compute ${run.ms.compute} + insert ${run.ms.insert}; ${run.records.length} scored, ${published} changed; RSS ${rss()}`)
+  const held = memo ? `, facts aggregates ${memoCounts.held} held / ${memoCounts.read} read` : ', no memo'
+  console.log(`round ${round + 1}: bare scan ${bareMs} ms, CPU ${bareCpuMs} ms (${rows.length} accounts); sweep${held}: ${ms} ms, CPU ${cpu} ms, JavaScript busy ${js} ms; = read ${run.ms.read} + compute ${run.ms.compute} + insert ${run.ms.insert}; ${run.records.length} scored, ${published} changed; RSS ${rss()}`)
 }
 const b = median(bare)
 const s = sweeps.map((x) => x.ms)
@@ -115,6 +135,12 @@ console.log(`
 
 CPU time (engine and JavaScript; the machine has ${os.availableParallelism()} cores): bare scan ${median(bareCpu)} ms, sweep ${median(sweeps.map((x) => x.cpu))} ms (${(median(sweeps.map((x) => x.cpu)) / median(bareCpu)).toFixed(2)}× the scan's, ${(median(sweeps.map((x) => x.cpu)) / median(s)).toFixed(2)} cores busy on average); JavaScript's thread busy ${median(sweeps.map((x) => x.js))} ms of the sweep's ${median(s)} ms
 peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`)
+// The memo's effect: warm rounds (after the first, which fills it) against rounds without it.
+const warm = sweeps.filter((x, i) => x.memo && i > 0)
+const without = sweeps.filter((x) => !x.memo)
+const summary = (label: string, xs: typeof sweeps) =>
+  xs.length ? `${label}: sweep median ${median(xs.map((x) => x.ms))} ms (${(median(xs.map((x) => x.ms)) / b).toFixed(2)}×), read ${median(xs.map((x) => x.read))} ms, ${xs.length} rounds` : ''
+console.log([summary('with the memo, after the first round', warm), summary('without the memo', without)].filter(Boolean).join('\n'))
 await clickhouse.close()
 if (!keep) fs.rmSync(dataDir, { recursive: true, force: true })
 process.exit(0)

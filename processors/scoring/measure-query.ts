@@ -261,10 +261,10 @@ export async function readAccountInputsAt(
 /** The aggregates a plan does not hold, read with when each next changes, kept, and added to those it holds. */
 async function readPlanned(plan: SparsePlan, asOfs: string[], read: ReadRows): Promise<Record<string, any>[]> {
   if (!plan.toRead.length) return plan.held
-  const { filter, params } = selectionFilter({ accountIds: plan.toRead })
+  const { filter, params } = selectionFilter(plan.readAll ? { all: true } : { accountIds: plan.toRead })
   const rows = await read(sparseSql(filter, factsRead(filter), true), { asOfs, ...params })
   plan.keep(rows)
-  return [...rows, ...plan.held]
+  return plan.held.length ? [...rows, ...plan.held] : rows
 }
 
 /**

@@ -61,7 +61,8 @@ export async function readScoringInputs(
   // account, too many rows to send as JSON inside JSON. The memo's fingerprints are read first, on their own:
   // they must not see a fact the pass's read would not.
   const read = 'accountIds' in selection ? batchedReader(clickhouse) : readerOf(clickhouse)
-  const plan = sparseMemo && live && 'accountIds' in selection ? await sparseMemo.plan(selection.accountIds, asOf) : undefined
+  const memoOf = 'accountIds' in selection ? selection.accountIds : 'all' in selection ? ('all' as const) : undefined
+  const plan = sparseMemo && live && memoOf ? await sparseMemo.plan(memoOf, asOf) : undefined
   const [accounts, portfolioInputs, history] = await Promise.all([
     readAccountInputs(clickhouse, selection, new Date(asOf), live, read, plan),
     portfolio(new Date(asOf), card.coreFeatures, read),

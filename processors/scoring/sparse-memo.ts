@@ -14,9 +14,12 @@
  *   starts to count. Between those times every aggregate is constant.
  * Anything else is read again. Written here rather than with a cache library: what matters is the validity
  * rule above, not the storage; a Map in insertion order is the least-recently-used list.
+ *
+ * A sweep (every account) uses it too when the portfolio fits: between hourly sweeps few accounts' facts
+ * change, so it reads the fingerprints of every account and the facts of those whose aggregates do not hold.
  */
 import type { ClickHouseClient } from '@clickhouse/client'
-import { batchedReader } from '../batched-rows.js'
+import { batchedReader, readerOf } from '../batched-rows.js'
 import { chTime } from '../clickhouse-time.js'
 
 /** One account's aggregates as read as of `asOf`, and what they hold for. */
@@ -52,13 +55,21 @@ export interface SparsePlan {
   /** Rows as `sparseSql` returns them, for the accounts whose aggregates held. */
   held: Record<string, any>[]
   toRead: string[]
+  /**
+   * Read every account's facts instead of `toRead`'s (the filter left out): most of a sweep's accounts must be
+   * read anyway, and a list of tens of thousands of ids costs more than it saves. `held` is then empty.
+   */
+  readAll: boolean
   /** Keeps the rows just read for `toRead` (with `nextChange`). */
   keep(rows: Record<string, any>[]): void
 }
 
 export interface SparseMemo {
-  /** Reads the fingerprints of the accounts' facts (before the pass's read) and says which aggregates hold as of `asOf`. */
-  plan(accountIds: string[], asOf: number): Promise<SparsePlan>
+  /**
+   * Reads the fingerprints of the accounts' facts (before the pass's read) and says which aggregates hold as
+   * of `asOf`: of the listed accounts, or of every account with facts (`'all'`, a sweep).
+   */
+  plan(accounts: string[] | 'all', asOf: number): Promise<SparsePlan>
   readonly size: number
 }
 
@@ -71,11 +82,15 @@ interface FingerprintRow {
 
 // A month's latest facts are read from account_latest_facts only for months before the as-of time's.
 const FINGERPRINT = 'toString(count()) AS n, toString(sum(cityHash64(message_id, timestamp, properties))) AS h'
-export const FACTS_FINGERPRINT_SQL = `SELECT account_id, ${FINGERPRINT} FROM account_facts WHERE account_id IN {accountIds:Array(String)} GROUP BY account_id`
-export const LATEST_FINGERPRINT_SQL = `SELECT account_id, ${FINGERPRINT} FROM account_latest_facts
-WHERE account_id IN {accountIds:Array(String)} AND month < toStartOfMonth({asOf:DateTime64(3, 'UTC')}) GROUP BY account_id`
-export const FUTURE_FACTS_SQL = `SELECT account_id, toUnixTimestamp64Milli(min(timestamp)) AS next FROM account_facts
-WHERE account_id IN {accountIds:Array(String)} AND timestamp > {asOf:DateTime64(3, 'UTC')} GROUP BY account_id`
+const IN_ACCOUNTS = 'AND account_id IN {accountIds:Array(String)}'
+export const factsFingerprintSql = (filter = IN_ACCOUNTS) => `SELECT account_id, ${FINGERPRINT} FROM account_facts WHERE 1 ${filter} GROUP BY account_id`
+export const latestFingerprintSql = (filter = IN_ACCOUNTS) => `SELECT account_id, ${FINGERPRINT} FROM account_latest_facts
+WHERE month < toStartOfMonth({asOf:DateTime64(3, 'UTC')}) ${filter} GROUP BY account_id`
+export const futureFactsSql = (filter = IN_ACCOUNTS) => `SELECT account_id, toUnixTimestamp64Milli(min(timestamp)) AS next FROM account_facts
+WHERE timestamp > {asOf:DateTime64(3, 'UTC')} ${filter} GROUP BY account_id`
+
+// A sweep's read of every account's facts leaves the id list out when more than this share must be read.
+const READ_ALL_SHARE = 0.5
 
 /**
  * A memo of up to `maxAccounts` accounts' aggregates (the least recently used are dropped). `onPlan` is told
@@ -88,26 +103,33 @@ export function createSparseMemo(clickhouse: ClickHouseClient, opts: { maxAccoun
     get size() {
       return entries.size
     },
-    async plan(accountIds, asOf) {
-      // The three reads as one query (one turn in chDB's queue), before and apart from the pass's read.
-      const ids = [...new Set(accountIds)]
-      const read = batchedReader(clickhouse)
-      const params = { accountIds: ids, asOf: chTime(new Date(asOf)) }
+    async plan(accounts, asOf) {
+      // Listed accounts: the three reads as one query (one turn in chDB's queue), before and apart from the
+      // pass's read. Every account: too many rows to send as JSON inside JSON, so three plain reads.
+      const all = accounts === 'all'
+      const read = all ? readerOf(clickhouse) : batchedReader(clickhouse)
+      const filter = all ? '' : IN_ACCOUNTS
+      const params = { ...(all ? {} : { accountIds: [...new Set(accounts)] }), asOf: chTime(new Date(asOf)) }
       const [facts, latest, future] = await Promise.all([
-        read<FingerprintRow>(FACTS_FINGERPRINT_SQL, params),
-        read<FingerprintRow>(LATEST_FINGERPRINT_SQL, params),
-        read<{ account_id: string; next: string }>(FUTURE_FACTS_SQL, params),
+        read<FingerprintRow>(factsFingerprintSql(filter), params),
+        read<FingerprintRow>(latestFingerprintSql(filter), params),
+        read<{ account_id: string; next: string }>(futureFactsSql(filter), params),
       ])
       const byAccount = (rows: FingerprintRow[]) => new Map(rows.map((r) => [r.account_id, `${r.n}:${r.h}`]))
       const factsOf = byAccount(facts)
       const latestOf = byAccount(latest)
       const futureOf = new Map(future.map((r) => [r.account_id, Number(r.next)]))
+      // Every account: those with facts in either table; one without any has no aggregates to read or hold.
+      const ids = all ? [...new Set([...factsOf.keys(), ...latestOf.keys()])] : params.accountIds!
       const fingerprints = new Map(ids.map((id) => [id, `${factsOf.get(id) ?? '0:0'}/${latestOf.get(id) ?? '0:0'}`]))
-      const held: Record<string, any>[] = []
-      const toRead: string[] = []
+      // A sweep over more accounts than the memo holds would only push the event passes' accounts out: it
+      // reads them all and keeps none.
+      const fits = !all || ids.length <= maxAccounts
+      let held: Record<string, any>[] = []
+      let toRead: string[] = []
       for (const id of ids) {
         const entry = entries.get(id)
-        if (!entryHolds(entry, fingerprints.get(id)!, asOf)) {
+        if (!fits || !entryHolds(entry, fingerprints.get(id)!, asOf)) {
           toRead.push(id)
           continue
         }
@@ -115,12 +137,16 @@ export function createSparseMemo(clickhouse: ClickHouseClient, opts: { maxAccoun
         entries.set(id, entry)
         if (entry.row) held.push({ ...entry.row, asOf })
       }
+      const readAll = all && toRead.length > READ_ALL_SHARE * ids.length
+      if (readAll) [held, toRead] = [[], ids]
       opts.onPlan?.(ids.length - toRead.length, toRead.length)
       return {
         asOf,
         held,
         toRead,
+        readAll,
         keep(rows) {
+          if (!fits) return
           const rowOf = new Map(rows.map((r) => [r.account_id as string, r]))
           for (const id of toRead) {
             entries.delete(id)

@@ -46,6 +46,16 @@ describe('the memo of facts aggregates, on the real ClickHouse engine', () => {
     expect(viaMemo, what).toEqual(read)
     return plan.held.length
   }
+  // A sweep's plan (every account), on the memo the event passes use, as the scoring worker shares it.
+  const sweeps = { readAll: 0, listed: 0, held: 0, read: 0 }
+  const compareAll = async (m: SparseMemo, t: number, what: string) => {
+    const plan = await m.plan('all', t)
+    const viaMemo = aggregates(await readAccountInputs(clickhouse, { all: true }, new Date(t), false, readerOf(clickhouse), plan))
+    const read = aggregates(await readAccountInputs(clickhouse, { all: true }, new Date(t)))
+    expect(Object.keys(read).length, what).toBe(accounts.length)
+    expect(viaMemo, what).toEqual(read)
+    return plan
+  }
   const nextChangeOf = async (accountId: string, t: number) => {
     const { filter, params } = selectionFilter({ accountIds: [accountId] })
     const [row] = await queryRows<{ nextChange: string | null }>(clickhouse, sparseSql(filter, factsRead(filter), true), { asOfs: [chTime(new Date(t))], ...params })
@@ -97,12 +107,28 @@ describe('the memo of facts aggregates, on the real ClickHouse engine', () => {
         what = 'a millisecond back'
       }
       did[what] = (did[what] ?? 0) + 1
-      await compare(memo, t, `step ${step}: ${what}`)
+      // A sweep on every other step (before or after the event pass), so each reuses what the other read.
+      if (step % 2 === 0) await compare(memo, t, `step ${step}: ${what}`)
+      if (step % 4 < 2) {
+        const plan = await compareAll(memo, t, `step ${step}, a sweep: ${what}`)
+        sweeps[plan.readAll ? 'readAll' : 'listed']++
+        sweeps.held += plan.held.length
+        sweeps.read += plan.toRead.length
+      }
+      if (step % 2 === 1) await compare(memo, t, `step ${step}: ${what}`)
       await compare(small, t, `step ${step}, a memo of 5 accounts: ${what}`)
+      // A sweep over more accounts than a memo holds reads them all and keeps none of them.
+      const sizeBefore = small.size
+      expect((await compareAll(small, t, `step ${step}, a sweep with a memo of 5 accounts: ${what}`)).held).toEqual([])
+      expect(small.size).toBe(sizeBefore)
       expect(small.size).toBeLessThanOrEqual(5)
     }
     expect(Object.keys(did).length).toBe(7)
     expect(counts.held).toBeGreaterThan(counts.read)
     expect(counts.read).toBeGreaterThan(accounts.length)
+    // Sweeps both read every account (the first, and after a long step) and read only those that did not hold.
+    expect(sweeps.readAll).toBeGreaterThan(0)
+    expect(sweeps.listed).toBeGreaterThan(0)
+    expect(sweeps.held).toBeGreaterThan(sweeps.read)
   })
 })
