@@ -8,7 +8,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import { chTime } from '../../processors/clickhouse-time.js'
 import { accountsSql, selectionFilter, sparseSql, SOURCES_SQL, usageSql } from '../../processors/scoring/measure-query.js'
 import { latestSql, pastDays, pastSql } from '../../processors/scoring/score-store.js'
-import { factsFingerprintSql, latestFingerprintSql } from '../../processors/scoring/sparse-memo.js'
+import { fingerprintSql } from '../../processors/scoring/sparse-memo.js'
 
 const literal = (value: unknown): string => {
   if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`
@@ -36,7 +36,7 @@ export function passReads(accountIds: string[], asOf: number): Record<string, st
     latest: inlineParams(latestSql(filter), params),
     past: inlineParams(pastSql(filter), { ...params, ...pastDays(asOf) }),
     // What the memo of facts aggregates reads before each event pass (sparse-memo.ts).
-    fingerprints: inlineParams(`${factsFingerprintSql()} UNION ALL ${latestFingerprintSql()}`, { accountIds, asOf: asOfs[0] }),
+    fingerprints: inlineParams(fingerprintSql(), { accountIds, asOf: asOfs[0] }),
   }
 }
 

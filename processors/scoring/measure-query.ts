@@ -245,7 +245,8 @@ export async function readAccountInputsAt(
     return m
   }
   const usageAt = byTime(usage)
-  const sparseAt = byTime(sparse)
+  // A plan's rows are all as of its one time; those it held carry no as-of time of their own.
+  const sparseAt = sparsePlan ? new Map([[asOfs[0], new Map(sparse.map((r) => [r.account_id as string, r]))]]) : byTime(sparse)
   for (const t of asOfs) {
     const list = out.get(t)!
     const usageOf = usageAt.get(t)!

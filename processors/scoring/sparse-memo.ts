@@ -52,7 +52,10 @@ export function entryOf(row: Record<string, any> | undefined, fingerprint: strin
 /** The memo's answer for one pass: the aggregates it holds, and the accounts to read. */
 export interface SparsePlan {
   asOf: number
-  /** Rows as `sparseSql` returns them, for the accounts whose aggregates held. */
+  /**
+   * Rows as `sparseSql` returns them without `asOf` and `nextChange` (the plan's as-of time is theirs), for the
+   * accounts whose aggregates held. The memo's own objects: read them, never change them.
+   */
   held: Record<string, any>[]
   toRead: string[]
   /**
@@ -73,21 +76,22 @@ export interface SparseMemo {
   readonly size: number
 }
 
-/** An account's fingerprint in one table: its row count and hash sum, as text (UInt64). */
-interface FingerprintRow {
-  account_id: string
-  n: string
-  h: string
-}
-
-// A month's latest facts are read from account_latest_facts only for months before the as-of time's.
-const FINGERPRINT = 'toString(count()) AS n, toString(sum(cityHash64(message_id, timestamp, properties))) AS h'
+// An account's fingerprint: the row count and hash sum of its facts in account_facts, then of the months
+// before the as-of time's in account_latest_facts (each from its projection, migration 022), as one text. One
+// query and one row per account: a sweep's 50,000 accounts, parsed twice as two results, cost ~50 ms more.
 const IN_ACCOUNTS = 'AND account_id IN {accountIds:Array(String)}'
-export const factsFingerprintSql = (filter = IN_ACCOUNTS) => `SELECT account_id, ${FINGERPRINT} FROM account_facts WHERE 1 ${filter} GROUP BY account_id`
-export const latestFingerprintSql = (filter = IN_ACCOUNTS) => `SELECT account_id, ${FINGERPRINT} FROM account_latest_facts
-WHERE month < toStartOfMonth({asOf:DateTime64(3, 'UTC')}) ${filter} GROUP BY account_id`
+const FINGERPRINT = 'count() AS n, sum(cityHash64(message_id, timestamp, properties)) AS h'
+const PART = (t: number) => `toString(sumIf(n, t = ${t})), ':', toString(sumIf(h, t = ${t}))`
+export const fingerprintSql = (filter = IN_ACCOUNTS) => `SELECT account_id, concat(${PART(0)}, '/', ${PART(1)}) AS fingerprint FROM (
+  SELECT account_id, 0 AS t, ${FINGERPRINT} FROM account_facts WHERE 1 ${filter} GROUP BY account_id
+  UNION ALL
+  SELECT account_id, 1 AS t, ${FINGERPRINT} FROM account_latest_facts
+  WHERE month < toStartOfMonth({asOf:DateTime64(3, 'UTC')}) ${filter} GROUP BY account_id
+) GROUP BY account_id`
 export const futureFactsSql = (filter = IN_ACCOUNTS) => `SELECT account_id, toUnixTimestamp64Milli(min(timestamp)) AS next FROM account_facts
 WHERE timestamp > {asOf:DateTime64(3, 'UTC')} ${filter} GROUP BY account_id`
+
+const NO_FACTS = '0:0/0:0'
 
 // A sweep's read of every account's facts leaves the id list out when more than this share must be read.
 const READ_ALL_SHARE = 0.5
@@ -110,18 +114,15 @@ export function createSparseMemo(clickhouse: ClickHouseClient, opts: { maxAccoun
       const read = all ? readerOf(clickhouse) : batchedReader(clickhouse)
       const filter = all ? '' : IN_ACCOUNTS
       const params = { ...(all ? {} : { accountIds: [...new Set(accounts)] }), asOf: chTime(new Date(asOf)) }
-      const [facts, latest, future] = await Promise.all([
-        read<FingerprintRow>(factsFingerprintSql(filter), params),
-        read<FingerprintRow>(latestFingerprintSql(filter), params),
+      const [found, future] = await Promise.all([
+        read<{ account_id: string; fingerprint: string }>(fingerprintSql(filter), params),
         read<{ account_id: string; next: string }>(futureFactsSql(filter), params),
       ])
-      const byAccount = (rows: FingerprintRow[]) => new Map(rows.map((r) => [r.account_id, `${r.n}:${r.h}`]))
-      const factsOf = byAccount(facts)
-      const latestOf = byAccount(latest)
+      const fingerprints = new Map(found.map((r) => [r.account_id, r.fingerprint]))
       const futureOf = new Map(future.map((r) => [r.account_id, Number(r.next)]))
       // Every account: those with facts in either table; one without any has no aggregates to read or hold.
-      const ids = all ? [...new Set([...factsOf.keys(), ...latestOf.keys()])] : params.accountIds!
-      const fingerprints = new Map(ids.map((id) => [id, `${factsOf.get(id) ?? '0:0'}/${latestOf.get(id) ?? '0:0'}`]))
+      const ids = all ? [...fingerprints.keys()] : params.accountIds!
+      for (const id of ids) if (!fingerprints.has(id)) fingerprints.set(id, NO_FACTS)
       // A sweep over more accounts than the memo holds would only push the event passes' accounts out: it
       // reads them all and keeps none.
       const fits = !all || ids.length <= maxAccounts
@@ -133,9 +134,9 @@ export function createSparseMemo(clickhouse: ClickHouseClient, opts: { maxAccoun
           toRead.push(id)
           continue
         }
-        entries.delete(id)
-        entries.set(id, entry)
-        if (entry.row) held.push({ ...entry.row, asOf })
+        // Recency for the event passes' accounts; a sweep touches every account alike, so it tells nothing.
+        if (!all) entries.delete(id), entries.set(id, entry)
+        if (entry.row) held.push(entry.row)
       }
       const readAll = all && toRead.length > READ_ALL_SHARE * ids.length
       if (readAll) [held, toRead] = [[], ids]
