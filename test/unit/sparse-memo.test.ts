@@ -12,7 +12,7 @@ describe('the memo of facts aggregates (pure)', () => {
 
   it('holds an entry from its as-of time up to (not at) its next change, for the same fingerprint only', () => {
     const entry = entryOf({ account_id: 'a', asOf: '1000', nextChange: '5000', ticketsOpened30: '2' }, 'f1', 1000, undefined)
-    expect(entry).toEqual({ row: { account_id: 'a', ticketsOpened30: '2' }, fingerprint: 'f1', asOf: 1000, until: 5000 })
+    expect(entry).toEqual({ row: { account_id: 'a', asOf: '1000', nextChange: '5000', ticketsOpened30: '2' }, fingerprint: 'f1', asOf: 1000, until: 5000 })
     expect(entryHolds(entry, 'f1', 1000)).toBe(true)
     expect(entryHolds(entry, 'f1', 4999)).toBe(true)
     expect(entryHolds(entry, 'f1', 5000)).toBe(false)
