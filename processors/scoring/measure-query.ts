@@ -209,7 +209,7 @@ export async function readAccountInputs(
   asOf: Date,
   live = false,
   read: ReadRows = readerOf(clickhouse),
-  sparsePlan?: SparsePlan,
+  sparsePlan?: SparsePlan | Promise<SparsePlan>,
 ): Promise<AccountInputs[]> {
   return (await readAccountInputsAt(clickhouse, selection, [asOf.getTime()], live, read, sparsePlan)).get(asOf.getTime()) ?? []
 }
@@ -226,18 +226,18 @@ export async function readAccountInputsAt(
   asOfs: number[],
   live = false,
   read: ReadRows = readerOf(clickhouse),
-  sparsePlan?: SparsePlan,
+  sparsePlan?: SparsePlan | Promise<SparsePlan>,
 ): Promise<Map<number, AccountInputs[]>> {
   const { filter, params: ids, none } = selectionFilter(selection)
   const out = new Map<number, AccountInputs[]>(asOfs.map((t) => [t, []]))
   if (none || !asOfs.length) return out
   if (live && asOfs.length > 1) throw new Error('a live read is as of now: one as-of time')
-  if (sparsePlan && (asOfs.length !== 1 || asOfs[0] !== sparsePlan.asOf)) throw new Error('a sparse plan serves the one as-of time it was made for')
+  if (sparsePlan && asOfs.length !== 1) throw new Error('a sparse plan serves the one as-of time it was made for')
   const params = { asOfs: asOfs.map((t) => chTime(new Date(t))), ...ids }
   const [accounts, usage, sparse] = await Promise.all([
     read<{ account_id: string; firstSeen: string }>(accountsSql(filter), params),
     read(usageSql(filter, live), params),
-    sparsePlan ? readPlanned(sparsePlan, params.asOfs, read) : read(sparseSql(filter), params),
+    sparsePlan ? readPlanned(sparsePlan, asOfs, read) : read(sparseSql(filter), params),
   ])
   const byTime = (rows: Record<string, any>[]) => {
     const m = new Map<number, Map<string, Record<string, any>>>(asOfs.map((t) => [t, new Map()]))
@@ -260,10 +260,12 @@ export async function readAccountInputsAt(
 }
 
 /** The aggregates a plan does not hold, read with when each next changes, kept, and added to those it holds. */
-async function readPlanned(plan: SparsePlan, asOfs: string[], read: ReadRows): Promise<Record<string, any>[]> {
+async function readPlanned(planned: SparsePlan | Promise<SparsePlan>, asOfs: number[], read: ReadRows): Promise<Record<string, any>[]> {
+  const plan = await planned
+  if (asOfs[0] !== plan.asOf) throw new Error('a sparse plan serves the one as-of time it was made for')
   if (!plan.toRead.length) return plan.held
   const { filter, params } = selectionFilter(plan.readAll ? { all: true } : { accountIds: plan.toRead })
-  const rows = await read(sparseSql(filter, factsRead(filter), true), { asOfs, ...params })
+  const rows = await read(sparseSql(filter, factsRead(filter), true), { asOfs: asOfs.map((t) => chTime(new Date(t))), ...params })
   plan.keep(rows)
   return plan.held.length ? [...rows, ...plan.held] : rows
 }

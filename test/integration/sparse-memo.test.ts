@@ -49,8 +49,10 @@ describe('the memo of facts aggregates, on the real ClickHouse engine', () => {
   // A sweep's plan (every account), on the memo the event passes use, as the scoring worker shares it.
   const sweeps = { readAll: 0, listed: 0, held: 0, read: 0 }
   const compareAll = async (m: SparseMemo, t: number, what: string) => {
-    const plan = await m.plan('all', t)
-    const viaMemo = aggregates(await readAccountInputs(clickhouse, { all: true }, new Date(t), false, readerOf(clickhouse), plan))
+    // As a sweep passes it: still being made while the other reads start.
+    const planned = m.plan('all', t)
+    const viaMemo = aggregates(await readAccountInputs(clickhouse, { all: true }, new Date(t), false, readerOf(clickhouse), planned))
+    const plan = await planned
     const read = aggregates(await readAccountInputs(clickhouse, { all: true }, new Date(t)))
     expect(Object.keys(read).length, what).toBe(accounts.length)
     expect(viaMemo, what).toEqual(read)
