@@ -64,9 +64,8 @@ export async function readScoringInputs(
   const memoOf = 'accountIds' in selection ? selection.accountIds : 'all' in selection ? ('all' as const) : undefined
   const planned = sparseMemo && live && memoOf ? sparseMemo.plan(memoOf, asOf) : undefined
   // An event pass waits for its plan, so that its other reads go as one batched query. A sweep's reads are
-  // plain and many: only its facts read waits for the plan, the others run meanwhile.
-  // A sweep's plan fails through its facts read, which awaits it; this keeps it from counting as unhandled
-  // while the other reads run.
+  // plain and many: only its facts read waits for the plan, the others run meanwhile. Its plan then fails
+  // through that read; the catch only keeps it from counting as unhandled while the others run.
   planned?.catch(() => undefined)
   const plan = memoOf === 'all' ? planned : await planned
   const [accounts, portfolioInputs, history] = await Promise.all([

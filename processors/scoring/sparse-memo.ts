@@ -108,8 +108,8 @@ export function createSparseMemo(clickhouse: ClickHouseClient, opts: { maxAccoun
       return entries.size
     },
     async plan(accounts, asOf) {
-      // Listed accounts: the three reads as one query (one turn in chDB's queue), before and apart from the
-      // pass's read. Every account: too many rows to send as JSON inside JSON, so three plain reads.
+      // Listed accounts: the two reads as one query (one turn in chDB's queue), before and apart from the
+      // pass's read. Every account: too many rows to send as JSON inside JSON, so two plain reads.
       const all = accounts === 'all'
       const read = all ? readerOf(clickhouse) : batchedReader(clickhouse)
       const filter = all ? '' : IN_ACCOUNTS
