@@ -97,7 +97,6 @@ for (let round = 0; round < rounds; round++) {
   if (newFacts && round > 0) await clickhouse.command({ query: NEW_FACTS, query_params: { t: chTime(new Date(t)), accounts, kinds: SPARSE_EVENTS, n: newFacts } })
   let published = 0
   const memo = memoMode === 'on' || (memoMode === 'alternate' && round % 2 === 0)
-  Object.assign(memoCounts, { held: 0, read: 0 })
   const deps = { clickhouse, scorecard, portfolio, publish: () => published++, ...(memo ? { sparseMemo } : {}) }
   const [ms, cpu, js, run] = await cpuTimed(() => scoreAccounts(deps, { all: true }, t, 'sweep', { live: true }))
   sweeps.push({ ms, cpu, js, ...run.ms, scored: run.records.length, published, memo })

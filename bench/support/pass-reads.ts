@@ -36,7 +36,7 @@ export function passReads(accountIds: string[], asOf: number): Record<string, st
     latest: inlineParams(latestSql(filter), params),
     past: inlineParams(pastSql(filter), { ...params, ...pastDays(asOf) }),
     // What the memo of facts aggregates reads before each event pass (sparse-memo.ts).
-    fingerprints: inlineParams(fingerprintSql(), { accountIds, asOf: asOfs[0] }),
+    fingerprints: inlineParams(fingerprintSql(filter), { ...params, asOf: asOfs[0] }),
   }
 }
 

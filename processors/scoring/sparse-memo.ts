@@ -21,6 +21,7 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { batchedReader, readerOf } from '../batched-rows.js'
 import { chTime } from '../clickhouse-time.js'
+import { selectionFilter } from './measure-query.js'
 
 /** One account's aggregates as read as of `asOf`, and what they hold for. */
 export interface MemoEntry {
@@ -79,16 +80,15 @@ export interface SparseMemo {
 // An account's fingerprint: the row count and hash sum of its facts in account_facts, then of the months
 // before the as-of time's in account_latest_facts (each from its projection, migration 022), as one text. One
 // query and one row per account: a sweep's 50,000 accounts, parsed twice as two results, cost ~50 ms more.
-const IN_ACCOUNTS = 'AND account_id IN {accountIds:Array(String)}'
 const FINGERPRINT = 'count() AS n, sum(cityHash64(message_id, timestamp, properties)) AS h'
 const PART = (t: number) => `toString(sumIf(n, t = ${t})), ':', toString(sumIf(h, t = ${t}))`
-export const fingerprintSql = (filter = IN_ACCOUNTS) => `SELECT account_id, concat(${PART(0)}, '/', ${PART(1)}) AS fingerprint FROM (
+export const fingerprintSql = (filter: string) => `SELECT account_id, concat(${PART(0)}, '/', ${PART(1)}) AS fingerprint FROM (
   SELECT account_id, 0 AS t, ${FINGERPRINT} FROM account_facts WHERE 1 ${filter} GROUP BY account_id
   UNION ALL
   SELECT account_id, 1 AS t, ${FINGERPRINT} FROM account_latest_facts
   WHERE month < toStartOfMonth({asOf:DateTime64(3, 'UTC')}) ${filter} GROUP BY account_id
 ) GROUP BY account_id`
-export const futureFactsSql = (filter = IN_ACCOUNTS) => `SELECT account_id, toUnixTimestamp64Milli(min(timestamp)) AS next FROM account_facts
+export const futureFactsSql = (filter: string) => `SELECT account_id, toUnixTimestamp64Milli(min(timestamp)) AS next FROM account_facts
 WHERE timestamp > {asOf:DateTime64(3, 'UTC')} ${filter} GROUP BY account_id`
 
 const NO_FACTS = '0:0/0:0'
@@ -112,8 +112,8 @@ export function createSparseMemo(clickhouse: ClickHouseClient, opts: { maxAccoun
       // pass's read. Every account: too many rows to send as JSON inside JSON, so two plain reads.
       const all = accounts === 'all'
       const read = all ? readerOf(clickhouse) : batchedReader(clickhouse)
-      const filter = all ? '' : IN_ACCOUNTS
-      const params = { ...(all ? {} : { accountIds: [...new Set(accounts)] }), asOf: chTime(new Date(asOf)) }
+      const { filter, params: selected } = selectionFilter(all ? { all: true } : { accountIds: [...new Set(accounts)] })
+      const params = { ...selected, asOf: chTime(new Date(asOf)) }
       const [found, future] = await Promise.all([
         read<{ account_id: string; fingerprint: string }>(fingerprintSql(filter), params),
         read<{ account_id: string; next: string }>(futureFactsSql(filter), params),
