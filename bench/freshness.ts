@@ -248,7 +248,7 @@ const cpuShares = (now: number) => {
   return line
 }
 // The stages' sums and counts at the last window, from the processing process's Prometheus metrics.
-const STAGES = ['pulse_processor_store_delay_seconds', 'pulse_scoring_delay_seconds', 'pulse_scoring_pass_duration_seconds'] as const
+const STAGES = ['pulse_processor_store_delay_seconds', 'pulse_scoring_delay_seconds', 'pulse_scoring_pass_duration_seconds', 'pulse_scoring_after_pass_seconds'] as const
 let stagesBefore = new Map<string, number>()
 const stageColumns = async () => {
   const text = await fetch(metricsUrl).then((r) => r.text(), () => '')
@@ -269,7 +269,7 @@ const stageColumns = async () => {
   const phaseMs = (phase: string) => (passes ? Math.round((1000 * delta(`pulse_scoring_pass_phase_seconds_sum/${phase}`)) / passes) : '–')
   const factsAsked = delta('facts/memo') + delta('facts/read')
   const factsHeld = factsAsked ? `${Math.round((100 * delta('facts/memo')) / factsAsked)} %` : '–'
-  const columns = `${meanMs(STAGES[0])} | ${meanMs(STAGES[1])} | ${passes} | ${accountsPerPass} | ${meanMs(STAGES[2])} | ${phaseMs('read')} / ${phaseMs('compute')} / ${phaseMs('insert')} | ${factsHeld}`
+  const columns = `${meanMs(STAGES[0])} | ${meanMs(STAGES[1])} | ${passes} | ${accountsPerPass} | ${meanMs(STAGES[2])} | ${meanMs(STAGES[3])} | ${phaseMs('read')} / ${phaseMs('compute')} / ${phaseMs('insert')} | ${factsHeld}`
   stagesBefore = now
   return columns
 }
@@ -306,7 +306,7 @@ const READS_HEADER = `| s | accounts | accounts ms | usage ms | sparse ms | sour
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |`
 let mergedBefore = { merges: 0, mergedRows: 0, mergeMs: 0 }
 const readLines: string[] = []
-console.error('| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass | read / compute / insert ms | facts aggregates held |')
+console.error('| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass | ms after a pass | read / compute / insert ms | facts aggregates held |')
 const reporter = setInterval(() => void report(), REPORT_MS)
 
 await new Promise((r) => setTimeout(r, seconds * 1000))
@@ -343,7 +343,7 @@ const row = (name: string, xs: number[]) => `| ${name} | ${xs.length} of ${all.l
 const peak = (k: 'pulse' | 'child' | 'kafka' | 'redis') => Math.max(...samples.map((s) => s[k]).filter((x) => !Number.isNaN(x)))
 console.log(`${split ? 'split: gateway+registry here, processor+scoring+graphql in a child' : 'one process'}${history ? `; ${history}` : ''}; ${accounts} accounts; offered ${rate} events/s for ${seconds} s: ${sent} accepted (${Math.round(sent / seconds)}/s), ${refused} not accepted
 ${batches}
-| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass | read / compute / insert ms | facts aggregates held |
+| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass | ms after a pass | read / compute / insert ms | facts aggregates held |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${windows.join('\n')}
 

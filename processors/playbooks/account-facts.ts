@@ -3,6 +3,8 @@ import { batchedReader, readerOf } from '../batched-rows.js'
 import { queryRows } from '../clickhouse-rows.js'
 import { chTime } from '../clickhouse-time.js'
 import type { AccountState } from './account-state.js'
+import { conditionInputs } from './condition-inputs.js'
+import type { Condition } from './rules.js'
 
 const DAY = 86_400_000
 
@@ -52,12 +54,38 @@ function featureUsesSql(all: boolean, features: string[] | null): string {
 }
 
 /**
+ * Which of the facts' reads rules need. The last payment failure and P1 ticket are the costliest read (every
+ * ticket an account ever opened, its severity parsed), and with the default rules nothing looks at them; the
+ * signup and CSM are always read (tasks go to the CSM).
+ */
+export interface FactsWanted {
+  billingAndSupport: boolean
+  milestones: boolean
+}
+
+export const EVERY_FACT: FactsWanted = { billingAndSupport: true, milestones: true }
+
+/** Pure: the facts some condition reads, of the current state or the previous one (condition-inputs.ts). */
+export function factsWantedBy(conditions: Condition[]): FactsWanted {
+  const fields = new Set(conditions.flatMap((c) => conditionInputs(c).all))
+  return { billingAndSupport: fields.has('lastPaymentFailedAt') || fields.has('lastP1TicketAt'), milestones: fields.has('milestones') }
+}
+
+/**
  * The facts of each account (every account asked for is in the map; unknown ones hold no facts). `features`
  * limits the features whose last use is read (the key features and those rules name; [] reads none, null
- * all), `featureLookbackMs` how far back (null: all time; a use before then is left out, as if none). A sweep
+ * all), `featureLookbackMs` how far back (null: all time; a use before then is left out, as if none), `wanted`
+ * which other reads to make (those not made leave their facts empty). A sweep
  * asks for `'all'` accounts: one scan of each table instead of one per slice of ids.
  */
-export async function readPlaybookFacts(clickhouse: ClickHouseClient, accountIds: string[] | 'all', asOf: number, features: string[] | null = null, featureLookbackMs: number | null = null): Promise<Map<string, PlaybookFacts>> {
+export async function readPlaybookFacts(
+  clickhouse: ClickHouseClient,
+  accountIds: string[] | 'all',
+  asOf: number,
+  features: string[] | null = null,
+  featureLookbackMs: number | null = null,
+  wanted: FactsWanted = EVERY_FACT,
+): Promise<Map<string, PlaybookFacts>> {
   const empty = () => ({ ...NONE, milestones: {}, featureLastUsed: {} }) as PlaybookFacts
   const all = accountIds === 'all'
   const facts = new Map(all ? [] : accountIds.map((id) => [id, empty()]))
@@ -69,8 +97,8 @@ export async function readPlaybookFacts(clickhouse: ClickHouseClient, accountIds
   // Listed accounts (a pass's) in one query, one turn in chDB's queue of parameterized queries (batched-rows.ts).
   const read = all ? readerOf(clickhouse) : batchedReader(clickhouse)
   const [billing, milestones, featureRows, signups] = await Promise.all([
-    read<{ account_id: string; paymentFailed: string; p1: string; failures: string; p1s: string }>(scoped(BILLING_AND_SUPPORT), params),
-    read<{ account_id: string; milestone: string; at: string }>(scoped(MILESTONES), params),
+    wanted.billingAndSupport ? read<{ account_id: string; paymentFailed: string; p1: string; failures: string; p1s: string }>(scoped(BILLING_AND_SUPPORT), params) : [],
+    wanted.milestones ? read<{ account_id: string; milestone: string; at: string }>(scoped(MILESTONES), params) : [],
     features?.length === 0 ? [] : read<{ account_id: string; feature: string; at: string }>(featuresSql, params),
     read<{ account_id: string; signupDay: number; firstSeen: string; csmId: string | null }>(scoped(SIGNUP), params),
   ])

@@ -10,7 +10,7 @@ import { readModelInForce, readPredictions, type PredictionRecord } from '../chu
 import { queryRows } from '../clickhouse-rows.js'
 import { chTime } from '../clickhouse-time.js'
 import type { HealthScoreRecord } from '../scoring/account-score.js'
-import { accountsChangedSince, clickhouseNow, readFeatureLastUse, readPlaybookFacts, type PlaybookFacts } from './account-facts.js'
+import { accountsChangedSince, clickhouseNow, factsWantedBy, readFeatureLastUse, readPlaybookFacts, type PlaybookFacts } from './account-facts.js'
 import type { DriftInput } from './drift-rules.js'
 import { EpisodeStore, type AccountEvaluation, type AccountOutcome } from './episode-store.js'
 import type { PlannedAction } from './planned-actions.js'
@@ -91,6 +91,8 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
 
   const namedFeatures = featuresNamed(deps.rules.rules.map((r) => r.when))
   const lookbackMs = featureLookbackMs(deps.rules.rules.map((r) => r.when))
+  // Only the facts some rule reads (the costliest, every ticket's severity, none of the default rules does).
+  const factsWanted = factsWantedBy(deps.rules.rules.map((r) => r.when))
   const featuresFor = (keyFeatures: string[]) => (namedFeatures ? [...new Set([...keyFeatures, ...namedFeatures])] : [])
   // Every account's facts as of the last sweep, kept for the next: facts only change when events arrive, so a
   // sweep re-reads only the accounts with events stored (or come due) since — in a steady hour, a few.
@@ -106,7 +108,7 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
         // everyone. The features kept are a union: a feature no longer key is only not asked about.
         const added = features.filter((f) => !kept!.features.includes(f))
         const wanted = [...kept.features, ...added]
-        const [fresh, uses] = await Promise.all([readPlaybookFacts(deps.clickhouse, changed, asOf, wanted, lookbackMs), readFeatureLastUse(deps.clickhouse, asOf, added, lookbackMs)])
+        const [fresh, uses] = await Promise.all([readPlaybookFacts(deps.clickhouse, changed, asOf, wanted, lookbackMs, factsWanted), readFeatureLastUse(deps.clickhouse, asOf, added, lookbackMs)])
         // New objects, not edits: the states last evaluated hold these facts and are compared with the next.
         for (const [id, used] of uses) {
           const f = kept.facts.get(id)
@@ -117,7 +119,7 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
         return { facts: kept.facts, factsRead: changed.length, featuresAdded: added.length }
       }
     }
-    const facts = await readPlaybookFacts(deps.clickhouse, 'all', asOf, features, lookbackMs)
+    const facts = await readPlaybookFacts(deps.clickhouse, 'all', asOf, features, lookbackMs, factsWanted)
     kept = { asOf, readAt, features, facts }
     return { facts, factsRead: 'all', featuresAdded: 0 }
   }
@@ -129,7 +131,7 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
   const evaluateScored = async (records: HealthScoreRecord[], keyFeatures: string[], read: SweepRead | null, asOf = latestAsOf(records)): Promise<PlannedAction[]> => {
     const ids = records.map((r) => r.accountId)
     const features = featuresFor(keyFeatures)
-    const [facts, churn] = read ? [read.facts, read.churn] : await Promise.all([readPlaybookFacts(deps.clickhouse, ids, asOf, features, lookbackMs), churnProbabilities(deps.clickhouse, ids)])
+    const [facts, churn] = read ? [read.facts, read.churn] : await Promise.all([readPlaybookFacts(deps.clickhouse, ids, asOf, features, lookbackMs, factsWanted), churnProbabilities(deps.clickhouse, ids)])
     const accounts = records.map((r) => new ScoredAccount(r, churn.get(r.accountId) ?? null, keyFeatures, facts.get(r.accountId) ?? NO_FACTS))
     return report(await store.evaluateMany(deps.rules, accounts, deployed))
   }

@@ -32,6 +32,13 @@ export function createScoringMetrics(registry: Registry, pendingAccounts?: () =>
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
       registers: [registry],
     }),
+    afterPass: new Histogram({
+      name: 'pulse_scoring_after_pass_seconds',
+      help: "What runs after a pass's scores are stored and published (churn marking, playbook evaluation); the next pass waits for it",
+      labelNames: ['trigger'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers: [registry],
+    }),
     factAggregates: new Counter({
       name: 'pulse_scoring_fact_aggregates_total',
       help: "Accounts' facts aggregates in event passes and sweeps: reused while they hold (memo) or read again (read)",

@@ -95,7 +95,9 @@ export async function startScoringWorkers(workerDeps: ScoringWorkerDeps): Promis
           observePass(deps.metrics, 'event', run, began, due)
           scored += run.records.length
           await noticeSources(run.sources)
+          const after = Date.now()
           await deps.onScored?.({ records: run.records, keyFeatures: run.keyFeatures, trigger: 'event' })
+          deps.metrics?.afterPass.observe({ trigger: 'event' }, (Date.now() - after) / 1000)
         } catch (err) {
           await returnPending(scoringQueue, due)
           throw err

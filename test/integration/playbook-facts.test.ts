@@ -61,6 +61,11 @@ describe('what playbook rules read of an account (real ClickHouse engine)', () =
     // Rules asking about 30 days at most: the use 35 days ago is outside every window, so it is not read.
     expect((await readPlaybookFacts(clickhouse, ['a'], T, null, 30 * DAY)).get('a')!.featureLastUsed).toEqual({ 'reports.export': dayOf(T - 3 * DAY) })
     expect((await readPlaybookFacts(clickhouse, ['a'], T, null, 40 * DAY)).get('a')!.featureLastUsed).toEqual(facts.get('a')!.featureLastUsed)
+    // Reads no rule needs are not made: their facts stay empty, the rest are the same.
+    const lean = (await readPlaybookFacts(clickhouse, ['a'], T, null, null, { billingAndSupport: false, milestones: false })).get('a')!
+    expect(lean).toEqual({ ...facts.get('a'), milestones: {}, lastPaymentFailedAt: null, lastP1TicketAt: null })
+    const everyoneLean = await readPlaybookFacts(clickhouse, 'all', T, null, null, { billingAndSupport: false, milestones: true })
+    expect(everyoneLean.get('a')).toEqual({ ...facts.get('a'), lastPaymentFailedAt: null, lastP1TicketAt: null })
     // A day later the later P1 and milestone are there.
     const later = (await readPlaybookFacts(clickhouse, ['a'], T + 2 * DAY)).get('a')!
     expect(later.lastP1TicketAt).toBe(T + DAY)

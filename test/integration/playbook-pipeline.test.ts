@@ -215,7 +215,12 @@ describe('playbooks on the scoring path and the sweep (real Redis, ClickHouse en
     const at = T + 61 * DAY
     // Two accounts per slice: the sweep's two lanes share the slices between them.
     // No margin for inserts under way: every event of this file was stored well before.
-    const kept = await createPlaybookRunner({ clickhouse, redis: redis[0], prefix: uniqueName('pb-kept'), rules: defaults, sweepAbove: 0, sliceSize: 2, factsMarginMs: 0 })
+    // The default rules and one that reads payment failures (the default rules do not, so no failure is read for them).
+    const file = path.join(tempDir(), 'pulse.rules.yaml')
+    fs.writeFileSync(file, 'preset: default\nrules:\n  - id: payment-failed\n    name: A payment failed\n    when: { event: payment_failed }\n    actions:\n      - alert: { severity: warning, to: csm }\n')
+    const rules = loadRules({ scorecard: scorecard.card, config: file }).rules
+    expect(rules.rules.length).toBe(defaults.rules.length + 1)
+    const kept = await createPlaybookRunner({ clickhouse, redis: redis[0], prefix: uniqueName('pb-kept'), rules, sweepAbove: 0, sliceSize: 2, factsMarginMs: 0 })
     // The first sweep knew one key feature; the next knows them all (a new day's top N): the new ones' last uses
     // are read for every account, the rest of the facts only for accounts with events since.
     const key = ['reports.export', 'dashboards.share']
@@ -236,8 +241,13 @@ describe('playbooks on the scoring path and the sweep (real Redis, ClickHouse en
     expect((await kept.store.lastState('acct_healthy'))?.lastPaymentFailedAt).toBe(at + 1_800_000)
     expect((await kept.store.lastState('acct_expansion'))?.featureLastUsed['dashboards.share']).toBe(Math.floor((at - DAY) / DAY) * DAY)
     // What a runner reading everything afresh makes of the same pass: the same states, account by account.
-    const fresh = await createPlaybookRunner({ clickhouse, redis: redis[1], prefix: uniqueName('pb-fresh'), rules: defaults, sweepAbove: 0 })
+    const fresh = await createPlaybookRunner({ clickhouse, redis: redis[1], prefix: uniqueName('pb-fresh'), rules, sweepAbove: 0 })
     await fresh.afterScoring({ records: run.records, keyFeatures: key })
+    // With the default rules alone the failure is not read: no rule could look at it.
+    const lean = await createPlaybookRunner({ clickhouse, redis: redis[1], prefix: uniqueName('pb-lean'), rules: defaults, sweepAbove: 0 })
+    await lean.afterScoring({ records: run.records, keyFeatures: key })
+    expect((await lean.store.lastState('acct_healthy'))?.lastPaymentFailedAt).toBeNull()
+    expect((await lean.store.lastState('acct_expansion'))?.featureLastUsed).toEqual((await fresh.store.lastState('acct_expansion'))?.featureLastUsed)
     const ids = run.records.map((r) => r.accountId)
     expect(ids).toEqual(expect.arrayContaining(['acct_new', 'acct_healthy', 'acct_renewal', 'acct_expansion', 'acct_silent']))
     // (Time aside: an account where only time moved keeps the state stored at its earlier time.)

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { factsWantedBy } from '../../processors/playbooks/account-facts.js'
 import type { AccountState } from '../../processors/playbooks/account-state.js'
 import { nextTurn } from '../../processors/playbooks/condition-clock.js'
 import { conditionInputs, sameFields, type StateField } from '../../processors/playbooks/condition-inputs.js'
@@ -86,6 +87,18 @@ describe('what a condition reads of an account state', () => {
     expect(conditionInputs(rules.rules.find((r) => r.id === 'adoption')!.when)).toEqual({ current: ['featureLastUsed', 'keyFeatures', 'milestones'], previous: [], all: ['featureLastUsed', 'keyFeatures', 'milestones'] })
     expect(conditionInputs(conditions.find((c) => c.kind === 'tier-changes')!)).toEqual({ current: ['tier'], previous: ['tier'], all: ['tier'] })
     expect([...conditionInputs(conditions.at(-1)!).all].sort()).toEqual(['daysToRenewal', 'lastPaymentFailedAt', 'score', 'tier'])
+  })
+
+  it('reads from ClickHouse only the facts some rule looks at', () => {
+    const defaults = rules.rules.map((r) => r.when)
+    // The default rules look at milestones (onboarding, adoption) and at no payment failure or P1 ticket.
+    expect(factsWantedBy(defaults)).toEqual({ billingAndSupport: false, milestones: true })
+    expect(factsWantedBy([...defaults, { kind: 'event', event: 'p1_ticket_opened' }])).toEqual({ billingAndSupport: true, milestones: true })
+    // Inside a combination too.
+    expect(factsWantedBy([conditions.at(-1)!])).toEqual({ billingAndSupport: true, milestones: false })
+    expect(factsWantedBy([{ kind: 'feature-unused', forMs: 30 * DAY, since: null, features: null }])).toEqual({ billingAndSupport: false, milestones: false })
+    expect(factsWantedBy([{ kind: 'feature-unused', forMs: 30 * DAY, since: 'setup_completed', features: null }])).toEqual({ billingAndSupport: false, milestones: true })
+    expect(factsWantedBy([])).toEqual({ billingAndSupport: false, milestones: false })
   })
 
   it('compares lists in order and records by content', () => {
