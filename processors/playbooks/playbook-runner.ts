@@ -89,10 +89,11 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
     return outcomes.flatMap((o) => o.actions)
   }
 
-  const namedFeatures = featuresNamed(deps.rules.rules.map((r) => r.when))
-  const lookbackMs = featureLookbackMs(deps.rules.rules.map((r) => r.when))
+  const conditions = deps.rules.rules.map((r) => r.when)
+  const namedFeatures = featuresNamed(conditions)
+  const lookbackMs = featureLookbackMs(conditions)
   // Only the facts some rule reads (the costliest, every ticket's severity, none of the default rules does).
-  const factsWanted = factsWantedBy(deps.rules.rules.map((r) => r.when))
+  const factsWanted = factsWantedBy(conditions)
   const featuresFor = (keyFeatures: string[]) => (namedFeatures ? [...new Set([...keyFeatures, ...namedFeatures])] : [])
   // Every account's facts as of the last sweep, kept for the next: facts only change when events arrive, so a
   // sweep re-reads only the accounts with events stored (or come due) since — in a steady hour, a few.
@@ -107,15 +108,15 @@ export async function createPlaybookRunner(deps: PlaybookRunnerDeps): Promise<Pl
         // Key features that joined since (the portfolio's top N of a new day): their last uses alone, for
         // everyone. The features kept are a union: a feature no longer key is only not asked about.
         const added = features.filter((f) => !kept!.features.includes(f))
-        const wanted = [...kept.features, ...added]
-        const [fresh, uses] = await Promise.all([readPlaybookFacts(deps.clickhouse, changed, asOf, wanted, lookbackMs, factsWanted), readFeatureLastUse(deps.clickhouse, asOf, added, lookbackMs)])
+        const keptFeatures = [...kept.features, ...added]
+        const [fresh, uses] = await Promise.all([readPlaybookFacts(deps.clickhouse, changed, asOf, keptFeatures, lookbackMs, factsWanted), readFeatureLastUse(deps.clickhouse, asOf, added, lookbackMs)])
         // New objects, not edits: the states last evaluated hold these facts and are compared with the next.
         for (const [id, used] of uses) {
           const f = kept.facts.get(id)
           if (f) kept.facts.set(id, { ...f, featureLastUsed: { ...f.featureLastUsed, ...used } })
         }
         for (const [id, f] of fresh) kept.facts.set(id, f)
-        kept = { ...kept, asOf, readAt, features: wanted }
+        kept = { ...kept, asOf, readAt, features: keptFeatures }
         return { facts: kept.facts, factsRead: changed.length, featuresAdded: added.length }
       }
     }
