@@ -1,7 +1,8 @@
 // End-to-end freshness at a steady event rate, sustained: time from the gateway's 202 to the event being
 // queryable in ClickHouse, and to its account's updated score reaching a graphql-ws subscriber; every 30 s a
 // line with the window's latencies and the RSS of Pulse, the Kafka JVM and redis-server, so a pipeline that
-// slowly falls behind shows it.
+// slowly falls behind shows it; with each one's share of the cores, the processing process's JavaScript thread
+// apart, and the time the VM's host stole from the machine.
 //
 // One process (default): the whole platform runs in this process (embedded chDB can only be queried from the
 // process that owns it), so the load generator and the probes share its event loop: upper bounds.
@@ -153,10 +154,10 @@ const pidMatching = (needle: RegExp, token: string) => {
   return line ? Number(line.trim().split(/\s+/)[0]) : undefined
 }
 // CPU time (user + system, in clock ticks of 1/100 s) of a process so far, for each window's share of the cores.
-const cpuOf = (pid: number | undefined) => {
+const cpuOf = (pid: number | undefined, stat = `/proc/${pid}/stat`) => {
   if (!pid) return NaN
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    const fields = fs.readFileSync(stat, 'utf8').split(') ')[1].split(' ')
     return Number(fields[11]) + Number(fields[12])
   } catch {
     return NaN
@@ -238,12 +239,19 @@ const windows: string[] = []
 const samples: { t: number; pulse: number; child: number; kafka: number; redis: number }[] = []
 let windowStart = started
 const pids = () => ({ pulse: process.pid, child: child?.pid, kafka: kafkaPid, redis: redisPid })
-let cpuBefore = { at: started, ...Object.fromEntries(Object.entries(pids()).map(([k, pid]) => [k, cpuOf(pid)])) } as Record<string, number>
+// The processing process's JavaScript thread (its main thread: the thread id is the process id), apart from
+// the engine's threads; and the time the VM's host gave the machine's cores to other guests (`steal` in
+// /proc/stat, in the same ticks). Busy hosts make these machines slower by the hour: a window with time stolen
+// is not comparable with one without.
+const jsThreadOf = (pid: number | undefined) => (pid ? cpuOf(pid, `/proc/${pid}/task/${pid}/stat`) : NaN)
+const stolen = () => Number(fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/)[8])
+const cpuNow = (at: number) => ({ at, ...Object.fromEntries(Object.entries(pids()).map(([k, pid]) => [k, cpuOf(pid)])), js: jsThreadOf(split ? child?.pid : process.pid), steal: stolen() }) as Record<string, number>
+let cpuBefore = cpuNow(started)
 // Percent of one core each process used since the last window (200 % = both cores).
 const cpuShares = (now: number) => {
-  const after = { at: now, ...Object.fromEntries(Object.entries(pids()).map(([k, pid]) => [k, cpuOf(pid)])) } as Record<string, number>
+  const after = cpuNow(now)
   const share = (k: string) => Math.round((after[k] - cpuBefore[k]) / ((now - cpuBefore.at) / 1000))
-  const line = `${share('pulse')}${split ? ` + ${share('child')}` : ''} / ${share('kafka')} / ${share('redis')}`
+  const line = `${share('pulse')}${split ? ` + ${share('child')}` : ''} (${share('js')}) / ${share('kafka')} / ${share('redis')} | ${share('steal')}`
   cpuBefore = after
   return line
 }
@@ -306,7 +314,7 @@ const READS_HEADER = `| s | accounts | accounts ms | usage ms | sparse ms | sour
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |`
 let mergedBefore = { merges: 0, mergedRows: 0, mergeMs: 0 }
 const readLines: string[] = []
-console.error('| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass | ms after a pass | read / compute / insert ms | facts aggregates held |')
+console.error('| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse (its JS thread) / Kafka / Redis | CPU % stolen | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass | ms after a pass | read / compute / insert ms | facts aggregates held |')
 const reporter = setInterval(() => void report(), REPORT_MS)
 
 await new Promise((r) => setTimeout(r, seconds * 1000))
@@ -343,7 +351,7 @@ const row = (name: string, xs: number[]) => `| ${name} | ${xs.length} of ${all.l
 const peak = (k: 'pulse' | 'child' | 'kafka' | 'redis') => Math.max(...samples.map((s) => s[k]).filter((x) => !Number.isNaN(x)))
 console.log(`${split ? 'split: gateway+registry here, processor+scoring+graphql in a child' : 'one process'}${history ? `; ${history}` : ''}; ${accounts} accounts; offered ${rate} events/s for ${seconds} s: ${sent} accepted (${Math.round(sent / seconds)}/s), ${refused} not accepted
 ${batches}
-| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse / Kafka / Redis | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass | ms after a pass | read / compute / insert ms | facts aggregates held |
+| s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse (its JS thread) / Kafka / Redis | CPU % stolen | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass | ms after a pass | read / compute / insert ms | facts aggregates held |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${windows.join('\n')}
 
