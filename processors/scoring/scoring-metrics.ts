@@ -41,7 +41,7 @@ export function createScoringMetrics(registry: Registry, pendingAccounts?: () =>
     }),
     factAggregates: new Counter({
       name: 'pulse_scoring_fact_aggregates_total',
-      help: "Accounts' facts aggregates in event passes and sweeps: reused while they hold (memo) or read again (read)",
+      help: "Accounts' facts aggregates in event passes and sweeps: reused while they hold or known to be none (memo), or read again (read)",
       labelNames: ['source'],
       registers: [registry],
     }),

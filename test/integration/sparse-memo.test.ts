@@ -6,7 +6,7 @@ import { queryRows } from '../../processors/clickhouse-rows.js'
 import { factsRead, readAccountInputs, selectionFilter, sparseSql } from '../../processors/scoring/measure-query.js'
 import { createSparseMemo, type SparseMemo } from '../../processors/scoring/sparse-memo.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
-import { insertEvents, type TestEvent } from '../support/event-rows.js'
+import { activity, insertEvents, type TestEvent } from '../support/event-rows.js'
 import { tempDir } from '../support/fixtures.js'
 import { randomFacts } from '../support/random-facts.js'
 
@@ -132,5 +132,27 @@ describe('the memo of facts aggregates, on the real ClickHouse engine', () => {
     expect(sweeps.readAll).toBeGreaterThan(0)
     expect(sweeps.listed).toBeGreaterThan(0)
     expect(sweeps.held).toBeGreaterThan(sweeps.read)
+  })
+
+  // After the walk: this account would count among a sweep's there.
+  it('reads nothing for an account with no facts, and reads it once it has one', async () => {
+    const t = Date.now()
+    const listed = ['acct_nofacts', 'acct_m0']
+    await insertEvents(clickhouse, activity('acct_nofacts', { end: t - 60_000, days: 3, users: 2, features: ['reports.export'] }))
+    const fresh = createSparseMemo(clickhouse)
+    const same = async (at: number, plan: Awaited<ReturnType<SparseMemo['plan']>>) => {
+      const viaMemo = aggregates(await readAccountInputs(clickhouse, { accountIds: listed }, new Date(at), false, readerOf(clickhouse), plan))
+      expect(viaMemo).toEqual(aggregates(await readAccountInputs(clickhouse, { accountIds: listed }, new Date(at))))
+      return viaMemo
+    }
+    const first = await fresh.plan(listed, t)
+    expect(first.toRead).toEqual(['acct_m0'])
+    expect((await same(t, first)).acct_nofacts).toBe('{}')
+    expect((await fresh.plan(listed, t + 1)).toRead).toEqual([])
+    // Its first fact, dated ahead: read at once, though it counts only from its time on.
+    await insertEvents(clickhouse, [factOf('acct_nofacts', t + DAY)])
+    const next = await fresh.plan(listed, t + 2)
+    expect(next.toRead).toEqual(['acct_nofacts'])
+    await same(t + 2, next)
   })
 })
