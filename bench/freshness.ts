@@ -243,7 +243,7 @@ const pids = () => ({ pulse: process.pid, child: child?.pid, kafka: kafkaPid, re
 // the engine's threads; and the time the VM's host gave the machine's cores to other guests (`steal` in
 // /proc/stat, in the same ticks). Busy hosts make these machines slower by the hour: a window with time stolen
 // is not comparable with one without.
-const jsThreadOf = (pid: number | undefined) => (pid ? cpuOf(pid, `/proc/${pid}/task/${pid}/stat`) : NaN)
+const jsThreadOf = (pid: number | undefined) => cpuOf(pid, `/proc/${pid}/task/${pid}/stat`)
 const stolen = () => Number(fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/)[8])
 const cpuNow = (at: number) => ({ at, ...Object.fromEntries(Object.entries(pids()).map(([k, pid]) => [k, cpuOf(pid)])), js: jsThreadOf(split ? child?.pid : process.pid), steal: stolen() }) as Record<string, number>
 let cpuBefore = cpuNow(started)
@@ -352,7 +352,7 @@ const peak = (k: 'pulse' | 'child' | 'kafka' | 'redis') => Math.max(...samples.m
 console.log(`${split ? 'split: gateway+registry here, processor+scoring+graphql in a child' : 'one process'}${history ? `; ${history}` : ''}; ${accounts} accounts; offered ${rate} events/s for ${seconds} s: ${sent} accepted (${Math.round(sent / seconds)}/s), ${refused} not accepted
 ${batches}
 | s | accepted/s | queryable p95 ms | subscriber p50 ms | p95 ms | not pushed yet | RSS Pulse MB | Kafka MB | Redis MB | CPU % Pulse (its JS thread) / Kafka / Redis | CPU % stolen | mean ms to stored | stored → scored | event passes | accounts a pass | ms a pass | ms after a pass | read / compute / insert ms | facts aggregates held |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${windows.join('\n')}
 
 | from the 202 to… | samples | p50 ms | p95 ms | p99 ms |
