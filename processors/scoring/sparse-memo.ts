@@ -19,7 +19,7 @@
  * change, so it reads the fingerprints of every account and the facts of those whose aggregates do not hold.
  */
 import type { ClickHouseClient } from '@clickhouse/client'
-import { batchedReader, readerOf } from '../batched-rows.js'
+import { batchedReader, readerOf, type ReadRows } from '../batched-rows.js'
 import { chTime } from '../clickhouse-time.js'
 import { selectionFilter } from './measure-query.js'
 
@@ -70,10 +70,11 @@ export interface SparsePlan {
 
 export interface SparseMemo {
   /**
-   * Reads the fingerprints of the accounts' facts (before the pass's read) and says which aggregates hold as
-   * of `asOf`: of the listed accounts, or of every account with facts (`'all'`, a sweep).
+   * Reads the fingerprints of the accounts' facts (before the pass's facts read) and says which aggregates hold
+   * as of `asOf`: of the listed accounts, or of every account with facts (`'all'`, a sweep). `read` puts the
+   * listed accounts' fingerprints in a query of the caller's (an event pass's batched reads).
    */
-  plan(accounts: string[] | 'all', asOf: number): Promise<SparsePlan>
+  plan(accounts: string[] | 'all', asOf: number, read?: ReadRows): Promise<SparsePlan>
   readonly size: number
 }
 
@@ -114,11 +115,11 @@ export function createSparseMemo(clickhouse: ClickHouseClient, opts: { maxAccoun
     get size() {
       return entries.size
     },
-    async plan(accounts, asOf) {
-      // Listed accounts: the two reads as one query (one turn in chDB's queue), before and apart from the
-      // pass's read. Every account: too many rows to send as JSON inside JSON, so two plain reads.
+    async plan(accounts, asOf, passRead) {
+      // Listed accounts: the two reads as one query (one turn in chDB's queue), the pass's own when it gives its
+      // reader. Every account: too many rows to send as JSON inside JSON, so two plain reads.
       const all = accounts === 'all'
-      const read = all ? readerOf(clickhouse) : batchedReader(clickhouse)
+      const read = all ? readerOf(clickhouse) : (passRead ?? batchedReader(clickhouse))
       const { filter, params: selected } = selectionFilter(all ? { all: true } : { accountIds: [...new Set(accounts)] })
       const params = { ...selected, asOf: chTime(new Date(asOf)) }
       const [found, future] = await Promise.all([

@@ -4,6 +4,7 @@ import { batchedReader, readerOf } from '../../processors/batched-rows.js'
 import { readPlaybookFacts } from '../../processors/playbooks/account-facts.js'
 import { loadScorecard, scoreAccounts } from '../../processors/scoring/index.js'
 import { portfolioReader, readAccountInputs } from '../../processors/scoring/measure-query.js'
+import { createSparseMemo } from '../../processors/scoring/sparse-memo.js'
 import { readScoreHistory } from '../../processors/scoring/score-store.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
 import { activity, insertEvents } from '../support/event-rows.js'
@@ -61,5 +62,34 @@ describe('a pass\'s reads as one query, on the real ClickHouse engine', () => {
     expect(listed.get('acct_a')?.lastP1TicketAt).toBe(T0 - 3 * DAY)
     expect(listed.get('acct_b')?.lastPaymentFailedAt).toBe(T0 - 6 * DAY)
     expect(listed.get('acct_a')?.csmId).toBe('csm_1')
+  })
+
+  it('a live event pass whose facts aggregates all hold makes one parameterized query; one with a new fact, two', async () => {
+    // Parameterized queries are the ones chDB runs one at a time, each waiting its turn.
+    let paramQueries = 0
+    const counting = new Proxy(clickhouse, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target)
+        if (prop !== 'query') return typeof value === 'function' ? value.bind(target) : value
+        return (args: Parameters<typeof clickhouse.query>[0]) => {
+          if (Object.keys(args.query_params ?? {}).length) paramQueries++
+          return target.query(args)
+        }
+      },
+    })
+    const deps = { clickhouse: counting, scorecard, publish: () => {}, portfolio: portfolioReader(counting), sparseMemo: createSparseMemo(counting) }
+    const pass = async (asOf: number) => {
+      paramQueries = 0
+      const run = await scoreAccounts(deps, { accountIds: ids }, asOf, 'event', { live: true })
+      return { queries: paramQueries, scored: run.records.map((r) => r.accountId).sort() }
+    }
+    const now = Date.now()
+    // The first also reads the day's core features (kept for the day's passes) and, after the fingerprints, the
+    // facts of the accounts with some.
+    expect(await pass(now)).toEqual({ queries: 3, scored: ['acct_a', 'acct_b'] })
+    expect(await pass(now + 1000)).toEqual({ queries: 1, scored: ['acct_a', 'acct_b'] })
+    await insertEvents(clickhouse, [{ event: 'nps_submitted', accountId: 'acct_a', at: now - 60_000, properties: { score: 3, comment: null } }])
+    expect(await pass(now + 2000)).toEqual({ queries: 2, scored: ['acct_a', 'acct_b'] })
+    expect(await pass(now + 3000)).toEqual({ queries: 1, scored: ['acct_a', 'acct_b'] })
   })
 })
