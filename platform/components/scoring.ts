@@ -21,11 +21,17 @@ export async function startScoring(ctx: PlatformContext): Promise<ComponentStart
     logger: ctx.logger,
     metrics: createScoringMetrics(ctx.metrics, () => ctx.bullConnection.zcard(pendingKey(ctx.config.redisPrefix, SCORING_QUEUE))),
     onScored: async (pass) => {
-      await markForPrediction(predictQueue, pass.records.map((r) => r.accountId), ctx.config.scoringDebounceMs)
-      // The scores are stored: a playbooks failure (Redis away) must not fail the pass, whose retry would find
-      // nothing left to score. The account keeps the state its last evaluation saw, so its next pass (an event,
-      // the hourly sweep at the latest) still sees every change since, edges included.
-      await playbooks.afterScoring(pass).catch((err) => ctx.logger.warn({ err, accounts: pass.records.length }, 'playbook evaluation failed; the accounts are evaluated on their next pass'))
+      // Side by side: the churn marks are two Redis round trips, the playbooks mostly a ClickHouse read, and the
+      // next pass waits for both. Both are waited for, so a failed mark fails the pass only once the
+      // playbooks are done with it.
+      const [marked] = await Promise.allSettled([
+        markForPrediction(predictQueue, pass.records.map((r) => r.accountId), ctx.config.scoringDebounceMs),
+        // The scores are stored: a playbooks failure (Redis away) must not fail the pass, whose retry would find
+        // nothing left to score. The account keeps the state its last evaluation saw, so its next pass (an
+        // event, the hourly sweep at the latest) still sees every change since, edges included.
+        playbooks.afterScoring(pass).catch((err) => ctx.logger.warn({ err, accounts: pass.records.length }, 'playbook evaluation failed; the accounts are evaluated on their next pass')),
+      ])
+      if (marked.status === 'rejected') throw marked.reason
     },
     onSwept: async () => {
       const { escalated } = await playbooks.afterSweep()

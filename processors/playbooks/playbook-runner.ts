@@ -6,7 +6,7 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
-import { readModelInForce, readPredictions, type PredictionRecord } from '../churn/index.js'
+import { modelInForce, readPredictions, type PredictionRecord } from '../churn/index.js'
 import { queryRows } from '../clickhouse-rows.js'
 import { chTime } from '../clickhouse-time.js'
 import type { HealthScoreRecord } from '../scoring/account-score.js'
@@ -253,9 +253,12 @@ function featureLookbackMs(conditions: Condition[]): number {
   return longest
 }
 
-/** The in-force model's probability per account; none unless the latest training is READY. */
+/**
+ * The in-force model's probability per account; none unless the latest training is READY. The model as the API
+ * sees it (`modelInForce`, kept two seconds): every event pass asks, and it changes only when a training ends.
+ */
 async function churnProbabilities(clickhouse: ClickHouseClient, ids: string[] | 'all'): Promise<Map<string, number>> {
-  const model = await readModelInForce(clickhouse)
+  const model = await modelInForce(clickhouse)
   if (model?.status !== 'READY') return new Map()
   const predictions = await readPredictions(clickhouse, ids)
   return new Map([...predictions.values()].filter((p) => p.modelVersion === model.version).map((p) => [p.accountId, p.probability]))
