@@ -136,7 +136,8 @@ describe('the memo of facts aggregates, on the real ClickHouse engine', () => {
     expect(sweeps.readAll).toBeGreaterThan(0)
     expect(sweeps.listed).toBeGreaterThan(0)
     expect(sweeps.held).toBeGreaterThan(sweeps.read)
-  })
+    // ~70 steps of ~10 reads each: 50–60 s on two cores, too close to the suite's 60-s default.
+  }, 180_000)
 
   // After the walk: this account would count among a sweep's there.
   it('reads nothing for an account with no facts, and reads it once it has one', async () => {
