@@ -8,6 +8,7 @@ import { createSparseMemo } from '../../processors/scoring/sparse-memo.js'
 import { readScoreHistory } from '../../processors/scoring/score-store.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
 import { activity, insertEvents } from '../support/event-rows.js'
+import { countingClient } from '../support/counting-client.js'
 import { tempDir } from '../support/fixtures.js'
 
 const DAY = 86_400_000
@@ -65,23 +66,12 @@ describe('a pass\'s reads as one query, on the real ClickHouse engine', () => {
   })
 
   it('a live event pass whose facts aggregates all hold makes one parameterized query; one with a new fact, two', async () => {
-    // Parameterized queries are the ones chDB runs one at a time, each waiting its turn.
-    let paramQueries = 0
-    const counting = new Proxy(clickhouse, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop, target)
-        if (prop !== 'query') return typeof value === 'function' ? value.bind(target) : value
-        return (args: Parameters<typeof clickhouse.query>[0]) => {
-          if (Object.keys(args.query_params ?? {}).length) paramQueries++
-          return target.query(args)
-        }
-      },
-    })
-    const deps = { clickhouse: counting, scorecard, publish: () => {}, portfolio: portfolioReader(counting), sparseMemo: createSparseMemo(counting) }
+    const counting = countingClient(clickhouse)
+    const deps = { clickhouse: counting.client, scorecard, publish: () => {}, portfolio: portfolioReader(counting.client), sparseMemo: createSparseMemo(counting.client) }
     const pass = async (asOf: number) => {
-      paramQueries = 0
+      counting.parameterized.length = 0
       const run = await scoreAccounts(deps, { accountIds: ids }, asOf, 'event', { live: true })
-      return { queries: paramQueries, scored: run.records.map((r) => r.accountId).sort() }
+      return { queries: counting.parameterized.length, scored: run.records.map((r) => r.accountId).sort() }
     }
     const now = Date.now()
     // The first also reads the day's core features (kept for the day's passes) and, after the fingerprints, the

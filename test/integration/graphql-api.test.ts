@@ -1,7 +1,6 @@
 import { Redis } from 'ioredis'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import type { ClickHouseClient } from '@clickhouse/client'
 import { createGraphQLServer, type GraphQLServer } from '../../graphql/index.js'
 import { QUERY_LIMITS, withQueryTimeout } from '../../graphql/protection.js'
 import { encodeCursor } from '../../graphql/account-list-query.js'
@@ -17,27 +16,13 @@ import { insertEvents } from '../support/event-rows.js'
 import { createScoreEvents, loadScorecard, scoreAccounts, type ChurnRiskChanged, type HealthScoreChanged, type ScoreEvents } from '../../processors/scoring/index.js'
 import { createClickHouse } from '../../runtime/clickhouse.js'
 import { ApiKeys, basic, bearer } from '../../runtime/auth/index.js'
+import { countingClient } from '../support/counting-client.js'
 import { eventually, tempDir, uniqueName } from '../support/fixtures.js'
 import { insertSimulated } from '../support/simulated.js'
 
 const DAY = 86_400_000
 const END_DAY = Math.floor(Date.now() / DAY)
 const NOW = END_DAY * DAY + 12 * 3_600_000
-
-/** The engine with every query counted: the N+1 test reads the count. */
-function counting(clickhouse: ClickHouseClient): { client: ClickHouseClient; queries: string[] } {
-  const queries: string[] = []
-  const client = new Proxy(clickhouse, {
-    get(target, prop, receiver) {
-      if (prop !== 'query') return Reflect.get(target, prop, receiver)
-      return (params: { query: string }) => {
-        queries.push(params.query)
-        return target.query(params as never)
-      }
-    },
-  })
-  return { client, queries }
-}
 
 interface Row {
   id: string
@@ -50,7 +35,7 @@ const NODE = 'id profile { name segment csmId plan mrrCents } healthScore { scor
 
 describe('the consumer API on a scored and predicted portfolio (real ClickHouse engine and Redis)', () => {
   const clickhouse = createClickHouse({ dataDir: tempDir() })
-  const counted = counting(clickhouse)
+  const counted = countingClient(clickhouse)
   const publishClient = new Redis(inject('redisUrl'))
   const subscribeClient = new Redis(inject('redisUrl'))
   const keysRedis = new Redis(inject('redisUrl'))
