@@ -94,6 +94,10 @@ WHERE timestamp > {asOf:DateTime64(3, 'UTC')} ${filter} GROUP BY account_id`
 
 const NO_FACTS = '0:0/0:0'
 
+// The caller's own list when it has no repeats (a pass's ids come from a set): in the pass's query a list its
+// reads share is sent once, and they share it by identity (batched-rows.ts).
+const withoutRepeats = (ids: string[]) => (new Set(ids).size === ids.length ? ids : [...new Set(ids)])
+
 // A sweep's read of every account's facts leaves the id list out when more than this share must be read.
 const READ_ALL_SHARE = 0.5
 
@@ -120,7 +124,7 @@ export function createSparseMemo(clickhouse: ClickHouseClient, opts: { maxAccoun
       // reader. Every account: too many rows to send as JSON inside JSON, so two plain reads.
       const all = accounts === 'all'
       const read = all ? readerOf(clickhouse) : (passRead ?? batchedReader(clickhouse))
-      const { filter, params: selected } = selectionFilter(all ? { all: true } : { accountIds: [...new Set(accounts)] })
+      const { filter, params: selected } = selectionFilter(all ? { all: true } : { accountIds: withoutRepeats(accounts) })
       const params = { ...selected, asOf: chTime(new Date(asOf)) }
       const [found, future] = await Promise.all([
         read<{ account_id: string; fingerprint: string }>(fingerprintSql(filter), params),
