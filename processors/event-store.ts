@@ -46,8 +46,12 @@ export async function storeEvents(clickhouse: ClickHouseClient, events: DecodedE
   return result
 }
 
-/** Typed tables first: a record refused there never reaches `events`, so a refused record is stored nowhere. */
-async function insertAll(clickhouse: ClickHouseClient, events: DecodedEvent[], token: string): Promise<void> {
+/**
+ * The events' rows into their typed tables and `events`, one insert a table, each with `token` (and the
+ * table's name) as its deduplication token. Typed tables first: a record refused there never reaches
+ * `events`, so a refused record is stored nowhere.
+ */
+export async function insertAll(clickhouse: ClickHouseClient, events: DecodedEvent[], token: string): Promise<void> {
   const typed = new Map<string, Record<string, unknown>[]>()
   for (const e of events) {
     if (!e.typed) continue

@@ -4,7 +4,8 @@ import type { Queue } from 'bullmq'
 import type { Batch, Kafka, KafkaMessage, Message, Producer } from 'kafkajs'
 import type { Logger } from 'pino'
 import { startBatchConsumer, type PausedPartition, type RetryPolicy } from './batch-consumer.js'
-import { storeEvents, type DecodedEvent } from './event-store.js'
+import type { DecodedEvent } from './event-store.js'
+import { groupedStore } from './grouped-store.js'
 import { dropStoredDuplicates, heldOutside, splitForVerification } from './stored-duplicates.js'
 import { describeFailure, isPoison } from './failure-kinds.js'
 import { chTime } from './clickhouse-time.js'
@@ -99,9 +100,11 @@ export async function startEventProcessor(deps: EventProcessorDeps): Promise<{ p
     return decoded
   }
 
+  // The event and verify consumers' batches share it: whatever they hand over together goes in together.
+  const storeBatch = groupedStore(deps.clickhouse)
   /** Stores events, queues their accounts' scoring and sends the dead letters. */
   const store = async (batch: Batch, events: DecodedEvent[], deadLetters: Message[]) => {
-    const { stored, refused } = await storeEvents(deps.clickhouse, events, batch)
+    const { stored, refused } = await storeBatch(events, batch)
     for (const { event, error } of refused) {
       deadLetters.push(deadLetter(event.message, batch.topic, batch.partition, new Error(`ClickHouse refused the row: ${describeFailure(error)}`)))
     }
