@@ -16,7 +16,7 @@ export type StoreBatch = (events: DecodedEvent[], where: BatchSource) => Promise
  * event loop, or while an insert runs, go into ClickHouse as one insert per table. kafkajs hands a fetch's
  * batches of every partition over at once (partitionsConsumedConcurrently), and an insert costs about the
  * same whatever it holds: each writes a part to `events`, to every table its views feed and to a typed table,
- * and runs the views once (~60–80 ms of CPU for 3 rows on two-year-old accounts, .scratch-measured; see
+ * and runs the views once (~60–80 ms of CPU for 3 rows on two-year-old accounts; see
  * docs/BENCHMARKS.md). Three partitions meant three inserts a fetch at any event rate.
  *
  * Each batch still resolves or rejects on its own terms: a failure to reach ClickHouse rejects every batch
