@@ -10,6 +10,12 @@ export interface DecodedEvent {
   typed?: { table: string; row: Record<string, unknown> }
 }
 
+/** Where a batch came from: its Kafka topic and partition. */
+export interface BatchSource {
+  topic: string
+  partition: number
+}
+
 export interface StoreResult {
   stored: DecodedEvent[]
   /** Records ClickHouse refused for what they hold; they will be refused again, so they are dead-lettered. */
@@ -24,9 +30,9 @@ export interface StoreResult {
  * the refused ones: ClickHouse reports the failing row of a block but rejects the whole block, so isolating
  * is the only way to keep the rest. Any other failure is thrown: the caller pauses and retries.
  */
-export async function storeEvents(clickhouse: ClickHouseClient, events: DecodedEvent[], where: { topic: string; partition: number }): Promise<StoreResult> {
+export async function storeEvents(clickhouse: ClickHouseClient, events: DecodedEvent[], where: BatchSource): Promise<StoreResult> {
   if (!events.length) return { stored: [], refused: [] }
-  const range = `${where.topic}/${where.partition}/${events[0].message.offset}-${events.at(-1)!.message.offset}`
+  const range = kafkaRange(events, where)
   try {
     await insertAll(clickhouse, events, range)
     return { stored: events, refused: [] }
@@ -45,6 +51,9 @@ export async function storeEvents(clickhouse: ClickHouseClient, events: DecodedE
   }
   return result
 }
+
+/** Where a batch's events came from, as its deduplication token: topic, partition and its first and last offset. */
+export const kafkaRange = (events: DecodedEvent[], where: BatchSource) => `${where.topic}/${where.partition}/${events[0].message.offset}-${events.at(-1)!.message.offset}`
 
 /**
  * The events' rows into their typed tables and `events`, one insert a table, each with `token` (and the

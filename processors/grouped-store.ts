@@ -1,12 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client'
-import { insertAll, storeEvents, type DecodedEvent, type StoreResult } from './event-store.js'
+import { insertAll, kafkaRange, storeEvents, type BatchSource, type DecodedEvent, type StoreResult } from './event-store.js'
 import { isUnstorable } from './failure-kinds.js'
-
-/** Where a batch came from: its Kafka topic and partition. */
-export interface BatchSource {
-  topic: string
-  partition: number
-}
 
 /** Stores one batch's events; resolves with what was stored and what ClickHouse refused. */
 export type StoreBatch = (events: DecodedEvent[], where: BatchSource) => Promise<StoreResult>
@@ -44,7 +38,7 @@ export function groupedStore(clickhouse: ClickHouseClient): StoreBatch {
       return storeEvents(clickhouse, one.events, one.where).then(one.resolve, one.reject)
     }
     try {
-      await insertAll(clickhouse, group.flatMap((w) => w.events), group.map((w) => rangeOf(w.events, w.where)).join('+'))
+      await insertAll(clickhouse, group.flatMap((w) => w.events), group.map((w) => kafkaRange(w.events, w.where)).join('+'))
     } catch (err) {
       if (!isUnstorable(err)) return group.forEach((w) => w.reject(err))
       // One by one, so a batch's refused rows never hold up another partition's batch.
@@ -74,5 +68,3 @@ export function groupedStore(clickhouse: ClickHouseClient): StoreBatch {
     })
   }
 }
-
-const rangeOf = (events: DecodedEvent[], where: BatchSource) => `${where.topic}/${where.partition}/${events[0].message.offset}-${events.at(-1)!.message.offset}`
