@@ -41,7 +41,7 @@ import { activeParts, mergeCounters, sampleMerges, timePassReads } from './suppo
 import { loadHistory } from './support/history.js'
 import { freePort } from '../runtime/child-service.js'
 import { createClickHouse, type ClickHouseClient } from '../runtime/clickhouse.js'
-import { loadConfig } from '../platform/config.js'
+import { benchPlatformConfig } from './support/platform-config.js'
 import { createLogger } from '../runtime/logger.js'
 import { startPlatform } from '../platform/index.js'
 import { chTime } from '../processors/clickhouse-time.js'
@@ -58,13 +58,7 @@ const KEY = 'freshness-bench-key'
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-fresh-'))
 const passThrough = Object.fromEntries(['PULSE_PROCESSOR_BATCH_BYTES', 'PULSE_PROCESSOR_BATCH_WAIT', 'PULSE_SCORING_DEBOUNCE_MS', 'PULSE_COMPONENTS'].filter((k) => process.env[k]).map((k) => [k, process.env[k]!]))
-const config = loadConfig({
-  PULSE_DATA_DIR: dataDir,
-  PULSE_API_KEYS: `bench:${KEY}`,
-  PULSE_GATEWAY_PORT: '0',
-  PULSE_REGISTRY_PORT: '0',
-  PULSE_GRAPHQL_PORT: '0',
-  PULSE_RATE_LIMIT: '1000000/1s',
+const config = benchPlatformConfig(dataDir, KEY, {
   PULSE_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
   ...(split ? { PULSE_COMPONENTS: 'registry,gateway' } : {}),
   ...passThrough,

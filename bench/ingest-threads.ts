@@ -11,9 +11,9 @@ import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
-import { loadConfig } from '../platform/config.js'
-import { createLogger } from '../runtime/logger.js'
 import { startPlatform } from '../platform/index.js'
+import { createLogger } from '../runtime/logger.js'
+import { benchPlatformConfig } from './support/platform-config.js'
 
 const source = process.argv[2]
 if (!source || !fs.existsSync(path.join(source, 'clickhouse'))) throw new Error(`DATA_DIR: expected a directory holding a clickhouse directory; got ${source}`)
@@ -44,15 +44,7 @@ for (const method of ['insert', 'query', 'command', 'exec']) {
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-ingest-'))
 fs.cpSync(path.join(source, 'clickhouse'), path.join(dataDir, 'clickhouse'), { recursive: true })
-const config = loadConfig({
-  PULSE_DATA_DIR: dataDir,
-  PULSE_API_KEYS: `bench:${KEY}`,
-  PULSE_GATEWAY_PORT: '0',
-  PULSE_REGISTRY_PORT: '0',
-  PULSE_GRAPHQL_PORT: '0',
-  PULSE_LOG_LEVEL: 'error',
-  PULSE_COMPONENTS: process.env.PULSE_COMPONENTS ?? 'registry,gateway,processor,graphql',
-})
+const config = benchPlatformConfig(dataDir, KEY, { PULSE_COMPONENTS: process.env.PULSE_COMPONENTS ?? 'registry,gateway,processor,graphql' })
 const platform = await startPlatform(config, createLogger(config.logLevel))
 
 // The freshness bench's load: a batch every 100 ms, logins and feature uses over 1,000 accounts.
