@@ -57,7 +57,7 @@ const perTick = Math.round((rate * TICK_MS) / 1000)
 const KEY = 'freshness-bench-key'
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-fresh-'))
-const passThrough = Object.fromEntries(['PULSE_PROCESSOR_BATCH_BYTES', 'PULSE_PROCESSOR_BATCH_WAIT', 'PULSE_SCORING_DEBOUNCE_MS', 'PULSE_COMPONENTS'].filter((k) => process.env[k]).map((k) => [k, process.env[k]!]))
+const passThrough = Object.fromEntries(['PULSE_PROCESSOR_BATCH_BYTES', 'PULSE_PROCESSOR_BATCH_WAIT', 'PULSE_SCORING_DEBOUNCE_MS', 'PULSE_PLAYBOOKS_EVERY', 'PULSE_COMPONENTS'].filter((k) => process.env[k]).map((k) => [k, process.env[k]!]))
 const config = benchPlatformConfig(dataDir, KEY, {
   PULSE_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
   ...(split ? { PULSE_COMPONENTS: 'registry,gateway' } : {}),

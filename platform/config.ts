@@ -65,6 +65,8 @@ export interface PulseConfig {
   consoleUrl?: string
   /** Cadence of the sweep that re-scores every account, so silent accounts decay. */
   sweepEveryMs: number
+  /** Least time between two evaluations of the rules after event-driven scoring passes (0: after every pass). */
+  playbooksEveryMs: number
   /** Churn model: the horizon it predicts over and the cadence of its scheduled training. */
   churn: { horizonDays: number; trainEveryMs: number }
   /** GraphQL API: the longest one ClickHouse query of a request may run before the request gets a TIMEOUT error. */
@@ -283,6 +285,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): PulseCo
     webhookEndpoints: deliveryEndpoints(rules?.rules.endpoints ?? {}, env),
     consoleUrl: url('PULSE_CONSOLE_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
     sweepEveryMs: duration('PULSE_SCORING_SWEEP_EVERY', 3_600_000),
+    playbooksEveryMs: duration('PULSE_PLAYBOOKS_EVERY', 3_000),
     churn: { horizonDays: Math.round(duration('PULSE_CHURN_HORIZON', 90 * 86_400_000) / 86_400_000), trainEveryMs: duration('PULSE_CHURN_TRAIN_EVERY', 7 * 86_400_000) },
     graphql: { queryTimeoutMs: duration('PULSE_GRAPHQL_QUERY_TIMEOUT', 10_000), ttvMilestone: env.PULSE_TTV_MILESTONE?.trim() || undefined, kpiTargets: kpiTargets() },
     processorBatch: { minBytes: positiveInt('PULSE_PROCESSOR_BATCH_BYTES', 256 * 1024), maxWaitMs: duration('PULSE_PROCESSOR_BATCH_WAIT', 100) },

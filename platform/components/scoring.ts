@@ -1,4 +1,5 @@
 import { createPredictQueue, markForPrediction } from '../../processors/churn/index.js'
+import { coalescePasses } from '../../processors/playbooks/index.js'
 import { createScoringMetrics, createSweepQueue, pendingKey, SCORING_QUEUE, startScoringWorkers } from '../../processors/scoring/index.js'
 import type { ComponentStarted, PlatformContext } from '../context.js'
 
@@ -10,6 +11,18 @@ export async function startScoring(ctx: PlatformContext): Promise<ComponentStart
   const predictQueue = createPredictQueue(ctx.bullConnection, ctx.config.redisPrefix)
   ctx.onStop('churn prediction queue', () => predictQueue.close())
   const playbooks = await ctx.playbooks()
+  // Event passes' rules at most every PULSE_PLAYBOOKS_EVERY, merged: under load a pass runs every second or so,
+  // and reading every busy account's facts for the rules after each one held up the next pass by about as
+  // long as the pass's own read (docs/BENCHMARKS.md, seventeenth session).
+  const evaluation = coalescePasses({
+    everyMs: ctx.config.playbooksEveryMs,
+    // The scores are stored: a playbooks failure (Redis away) must not fail the pass, whose retry would find
+    // nothing left to score. The account keeps the state its last evaluation saw, so its next pass (an
+    // event, the hourly sweep at the latest) still sees every change since, edges included.
+    evaluate: (pass) => playbooks.afterScoring(pass),
+    onError: (err, accounts) => ctx.logger.warn({ err, accounts }, 'playbook evaluation failed; the accounts are evaluated on their next pass'),
+  })
+  ctx.onStop('playbook evaluation of scored passes', () => evaluation.close())
   const workers = await startScoringWorkers({
     connection: ctx.bullConnection,
     prefix: ctx.config.redisPrefix,
@@ -21,15 +34,11 @@ export async function startScoring(ctx: PlatformContext): Promise<ComponentStart
     logger: ctx.logger,
     metrics: createScoringMetrics(ctx.metrics, () => ctx.bullConnection.zcard(pendingKey(ctx.config.redisPrefix, SCORING_QUEUE))),
     onScored: async (pass) => {
-      // Side by side: the churn marks are two Redis round trips, the playbooks mostly a ClickHouse read, and the
-      // next pass waits for both. Both are waited for, so a failed mark fails the pass only once the
-      // playbooks are done with it.
+      // Side by side: the churn marks are two Redis round trips, the playbooks (when due) mostly a ClickHouse
+      // read, and the next pass waits for both. A failed mark fails the pass once the playbooks are done.
       const [marked] = await Promise.allSettled([
         markForPrediction(predictQueue, pass.records.map((r) => r.accountId), ctx.config.scoringDebounceMs),
-        // The scores are stored: a playbooks failure (Redis away) must not fail the pass, whose retry would find
-        // nothing left to score. The account keeps the state its last evaluation saw, so its next pass (an
-        // event, the hourly sweep at the latest) still sees every change since, edges included.
-        playbooks.afterScoring(pass).catch((err) => ctx.logger.warn({ err, accounts: pass.records.length }, 'playbook evaluation failed; the accounts are evaluated on their next pass')),
+        evaluation.offer(pass),
       ])
       if (marked.status === 'rejected') throw marked.reason
     },

@@ -23,7 +23,8 @@
  *   the score record and what the pass already read (days to renewal, seats, signup, milestones, last use of
  *   the key features, last payment_failed, last P1 ticket) plus the latest churn prediction, and `runRule` is
  *   called for every rule with the stored previous state and episodes; the churn worker does the same after
- *   predicting, for churn thresholds. Seconds from event to alert.
+ *   predicting, for churn thresholds. Seconds from event to alert: event passes are merged and evaluated at
+ *   most every `PULSE_PLAYBOOKS_EVERY` (`coalesced-passes.ts`), each account with its latest score.
  * - Sweep: the hourly scoring sweep re-scores every account through the same path, so time-based conditions
  *   (renewal window, milestone not reached, key feature unused), delayed and recurring playbook steps, and
  *   re-arming after a quiet time are evaluated at least once per sweep with `now` advanced. Open tasks whose
@@ -57,6 +58,7 @@ export { dueOccurrence, planActions, resolveAssignee, type Owners } from './plan
 export { assigneeAt, escalationsDue, isOverdue, type TaskProgress } from './escalation.js'
 export { EpisodeStore, type AccountEvaluation, type AccountOutcome } from './episode-store.js'
 export { createPlaybookRunner, type PlaybookRunner, type ScoredPass, type SweepReport } from './playbook-runner.js'
+export { coalescePasses, type CoalescedPasses, type CoalescedPassesOptions } from './coalesced-passes.js'
 export { deliveryEndpoints } from './delivery-endpoints.js'
 export { readPlaybookFacts, type PlaybookFacts } from './account-facts.js'
 export { accountStateOf, type AccountStateInputs } from './account-state-of.js'

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createClient as createWsClient } from 'graphql-ws'
+import { Redis } from 'ioredis'
 import { Kafka, logLevel } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import WebSocket from 'ws'
@@ -14,7 +15,7 @@ import { loadConfig } from '../../platform/config.js'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { startPlatform, type Platform } from '../../platform/index.js'
-import { verifySignature } from '../../processors/playbooks/index.js'
+import { EpisodeStore, verifySignature } from '../../processors/playbooks/index.js'
 import { eventually, tempDir, uniqueName } from '../support/fixtures.js'
 import { launchChromium } from '../support/browser.js'
 
@@ -286,6 +287,21 @@ describe('one tracked event, end to end on real Kafka, Redis and ClickHouse', ()
     expect(received.map((m) => m.data.healthScoreChanged).filter((c) => c.status !== 'OK').every((c) => c.score === null && c.tier === null)).toBe(true)
     unsubscribe()
     await ws.dispose()
+
+    // The rules saw the final score. Event passes are evaluated merged, at most every PULSE_PLAYBOOKS_EVERY (3 s
+    // here, the default), each account with its latest score; a pass held when no other came after it is
+    // evaluated by the timer.
+    const redis = new Redis(inject('redisUrl'))
+    try {
+      const episodes = new EpisodeStore(redis, redisPrefix)
+      const seen = await eventually('the rules evaluated with the final score', async () => {
+        const state = await episodes.lastState(accountId)
+        return state?.score === score.score ? state : undefined
+      })
+      expect(seen).toMatchObject({ accountId, tier: score.tier, csmId: 'csm_7' })
+    } finally {
+      redis.disconnect()
+    }
   })
 
   it('`pulse score --dry-run` shows what a candidate scorecard would move, writing nothing', async () => {
