@@ -14,8 +14,7 @@
  * state with the one its last evaluation stored, so an edge between the two is still seen. A state that comes and
  * goes within one interval (At-risk for two seconds) is not, as one between two passes never was.
  */
-import type { ScoreTrigger } from '../scoring/account-score.js'
-import type { HealthScoreRecord } from '../scoring/account-score.js'
+import type { HealthScoreRecord, ScoreTrigger } from '../scoring/account-score.js'
 import type { ScoredPass } from './playbook-runner.js'
 
 export interface CoalescedPassesOptions {
