@@ -27,7 +27,7 @@ export interface CoalescedPassesOptions {
   /**
    * Most accounts of event passes evaluated at once; more are evaluated in turns of this many. Keeps merged
    * event passes on the runner's per-account path (its sweep path reads every account's facts).
-   * @defaultValue 2,000
+   * @defaultValue 2,000, the runner's default `sweepAbove`
    */
   sliceSize?: number
   now?: () => number
@@ -87,7 +87,8 @@ export function coalescePasses(options: CoalescedPassesOptions): CoalescedPasses
       if (!held.size) return
       if (pass.trigger !== 'event') return run(take(), false)
       if (options.everyMs <= 0 || now() - lastBegan >= options.everyMs) return run(take())
-      timer ??= setTimeout(() => void run(take()), 2 * options.everyMs)
+      if (timer) return
+      timer = setTimeout(() => void run(take()), 2 * options.everyMs)
       timer.unref?.()
     },
     async flush() {
